@@ -1,0 +1,524 @@
+import * as core from '@actions/core'
+
+/** Every input of action.yml, named once. A test checks this list against action.yml. */
+export const INPUT_NAMES = [
+  'mode',
+  'aws-region',
+  'role-to-assume',
+  'audience',
+  'organization-id',
+  'management-account-id',
+  'list-accounts-role-name',
+  'member-role-name',
+  'accounts',
+  'exclude-accounts',
+  'organizational-units',
+  'exemption-group',
+  'rotation-period-days',
+  'installation-grace-days',
+  'recovery-grace-days',
+  'warning-days',
+  'inactive-period-days',
+  'reminder-days',
+  'force-rotate',
+  'conflict-resolution',
+  'secrets-location',
+  'secrets-account-id',
+  'secrets-role-name',
+  'kms-key-id',
+  'secret-name-prefix',
+  'secret-replica-regions',
+  'notify',
+  'sender-email',
+  'owner-tag',
+  'notify-account-email',
+  'templates-dir',
+  'deploy-stacks',
+  'stackset-name',
+  'deployment-ous',
+  'stackset-regions',
+  'report-dir',
+  'open-issues',
+  'issue-label',
+  'github-token',
+  'max-concurrency',
+  'shard',
+  'fail-on-account-error'
+] as const
+
+export type InputName = (typeof INPUT_NAMES)[number]
+
+export type Mode = 'audit' | 'enforce'
+export type ConflictResolution = 'issue' | 'lru'
+export type SecretsLocation = 'member' | 'central'
+export type DeployStacks = 'off' | 'check' | 'apply'
+
+/** A user named in `force-rotate`; without an account id it matches the user in every account. */
+export interface ForceRotateEntry {
+  readonly accountId?: string
+  readonly userName: string
+}
+
+export interface RotationPolicyConfig {
+  readonly rotationDays: number
+  readonly installationGraceDays: number
+  readonly recoveryGraceDays: number
+  readonly warningDays: number
+  readonly conflictResolution: ConflictResolution
+}
+
+export interface Config {
+  readonly mode: Mode
+  readonly awsRegion: string
+  readonly roleToAssume?: string
+  readonly audience: string
+  readonly organizationId: string
+  readonly managementAccountId: string
+  readonly listAccountsRoleName: string
+  readonly memberRoleName: string
+  readonly accounts: readonly string[]
+  readonly excludeAccounts: readonly string[]
+  readonly organizationalUnits: readonly string[]
+  readonly exemptionGroup: string
+  readonly policy: RotationPolicyConfig
+  /** Days before a due action on which the owner is reminded again (besides entering the window). */
+  readonly reminderDays: readonly number[]
+  readonly forceRotate: readonly ForceRotateEntry[]
+  readonly secrets: {
+    readonly location: SecretsLocation
+    readonly accountId?: string
+    readonly roleName: string
+    readonly kmsKeyId?: string
+    readonly namePrefix: string
+    readonly replicaRegions: readonly string[]
+  }
+  readonly notify: {
+    readonly enabled: boolean
+    readonly senderEmail?: string
+    readonly ownerTag?: string
+    readonly notifyAccountEmail: boolean
+    readonly templatesDir: string
+  }
+  readonly deploy: {
+    readonly mode: DeployStacks
+    readonly stackSetName: string
+    readonly deploymentOus: readonly string[]
+    readonly stackSetRegions: readonly string[]
+  }
+  readonly reportDir: string
+  readonly issues: {
+    readonly enabled: boolean
+    readonly label: string
+    readonly githubToken?: string
+  }
+  readonly maxConcurrency: number
+  readonly shard?: { readonly index: number; readonly count: number }
+  readonly failOnAccountError: boolean
+}
+
+/** A bad input. The message names the input, the value received and what is allowed. */
+export class InputError extends Error {
+  constructor(
+    readonly input: InputName,
+    readonly value: string,
+    readonly allowed: string
+  ) {
+    super(`Input "${input}" is ${value === '' ? 'empty' : `"${value}"`}: ${allowed}.`)
+    this.name = 'InputError'
+  }
+}
+
+/** All bad inputs of one run, reported together so a user fixes them in one go. */
+export class InputErrors extends Error {
+  constructor(readonly errors: readonly InputError[]) {
+    super(
+      errors.length === 1
+        ? (errors[0]?.message ?? '')
+        : `${errors.length} inputs are invalid:\n${errors.map(e => `- ${e.message}`).join('\n')}`
+    )
+    this.name = 'InputErrors'
+  }
+}
+
+export type InputReader = (name: InputName) => string
+
+const readActionInput: InputReader = name => core.getInput(name)
+
+/** Defaults for inputs whose action.yml default is empty because "empty" carries a meaning. */
+export const DEFAULT_INSTALLATION_GRACE_DAYS = 10
+export const DEFAULT_REMINDER_DAYS = '1'
+const MAX_CONCURRENCY_LIMIT = 64
+const MAX_SHARDS = 1000
+
+const PATTERNS = {
+  accountId: /^\d{12}$/,
+  organizationId: /^o-[a-z0-9]{10,32}$/,
+  region: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
+  roleArn: /^arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+  roleName: /^[\w+=,.@-]{1,64}$/,
+  groupName: /^[\w+=,.@-]{1,128}$/,
+  userName: /^[\w+=,.@-]{1,64}$/,
+  // Organizations ids: a root (r-) or an organizational unit (ou-<root>-<suffix>).
+  ouOrRoot: /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/,
+  kmsKeyArn: /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:(key\/[a-zA-Z0-9-]+|alias\/[\w/-]+)$/,
+  kmsKeyIdOrAlias:
+    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[\w/-]+)$/,
+  secretNamePrefix: /^[A-Za-z0-9/_+=.@-]{0,400}$/,
+  email: /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/,
+  tagKey: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
+  stackSetName: /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/,
+  label: /^.{1,50}$/u,
+  wholeNumber: /^\d+$/,
+  shard: /^(\d+)\/(\d+)$/
+} as const
+
+/** Splits a list input on newlines and commas, dropping blanks and `#` comments. */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(/[\n,]/)
+    .map(item => item.replace(/#.*$/, '').trim())
+    .filter(item => item !== '')
+}
+
+/**
+ * Reads and validates every input before anything touches AWS. Returns one frozen configuration
+ * or throws InputErrors listing every bad input.
+ */
+export function getInputs(read: InputReader = readActionInput): Config {
+  const errors: InputError[] = []
+  const fail = (input: InputName, value: string, allowed: string): undefined => {
+    errors.push(new InputError(input, value, allowed))
+    return undefined
+  }
+  const raw = (name: InputName): string => read(name).trim()
+
+  const oneOf = <T extends string>(name: InputName, allowed: readonly T[], fallback: T): T => {
+    const value = raw(name)
+    if (value === '') return fallback
+    if ((allowed as readonly string[]).includes(value)) return value as T
+    fail(name, value, `must be one of ${allowed.map(a => `"${a}"`).join(', ')}`)
+    return fallback
+  }
+
+  const bool = (name: InputName, fallback: boolean): boolean => {
+    const value = raw(name)
+    if (value === '') return fallback
+    if (['true', 'True', 'TRUE'].includes(value)) return true
+    if (['false', 'False', 'FALSE'].includes(value)) return false
+    fail(name, value, 'must be "true" or "false"')
+    return fallback
+  }
+
+  const matching = (name: InputName, pattern: RegExp, allowed: string, fallback = ''): string => {
+    const value = raw(name) || fallback
+    if (value !== '' && !pattern.test(value)) fail(name, value, allowed)
+    return value
+  }
+
+  const required = (name: InputName, pattern: RegExp, allowed: string): string => {
+    const value = raw(name)
+    if (value === '') fail(name, value, `is required; ${allowed}`)
+    else if (!pattern.test(value)) fail(name, value, allowed)
+    return value
+  }
+
+  const list = (name: InputName, pattern: RegExp, allowed: string): string[] => {
+    const items = splitList(read(name))
+    for (const item of items) if (!pattern.test(item)) fail(name, item, allowed)
+    return [...new Set(items)]
+  }
+
+  const wholeNumber = (name: InputName, min: number, max: number, fallback?: number) => {
+    const value = raw(name)
+    if (value === '') return fallback
+    const number = PATTERNS.wholeNumber.test(value) ? Number(value) : NaN
+    if (!Number.isSafeInteger(number) || number < min || number > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`
+      return fail(name, value, `must be a whole number ${range}`)
+    }
+    return number
+  }
+
+  const accountIdRule = 'must be a 12-digit AWS account id'
+  const regionRule = 'must be an AWS region such as "us-east-1"'
+  const roleNameRule = 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)'
+
+  const mode = oneOf<Mode>('mode', ['audit', 'enforce'], 'audit')
+  const awsRegion = matching('aws-region', PATTERNS.region, regionRule, 'us-east-1')
+  const roleToAssume = matching(
+    'role-to-assume',
+    PATTERNS.roleArn,
+    'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central"'
+  )
+  const audience = raw('audience') || 'sts.amazonaws.com'
+  const organizationId = required(
+    'organization-id',
+    PATTERNS.organizationId,
+    'must be an organization id: "o-" followed by 10 to 32 lowercase letters or digits'
+  )
+  const managementAccountId = required('management-account-id', PATTERNS.accountId, accountIdRule)
+  const listAccountsRoleName = matching(
+    'list-accounts-role-name',
+    PATTERNS.roleName,
+    roleNameRule,
+    'iam-key-rotation-list-accounts'
+  )
+  const memberRoleName = matching(
+    'member-role-name',
+    PATTERNS.roleName,
+    roleNameRule,
+    'iam-key-rotation-member'
+  )
+  const accounts = list('accounts', PATTERNS.accountId, accountIdRule)
+  const excludeAccounts = list('exclude-accounts', PATTERNS.accountId, accountIdRule)
+  const ouRule = 'must be an organization root id ("r-…") or organizational unit id ("ou-…-…")'
+  const organizationalUnits = list('organizational-units', PATTERNS.ouOrRoot, ouRule)
+  const exemptionGroup = matching(
+    'exemption-group',
+    PATTERNS.groupName,
+    'must be an IAM group name (1-128 of letters, digits and +=,.@_-)',
+    'IAMKeyRotationExemptionGroup'
+  )
+
+  const policy = readPolicy()
+  const reminderDays = list(
+    'reminder-days',
+    PATTERNS.wholeNumber,
+    'must be a list of whole numbers of days before the due date'
+  ).map(Number)
+
+  const forceRotate = splitList(read('force-rotate')).flatMap(entry => {
+    const match = /^(?:(\d{12}):)?([^:]+)$/.exec(entry)
+    const userName = match?.[2]
+    if (!match || userName === undefined || !PATTERNS.userName.test(userName)) {
+      fail(
+        'force-rotate',
+        entry,
+        'each entry must be "ACCOUNT_ID:USER" (12-digit account id) or "USER" (an IAM user name)'
+      )
+      return []
+    }
+    return [match[1] === undefined ? { userName } : { accountId: match[1], userName }]
+  })
+
+  const secrets = readSecrets()
+  const notify = readNotify()
+  const deploy = readDeploy()
+
+  const reportDir = raw('report-dir') || 'key-rotation-report'
+  const openIssues = bool('open-issues', true)
+  const issueLabel = matching(
+    'issue-label',
+    PATTERNS.label,
+    'must be a label name of at most 50 characters',
+    'iam-key-rotation'
+  )
+  const githubToken = read('github-token').trim()
+  if (githubToken !== '') core.setSecret(githubToken)
+  const maxConcurrency = wholeNumber('max-concurrency', 1, MAX_CONCURRENCY_LIMIT, 8) ?? 8
+  const shard = readShard()
+  const failOnAccountError = bool('fail-on-account-error', true)
+
+  if (errors.length > 0) throw new InputErrors(errors)
+
+  return deepFreeze<Config>({
+    mode,
+    awsRegion,
+    ...(roleToAssume ? { roleToAssume } : {}),
+    audience,
+    organizationId,
+    managementAccountId,
+    listAccountsRoleName,
+    memberRoleName,
+    accounts,
+    excludeAccounts,
+    organizationalUnits,
+    exemptionGroup,
+    policy,
+    reminderDays: reminderDays.length > 0 ? reminderDays : [Number(DEFAULT_REMINDER_DAYS)],
+    forceRotate,
+    secrets,
+    notify,
+    deploy,
+    reportDir,
+    issues: { enabled: openIssues, label: issueLabel, ...(githubToken ? { githubToken } : {}) },
+    maxConcurrency,
+    ...(shard ? { shard } : {}),
+    failOnAccountError
+  })
+
+  function readPolicy(): RotationPolicyConfig {
+    const days = (name: InputName, min: number, fallback?: number) =>
+      wholeNumber(name, min, Number.MAX_SAFE_INTEGER, fallback)
+    const rotationDays = days('rotation-period-days', 1, 90)
+    const recoveryGraceDays = days('recovery-grace-days', 1, 10)
+    const warningDays = days('warning-days', 0, 7)
+    const givenGrace = days('installation-grace-days', 1)
+    const inactivePeriod = days('inactive-period-days', 2)
+
+    let installationGraceDays = givenGrace ?? DEFAULT_INSTALLATION_GRACE_DAYS
+    if (inactivePeriod !== undefined && rotationDays !== undefined) {
+      const derived = inactivePeriod - rotationDays
+      if (derived < 1) {
+        fail(
+          'inactive-period-days',
+          String(inactivePeriod),
+          `must be greater than rotation-period-days (${rotationDays}): the old key is deactivated at least one day after rotation`
+        )
+      } else if (givenGrace !== undefined && givenGrace !== derived) {
+        fail(
+          'inactive-period-days',
+          String(inactivePeriod),
+          `contradicts installation-grace-days (${givenGrace}): inactive-period-days must equal rotation-period-days + installation-grace-days (${rotationDays + givenGrace}); set only one of them`
+        )
+      } else {
+        installationGraceDays = derived
+      }
+    }
+    if (warningDays !== undefined && rotationDays !== undefined && warningDays >= rotationDays) {
+      fail(
+        'warning-days',
+        String(warningDays),
+        `must be less than rotation-period-days (${rotationDays})`
+      )
+    }
+    const conflictResolution = oneOf<ConflictResolution>(
+      'conflict-resolution',
+      ['issue', 'lru'],
+      'issue'
+    )
+    return {
+      rotationDays: rotationDays ?? 90,
+      installationGraceDays,
+      recoveryGraceDays: recoveryGraceDays ?? 10,
+      warningDays: warningDays ?? 7,
+      conflictResolution
+    }
+  }
+
+  function readSecrets(): Config['secrets'] {
+    const location = oneOf<SecretsLocation>('secrets-location', ['member', 'central'], 'member')
+    const accountId = matching('secrets-account-id', PATTERNS.accountId, accountIdRule)
+    const roleName = matching('secrets-role-name', PATTERNS.roleName, roleNameRule)
+    const kmsKeyId = raw('kms-key-id')
+    if (location === 'central') {
+      if (accountId === '') {
+        fail(
+          'secrets-account-id',
+          '',
+          'is required when secrets-location is "central": the 12-digit account that holds the secrets'
+        )
+      }
+      if (kmsKeyId === '') {
+        fail(
+          'kms-key-id',
+          '',
+          'is required when secrets-location is "central": the ARN of a customer-managed KMS key (the AWS-managed key cannot be read across accounts)'
+        )
+      } else if (!PATTERNS.kmsKeyArn.test(kmsKeyId)) {
+        fail(
+          'kms-key-id',
+          kmsKeyId,
+          'must be a KMS key ARN ("arn:aws:kms:REGION:ACCOUNT:key/ID") when secrets-location is "central"'
+        )
+      }
+    } else if (
+      kmsKeyId !== '' &&
+      !PATTERNS.kmsKeyArn.test(kmsKeyId) &&
+      !PATTERNS.kmsKeyIdOrAlias.test(kmsKeyId)
+    ) {
+      fail('kms-key-id', kmsKeyId, 'must be a KMS key id, key ARN, alias name or alias ARN')
+    }
+    const namePrefix = matching(
+      'secret-name-prefix',
+      PATTERNS.secretNamePrefix,
+      'must be at most 400 of letters, digits and /_+=.@-',
+      'iam-key-rotation/'
+    )
+    const replicaRegions = list('secret-replica-regions', PATTERNS.region, regionRule)
+    if (replicaRegions.includes(awsRegion)) {
+      fail(
+        'secret-replica-regions',
+        awsRegion,
+        'must not include aws-region, where the primary secret lives'
+      )
+    }
+    return {
+      location,
+      ...(accountId ? { accountId } : {}),
+      roleName: roleName || memberRoleName,
+      ...(kmsKeyId ? { kmsKeyId } : {}),
+      namePrefix,
+      replicaRegions
+    }
+  }
+
+  function readNotify(): Config['notify'] {
+    const enabled = bool('notify', true)
+    const senderEmail = matching(
+      'sender-email',
+      PATTERNS.email,
+      'must be an email address (a verified SES identity)'
+    )
+    if (enabled && senderEmail === '') {
+      fail(
+        'sender-email',
+        '',
+        'is required when notify is "true": a verified SES identity to send from (or set notify: false)'
+      )
+    }
+    const ownerTag = raw('owner-tag')
+    if (ownerTag !== '' && !PATTERNS.tagKey.test(ownerTag)) {
+      fail('owner-tag', ownerTag, 'must be an IAM tag key of at most 128 characters, or empty')
+    }
+    return {
+      enabled,
+      ...(senderEmail ? { senderEmail } : {}),
+      ...(ownerTag ? { ownerTag } : {}),
+      notifyAccountEmail: bool('notify-account-email', true),
+      templatesDir: raw('templates-dir') || 'templates'
+    }
+  }
+
+  function readDeploy(): Config['deploy'] {
+    const deployMode = oneOf<DeployStacks>('deploy-stacks', ['off', 'check', 'apply'], 'check')
+    const stackSetName = matching(
+      'stackset-name',
+      PATTERNS.stackSetName,
+      'must start with a letter and contain only letters, digits and hyphens (at most 128)',
+      'iam-key-rotation-member'
+    )
+    const deploymentOus = list('deployment-ous', PATTERNS.ouOrRoot, ouRule)
+    const stackSetRegions = list('stackset-regions', PATTERNS.region, regionRule)
+    return {
+      mode: deployMode,
+      stackSetName,
+      deploymentOus,
+      stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion]
+    }
+  }
+
+  function readShard(): Config['shard'] {
+    const value = raw('shard')
+    if (value === '') return undefined
+    const match = PATTERNS.shard.exec(value)
+    const index = Number(match?.[1])
+    const count = Number(match?.[2])
+    if (!match || count < 1 || count > MAX_SHARDS || index < 1 || index > count) {
+      return fail(
+        'shard',
+        value,
+        `must be "K/N" with whole numbers 1 ≤ K ≤ N ≤ ${MAX_SHARDS}, e.g. "2/4"`
+      )
+    }
+    return { index, count }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,294 @@
+import { describe, expect, it } from 'vitest'
+import { getInputs, INPUT_NAMES, InputErrors, splitList, type InputName } from '../src/inputs.js'
+
+const REQUIRED: Partial<Record<InputName, string>> = {
+  'organization-id': 'o-a1b2c3d4e5',
+  'management-account-id': '111111111111',
+  'sender-email': 'security@example.com'
+}
+
+function inputs(overrides: Partial<Record<InputName, string>> = {}) {
+  const values = { ...REQUIRED, ...overrides }
+  return getInputs(name => values[name] ?? '')
+}
+
+function inputError(overrides: Partial<Record<InputName, string>>): string {
+  try {
+    inputs(overrides)
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputErrors)
+    return (error as Error).message
+  }
+  throw new Error('expected an input error')
+}
+
+describe('getInputs', () => {
+  it('applies the documented defaults', () => {
+    const config = inputs()
+    expect(config).toMatchObject({
+      mode: 'audit',
+      awsRegion: 'us-east-1',
+      audience: 'sts.amazonaws.com',
+      listAccountsRoleName: 'iam-key-rotation-list-accounts',
+      memberRoleName: 'iam-key-rotation-member',
+      exemptionGroup: 'IAMKeyRotationExemptionGroup',
+      policy: {
+        rotationDays: 90,
+        installationGraceDays: 10,
+        recoveryGraceDays: 10,
+        warningDays: 7,
+        conflictResolution: 'issue'
+      },
+      reminderDays: [1],
+      secrets: { location: 'member', roleName: 'iam-key-rotation-member' },
+      notify: { enabled: true, notifyAccountEmail: true },
+      deploy: {
+        mode: 'check',
+        stackSetName: 'iam-key-rotation-member',
+        stackSetRegions: ['us-east-1']
+      },
+      reportDir: 'key-rotation-report',
+      maxConcurrency: 8,
+      failOnAccountError: true
+    })
+    expect(config.roleToAssume).toBeUndefined()
+    expect(config.shard).toBeUndefined()
+  })
+
+  it('returns a deeply frozen configuration', () => {
+    const config = inputs({ accounts: '222222222222' })
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.policy)).toBe(true)
+    expect(Object.isFrozen(config.accounts)).toBe(true)
+  })
+
+  it.each<
+    [string, Partial<Record<InputName, string>>, (c: ReturnType<typeof inputs>) => unknown, unknown]
+  >([
+    ['enforce mode', { mode: 'enforce' }, c => c.mode, 'enforce'],
+    [
+      'a role ARN',
+      { 'role-to-assume': 'arn:aws:iam::123456789012:role/central' },
+      c => c.roleToAssume,
+      'arn:aws:iam::123456789012:role/central'
+    ],
+    [
+      'a GovCloud role ARN',
+      { 'role-to-assume': 'arn:aws-us-gov:iam::123456789012:role/path/central' },
+      c => c.roleToAssume,
+      'arn:aws-us-gov:iam::123456789012:role/path/central'
+    ],
+    [
+      'account lists on commas and newlines',
+      { accounts: '222222222222, 333333333333\n444444444444\n' },
+      c => c.accounts,
+      ['222222222222', '333333333333', '444444444444']
+    ],
+    [
+      'duplicate accounts once',
+      { 'exclude-accounts': '222222222222,222222222222' },
+      c => c.excludeAccounts,
+      ['222222222222']
+    ],
+    [
+      'OUs and roots',
+      { 'organizational-units': 'ou-ab12-cdef5678\nr-ab12' },
+      c => c.organizationalUnits,
+      ['ou-ab12-cdef5678', 'r-ab12']
+    ],
+    [
+      'inactive-period-days derives Gi',
+      { 'inactive-period-days': '100', 'rotation-period-days': '80' },
+      c => c.policy.installationGraceDays,
+      20
+    ],
+    [
+      'consistent inactive-period and grace',
+      { 'inactive-period-days': '100', 'installation-grace-days': '10' },
+      c => c.policy.installationGraceDays,
+      10
+    ],
+    ['W = 0', { 'warning-days': '0' }, c => c.policy.warningDays, 0],
+    [
+      'W = R − 1',
+      { 'warning-days': '29', 'rotation-period-days': '30' },
+      c => c.policy.warningDays,
+      29
+    ],
+    [
+      'R = 1 with W = 0',
+      { 'rotation-period-days': '1', 'warning-days': '0' },
+      c => c.policy.rotationDays,
+      1
+    ],
+    [
+      'force-rotate entries',
+      { 'force-rotate': '222222222222:ci-bot\nvendor.sync@x' },
+      c => c.forceRotate,
+      [{ accountId: '222222222222', userName: 'ci-bot' }, { userName: 'vendor.sync@x' }]
+    ],
+    ['shard K/N', { shard: '2/4' }, c => c.shard, { index: 2, count: 4 }],
+    ['shard N/N', { shard: '3/3' }, c => c.shard, { index: 3, count: 3 }],
+    ['lru', { 'conflict-resolution': 'lru' }, c => c.policy.conflictResolution, 'lru'],
+    [
+      'central secrets',
+      {
+        'secrets-location': 'central',
+        'secrets-account-id': '999999999999',
+        'kms-key-id': 'arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+      },
+      c => c.secrets.accountId,
+      '999999999999'
+    ],
+    [
+      'notify off without sender',
+      { notify: 'false', 'sender-email': '' },
+      c => c.notify.enabled,
+      false
+    ],
+    [
+      'booleans in YAML core spelling',
+      { 'fail-on-account-error': 'FALSE' },
+      c => c.failOnAccountError,
+      false
+    ],
+    ['empty owner tag disables owner mail', { 'owner-tag': '' }, c => c.notify.ownerTag, undefined],
+    [
+      'stackset regions',
+      { 'stackset-regions': 'eu-west-1,us-east-1' },
+      c => c.deploy.stackSetRegions,
+      ['eu-west-1', 'us-east-1']
+    ],
+    [
+      'replica regions',
+      { 'secret-replica-regions': 'eu-west-1' },
+      c => c.secrets.replicaRegions,
+      ['eu-west-1']
+    ],
+    ['reminder days', { 'reminder-days': '3, 1' }, c => c.reminderDays, [3, 1]],
+    ['max concurrency 64', { 'max-concurrency': '64' }, c => c.maxConcurrency, 64],
+    [
+      'comments in lists',
+      { accounts: '222222222222 # prod\n# none\n' },
+      c => c.accounts,
+      ['222222222222']
+    ]
+  ])('accepts %s', (_name, overrides, pick, expected) => {
+    expect(pick(inputs(overrides))).toEqual(expected)
+  })
+
+  it.each<[Partial<Record<InputName, string>>, InputName, string]>([
+    [{ mode: 'apply' }, 'mode', '"audit", "enforce"'],
+    [{ mode: 'Enforce' }, 'mode', '"audit", "enforce"'],
+    [{ 'aws-region': 'us-east' }, 'aws-region', 'AWS region'],
+    [{ 'role-to-assume': 'central-role' }, 'role-to-assume', 'IAM role ARN'],
+    [{ 'role-to-assume': 'arn:aws:iam::12345:role/x' }, 'role-to-assume', 'IAM role ARN'],
+    [{ 'organization-id': '' }, 'organization-id', 'is required'],
+    [{ 'organization-id': 'o-ABC1234567' }, 'organization-id', '10 to 32 lowercase'],
+    [{ 'organization-id': 'o-abc' }, 'organization-id', '10 to 32 lowercase'],
+    [{ 'management-account-id': '' }, 'management-account-id', 'is required'],
+    [{ 'management-account-id': '11111111111' }, 'management-account-id', '12-digit'],
+    [{ accounts: '222222222222,abc' }, 'accounts', '12-digit'],
+    [{ 'exclude-accounts': '1234567890123' }, 'exclude-accounts', '12-digit'],
+    [{ 'organizational-units': 'prod' }, 'organizational-units', 'organizational unit id'],
+    [{ 'member-role-name': 'bad role' }, 'member-role-name', 'IAM role name'],
+    [{ 'list-accounts-role-name': 'x'.repeat(65) }, 'list-accounts-role-name', 'IAM role name'],
+    [{ 'exemption-group': 'a/b' }, 'exemption-group', 'IAM group name'],
+    [{ 'rotation-period-days': '0' }, 'rotation-period-days', 'whole number ≥ 1'],
+    [{ 'rotation-period-days': '90.5' }, 'rotation-period-days', 'whole number'],
+    [{ 'rotation-period-days': 'ninety' }, 'rotation-period-days', 'whole number'],
+    [{ 'installation-grace-days': '0' }, 'installation-grace-days', 'whole number ≥ 1'],
+    [{ 'recovery-grace-days': '0' }, 'recovery-grace-days', 'whole number ≥ 1'],
+    [{ 'recovery-grace-days': '-1' }, 'recovery-grace-days', 'whole number'],
+    [{ 'warning-days': '90' }, 'warning-days', 'less than rotation-period-days (90)'],
+    [{ 'warning-days': '-1' }, 'warning-days', 'whole number'],
+    [{ 'inactive-period-days': '90' }, 'inactive-period-days', 'greater than rotation-period-days'],
+    [
+      { 'inactive-period-days': '100', 'installation-grace-days': '5' },
+      'inactive-period-days',
+      'contradicts installation-grace-days'
+    ],
+    [{ 'reminder-days': 'soon' }, 'reminder-days', 'whole numbers'],
+    [{ 'force-rotate': '22222222222:ci-bot' }, 'force-rotate', 'ACCOUNT_ID:USER'],
+    [{ 'force-rotate': 'a:b:c' }, 'force-rotate', 'ACCOUNT_ID:USER'],
+    [{ 'force-rotate': 'bad user' }, 'force-rotate', 'ACCOUNT_ID:USER'],
+    [{ 'conflict-resolution': 'oldest' }, 'conflict-resolution', '"issue", "lru"'],
+    [{ 'secrets-location': 'vault' }, 'secrets-location', '"member", "central"'],
+    [
+      { 'secrets-location': 'central', 'kms-key-id': 'arn:aws:kms:us-east-1:999999999999:key/abc' },
+      'secrets-account-id',
+      'required when secrets-location is "central"'
+    ],
+    [
+      { 'secrets-location': 'central', 'secrets-account-id': '999999999999' },
+      'kms-key-id',
+      'required when secrets-location is "central"'
+    ],
+    [
+      {
+        'secrets-location': 'central',
+        'secrets-account-id': '999999999999',
+        'kms-key-id': 'alias/x'
+      },
+      'kms-key-id',
+      'KMS key ARN'
+    ],
+    [{ 'secrets-account-id': '99' }, 'secrets-account-id', '12-digit'],
+    [{ 'kms-key-id': 'not a key' }, 'kms-key-id', 'KMS key id'],
+    [{ 'secret-name-prefix': 'bad prefix!' }, 'secret-name-prefix', 'letters, digits'],
+    [{ 'secret-replica-regions': 'mars-1' }, 'secret-replica-regions', 'AWS region'],
+    [
+      { 'secret-replica-regions': 'us-east-1' },
+      'secret-replica-regions',
+      'must not include aws-region'
+    ],
+    [{ notify: 'yes' }, 'notify', '"true" or "false"'],
+    [{ 'sender-email': '' }, 'sender-email', 'required when notify is "true"'],
+    [{ 'sender-email': 'security' }, 'sender-email', 'email address'],
+    [{ 'owner-tag': 'x'.repeat(129) }, 'owner-tag', 'tag key'],
+    [{ 'notify-account-email': '1' }, 'notify-account-email', '"true" or "false"'],
+    [{ 'deploy-stacks': 'yes' }, 'deploy-stacks', '"off", "check", "apply"'],
+    [{ 'stackset-name': '1-stackset' }, 'stackset-name', 'start with a letter'],
+    [{ 'deployment-ous': 'ou-x' }, 'deployment-ous', 'organizational unit id'],
+    [{ 'stackset-regions': 'EU' }, 'stackset-regions', 'AWS region'],
+    [{ 'open-issues': 'on' }, 'open-issues', '"true" or "false"'],
+    [{ 'issue-label': 'x'.repeat(51) }, 'issue-label', 'at most 50'],
+    [{ 'max-concurrency': '0' }, 'max-concurrency', 'from 1 to 64'],
+    [{ 'max-concurrency': '65' }, 'max-concurrency', 'from 1 to 64'],
+    [{ shard: '0/4' }, 'shard', '1 ≤ K ≤ N'],
+    [{ shard: '5/4' }, 'shard', '1 ≤ K ≤ N'],
+    [{ shard: '1-4' }, 'shard', '1 ≤ K ≤ N'],
+    [{ 'fail-on-account-error': 'maybe' }, 'fail-on-account-error', '"true" or "false"']
+  ])('rejects %o naming %s', (overrides, input, allowed) => {
+    const message = inputError(overrides)
+    expect(message).toContain(`"${input}"`)
+    expect(message).toContain(allowed)
+  })
+
+  it('names the value received', () => {
+    expect(inputError({ 'rotation-period-days': '0' })).toBe(
+      'Input "rotation-period-days" is "0": must be a whole number ≥ 1.'
+    )
+  })
+
+  it('reports every bad input at once', () => {
+    const message = inputError({ mode: 'x', 'warning-days': 'y', shard: 'z' })
+    expect(message).toMatch(/^3 inputs are invalid:/)
+    for (const name of ['mode', 'warning-days', 'shard']) expect(message).toContain(`"${name}"`)
+  })
+
+  it('reads only the inputs it declares', () => {
+    const read: string[] = []
+    getInputs(name => {
+      read.push(name)
+      return REQUIRED[name] ?? ''
+    })
+    expect(new Set(read)).toEqual(new Set(INPUT_NAMES))
+  })
+})
+
+describe('splitList', () => {
+  it('splits on commas and newlines and drops blanks', () => {
+    expect(splitList(' a,b\n\n c ,')).toEqual(['a', 'b', 'c'])
+  })
+})

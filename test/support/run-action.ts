@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readActionYml, REPO_ROOT } from './action-yml.js'
+
+export interface ActionRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  workDir: string
+}
+
+export interface RunActionOptions {
+  /** Inputs by action.yml name; the others get action.yml's defaults, as on a runner. */
+  inputs?: Record<string, string>
+  env?: Record<string, string>
+  /** Working directory (relative report-dir resolves here); a fresh temp dir by default. */
+  workDir?: string
+  timeoutMs?: number
+}
+
+/**
+ * Runs the committed dist/index.js the way a GitHub runner does: every input as INPUT_<NAME>
+ * (defaults from action.yml filled in), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and a
+ * minimal environment so nothing from this machine leaks in.
+ */
+export async function runAction(options: RunActionOptions = {}): Promise<ActionRun> {
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'key-rotation-run-'))
+  const outputFile = join(workDir, 'github-output')
+  const summaryFile = join(workDir, 'step-summary.md')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: workDir,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_WORKSPACE: workDir,
+    GITHUB_REPOSITORY: 'example-org/key-rotation',
+    GITHUB_RUN_ID: '1234567890',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: workDir,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+    NODE_NO_WARNINGS: '1'
+  }
+  const inputs = { ...defaultInputs(), ...options.inputs }
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.toUpperCase()}`] = value
+  }
+  Object.assign(env, options.env)
+
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/index.js')], {
+    cwd: workDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+  const exitCode = await new Promise<number>(resolve => {
+    child.on('close', code => resolve(code ?? -1))
+  })
+  clearTimeout(timeout)
+
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseGithubOutput(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    workDir
+  }
+}
+
+/** action.yml defaults, except expressions (`${{ … }}`), which only a runner can evaluate. */
+function defaultInputs(): Record<string, string> {
+  const inputs: Record<string, string> = {}
+  for (const [name, spec] of Object.entries(readActionYml().inputs)) {
+    const value = spec.default ?? ''
+    inputs[name] = value.includes('${{') ? '' : value
+  }
+  return inputs
+}
+
+/** Parses the `name<<DELIMITER … DELIMITER` blocks @actions/core writes to GITHUB_OUTPUT. */
+export function parseGithubOutput(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (!match?.[1] || !match[2]) continue
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== match[2]; i++) value.push(lines[i] ?? '')
+    outputs[match[1]] = value.join('\n')
+  }
+  return outputs
+}
+
+/** The `::error::` lines of a run, decoded. */
+export function errorLines(run: ActionRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::error'))
+    .map(line =>
+      line
+        .replace(/^::error[^:]*::/, '')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%')
+    )
+}
