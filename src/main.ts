@@ -1,18 +1,116 @@
+import { resolve } from 'node:path'
 import * as core from '@actions/core'
-import { getInputs, InputErrors } from './inputs.js'
+import { AwsClientFactory } from './aws/clients.js'
+import { centralCredentials, RoleSessions } from './aws/sessions.js'
+import { runRotation, type Logger } from './engine.js'
+import { getInputs, InputErrors, type Config } from './inputs.js'
+import type { Plan } from './plan/types.js'
+import { summaryMarkdown } from './report/markdown.js'
+import { writeReports } from './report/write.js'
 import { errorMessage } from './util/errors.js'
+
+/**
+ * Evaluation time. `IAM_KEY_ROTATION_NOW` (ISO 8601) replays a run as of another moment: the
+ * tests use it to walk a key through its timeline against the emulator's clock.
+ */
+export function evaluationTime(env: NodeJS.ProcessEnv = process.env): Date {
+  const override = env.IAM_KEY_ROTATION_NOW
+  if (!override) return new Date()
+  const date = new Date(override)
+  if (Number.isNaN(date.getTime())) {
+    throw new Error(`IAM_KEY_ROTATION_NOW is "${override}": must be an ISO 8601 date and time.`)
+  }
+  return date
+}
+
+const logger: Logger = {
+  info: message => core.info(message),
+  warning: message => core.warning(message),
+  debug: message => core.debug(message),
+  group: (name, body) => core.group(name, body)
+}
 
 /** The action: inputs → dependencies → phases → outputs. The only place that fails the step. */
 export async function run(): Promise<void> {
+  let config: Config
   try {
-    const config = getInputs()
-    core.info(`Mode: ${config.mode}`)
-    await Promise.resolve()
+    config = getInputs()
   } catch (error) {
-    if (error instanceof InputErrors) {
-      core.setFailed(error.message)
-      return
-    }
-    core.setFailed(`IAM key rotation failed: ${errorMessage(error)}`)
+    core.setFailed(error instanceof InputErrors ? error.message : errorMessage(error))
+    return
   }
+
+  const factory = new AwsClientFactory({ region: config.awsRegion })
+  try {
+    const now = evaluationTime()
+    const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
+    const sessionName = `iam-key-rotation-${process.env.GITHUB_RUN_ID ?? 'local'}`
+    const mask = (secret: string) => core.setSecret(secret)
+    const central = centralCredentials({
+      factory,
+      ...(config.roleToAssume ? { roleToAssume: config.roleToAssume } : {}),
+      audience: config.audience,
+      sessionName,
+      getIdToken: audience => core.getIDToken(audience),
+      mask
+    })
+    const partition = /^arn:([^:]+):/.exec(config.roleToAssume ?? '')?.[1] ?? 'aws'
+    const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
+
+    core.info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`)
+    const { plan } = await runRotation({
+      config,
+      factory,
+      sessions,
+      central,
+      now,
+      runId,
+      log: logger,
+      mask
+    })
+
+    const reportDir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir)
+    const paths = await core.group('Report', async () => {
+      const written = await writeReports(plan, reportDir)
+      core.info(`Plan written to ${written.json}, ${written.markdown} and ${written.csv}`)
+      core.debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`)
+      return written
+    })
+    await core.summary.addRaw(summaryMarkdown(plan)).write()
+    setOutputs(plan, paths.json, paths.dir)
+
+    const failedAccounts = plan.accounts.filter(account => account.status === 'failed')
+    if (failedAccounts.length > 0 && config.failOnAccountError) {
+      core.setFailed(
+        `${failedAccounts.length} of ${plan.accounts.length} accounts could not be processed: ` +
+          `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
+          `see the plan for the reasons (set fail-on-account-error: false to only warn).`
+      )
+    } else if (plan.totals.failedActions > 0) {
+      core.setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`)
+    }
+  } catch (error) {
+    core.setFailed(`IAM key rotation failed: ${errorMessage(error)}`)
+  } finally {
+    factory.destroy()
+  }
+}
+
+function setOutputs(plan: Plan, planPath: string, reportDir: string): void {
+  const t = plan.totals
+  core.setOutput('plan-path', planPath)
+  core.setOutput('report-dir', reportDir)
+  core.setOutput('rotated', t.rotated)
+  core.setOutput('deactivated', t.deactivated)
+  core.setOutput('deleted', t.deleted)
+  core.setOutput('warnings', t.warnings)
+  core.setOutput('blocked', t.blocked)
+  core.setOutput(
+    'failed-accounts',
+    plan.accounts
+      .filter(account => account.status === 'failed')
+      .map(account => account.accountId)
+      .join(',')
+  )
+  core.setOutput('has-conflicts', t.blocked > 0 ? 'true' : 'false')
 }

@@ -1,0 +1,342 @@
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  ListAccessKeysCommand,
+  TagUserCommand,
+  UntagUserCommand,
+  UpdateAccessKeyCommand,
+  type IAMClient
+} from '@aws-sdk/client-iam'
+import { reasonSentence, type LastUsed, type PolicyParams } from '../policy/index.js'
+import type { PlanAction } from '../plan/types.js'
+import { lastUsedOf, type ScannedUser } from '../scan/account-scan.js'
+import { encodeKeyRecord, lifecycleTagKey, type KeyRecord } from '../scan/lifecycle-tags.js'
+import type { SecretStore } from '../secrets/store.js'
+import { errorMessage } from '../util/errors.js'
+
+/** The customer-managed policy (cfn/member-role.yaml) that lets a user read its own secret. */
+export const READ_OWN_SECRET_POLICY_NAME = 'iam-key-rotation-read-own-secret'
+
+const DAY_MS = 86_400_000
+
+export interface ApplyContext {
+  readonly accountId: string
+  readonly iam: IAMClient
+  readonly secrets: SecretStore
+  readonly policy: PolicyParams
+  readonly now: Date
+  readonly partition?: string
+  /** Hides a secret from every log line, at once. */
+  readonly mask: (secret: string) => void
+}
+
+const CHANGES_AWS = new Set<PlanAction['type']>(['ROTATE', 'DEACTIVATE', 'DELETE'])
+/** Reasons that rest on a key not being used: a live use since planning cancels them. */
+const RESTS_ON_NON_USE = new Set<PlanAction['reason']>(['UNUSED_EXPIRED_KEY'])
+const LEAST_RECENTLY_USED = new Set<PlanAction['reason']>([
+  'EXPIRED_ACTIVE_KEY_CONFLICT_LRU',
+  'FORCED_ROTATION_CONFLICT_LRU'
+])
+
+/**
+ * Carries out one user's planned actions (enforce mode), in plan order: DELETE, DEACTIVATE,
+ * ROTATE. Updates each action's `result` in place. Never throws: a failure is recorded on the
+ * action and the next user goes on.
+ */
+export async function applyUser(
+  ctx: ApplyContext,
+  user: ScannedUser,
+  actions: PlanAction[]
+): Promise<void> {
+  const changing = actions.filter(action => CHANGES_AWS.has(action.type))
+  if (changing.length === 0 && user.decision.lifecycleUpdates.length === 0) return
+
+  // Execution rule 1: act only on the keys the plan was made from.
+  let liveKeys
+  try {
+    liveKeys = await listLiveKeys(ctx.iam, user.userName)
+  } catch (error) {
+    for (const action of changing)
+      fail(action, `could not re-read the keys: ${errorMessage(error)}`)
+    return
+  }
+  if (!sameKeys(liveKeys, user)) {
+    for (const action of changing) {
+      action.result = 'skipped'
+      action.error = `STATE_CHANGED: ${reasonSentence('STATE_CHANGED')}`
+    }
+    return
+  }
+
+  const records = new Map(user.records)
+  const planned = new Map(user.facts.keys.map(key => [key.accessKeyId, key]))
+  for (const update of user.decision.lifecycleUpdates) {
+    records.set(update.accessKeyId, {
+      createdAt: planned.get(update.accessKeyId)?.createdAt,
+      ...records.get(update.accessKeyId),
+      ...update.changes
+    } as KeyRecord)
+  }
+  try {
+    await saveRecords(
+      ctx,
+      user.userName,
+      records,
+      user.decision.lifecycleUpdates.map(u => u.accessKeyId)
+    )
+  } catch (error) {
+    for (const action of changing)
+      fail(action, `could not record the key state: ${errorMessage(error)}`)
+    return
+  }
+
+  let slotFreed = true
+  for (const action of changing) {
+    try {
+      switch (action.type) {
+        case 'DELETE':
+          if (!(await deleteKey(ctx, user, action, records))) slotFreed = false
+          break
+        case 'DEACTIVATE':
+          await deactivateKey(ctx, user, action, records)
+          break
+        case 'ROTATE':
+          if (!slotFreed) {
+            action.result = 'skipped'
+            action.error = 'the other key could not be deleted, so there is no free key slot'
+          } else {
+            await rotateKey(ctx, user, action, records)
+          }
+          break
+        case 'WARN':
+        case 'BLOCKED':
+          break
+      }
+    } catch (error) {
+      fail(action, errorMessage(error))
+      if (action.type === 'DELETE') slotFreed = false
+    }
+  }
+}
+
+function fail(action: PlanAction, message: string): void {
+  action.result = 'failed'
+  action.error = message
+}
+
+async function listLiveKeys(iam: IAMClient, userName: string) {
+  const page = await iam.send(new ListAccessKeysCommand({ UserName: userName }))
+  return page.AccessKeyMetadata ?? []
+}
+
+function sameKeys(
+  live: readonly { AccessKeyId?: string | undefined; Status?: string | undefined }[],
+  user: ScannedUser
+): boolean {
+  const planned = user.facts.keys
+  return (
+    live.length === planned.length &&
+    live.every(key =>
+      planned.some(p => p.accessKeyId === key.AccessKeyId && p.status === key.Status)
+    )
+  )
+}
+
+/**
+ * Live last use right before removing a key, and a reason to hold back if the plan no longer
+ * holds: the lookup failed (unknown is never evidence of non-use), or the key was used although
+ * the action rested on it not being used.
+ */
+async function recheckLastUse(
+  ctx: ApplyContext,
+  action: PlanAction
+): Promise<{ lastUsed: LastUsed; holdBack?: string }> {
+  const lastUsed = await lastUsedOf(ctx.iam, action.accessKeyId)
+  if (lastUsed.kind === 'unknown') {
+    return {
+      lastUsed,
+      holdBack:
+        'its last use could not be verified right before acting; it is checked again next run'
+    }
+  }
+  if (RESTS_ON_NON_USE.has(action.reason) && lastUsed.kind === 'date') {
+    return {
+      lastUsed,
+      holdBack: `STATE_CHANGED: the key was used on ${lastUsed.at.toISOString()}, after the plan was made`
+    }
+  }
+  if (
+    LEAST_RECENTLY_USED.has(action.reason) &&
+    usedWithin(lastUsed, ctx, ctx.policy.installationGraceDays)
+  ) {
+    return {
+      lastUsed,
+      holdBack:
+        'STATE_CHANGED: the key was used recently, so it is no longer the least recently used'
+    }
+  }
+  return { lastUsed }
+}
+
+function usedWithin(lastUsed: LastUsed, ctx: ApplyContext, days: number): boolean {
+  return lastUsed.kind === 'date' && ctx.now.getTime() - lastUsed.at.getTime() < days * DAY_MS
+}
+
+async function deleteKey(
+  ctx: ApplyContext,
+  user: ScannedUser,
+  action: PlanAction,
+  records: Map<string, KeyRecord>
+): Promise<boolean> {
+  const { holdBack } = await recheckLastUse(ctx, action)
+  if (holdBack) {
+    action.result = 'skipped'
+    action.error = holdBack
+    return false
+  }
+  await ctx.iam.send(
+    new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: action.accessKeyId })
+  )
+  action.result = 'done'
+  if (records.delete(action.accessKeyId)) {
+    await ctx.iam.send(
+      new UntagUserCommand({
+        UserName: user.userName,
+        TagKeys: [lifecycleTagKey(action.accessKeyId)]
+      })
+    )
+  }
+  return true
+}
+
+async function deactivateKey(
+  ctx: ApplyContext,
+  user: ScannedUser,
+  action: PlanAction,
+  records: Map<string, KeyRecord>
+): Promise<void> {
+  const { lastUsed, holdBack } = await recheckLastUse(ctx, action)
+  if (holdBack) {
+    action.result = 'skipped'
+    action.error = holdBack
+    return
+  }
+  const rotatedAt = records.get(action.accessKeyId)?.rotatedAt
+  if (action.reason === 'INSTALL_GRACE_PERIOD_END' && rotatedAt && lastUsed.kind !== 'unknown') {
+    action.oldKeyUsedSinceRotation = lastUsed.kind === 'date' && lastUsed.at > rotatedAt
+  }
+  await ctx.iam.send(
+    new UpdateAccessKeyCommand({
+      UserName: user.userName,
+      AccessKeyId: action.accessKeyId,
+      Status: 'Inactive'
+    })
+  )
+  action.result = 'done'
+  const key = user.facts.keys.find(k => k.accessKeyId === action.accessKeyId)
+  records.set(action.accessKeyId, {
+    ...records.get(action.accessKeyId),
+    ...(key ? { createdAt: key.createdAt } : {}),
+    deactivatedAt: ctx.now
+  })
+  await saveRecords(ctx, user.userName, records, [action.accessKeyId])
+}
+
+/**
+ * ROTATE = create the key → store it → only then record state and permissions. If storing fails
+ * the new key is deleted again, so the old key stays the user's only working key.
+ */
+async function rotateKey(
+  ctx: ApplyContext,
+  user: ScannedUser,
+  action: PlanAction,
+  records: Map<string, KeyRecord>
+): Promise<void> {
+  const created = await ctx.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }))
+  const newKey = created.AccessKey
+  if (!newKey?.AccessKeyId || !newKey.SecretAccessKey) {
+    throw new Error('CreateAccessKey returned no key')
+  }
+  ctx.mask(newKey.SecretAccessKey)
+  const stored = {
+    accountId: ctx.accountId,
+    userName: user.userName,
+    userArn: user.arn,
+    accessKeyId: newKey.AccessKeyId,
+    secretAccessKey: newKey.SecretAccessKey,
+    previousAccessKeyId: action.accessKeyId,
+    createdAt: newKey.CreateDate ?? ctx.now
+  }
+
+  let secretArn: string
+  try {
+    secretArn = await ctx.secrets.storeKey(stored)
+  } catch (storeError) {
+    try {
+      await ctx.iam.send(
+        new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: newKey.AccessKeyId })
+      )
+    } catch (rollbackError) {
+      action.newAccessKeyId = newKey.AccessKeyId
+      throw new Error(
+        `storing the new key failed (${errorMessage(storeError)}) and deleting it again failed too ` +
+          `(${errorMessage(rollbackError)}): delete access key ${newKey.AccessKeyId} of ${user.userName} by hand; the old key is untouched`,
+        { cause: rollbackError }
+      )
+    }
+    throw new Error(
+      `storing the new key failed (${errorMessage(storeError)}); the new key was deleted again and the old key is untouched`,
+      { cause: storeError }
+    )
+  }
+
+  action.result = 'done'
+  action.newAccessKeyId = newKey.AccessKeyId
+  action.secretArn = secretArn
+  const old = user.facts.keys.find(k => k.accessKeyId === action.accessKeyId)
+  records.set(action.accessKeyId, {
+    ...records.get(action.accessKeyId),
+    ...(old ? { createdAt: old.createdAt } : {}),
+    rotatedAt: ctx.now,
+    replacementKeyId: newKey.AccessKeyId
+  })
+  records.set(newKey.AccessKeyId, { createdAt: stored.createdAt })
+
+  const followUps: string[] = []
+  const attempt = async (what: string, step: () => Promise<unknown>) => {
+    try {
+      await step()
+    } catch (error) {
+      followUps.push(`${what}: ${errorMessage(error)}`)
+    }
+  }
+  await attempt('recording the rotation in the user tags', () =>
+    saveRecords(ctx, user.userName, records, [action.accessKeyId, newKey.AccessKeyId ?? ''])
+  )
+  await attempt('restricting the secret to the user', () => ctx.secrets.protect(stored, secretArn))
+  await attempt('granting the user read access to its secret', () =>
+    ctx.iam.send(
+      new AttachUserPolicyCommand({
+        UserName: user.userName,
+        PolicyArn: `arn:${ctx.partition ?? 'aws'}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
+      })
+    )
+  )
+  if (followUps.length > 0) {
+    action.error = `The new key is stored, but ${followUps.join('; ')}.`
+  }
+}
+
+async function saveRecords(
+  ctx: ApplyContext,
+  userName: string,
+  records: ReadonlyMap<string, KeyRecord>,
+  accessKeyIds: readonly string[]
+): Promise<void> {
+  const tags = accessKeyIds.flatMap(id => {
+    const record = records.get(id)
+    return record ? [{ Key: lifecycleTagKey(id), Value: encodeKeyRecord(record) }] : []
+  })
+  if (tags.length > 0) await ctx.iam.send(new TagUserCommand({ UserName: userName, Tags: tags }))
+}

@@ -1,0 +1,108 @@
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
+import { IAMClient } from '@aws-sdk/client-iam'
+import { OrganizationsClient } from '@aws-sdk/client-organizations'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SESClient } from '@aws-sdk/client-ses'
+import { STSClient } from '@aws-sdk/client-sts'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  DeserializeMiddleware
+} from '@smithy/types'
+import { CallMetrics } from './metrics.js'
+
+export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider
+
+export interface AwsSettings {
+  /** Region of STS, Secrets Manager, SES and CloudFormation calls. IAM and Organizations are global. */
+  readonly region: string
+  /** Overrides every service endpoint (tests, VPC endpoints). AWS_ENDPOINT_URL works too. */
+  readonly endpoint?: string
+  /** Attempts per call under adaptive retry; throttled calls back off and retry. */
+  readonly maxAttempts?: number
+  readonly userAgent?: string
+}
+
+const DEFAULT_MAX_ATTEMPTS = 10
+const USER_AGENT_APP_ID = 'iam-key-rotation-action'
+
+/**
+ * Makes every AWS client of a run with the same region, endpoint, adaptive retry, user agent,
+ * call metrics and one shared keep-alive connection pool (thousands of account sessions would
+ * otherwise each open their own connections).
+ */
+export class AwsClientFactory {
+  readonly metrics = new CallMetrics()
+  private readonly requestHandler: NodeHttpHandler
+
+  constructor(
+    readonly settings: AwsSettings,
+    maxSockets = 64
+  ) {
+    this.requestHandler = new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      connectionTimeout: 10_000,
+      requestTimeout: 60_000
+    })
+  }
+
+  sts(credentials?: Credentials): STSClient {
+    return this.instrument(new STSClient(this.config(credentials)))
+  }
+
+  organizations(credentials: Credentials): OrganizationsClient {
+    // Organizations is served from us-east-1 in the commercial partition.
+    return this.instrument(new OrganizationsClient(this.config(credentials, 'us-east-1')))
+  }
+
+  iam(credentials: Credentials): IAMClient {
+    return this.instrument(new IAMClient(this.config(credentials, 'us-east-1')))
+  }
+
+  secretsManager(credentials: Credentials, region = this.settings.region): SecretsManagerClient {
+    return this.instrument(new SecretsManagerClient(this.config(credentials, region)))
+  }
+
+  ses(credentials: Credentials): SESClient {
+    return this.instrument(new SESClient(this.config(credentials)))
+  }
+
+  cloudFormation(credentials: Credentials, region = this.settings.region): CloudFormationClient {
+    return this.instrument(new CloudFormationClient(this.config(credentials, region)))
+  }
+
+  destroy(): void {
+    this.requestHandler.destroy()
+  }
+
+  private config(credentials: Credentials | undefined, region = this.settings.region) {
+    return {
+      region,
+      ...(credentials ? { credentials } : {}),
+      ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
+      retryMode: 'adaptive',
+      maxAttempts: this.settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      userAgentAppId: this.settings.userAgent ?? USER_AGENT_APP_ID,
+      requestHandler: this.requestHandler
+    }
+  }
+
+  private instrument<C extends { middlewareStack: InstrumentableStack }>(client: C): C {
+    client.middlewareStack.add(this.metrics.middleware(), {
+      step: 'deserialize',
+      name: 'keyRotationCallMetrics'
+    })
+    return client
+  }
+}
+
+interface InstrumentableStack {
+  add(
+    middleware: DeserializeMiddleware<object, object>,
+    options: { step: 'deserialize'; name: string }
+  ): void
+}

@@ -1,0 +1,286 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import pLimit from 'p-limit'
+import { applyUser } from './apply/apply-user.js'
+import type { AwsClientFactory } from './aws/clients.js'
+import type { RoleSessions } from './aws/sessions.js'
+import type { Config } from './inputs.js'
+import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
+import { computeTotals, policySymbols, toPlanUser } from './plan/build.js'
+import { PLAN_SCHEMA_VERSION, type Plan, type PlanAccount } from './plan/types.js'
+import { timelineText } from './policy/index.js'
+import { scanAccount, type ScannedUser } from './scan/account-scan.js'
+import { SecretStore } from './secrets/store.js'
+import { errorMessage } from './util/errors.js'
+
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+  group<T>(name: string, body: () => Promise<T>): Promise<T>
+}
+
+export interface EngineDeps {
+  readonly config: Config
+  readonly factory: AwsClientFactory
+  readonly sessions: RoleSessions
+  /** Central role credentials; undefined means the SDK's ambient chain. */
+  readonly central: AwsCredentialIdentityProvider | undefined
+  readonly now: Date
+  readonly runId: string
+  readonly log: Logger
+  readonly mask: (secret: string) => void
+}
+
+/** What the run learned per account, kept for the apply phase and for notifications. */
+export interface AccountOutcome {
+  readonly account: OrgAccount
+  readonly plan: PlanAccount
+  /** Users with something to report, in the same order as `plan.users`. */
+  readonly users: readonly ScannedUser[]
+  /** Users named in force-rotate that exist in this account. */
+  readonly forcedUsersFound: readonly string[]
+}
+
+export interface RunResult {
+  readonly plan: Plan
+  readonly outcomes: readonly AccountOutcome[]
+}
+
+/**
+ * The rotation run: inventory → scan and plan every account → (enforce) apply the plan. Builds
+ * the whole plan before acting on it. A failure in one account never stops the others.
+ */
+export async function runRotation(deps: EngineDeps): Promise<RunResult> {
+  const { config, log } = deps
+  const accounts = await deps.log.group('Inventory: accounts in scope', () => inventory(deps))
+
+  const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
+    scanAll(deps, accounts)
+  )
+  const warnings = unmatchedForceRotations(config, outcomes)
+  for (const warning of warnings) log.warning(warning)
+
+  if (config.mode === 'enforce') {
+    await log.group('Apply: enforce mode', () => applyAll(deps, outcomes))
+  } else {
+    log.info('Audit mode: nothing in AWS is changed.')
+  }
+
+  const planAccounts = outcomes.map(outcome => outcome.plan)
+  const plan: Plan = {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    runId: deps.runId,
+    mode: config.mode,
+    generatedAt: deps.now.toISOString(),
+    policy: policySymbols(config.policy),
+    timeline: timelineText(config.policy),
+    accounts: planAccounts,
+    warnings,
+    totals: computeTotals(planAccounts, config.mode === 'enforce', {
+      apiCalls: deps.factory.metrics.total(),
+      throttledRetries: deps.factory.metrics.throttled
+    })
+  }
+  return { plan, outcomes }
+}
+
+async function inventory(deps: EngineDeps): Promise<OrgAccount[]> {
+  const { config, factory, sessions, log } = deps
+  const identity = await factory.sts(deps.central).send(new GetCallerIdentityCommand({}))
+  log.info(`Signed in as ${identity.Arn ?? 'unknown'}`)
+  const managementCredentials =
+    identity.Account === config.managementAccountId
+      ? deps.central
+      : sessions.credentials(config.managementAccountId, config.listAccountsRoleName)
+  if (!managementCredentials) {
+    throw new Error('No credentials for the management account')
+  }
+  const inventory = await listAccountsInScope(
+    factory.organizations(managementCredentials),
+    config.organizationId,
+    config
+  )
+  for (const id of inventory.unknownAccounts) {
+    log.warning(
+      `Account ${id} (input accounts) is not an active account of ${config.organizationId}.`
+    )
+  }
+  const shard = config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''
+  log.info(
+    `${inventory.accounts.length} of ${inventory.organizationAccountCount} active accounts in scope${shard}.`
+  )
+  return inventory.accounts
+}
+
+async function scanAll(
+  deps: EngineDeps,
+  accounts: readonly OrgAccount[]
+): Promise<AccountOutcome[]> {
+  const { config, factory, sessions, log } = deps
+  const limit = pLimit(config.maxConcurrency)
+  const secrets = secretStore(deps)
+  let done = 0
+  return Promise.all(
+    accounts.map(account =>
+      limit(async (): Promise<AccountOutcome> => {
+        const started = Date.now()
+        let outcome: AccountOutcome
+        try {
+          const iam = factory.iam(sessions.credentials(account.id, config.memberRoleName))
+          const scan = await scanAccount(iam, {
+            accountId: account.id,
+            exemptionGroup: config.exemptionGroup,
+            ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
+            policy: config.policy,
+            now: deps.now,
+            isForced: userName => isForced(config, account.id, userName),
+            storedSecretKeyId: (userName: string) => secrets.storedKeyId(account.id, userName),
+            warn: message => log.warning(message)
+          })
+          outcome = {
+            account,
+            users: scan.users,
+            forcedUsersFound: scan.forcedUsersFound,
+            plan: {
+              accountId: account.id,
+              accountName: account.name,
+              status: 'ok',
+              usersScanned: scan.usersScanned,
+              keysScanned: scan.keysScanned,
+              users: scan.users.map(user => toPlanUser(user, deps.now))
+            }
+          }
+        } catch (error) {
+          outcome = failedAccount(account, errorMessage(error))
+          log.warning(`Account ${account.id} (${account.name}) failed: ${errorMessage(error)}`)
+        }
+        done++
+        log.info(
+          `[${done}/${accounts.length}] ${account.id} ${account.name}: ${describeOutcome(outcome)} (${seconds(started)})`
+        )
+        return outcome
+      })
+    )
+  )
+}
+
+async function applyAll(deps: EngineDeps, outcomes: readonly AccountOutcome[]): Promise<void> {
+  const { config, factory, sessions, log } = deps
+  const limit = pLimit(config.maxConcurrency)
+  const secrets = secretStore(deps)
+  const withWork = outcomes.filter(outcome =>
+    outcome.users.some(
+      (user, index) =>
+        user.decision.lifecycleUpdates.length > 0 ||
+        (outcome.plan.users[index]?.actions ?? []).some(
+          a => a.type !== 'WARN' && a.type !== 'BLOCKED'
+        )
+    )
+  )
+  log.info(`${withWork.length} accounts have changes to make.`)
+  let done = 0
+  await Promise.all(
+    withWork.map(outcome =>
+      limit(async () => {
+        const started = Date.now()
+        const iam = factory.iam(sessions.credentials(outcome.account.id, config.memberRoleName))
+        const ctx = {
+          accountId: outcome.account.id,
+          iam,
+          secrets,
+          policy: config.policy,
+          now: deps.now,
+          mask: deps.mask
+        }
+        for (const [index, user] of outcome.users.entries()) {
+          const planUser = outcome.plan.users[index]
+          if (planUser) await applyUser(ctx, user, planUser.actions)
+        }
+        done++
+        const actions = outcome.plan.users.flatMap(user => user.actions)
+        const count = (result: string) => actions.filter(a => a.result === result).length
+        log.info(
+          `[${done}/${withWork.length}] ${outcome.account.id} ${outcome.account.name}: ` +
+            `${count('done')} done, ${count('failed')} failed, ${count('skipped')} skipped (${seconds(started)})`
+        )
+      })
+    )
+  )
+}
+
+function secretStore(deps: EngineDeps): SecretStore {
+  const { config, factory, sessions } = deps
+  const clients = new Map<string, SecretsManagerClient>()
+  return new SecretStore({
+    namePrefix: config.secrets.namePrefix,
+    ...(config.secrets.kmsKeyId ? { kmsKeyId: config.secrets.kmsKeyId } : {}),
+    replicaRegions: config.secrets.replicaRegions,
+    clientFor: memberAccountId => {
+      const [accountId, roleName] =
+        config.secrets.location === 'central' && config.secrets.accountId
+          ? [config.secrets.accountId, config.secrets.roleName]
+          : [memberAccountId, config.memberRoleName]
+      let client = clients.get(accountId)
+      if (!client) {
+        client = factory.secretsManager(sessions.credentials(accountId, roleName))
+        clients.set(accountId, client)
+      }
+      return client
+    }
+  })
+}
+
+export function isForced(config: Config, accountId: string, userName: string): boolean {
+  return config.forceRotate.some(
+    entry =>
+      entry.userName === userName &&
+      (entry.accountId === undefined || entry.accountId === accountId)
+  )
+}
+
+function unmatchedForceRotations(config: Config, outcomes: readonly AccountOutcome[]): string[] {
+  const found = new Map(outcomes.map(o => [o.account.id, new Set(o.forcedUsersFound)]))
+  return config.forceRotate
+    .filter(entry =>
+      entry.accountId !== undefined
+        ? !found.get(entry.accountId)?.has(entry.userName)
+        : ![...found.values()].some(users => users.has(entry.userName))
+    )
+    .map(entry =>
+      entry.accountId
+        ? `force-rotate entry "${entry.accountId}:${entry.userName}" matches no IAM user in account ${entry.accountId}.`
+        : `force-rotate entry "${entry.userName}" matches no IAM user in any account in scope.`
+    )
+}
+
+function failedAccount(account: OrgAccount, error: string): AccountOutcome {
+  return {
+    account,
+    users: [],
+    forcedUsersFound: [],
+    plan: {
+      accountId: account.id,
+      accountName: account.name,
+      status: 'failed',
+      error,
+      usersScanned: 0,
+      keysScanned: 0,
+      users: []
+    }
+  }
+}
+
+function describeOutcome(outcome: AccountOutcome): string {
+  if (outcome.plan.status === 'failed') return 'FAILED'
+  const actions = outcome.plan.users.flatMap(user => user.actions)
+  const byType = new Map<string, number>()
+  for (const action of actions) byType.set(action.type, (byType.get(action.type) ?? 0) + 1)
+  const summary = [...byType].map(([type, count]) => `${count} ${type.toLowerCase()}`).join(', ')
+  return `${outcome.plan.usersScanned} users, ${actions.length === 0 ? 'nothing to do' : summary}`
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`
+}

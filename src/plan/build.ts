@@ -1,0 +1,111 @@
+import type { KeyFacts, PlannedAction, PolicyParams } from '../policy/index.js'
+import type { ScannedUser } from '../scan/account-scan.js'
+import type { Plan, PlanAccount, PlanAction, PlanKey, PlanTotals, PlanUser } from './types.js'
+
+const DAY_MS = 86_400_000
+
+export function toPlanKey(key: KeyFacts, now: Date): PlanKey {
+  return {
+    accessKeyId: key.accessKeyId,
+    status: key.status,
+    createdAt: key.createdAt.toISOString(),
+    ageDays: Math.floor((now.getTime() - key.createdAt.getTime()) / DAY_MS),
+    lastUsedAt: key.lastUsed.kind === 'date' ? key.lastUsed.at.toISOString() : key.lastUsed.kind
+  }
+}
+
+export function toPlanAction(action: PlannedAction): PlanAction {
+  return {
+    type: action.type,
+    accessKeyId: action.accessKeyId,
+    reason: action.reason,
+    message: action.message,
+    ...(action.dueAt ? { dueAt: action.dueAt.toISOString() } : {}),
+    ...(action.oldKeyUsedSinceRotation !== undefined
+      ? { oldKeyUsedSinceRotation: action.oldKeyUsedSinceRotation }
+      : {}),
+    result: 'planned'
+  }
+}
+
+export function toPlanUser(user: ScannedUser, now: Date): PlanUser {
+  return {
+    userName: user.userName,
+    exempt: user.exempt,
+    ...(user.owner ? { owner: user.owner } : {}),
+    keys: user.facts.keys.map(key => toPlanKey(key, now)),
+    actions: user.decision.actions.map(toPlanAction),
+    ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {})
+  }
+}
+
+export function policySymbols(params: PolicyParams): Plan['policy'] {
+  return {
+    R: params.rotationDays,
+    Gi: params.installationGraceDays,
+    Gr: params.recoveryGraceDays,
+    W: params.warningDays
+  }
+}
+
+/**
+ * Counts of the plan. In audit mode an action counts as planned; in enforce mode a ROTATE,
+ * DEACTIVATE or DELETE counts only when done.
+ */
+export function computeTotals(
+  accounts: readonly PlanAccount[],
+  enforce: boolean,
+  calls: { apiCalls: number; throttledRetries: number }
+): PlanTotals {
+  const totals: PlanTotals = {
+    accounts: accounts.length,
+    failedAccounts: 0,
+    usersScanned: 0,
+    keysScanned: 0,
+    exemptUsers: 0,
+    rotated: 0,
+    deactivated: 0,
+    deleted: 0,
+    warnings: 0,
+    blocked: 0,
+    failedActions: 0,
+    skippedActions: 0,
+    ...calls
+  }
+  for (const account of accounts) {
+    if (account.status === 'failed') totals.failedAccounts++
+    totals.usersScanned += account.usersScanned
+    totals.keysScanned += account.keysScanned
+    for (const user of account.users) {
+      if (user.exempt) totals.exemptUsers++
+      for (const action of user.actions) {
+        if (action.result === 'failed') totals.failedActions++
+        if (action.result === 'skipped') totals.skippedActions++
+        const counts =
+          !enforce ||
+          action.result === 'done' ||
+          action.type === 'WARN' ||
+          action.type === 'BLOCKED'
+        if (!counts) continue
+        switch (action.type) {
+          case 'ROTATE':
+            totals.rotated++
+            break
+          case 'DEACTIVATE':
+            totals.deactivated++
+            break
+          case 'DELETE':
+            totals.deleted++
+            break
+          case 'WARN':
+            totals.warnings++
+            break
+          case 'BLOCKED':
+            totals.blocked++
+            break
+        }
+      }
+    }
+  }
+  return totals
+}

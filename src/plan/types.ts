@@ -1,0 +1,87 @@
+import type { ActionType, KeyStatus, ReasonCode } from '../policy/index.js'
+import type { Mode } from '../inputs.js'
+
+// The plan.json schema of the public contract (action-contract.md). Dates are ISO strings so the
+// same objects serialise as they are. Never holds a secret access key.
+
+export const PLAN_SCHEMA_VERSION = 1
+
+export type ActionResult = 'planned' | 'done' | 'skipped' | 'failed'
+
+export interface PlanKey {
+  accessKeyId: string
+  status: KeyStatus
+  createdAt: string
+  ageDays: number
+  /** ISO date, "never", or "unknown" when the lookup failed. */
+  lastUsedAt: string
+}
+
+export interface PlanAction {
+  type: ActionType
+  accessKeyId: string
+  reason: ReasonCode
+  message: string
+  dueAt?: string
+  result: ActionResult
+  error?: string
+  newAccessKeyId?: string
+  secretArn?: string
+  /** The old key was used after its replacement was created (deactivating it may break a caller). */
+  oldKeyUsedSinceRotation?: boolean
+}
+
+export interface PlanUser {
+  userName: string
+  exempt: boolean
+  owner?: string
+  keys: PlanKey[]
+  actions: PlanAction[]
+  /** Why something expected did not happen (e.g. a forced rotation already under way). */
+  notes?: string[]
+}
+
+export type AccountStatus = 'ok' | 'failed' | 'skipped'
+
+export interface PlanAccount {
+  accountId: string
+  accountName: string
+  status: AccountStatus
+  error?: string
+  /** Users and keys the scan saw; `users` lists only those with something to report. */
+  usersScanned: number
+  keysScanned: number
+  users: PlanUser[]
+}
+
+export interface PlanTotals {
+  accounts: number
+  failedAccounts: number
+  usersScanned: number
+  keysScanned: number
+  exemptUsers: number
+  /** Per action type: planned in audit mode, done in enforce mode. */
+  rotated: number
+  deactivated: number
+  deleted: number
+  warnings: number
+  blocked: number
+  /** Enforce mode: actions that failed or were skipped because the keys changed. */
+  failedActions: number
+  skippedActions: number
+  apiCalls: number
+  throttledRetries: number
+}
+
+export interface Plan {
+  schemaVersion: typeof PLAN_SCHEMA_VERSION
+  runId: string
+  mode: Mode
+  generatedAt: string
+  policy: { R: number; Gi: number; Gr: number; W: number }
+  timeline: string
+  accounts: PlanAccount[]
+  /** Run-level findings that are not about one key (e.g. force-rotate entries matching no user). */
+  warnings: string[]
+  totals: PlanTotals
+}

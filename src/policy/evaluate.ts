@@ -1,0 +1,535 @@
+// The key policy: shared/spec/key-policy.md, "Decision table", as one pure function.
+// Read it next to the spec: each step and case below is a named function, in the spec's order.
+//
+// Time: every "age ≥ N days" or "now ≥ t + N days" is an exact millisecond comparison of
+// `now` with `t + N × 86 400 000 ms`, which is the same as comparing the real-valued age in
+// days: a key is expired at exactly R days, and not one millisecond earlier.
+//
+// How the places the table leaves open are read (the tests pin each one down):
+//
+// - `unknown` last use. The spec: "no deactivation or deletion may rest on it". We read it in
+//   the strictest way: this function never emits DEACTIVATE or DELETE for a key whose last use
+//   is unknown, whatever the rule. Where a rule would, the step is held for a later run in
+//   which the lookup works, and a note says so. When holding it means a conflict cannot be
+//   cleared (the inactive key blocking a rotation, the LRU choice) the user is BLOCKED, as the
+//   spec itself does for LRU. Warnings and ROTATE never remove a key and still happen.
+// - A key deactivated by step 1 "counts as Inactive with deactivatedAt = now" for steps 2 and
+//   3 of the same evaluation, but it is still Active in IAM: it is never deleted in the run
+//   that deactivates it. If freeing its slot is what a rotation needs, the rotation waits for
+//   the next run (a note says so).
+// - "No further warning in step 3" for a step-1 key: step 3 emits no WARN for it; ROTATE,
+//   DEACTIVATE and BLOCKED are not warnings and still apply.
+// - Active A + Inactive I, A within W of expiry: A is warned (KEY_PENDING_ROTATION) in any
+//   case, since it will be rotated at R like a lone key. I is warned about the conflict only
+//   when its own recovery would end after A expires; that warning replaces I's step-2 warning,
+//   whose due date would be later than the real deletion.
+// - Two unrelated Active keys: `forced` is checked before the "older expires within W" warning,
+//   as in every other case of the table; otherwise a forced rotation would be ignored exactly
+//   while a key is closest to expiry. BLOCKED goes on each expired key, or on the older key
+//   when the user is forced and neither has expired.
+// - LRU needs both last uses known; a key used less than Gi days ago is never chosen.
+// - Shapes the table does not cover (more than two keys, an AWS limit) get steps 1 and 2 only.
+
+import { REASON_SENTENCES } from './reasons.js'
+import type {
+  ActionType,
+  KeyFacts,
+  KeyLifecycle,
+  LifecycleUpdate,
+  PlannedAction,
+  PolicyParams,
+  ReasonCode,
+  UserDecision,
+  UserFacts
+} from './types.js'
+
+const DAY_MS = 86_400_000
+
+/** Decide what happens to one user's keys. Pure: no I/O, no clock; `now` is the only time. */
+export function evaluateUser(user: UserFacts, params: PolicyParams, now: Date): UserDecision {
+  if (user.exempt) {
+    return {
+      actions: [],
+      notes: ['Exempt (member of the exemption group): not evaluated.'],
+      lifecycleUpdates: []
+    }
+  }
+  const ctx: Context = { user, params, now, out: new Draft() }
+  const keys = step1NeverUsedKeys(ctx)
+  const inactiveLeft = step2InactiveKeys(keys, ctx)
+  step3RemainingActiveKeys(keys, inactiveLeft, ctx)
+  return ctx.out.decision()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1 — never-used keys
+
+/**
+ * An Active key nobody has ever used is deactivated at R instead of rotated (no replacement:
+ * nobody would install it), with a warning W days ahead.
+ */
+function step1NeverUsedKeys(ctx: Context): KeyView[] {
+  return ctx.user.keys.map(key => {
+    const view: KeyView = {
+      key,
+      id: key.accessKeyId,
+      state: recordedLifecycle(ctx.user, key.accessKeyId),
+      deactivatedNow: false,
+      handledInStep1: false
+    }
+    if (key.status !== 'Active' || key.lastUsed.kind !== 'never') return view
+    if (isExpired(key, ctx)) {
+      ctx.out.act('DEACTIVATE', view.id, 'UNUSED_EXPIRED_KEY')
+      return { ...view, deactivatedNow: true, handledInStep1: true }
+    }
+    if (rotationWarningDue(key, ctx)) {
+      ctx.out.warn(view.id, 'UNUSED_KEY_PENDING_DELETION', expiresAt(key, ctx))
+      return { ...view, handledInStep1: true }
+    }
+    return view
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2 — inactive keys, each one
+
+/** Deletes inactive keys whose recovery grace has ended; returns the inactive keys that remain. */
+function step2InactiveKeys(keys: readonly KeyView[], ctx: Context): KeyView[] {
+  const remaining: KeyView[] = []
+  for (const view of keys.filter(countsAsInactive)) {
+    if (isFirstSighting(view)) {
+      // The recovery clock has to start somewhere; for a key someone else deactivated, that is
+      // the first run that sees it. Persisted in enforce mode, so the clock does not restart.
+      ctx.out.record({
+        accessKeyId: view.id,
+        changes: { firstSeenInactiveAt: ctx.now },
+        cause: 'first-seen-inactive'
+      })
+    }
+    const deleteAt = recoveryEndsAt(view, ctx)
+    if (reached(ctx.now, deleteAt)) {
+      if (view.key.lastUsed.kind === 'unknown') {
+        ctx.out.note(
+          `${view.id}: recovery grace period has ended, but its last use is unknown (lookup failed); deletion waits for a run in which it is known.`
+        )
+      } else if (!view.deactivatedNow) {
+        // (A key deactivated in this run cannot get here while Gr ≥ 1; it is never deleted.)
+        ctx.out.act('DELETE', view.id, 'RECOVER_GRACE_PERIOD_END')
+        continue
+      }
+    } else if (reached(ctx.now, addDays(deleteAt, -ctx.params.warningDays))) {
+      ctx.out.warn(view.id, 'KEY_PENDING_DELETION', deleteAt)
+    }
+    remaining.push(view)
+  }
+  return remaining
+}
+
+/** Recovery clock start t0: deactivatedAt, else firstSeenInactiveAt, else now (first sighting). */
+function recoveryStartsAt(view: KeyView, ctx: Context): Date {
+  if (view.deactivatedNow) return ctx.now
+  return view.state.deactivatedAt ?? view.state.firstSeenInactiveAt ?? ctx.now
+}
+
+function recoveryEndsAt(view: KeyView, ctx: Context): Date {
+  return addDays(recoveryStartsAt(view, ctx), ctx.params.recoveryGraceDays)
+}
+
+function isFirstSighting(view: KeyView): boolean {
+  return (
+    view.key.status === 'Inactive' &&
+    view.state.deactivatedAt === undefined &&
+    view.state.firstSeenInactiveAt === undefined
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3 — the active keys that remain
+
+function step3RemainingActiveKeys(
+  keys: readonly KeyView[],
+  inactiveLeft: readonly KeyView[],
+  ctx: Context
+): void {
+  const active = keys.filter(view => view.key.status === 'Active' && !view.deactivatedNow)
+  const [first, second] = active
+  const [inactive] = inactiveLeft
+
+  if (first === undefined) {
+    if (ctx.user.forced) {
+      ctx.out.note('Forced rotation requested, but the user has no active key left to rotate.')
+    }
+  } else if (active.length === 1 && inactiveLeft.length === 0) {
+    loneActiveKey(first, ctx)
+  } else if (active.length === 1 && inactive !== undefined && inactiveLeft.length === 1) {
+    activeBesideInactive(first, inactive, ctx)
+  } else if (active.length === 2 && second !== undefined && inactiveLeft.length === 0) {
+    twoActiveKeys(first, second, ctx)
+  } else {
+    // AWS allows two keys per user; anything else is outside the table, so change nothing more.
+    ctx.out.note(
+      `User has ${active.length} active and ${inactiveLeft.length} inactive keys left after steps 1–2, more than the decision table covers; no step-3 action.`
+    )
+  }
+}
+
+/** One Active A, no other key. */
+function loneActiveKey(a: KeyView, ctx: Context): void {
+  if (isExpired(a.key, ctx)) {
+    ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY')
+  } else if (ctx.user.forced) {
+    ctx.out.act('ROTATE', a.id, 'FORCED_ROTATION')
+  } else if (rotationWarningDue(a.key, ctx) && !a.handledInStep1) {
+    ctx.out.warn(a.id, 'KEY_PENDING_ROTATION', expiresAt(a.key, ctx))
+  }
+}
+
+/** Active A + Inactive I (I not deleted in step 2). */
+function activeBesideInactive(a: KeyView, i: KeyView, ctx: Context): void {
+  const trigger = rotationTrigger(a, ctx)
+  if (trigger !== undefined) {
+    freeSlotThenRotate(a, i, trigger, ctx)
+    return
+  }
+  if (!rotationWarningDue(a.key, ctx)) return
+
+  const aExpiresAt = expiresAt(a.key, ctx)
+  if (!i.handledInStep1 && recoveryEndsAt(i, ctx).getTime() > aExpiresAt.getTime()) {
+    // I will be deleted when A expires, before its recovery ends: say that date, not the later one.
+    ctx.out.withdrawWarning(i.id, 'KEY_PENDING_DELETION')
+    ctx.out.warn(i.id, 'KEY_PENDING_DELETION_CONFLICT', aExpiresAt)
+  }
+  if (!a.handledInStep1) ctx.out.warn(a.id, 'KEY_PENDING_ROTATION', aExpiresAt)
+}
+
+/** A must be rotated and I holds the second slot: DELETE I, then ROTATE A. */
+function freeSlotThenRotate(a: KeyView, i: KeyView, trigger: Trigger, ctx: Context): void {
+  if (i.deactivatedNow) {
+    ctx.out.note(
+      `${a.id}: rotation waits for the next run: ${i.id} is deactivated in this run and still holds the second key slot until it can be deleted.`
+    )
+    return
+  }
+  if (i.key.lastUsed.kind === 'unknown') {
+    ctx.out.note(
+      `${i.id}: its last use is unknown (lookup failed), so it is not deleted to make room for rotating ${a.id}.`
+    )
+    ctx.out.act('BLOCKED', a.id, 'ROTATION_BLOCKED_BY_CONFLICT')
+    return
+  }
+  if (trigger === 'expired') {
+    ctx.out.act('DELETE', i.id, 'EXPIRED_INACTIVE_KEY_CONFLICT')
+    ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY')
+  } else {
+    ctx.out.act('DELETE', i.id, 'FORCED_INACTIVE_KEY_CONFLICT')
+    ctx.out.act('ROTATE', a.id, 'FORCED_ROTATION')
+  }
+}
+
+/** Two Active keys: either a rotation by this tool under way, or two keys someone else made. */
+function twoActiveKeys(x: KeyView, y: KeyView, ctx: Context): void {
+  const rotation = findRotation(x, y, ctx)
+  if (rotation === undefined) unrelatedActiveKeys(x, y, ctx)
+  else rotationUnderWay(rotation, ctx)
+}
+
+interface Rotation {
+  /** A: the key that was replaced. */
+  readonly old: KeyView
+  /** B: its replacement. */
+  readonly replacement: KeyView
+  readonly rotatedAt: Date
+}
+
+/** A rotation by this tool: recorded (A.replacementKeyId = B), or recognised from the secret. */
+function findRotation(x: KeyView, y: KeyView, ctx: Context): Rotation | undefined {
+  const [older, newer] = byCreation(x, y)
+  // Older key first, so that the answer never depends on the order IAM lists the keys in.
+  for (const [old, replacement] of [
+    [older, newer],
+    [newer, older]
+  ] as const) {
+    if (old.state.replacementKeyId !== replacement.id) continue
+    if (old.state.rotatedAt !== undefined) {
+      return { old, replacement, rotatedAt: old.state.rotatedAt }
+    }
+    return recognisedRotation(old, replacement, 'its recorded rotation date was missing', ctx)
+  }
+  // Tags removed: if the stored secret holds the newer key, this tool made it.
+  if (
+    ctx.user.storedSecretKeyId === newer.id &&
+    newer.key.createdAt.getTime() > older.key.createdAt.getTime()
+  ) {
+    return recognisedRotation(older, newer, 'the stored secret holds it', ctx)
+  }
+  return undefined
+}
+
+/** The replacement's creation is when the tool rotated; record it so later runs need no guess. */
+function recognisedRotation(
+  old: KeyView,
+  replacement: KeyView,
+  evidence: string,
+  ctx: Context
+): Rotation {
+  const rotatedAt = replacement.key.createdAt
+  ctx.out.record({
+    accessKeyId: old.id,
+    changes: { rotatedAt, replacementKeyId: replacement.id },
+    cause: 'rotation-recognised'
+  })
+  ctx.out.note(
+    `${replacement.id} is taken as this tool's replacement of ${old.id} (${evidence}); rotation date = its creation, ${rotatedAt.toISOString()}.`
+  )
+  return { old, replacement, rotatedAt }
+}
+
+/** Two Active, a rotation by this tool: deactivate the old key once installation grace ends. */
+function rotationUnderWay({ old, replacement, rotatedAt }: Rotation, ctx: Context): void {
+  const deactivateAt = addDays(rotatedAt, ctx.params.installationGraceDays)
+  const usedSinceRotation = usedAfter(old.key, rotatedAt)
+  const flag = usedSinceRotation === undefined ? {} : { oldKeyUsedSinceRotation: usedSinceRotation }
+
+  if (reached(ctx.now, deactivateAt)) {
+    if (usedSinceRotation === undefined) {
+      ctx.out.note(
+        `${old.id}: installation grace period has ended, but its last use is unknown (lookup failed); deactivation waits for a run in which it is known.`
+      )
+    } else {
+      ctx.out.act('DEACTIVATE', old.id, 'INSTALL_GRACE_PERIOD_END', flag)
+    }
+  } else if (
+    reached(ctx.now, addDays(deactivateAt, -ctx.params.warningDays)) &&
+    !old.handledInStep1
+  ) {
+    ctx.out.warn(old.id, 'KEY_PENDING_DEACTIVATION', deactivateAt, flag)
+  }
+  if (ctx.user.forced) {
+    ctx.out.note(
+      `Forced rotation requested, but a rotation is already under way (${replacement.id} replaces ${old.id}); nothing new is started.`
+    )
+  }
+}
+
+/** Two Active, not a rotation by this tool: the user has no free slot for a replacement. */
+function unrelatedActiveKeys(x: KeyView, y: KeyView, ctx: Context): void {
+  const pair = byCreation(x, y)
+  const expired = pair.filter(view => isExpired(view.key, ctx))
+  if (expired.length > 0 || ctx.user.forced) {
+    resolveConflict(pair, expired, ctx)
+    return
+  }
+  const [older] = pair
+  if (rotationWarningDue(older.key, ctx) && !older.handledInStep1) {
+    ctx.out.warn(older.id, 'KEY_PENDING_EXPIRATION_CONFLICT', expiresAt(older.key, ctx))
+  }
+}
+
+/**
+ * An expired key (or a forced user) with two Active keys. `issue`: BLOCKED, a person decides.
+ * `lru`: deactivate the least recently used key; the next run frees its slot and rotates the
+ * other one through the Active + Inactive rows.
+ */
+function resolveConflict(
+  pair: readonly [KeyView, KeyView],
+  expired: readonly KeyView[],
+  ctx: Context
+): void {
+  if (ctx.params.conflictResolution === 'lru') {
+    const choice = leastRecentlyUsed(pair, ctx)
+    if ('key' in choice) {
+      const reason =
+        expired.length > 0 ? 'EXPIRED_ACTIVE_KEY_CONFLICT_LRU' : 'FORCED_ROTATION_CONFLICT_LRU'
+      ctx.out.act('DEACTIVATE', choice.key.id, reason)
+      return
+    }
+    ctx.out.note(`conflict-resolution lru: ${choice.refusal}; blocked instead.`)
+  }
+  // Forced with neither key expired: the older key stands for the rotation that cannot happen.
+  const blocked = expired.length > 0 ? expired : [pair[0]]
+  for (const view of blocked) ctx.out.act('BLOCKED', view.id, 'ROTATION_BLOCKED_BY_CONFLICT')
+}
+
+/**
+ * Least recently used: never used first, then oldest last use, then oldest creation. Refused
+ * when a last use is unknown (no order can be known) or when even that key was used within
+ * the last Gi days (deactivating it would likely break a working client).
+ */
+function leastRecentlyUsed(
+  pair: readonly [KeyView, KeyView],
+  ctx: Context
+): { key: KeyView } | { refusal: string } {
+  const unknown = pair.find(view => view.key.lastUsed.kind === 'unknown')
+  if (unknown !== undefined) {
+    return { refusal: `last use of ${unknown.id} is unknown, so neither key can be chosen` }
+  }
+  const [a, b] = pair
+  const lru = compareLeastRecentUse(a.key, b.key) <= 0 ? a : b
+  const lastUse = lru.key.lastUsed
+  if (
+    lastUse.kind === 'date' &&
+    !reached(ctx.now, addDays(lastUse.at, ctx.params.installationGraceDays))
+  ) {
+    return {
+      refusal: `the least recently used key, ${lru.id}, was used within the last ${ctx.params.installationGraceDays} days`
+    }
+  }
+  return { key: lru }
+}
+
+function compareLeastRecentUse(a: KeyFacts, b: KeyFacts): number {
+  const neverA = a.lastUsed.kind === 'never'
+  const neverB = b.lastUsed.kind === 'never'
+  if (neverA !== neverB) return neverA ? -1 : 1
+  if (a.lastUsed.kind === 'date' && b.lastUsed.kind === 'date') {
+    const byUse = a.lastUsed.at.getTime() - b.lastUsed.at.getTime()
+    if (byUse !== 0) return byUse
+  }
+  return compareCreation(a, b)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts and time
+
+type Trigger = 'expired' | 'forced'
+
+/** Why A must be rotated now, if it must: age first (first match wins), then force. */
+function rotationTrigger(a: KeyView, ctx: Context): Trigger | undefined {
+  if (isExpired(a.key, ctx)) return 'expired'
+  return ctx.user.forced ? 'forced' : undefined
+}
+
+function expiresAt(key: KeyFacts, ctx: Context): Date {
+  return addDays(key.createdAt, ctx.params.rotationDays)
+}
+
+/** age ≥ R */
+function isExpired(key: KeyFacts, ctx: Context): boolean {
+  return reached(ctx.now, expiresAt(key, ctx))
+}
+
+/** age ≥ R − W */
+function rotationWarningDue(key: KeyFacts, ctx: Context): boolean {
+  return reached(ctx.now, addDays(expiresAt(key, ctx), -ctx.params.warningDays))
+}
+
+/** Used after `moment`? `undefined` when the last use is unknown. */
+function usedAfter(key: KeyFacts, moment: Date): boolean | undefined {
+  switch (key.lastUsed.kind) {
+    case 'date':
+      return key.lastUsed.at.getTime() > moment.getTime()
+    case 'never':
+      return false
+    case 'unknown':
+      return undefined
+  }
+}
+
+function countsAsInactive(view: KeyView): boolean {
+  return view.key.status === 'Inactive' || view.deactivatedNow
+}
+
+/** Older key first (creation, then id, so that the result never depends on input order). */
+function byCreation(x: KeyView, y: KeyView): [KeyView, KeyView] {
+  return compareCreation(x.key, y.key) <= 0 ? [x, y] : [y, x]
+}
+
+function compareCreation(a: KeyFacts, b: KeyFacts): number {
+  const byTime = a.createdAt.getTime() - b.createdAt.getTime()
+  if (byTime !== 0) return byTime
+  if (a.accessKeyId === b.accessKeyId) return 0
+  return a.accessKeyId < b.accessKeyId ? -1 : 1
+}
+
+function recordedLifecycle(user: UserFacts, accessKeyId: string): KeyLifecycle {
+  // Own properties only: key ids are data, not trusted object keys.
+  return Object.hasOwn(user.lifecycle, accessKeyId) ? (user.lifecycle[accessKeyId] ?? {}) : {}
+}
+
+function addDays(at: Date, days: number): Date {
+  return new Date(at.getTime() + days * DAY_MS)
+}
+
+function reached(now: Date, moment: Date): boolean {
+  return now.getTime() >= moment.getTime()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collecting the decision
+
+interface Context {
+  readonly user: UserFacts
+  readonly params: PolicyParams
+  readonly now: Date
+  readonly out: Draft
+}
+
+interface KeyView {
+  readonly key: KeyFacts
+  readonly id: string
+  readonly state: KeyLifecycle
+  /** Step 1 deactivates it in this run: counts as Inactive from here on, yet Active in IAM. */
+  readonly deactivatedNow: boolean
+  /** Step 1 planned an action for it: step 3 adds no warning. */
+  readonly handledInStep1: boolean
+}
+
+type ActionExtras = Pick<PlannedAction, 'oldKeyUsedSinceRotation'>
+
+// Execution rule 2: DELETE frees the slot ROTATE needs, so deletions go first.
+const EXECUTION_ORDER: Readonly<Record<ActionType, number>> = {
+  DELETE: 0,
+  DEACTIVATE: 1,
+  ROTATE: 2,
+  BLOCKED: 3,
+  WARN: 4
+}
+
+class Draft {
+  private actions: PlannedAction[] = []
+  private readonly notes: string[] = []
+  private readonly lifecycleUpdates: LifecycleUpdate[] = []
+
+  act(
+    type: Exclude<ActionType, 'WARN'>,
+    accessKeyId: string,
+    reason: ReasonCode,
+    extras: ActionExtras = {}
+  ): void {
+    this.actions.push({ type, accessKeyId, reason, message: REASON_SENTENCES[reason], ...extras })
+  }
+
+  warn(accessKeyId: string, reason: ReasonCode, dueAt: Date, extras: ActionExtras = {}): void {
+    this.actions.push({
+      type: 'WARN',
+      accessKeyId,
+      reason,
+      message: REASON_SENTENCES[reason],
+      dueAt,
+      ...extras
+    })
+  }
+
+  withdrawWarning(accessKeyId: string, reason: ReasonCode): void {
+    this.actions = this.actions.filter(
+      action =>
+        !(action.type === 'WARN' && action.accessKeyId === accessKeyId && action.reason === reason)
+    )
+  }
+
+  note(text: string): void {
+    this.notes.push(text)
+  }
+
+  record(update: LifecycleUpdate): void {
+    this.lifecycleUpdates.push(update)
+  }
+
+  decision(): UserDecision {
+    // Array.prototype.sort is stable: within one type, actions keep the table's order.
+    const actions = [...this.actions].sort(
+      (p, q) => EXECUTION_ORDER[p.type] - EXECUTION_ORDER[q.type]
+    )
+    return { actions, notes: [...this.notes], lifecycleUpdates: [...this.lifecycleUpdates] }
+  }
+}

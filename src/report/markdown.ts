@@ -1,0 +1,173 @@
+import type { Plan, PlanAccount, PlanAction, PlanUser } from '../plan/types.js'
+
+/** GitHub rejects a step summary over 1 MiB; stay well below it. */
+export const SUMMARY_LIMIT_BYTES = 1_000_000
+
+const ACTION_ICONS: Record<PlanAction['type'], string> = {
+  ROTATE: '🔄',
+  DEACTIVATE: '⏸️',
+  DELETE: '🗑️',
+  WARN: '⚠️',
+  BLOCKED: '⛔'
+}
+
+/** Escapes text for a Markdown table cell. */
+function cell(value: string | number | undefined): string {
+  return String(value ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+}
+
+function day(iso: string | undefined): string {
+  if (!iso) return ''
+  return /^\d{4}-/.test(iso) ? iso.slice(0, 10) : iso
+}
+
+/** The parts of plan.md, so the job summary can drop account tables to fit its size limit. */
+export function planMarkdownSections(plan: Plan): { head: string; accounts: string[] } {
+  const t = plan.totals
+  const changed =
+    plan.mode === 'audit'
+      ? 'audit: nothing in AWS was changed; the actions below are what enforce mode would do'
+      : 'enforce: the results below are what was done'
+  const lines = [
+    `# IAM access key rotation: ${plan.mode}`,
+    '',
+    `**${plan.timeline}**`,
+    '',
+    `Mode ${changed}. Run ${plan.runId}, ${plan.generatedAt}.`,
+    '',
+    '| accounts | failed accounts | users | keys | rotate | deactivate | delete | warn | blocked |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${t.accounts} | ${t.failedAccounts} | ${t.usersScanned} | ${t.keysScanned} | ${t.rotated} | ${t.deactivated} | ${t.deleted} | ${t.warnings} | ${t.blocked} |`,
+    ''
+  ]
+  if (plan.mode === 'enforce' && (t.failedActions > 0 || t.skippedActions > 0)) {
+    lines.push(
+      `${t.failedActions} actions failed and ${t.skippedActions} were skipped; see below.`,
+      ''
+    )
+  }
+
+  const failed = plan.accounts.filter(account => account.status === 'failed')
+  if (failed.length > 0) {
+    lines.push('## Failed accounts', '')
+    for (const account of failed) {
+      lines.push(`- **${account.accountId}** ${cell(account.accountName)}: ${cell(account.error)}`)
+    }
+    lines.push('')
+  }
+
+  const blocked = plan.accounts.flatMap(account =>
+    account.users.flatMap(user =>
+      user.actions.filter(a => a.type === 'BLOCKED').map(action => ({ account, user, action }))
+    )
+  )
+  if (blocked.length > 0) {
+    lines.push('## Blocked keys', '', '| account | user | key | why |', '|---|---|---|---|')
+    for (const { account, user, action } of blocked) {
+      lines.push(
+        `| ${account.accountId} | ${cell(user.userName)} | ${action.accessKeyId} | ${cell(action.message)} |`
+      )
+    }
+    lines.push('')
+  }
+
+  const problems = plan.accounts.flatMap(account =>
+    account.users.flatMap(user =>
+      user.actions
+        .filter(a => a.result === 'failed' || a.result === 'skipped' || a.error)
+        .map(action => ({ account, user, action }))
+    )
+  )
+  if (problems.length > 0) {
+    lines.push('## Actions that failed, were skipped or need follow-up', '')
+    lines.push('| account | user | action | key | result | detail |', '|---|---|---|---|---|---|')
+    for (const { account, user, action } of problems) {
+      lines.push(
+        `| ${account.accountId} | ${cell(user.userName)} | ${action.type} | ${action.accessKeyId} | ${action.result} | ${cell(action.error)} |`
+      )
+    }
+    lines.push('')
+  }
+
+  if (plan.warnings.length > 0) {
+    lines.push('## Warnings', '', ...plan.warnings.map(w => `- ${cell(w)}`), '')
+  }
+
+  lines.push('## Accounts', '')
+  const accounts = plan.accounts.filter(a => a.status !== 'failed').map(accountSection)
+  return { head: lines.join('\n'), accounts }
+}
+
+function accountSection(account: PlanAccount): string {
+  const lines = [
+    `### ${account.accountId} ${cell(account.accountName)}`,
+    '',
+    `${account.usersScanned} users, ${account.keysScanned} keys scanned.`
+  ]
+  const users = account.users.filter(user => user.actions.length > 0 || user.exempt || user.notes)
+  if (users.length === 0) {
+    lines.push(' Nothing to do.', '')
+    return lines.join('\n')
+  }
+  lines.push(
+    '',
+    '| user | owner | key | status | age (d) | last used | action | reason | due | result |',
+    '|---|---|---|---|---:|---|---|---|---|---|'
+  )
+  for (const user of users) lines.push(...userRows(user))
+  const notes = users.flatMap(user =>
+    (user.notes ?? []).map(note => `- ${cell(user.userName)}: ${cell(note)}`)
+  )
+  if (notes.length > 0) lines.push('', ...notes)
+  lines.push('')
+  return lines.join('\n')
+}
+
+function userRows(user: PlanUser): string[] {
+  if (user.exempt)
+    return [`| ${cell(user.userName)} | ${cell(user.owner)} | | | | | exempt | | | |`]
+  return user.actions.map(action => {
+    const key = user.keys.find(k => k.accessKeyId === action.accessKeyId)
+    const result = action.newAccessKeyId
+      ? `${action.result} → ${action.newAccessKeyId}`
+      : action.result
+    return (
+      `| ${cell(user.userName)} | ${cell(user.owner)} | ${action.accessKeyId} | ${key?.status ?? ''} | ` +
+      `${key?.ageDays ?? ''} | ${day(key?.lastUsedAt)} | ${ACTION_ICONS[action.type]} ${action.type} | ` +
+      `${action.reason} | ${day(action.dueAt)} | ${result} |`
+    )
+  })
+}
+
+export function planMarkdown(plan: Plan): string {
+  const { head, accounts } = planMarkdownSections(plan)
+  return [head, ...accounts].join('\n')
+}
+
+/**
+ * plan.md cut to fit the job summary: the head (totals, failures, blocked keys) always, then
+ * account tables while they fit, then a pointer to the full report.
+ */
+export function summaryMarkdown(plan: Plan, limitBytes = SUMMARY_LIMIT_BYTES): string {
+  const { head, accounts } = planMarkdownSections(plan)
+  const parts = [head]
+  let size = Buffer.byteLength(head)
+  const reserve = 300
+  let shown = 0
+  for (const section of accounts) {
+    const bytes = Buffer.byteLength(section) + 1
+    if (size + bytes + reserve > limitBytes) break
+    parts.push(section)
+    size += bytes
+    shown++
+  }
+  if (shown < accounts.length) {
+    parts.push(
+      `\n_${accounts.length - shown} more accounts are not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`
+    )
+  }
+  return parts.join('\n')
+}

@@ -1,0 +1,333 @@
+import {
+  GetAccessKeyLastUsedCommand,
+  GetAccountAuthorizationDetailsCommand,
+  ListAccessKeysCommand,
+  type AccessKeyMetadata,
+  type IAMClient
+} from '@aws-sdk/client-iam'
+import {
+  evaluateUser,
+  type KeyFacts,
+  type KeyLifecycle,
+  type LastUsed,
+  type PolicyParams,
+  type UserDecision,
+  type UserFacts
+} from '../policy/index.js'
+import { errorMessage } from '../util/errors.js'
+import { readCredentialReport, type ReportKey, type ReportUser } from './credential-report.js'
+import { recordsFromTags, type KeyRecord } from './lifecycle-tags.js'
+
+/** A user of the directory: every IAM user of the account with its groups and tags. */
+export interface DirectoryUser {
+  readonly userName: string
+  readonly arn: string
+  readonly groups: readonly string[]
+  readonly tags: ReadonlyMap<string, string>
+}
+
+export interface ScanOptions {
+  readonly accountId: string
+  readonly exemptionGroup: string
+  readonly ownerTag?: string
+  readonly policy: PolicyParams
+  readonly now: Date
+  readonly isForced: (userName: string) => boolean
+  /** Key id named by the user's stored secret, to recognise a rotation whose tags were lost. */
+  readonly storedSecretKeyId?: (userName: string, userArn: string) => Promise<string | undefined>
+  readonly reportPoll?: Parameters<typeof readCredentialReport>[1]
+  readonly warn?: (message: string) => void
+}
+
+/** A user with something to report: an action, a note, state to record, or exempt. */
+export interface ScannedUser {
+  readonly userName: string
+  readonly arn: string
+  readonly exempt: boolean
+  readonly owner?: string
+  readonly facts: UserFacts
+  /** The lifecycle tags as read, to update them after acting. */
+  readonly records: ReadonlyMap<string, KeyRecord>
+  readonly decision: UserDecision
+}
+
+export interface AccountScan {
+  readonly usersScanned: number
+  readonly keysScanned: number
+  readonly users: ScannedUser[]
+  /** Forced user names that exist in this account. */
+  readonly forcedUsersFound: string[]
+  /** Where key facts came from: the credential report, or per-user calls when it failed. */
+  readonly source: 'credential-report' | 'per-user-calls'
+}
+
+/** Timestamps in the credential report and in ListAccessKeys agree to the second. */
+const SAME_KEY_TOLERANCE_MS = 1_000
+/** A replacement key is created moments before its rotation is recorded. */
+const REPLACEMENT_TOLERANCE_MS = 5 * 60_000
+
+/**
+ * Scans one account in few calls: the directory (users, groups, tags) and the credential report
+ * (every key's status and dates) cover everybody; only users with something to do get per-user
+ * calls, to learn their key ids. When the report is unavailable, every user's keys are listed.
+ */
+export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise<AccountScan> {
+  const directory = await readDirectory(iam)
+  let report: ReportUser[] | undefined
+  try {
+    report = await readCredentialReport(iam, options.reportPoll)
+  } catch (error) {
+    options.warn?.(
+      `Account ${options.accountId}: credential report unavailable (${errorMessage(error)}); listing every user's keys instead.`
+    )
+  }
+
+  const reportByUser = new Map(report?.map(user => [user.userName, user.keys]))
+  const users: ScannedUser[] = []
+  const forcedUsersFound: string[] = []
+  let keysScanned = 0
+  for (const entry of directory.values()) {
+    const reportKeys = report ? (reportByUser.get(entry.userName) ?? []) : undefined
+    const scanned = await scanUser(iam, entry, reportKeys, options)
+    keysScanned += scanned.keyCount
+    if (options.isForced(entry.userName)) forcedUsersFound.push(entry.userName)
+    if (scanned.user) users.push(scanned.user)
+  }
+  return {
+    usersScanned: directory.size,
+    keysScanned,
+    users,
+    forcedUsersFound,
+    source: report ? 'credential-report' : 'per-user-calls'
+  }
+}
+
+async function scanUser(
+  iam: IAMClient,
+  entry: DirectoryUser,
+  reportKeys: readonly ReportKey[] | undefined,
+  options: ScanOptions
+): Promise<{ user?: ScannedUser; keyCount: number }> {
+  const records = recordsFromTags([...entry.tags].map(([Key, Value]) => ({ Key, Value })))
+  const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined
+  const exempt = entry.groups.includes(options.exemptionGroup)
+  const forced = options.isForced(entry.userName)
+  const base = { userName: entry.userName, exempt, forced }
+
+  let keys: KeyFacts[]
+  if (reportKeys) {
+    if (reportKeys.length === 0 && !exempt) return { keyCount: 0 }
+    // Name the keys from the tool's own records when they cover every slot; otherwise decide
+    // on placeholder ids first and list the keys only when the user has something to do.
+    const named = nameFromRecords(reportKeys, records)
+    keys = named ?? reportKeys.map(key => ({ ...toFacts(key), accessKeyId: `slot-${key.slot}` }))
+    if (!named && !exempt) {
+      const draft = evaluateUser(
+        { ...base, keys, lifecycle: lifecycleOf(records) },
+        options.policy,
+        options.now
+      )
+      if (!forced && !needsAttention(draft)) return { keyCount: reportKeys.length }
+      keys = await listKeysWithReportDates(iam, entry.userName, reportKeys)
+    }
+  } else {
+    keys = await listKeysWithLiveLastUse(iam, entry.userName)
+  }
+
+  let storedSecretKeyId: string | undefined
+  let decision = evaluateUser(
+    { ...base, keys, lifecycle: lifecycleOf(records) },
+    options.policy,
+    options.now
+  )
+  if (
+    needsAttention(decision) &&
+    options.storedSecretKeyId &&
+    looksLikeLostRotation(keys, records)
+  ) {
+    storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn)
+    if (storedSecretKeyId) {
+      decision = evaluateUser(
+        { ...base, keys, lifecycle: lifecycleOf(records), storedSecretKeyId },
+        options.policy,
+        options.now
+      )
+    }
+  }
+  if (!exempt && !needsAttention(decision)) return { keyCount: keys.length }
+  return {
+    keyCount: keys.length,
+    user: {
+      userName: entry.userName,
+      arn: entry.arn,
+      exempt,
+      ...(owner ? { owner } : {}),
+      facts: {
+        ...base,
+        keys,
+        lifecycle: lifecycleOf(records),
+        ...(storedSecretKeyId ? { storedSecretKeyId } : {})
+      },
+      records,
+      decision
+    }
+  }
+}
+
+function needsAttention(decision: UserDecision): boolean {
+  return (
+    decision.actions.length > 0 || decision.notes.length > 0 || decision.lifecycleUpdates.length > 0
+  )
+}
+
+/** Two active keys and no record of a rotation: maybe one whose tags were removed. */
+function looksLikeLostRotation(keys: readonly KeyFacts[], records: ReadonlyMap<string, KeyRecord>) {
+  const active = keys.filter(key => key.status === 'Active')
+  return active.length === 2 && !active.some(key => records.get(key.accessKeyId)?.replacementKeyId)
+}
+
+function lifecycleOf(records: ReadonlyMap<string, KeyRecord>): Record<string, KeyLifecycle> {
+  const lifecycle: Record<string, KeyLifecycle> = {}
+  for (const [accessKeyId, { createdAt: _created, ...state }] of records) {
+    lifecycle[accessKeyId] = state
+  }
+  return lifecycle
+}
+
+function toFacts(key: ReportKey): Omit<KeyFacts, 'accessKeyId'> {
+  return { status: key.status, createdAt: key.createdAt, lastUsed: key.lastUsed }
+}
+
+/**
+ * Names report slots from the lifecycle records: a record's creation date identifies its key,
+ * and a rotation record names the replacement created at the rotation time.
+ */
+export function nameFromRecords(
+  reportKeys: readonly ReportKey[],
+  records: ReadonlyMap<string, KeyRecord>
+): KeyFacts[] | undefined {
+  const named: KeyFacts[] = []
+  const used = new Set<string>()
+  for (const key of reportKeys) {
+    let id: string | undefined
+    for (const [accessKeyId, record] of records) {
+      if (
+        !used.has(accessKeyId) &&
+        record.createdAt &&
+        near(record.createdAt, key.createdAt, SAME_KEY_TOLERANCE_MS)
+      ) {
+        id = accessKeyId
+      }
+    }
+    if (!id) {
+      for (const record of records.values()) {
+        const replacement = record.replacementKeyId
+        if (
+          replacement &&
+          !used.has(replacement) &&
+          record.rotatedAt &&
+          near(record.rotatedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)
+        ) {
+          id = replacement
+        }
+      }
+    }
+    if (!id) return undefined
+    used.add(id)
+    named.push({ ...toFacts(key), accessKeyId: id })
+  }
+  return named
+}
+
+function near(a: Date, b: Date, toleranceMs: number): boolean {
+  return Math.abs(a.getTime() - b.getTime()) <= toleranceMs
+}
+
+async function listKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
+  const keys: AccessKeyMetadata[] = []
+  let marker: string | undefined
+  do {
+    const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }))
+    keys.push(...(page.AccessKeyMetadata ?? []))
+    marker = page.IsTruncated ? page.Marker : undefined
+  } while (marker)
+  return keys
+}
+
+/** Key ids from IAM, last use from the report (matched by creation date); live lookup if unmatched. */
+async function listKeysWithReportDates(
+  iam: IAMClient,
+  userName: string,
+  reportKeys: readonly ReportKey[]
+): Promise<KeyFacts[]> {
+  const listed = await listKeys(iam, userName)
+  return Promise.all(
+    listed.map(async key => {
+      const createdAt = key.CreateDate ?? new Date(0)
+      const slot = reportKeys.find(candidate =>
+        near(candidate.createdAt, createdAt, SAME_KEY_TOLERANCE_MS)
+      )
+      return {
+        accessKeyId: key.AccessKeyId ?? '',
+        status: key.Status === 'Active' ? 'Active' : 'Inactive',
+        createdAt,
+        // A key newer than the report (up to 4 hours old) is looked up live.
+        lastUsed: slot ? slot.lastUsed : await lastUsedOf(iam, key.AccessKeyId ?? '')
+      } satisfies KeyFacts
+    })
+  )
+}
+
+async function listKeysWithLiveLastUse(iam: IAMClient, userName: string): Promise<KeyFacts[]> {
+  const listed = await listKeys(iam, userName)
+  const keys: KeyFacts[] = []
+  for (const key of listed) {
+    keys.push({
+      accessKeyId: key.AccessKeyId ?? '',
+      status: key.Status === 'Active' ? 'Active' : 'Inactive',
+      createdAt: key.CreateDate ?? new Date(0),
+      lastUsed: await lastUsedOf(iam, key.AccessKeyId ?? '')
+    })
+  }
+  return keys
+}
+
+/** Live last use of a key. A failed lookup is `unknown`, never `never`. */
+export async function lastUsedOf(iam: IAMClient, accessKeyId: string): Promise<LastUsed> {
+  try {
+    const response = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }))
+    const at = response.AccessKeyLastUsed?.LastUsedDate
+    return at ? { kind: 'date', at } : { kind: 'never' }
+  } catch {
+    return { kind: 'unknown' }
+  }
+}
+
+/**
+ * Every IAM user with its groups and tags, in one paged call: it replaces a GetGroup for the
+ * exemption group plus a ListUserTags per user.
+ */
+export async function readDirectory(iam: IAMClient): Promise<Map<string, DirectoryUser>> {
+  const users = new Map<string, DirectoryUser>()
+  let marker: string | undefined
+  do {
+    const page = await iam.send(
+      new GetAccountAuthorizationDetailsCommand({
+        Filter: ['User'],
+        MaxItems: 1000,
+        Marker: marker
+      })
+    )
+    for (const user of page.UserDetailList ?? []) {
+      if (!user.UserName) continue
+      users.set(user.UserName, {
+        userName: user.UserName,
+        arn: user.Arn ?? '',
+        groups: user.GroupList ?? [],
+        tags: new Map((user.Tags ?? []).map(tag => [tag.Key ?? '', tag.Value ?? '']))
+      })
+    }
+    marker = page.IsTruncated ? page.Marker : undefined
+  } while (marker)
+  return users
+}

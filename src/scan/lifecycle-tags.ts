@@ -1,0 +1,78 @@
+import type { KeyLifecycle } from '../policy/index.js'
+
+/**
+ * The tool's memory between runs lives in tags on the IAM user, one per access key:
+ *   iam-key-rotation:AKIA…  =  "created=2026-09-01T10:00:00Z rotated=… replacement=AKIA… deactivated=…"
+ * Tag values allow only letters, digits, spaces and _.:/=+-@, hence this flat format instead of
+ * JSON. The creation date ties the tag to a credential-report slot, so a planned run can name a
+ * key without listing the user's keys.
+ */
+export const LIFECYCLE_TAG_PREFIX = 'iam-key-rotation:'
+
+export interface KeyRecord extends KeyLifecycle {
+  readonly createdAt?: Date
+}
+
+const FIELDS = {
+  created: 'createdAt',
+  rotated: 'rotatedAt',
+  replacement: 'replacementKeyId',
+  deactivated: 'deactivatedAt',
+  firstSeenInactive: 'firstSeenInactiveAt'
+} as const satisfies Record<string, keyof KeyRecord>
+
+type Field = keyof typeof FIELDS
+
+export function lifecycleTagKey(accessKeyId: string): string {
+  return `${LIFECYCLE_TAG_PREFIX}${accessKeyId}`
+}
+
+export function isLifecycleTag(tagKey: string): boolean {
+  return tagKey.startsWith(LIFECYCLE_TAG_PREFIX)
+}
+
+export function encodeKeyRecord(record: KeyRecord): string {
+  const parts: string[] = []
+  for (const [field, property] of Object.entries(FIELDS) as [Field, keyof KeyRecord][]) {
+    const value = record[property]
+    if (value === undefined) continue
+    parts.push(`${field}=${value instanceof Date ? isoSeconds(value) : value}`)
+  }
+  return parts.join(' ')
+}
+
+/** Reads a tag value; unknown fields and malformed dates are ignored rather than trusted. */
+export function decodeKeyRecord(value: string): KeyRecord {
+  const record: Record<string, Date | string> = {}
+  for (const part of value.split(' ')) {
+    const separator = part.indexOf('=')
+    const field = part.slice(0, separator) as Field
+    const property = FIELDS[field] as keyof KeyRecord | undefined
+    if (separator < 0 || property === undefined) continue
+    const raw = part.slice(separator + 1)
+    if (property === 'replacementKeyId') {
+      if (/^[A-Z0-9]{16,128}$/.test(raw)) record[property] = raw
+      continue
+    }
+    const date = new Date(raw)
+    if (!Number.isNaN(date.getTime())) record[property] = date
+  }
+  return record
+}
+
+/** Lifecycle records by access key id, from a user's tags. */
+export function recordsFromTags(
+  tags: readonly { Key?: string | undefined; Value?: string | undefined }[]
+): Map<string, KeyRecord> {
+  const records = new Map<string, KeyRecord>()
+  for (const tag of tags) {
+    if (tag.Key && isLifecycleTag(tag.Key)) {
+      records.set(tag.Key.slice(LIFECYCLE_TAG_PREFIX.length), decodeKeyRecord(tag.Value ?? ''))
+    }
+  }
+  return records
+}
+
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}

@@ -1,0 +1,83 @@
+import type {
+  KeyFacts,
+  KeyLifecycle,
+  KeyStatus,
+  LastUsed,
+  PlannedAction,
+  PolicyParams,
+  UserFacts
+} from '../../src/policy/index.js'
+
+// Small builders so each test row reads like a line of key-policy.md. Key ids are made up
+// and short on purpose: no real-looking access keys in fixtures.
+
+export const DAY_MS = 86_400_000
+export const SECOND_MS = 1_000
+export const NOW = new Date('2025-06-01T12:00:00.000Z')
+
+/** The moment `days` days (minus `lessSeconds` seconds) before NOW: age exactly `days` d − s. */
+export function ago(days: number, lessSeconds = 0): Date {
+  return new Date(NOW.getTime() - days * DAY_MS + lessSeconds * SECOND_MS)
+}
+
+/** The moment `days` days (plus `seconds` seconds) after NOW. */
+export function inDays(days: number, seconds = 0): Date {
+  return new Date(NOW.getTime() + days * DAY_MS + seconds * SECOND_MS)
+}
+
+export const NEVER: LastUsed = { kind: 'never' }
+export const UNKNOWN: LastUsed = { kind: 'unknown' }
+export function usedAt(at: Date): LastUsed {
+  return { kind: 'date', at }
+}
+
+export const DEFAULT_PARAMS: PolicyParams = {
+  rotationDays: 90,
+  installationGraceDays: 10,
+  recoveryGraceDays: 10,
+  warningDays: 7,
+  conflictResolution: 'issue'
+}
+
+export function key(
+  accessKeyId: string,
+  status: KeyStatus,
+  createdAt: Date,
+  lastUsed: LastUsed = usedAt(ago(1))
+): KeyFacts {
+  return { accessKeyId, status, createdAt, lastUsed }
+}
+
+export function active(accessKeyId: string, createdAt: Date, lastUsed?: LastUsed): KeyFacts {
+  return key(accessKeyId, 'Active', createdAt, lastUsed)
+}
+
+export function inactive(accessKeyId: string, createdAt: Date, lastUsed?: LastUsed): KeyFacts {
+  return key(accessKeyId, 'Inactive', createdAt, lastUsed)
+}
+
+export interface UserOptions {
+  lifecycle?: Record<string, KeyLifecycle>
+  forced?: boolean
+  exempt?: boolean
+  storedSecretKeyId?: string
+}
+
+export function user(keys: KeyFacts[], options: UserOptions = {}): UserFacts {
+  return {
+    userName: 'ci-bot',
+    keys,
+    lifecycle: options.lifecycle ?? {},
+    exempt: options.exempt ?? false,
+    forced: options.forced ?? false,
+    ...(options.storedSecretKeyId === undefined
+      ? {}
+      : { storedSecretKeyId: options.storedSecretKeyId })
+  }
+}
+
+/** An action as one compact, comparable line: type, key, reason and (WARN) due date. */
+export function line(action: PlannedAction): string {
+  const due = action.dueAt === undefined ? '' : ` due ${action.dueAt.toISOString()}`
+  return `${action.type} ${action.accessKeyId} ${action.reason}${due}`
+}
