@@ -1,0 +1,27 @@
+export {
+  DEFAULT_OPERATION_PREFERENCES,
+  deployStacks,
+  type CallAs,
+  type CentralStackState,
+  type CloudFormationSender,
+  type DeployLog,
+  type DeployMode,
+  type DeployOptions,
+  type DeployReport,
+  type DeployWaitOptions,
+  type FailedInstance,
+  type MemberRoleParameters,
+  type OperationOutcome,
+  type StackSetState
+} from './deploy-stacks.js'
+export { CLOUDFORMATION_TAGS, TemplateParseError, parseCloudFormation } from './cfn-yaml.js'
+export {
+  DeployConfigError,
+  MEMBER_TEMPLATE_FILE,
+  loadMemberTemplate,
+  parameterProblems,
+  templateDifferences,
+  type MemberTemplate,
+  type ParameterSpec
+} from './template.js'
+export { callAsFor, memberRoleParameters, roleArnFromCallerArn } from './wiring.js'

@@ -1,0 +1,57 @@
+import type { Config } from '../inputs.js'
+import type { CallAs, MemberRoleParameters } from './deploy-stacks.js'
+
+const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/
+
+/**
+ * Service-managed StackSets are operated from the management account (SELF) or from a
+ * registered StackSets delegated administrator (DELEGATED_ADMIN).
+ */
+export function callAsFor(centralAccountId: string, managementAccountId: string): CallAs {
+  return centralAccountId === managementAccountId ? 'SELF' : 'DELEGATED_ADMIN'
+}
+
+/**
+ * The role ARN behind an STS caller ARN (`arn:aws:sts::1…:assumed-role/NAME/session` →
+ * `arn:aws:iam::1…:role/NAME`), for when the action runs on ambient credentials. A role path
+ * cannot be recovered from the session ARN: with a path, pass role-to-assume instead.
+ */
+export function roleArnFromCallerArn(callerArn: string): string | undefined {
+  const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/.+$/.exec(callerArn)
+  if (role) return callerArn
+  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(callerArn)
+  if (!session) return undefined
+  const [, partition, account, name] = session
+  return `arn:${partition ?? 'aws'}:iam::${account ?? ''}:role/${name ?? ''}`
+}
+
+/**
+ * The member-role StackSet parameters that match the action's inputs. A kms-key-id that is not
+ * a key ARN (an alias, a bare id) cannot be named in a policy: it is left out, and the key policy
+ * must then allow the member role itself.
+ */
+export function memberRoleParameters(
+  config: Pick<Config, 'memberRoleName' | 'organizationId' | 'exemptionGroup' | 'secrets'>,
+  centralRoleArn: string,
+  options: { readonly createExemptionGroup?: boolean } = {}
+): MemberRoleParameters {
+  const { secrets } = config
+  const kmsKeyArn =
+    secrets.kmsKeyId !== undefined && KMS_KEY_ARN.test(secrets.kmsKeyId)
+      ? secrets.kmsKeyId
+      : undefined
+  return {
+    MemberRoleName: config.memberRoleName,
+    CentralRoleArn: centralRoleArn,
+    OrganizationId: config.organizationId,
+    SecretNamePrefix: secrets.namePrefix,
+    ...(secrets.location === 'central' && secrets.accountId
+      ? { SecretsAccountId: secrets.accountId }
+      : {}),
+    ...(kmsKeyArn ? { KmsKeyArn: kmsKeyArn } : {}),
+    ...(options.createExemptionGroup === undefined
+      ? {}
+      : { CreateExemptionGroup: options.createExemptionGroup ? 'true' : 'false' }),
+    ExemptionGroupName: config.exemptionGroup
+  }
+}

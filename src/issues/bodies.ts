@@ -1,0 +1,210 @@
+import type { Plan, PlanAccount, PlanAction, PlanKey, PlanUser } from '../plan/types.js'
+import { fingerprint, fingerprintMarker, subjectMarker, type IssueSubject } from './markers.js'
+
+/** An issue as this run wants it: its subject, its text and the fingerprint of its evidence. */
+export interface DesiredIssue {
+  readonly subject: IssueSubject
+  readonly title: string
+  readonly body: string
+  readonly fingerprint: string
+  /** The evidence part of the body, repeated in the comment when it changed. */
+  readonly evidence: string
+}
+
+const FOOTER =
+  '_This issue is maintained by the IAM access key rotation workflow: it is updated when the evidence changes and closed automatically when the problem is gone._'
+
+/**
+ * Text inside an inline code span: no markup, mention or HTML from an account name or error
+ * message can take effect. In a table cell a pipe must be escaped even there.
+ */
+export function code(text: string, inTable = false): string {
+  const flat = text.replace(/\r?\n/g, ' ')
+  const safe = inTable ? flat.replace(/\|/g, '\\|') : flat
+  return safe.includes('`') ? `\`\` ${safe} \`\`` : `\`${safe}\``
+}
+
+/** A fenced block that the text cannot close early. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map(match => match[0].length))
+  const fence = '`'.repeat(longest + 1)
+  return `${fence}text\n${text}\n${fence}`
+}
+
+function day(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso
+}
+
+function runLine(plan: Plan): string {
+  return `Evidence from run ${plan.runId} on ${day(plan.generatedAt)} (${plan.mode} mode).`
+}
+
+/**
+ * What a blocked rotation issue rests on. Only facts that change when the situation changes:
+ * key ids, statuses, creation dates, whether a key was ever used, the blocked actions. Ages and
+ * last-use dates move every day and would turn every run into a comment.
+ */
+function blockedEvidence(account: PlanAccount, user: PlanUser, blocked: readonly PlanAction[]) {
+  return {
+    accountId: account.accountId,
+    userName: user.userName,
+    keys: [...user.keys]
+      .sort((a, b) => a.accessKeyId.localeCompare(b.accessKeyId))
+      .map(key => ({
+        id: key.accessKeyId,
+        status: key.status,
+        createdAt: key.createdAt,
+        used: lastUsedKind(key)
+      })),
+    blocked: blocked
+      .map(action => ({ key: action.accessKeyId, reason: action.reason }))
+      .sort((a, b) => a.key.localeCompare(b.key) || a.reason.localeCompare(b.reason))
+  }
+}
+
+function lastUsedKind(key: PlanKey): 'never' | 'unknown' | 'used' {
+  return key.lastUsedAt === 'never' || key.lastUsedAt === 'unknown' ? key.lastUsedAt : 'used'
+}
+
+/** One issue per account and user with a BLOCKED action. */
+export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): DesiredIssue {
+  const blocked = user.actions.filter(action => action.type === 'BLOCKED')
+  const subject: IssueSubject = {
+    kind: 'blocked',
+    accountId: account.accountId,
+    userName: user.userName
+  }
+  const blockedIds = new Set(blocked.map(action => action.accessKeyId))
+  const rows = user.keys.map(
+    key =>
+      `| ${code(key.accessKeyId, true)} | ${key.status} | ${day(key.createdAt)} | ${key.ageDays} | ${day(key.lastUsedAt)} | ${blockedIds.has(key.accessKeyId) ? '⛔ blocked' : ''} |`
+  )
+  const evidence = [
+    runLine(plan),
+    '',
+    '| key | status | created | age (days) | last used | |',
+    '|---|---|---|---:|---|---|',
+    ...rows,
+    '',
+    ...blocked.map(
+      action => `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${action.message}`
+    ),
+    ...(user.notes ?? []).map(note => `- Note: ${note}`)
+  ].join('\n')
+  const print = fingerprint(blockedEvidence(account, user, blocked))
+  const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`
+  const body = [
+    subjectMarker(subject),
+    fingerprintMarker(print),
+    `## Key rotation blocked: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
+    '',
+    `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
+      'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
+    ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
+    '',
+    '### Evidence',
+    '',
+    evidence,
+    '',
+    '### What to do',
+    '',
+    '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
+      '(`userIdentity.accessKeyId`) for who uses it.',
+    `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
+    '',
+    '   ```sh',
+    `   aws iam update-access-key ${keyArgs} --status Inactive`,
+    `   aws iam delete-access-key ${keyArgs}`,
+    '   ```',
+    '',
+    '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
+      'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
+    '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
+      '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
+    '',
+    FOOTER
+  ].join('\n')
+  return {
+    subject,
+    title: `IAM key rotation blocked: ${user.userName} in ${account.accountId} (${account.accountName})`,
+    body,
+    fingerprint: print,
+    evidence
+  }
+}
+
+/** Error text without what changes on every attempt (request ids, timestamps). */
+function stableError(error: string): string {
+  return error
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
+    .replace(/\b(request ?id:?\s*)\S+/gi, '$1<id>')
+}
+
+/** One issue per account the run could not process. */
+export function failedAccountIssue(plan: Plan, account: PlanAccount): DesiredIssue {
+  const subject: IssueSubject = { kind: 'account-failed', accountId: account.accountId }
+  const error = account.error ?? 'unknown error'
+  const evidence = [runLine(plan), '', fenced(error)].join('\n')
+  const print = fingerprint({ accountId: account.accountId, error: stableError(error) })
+  const body = [
+    subjectMarker(subject),
+    fingerprintMarker(print),
+    `## Account ${account.accountId} (${code(account.accountName)}) could not be processed`,
+    '',
+    'The run could not scan this account, so none of its access keys were checked, rotated or warned about.',
+    '',
+    '### Error',
+    '',
+    evidence,
+    '',
+    '### What to do',
+    '',
+    '- **AccessDenied on `sts:AssumeRole`**: the member role (input `member-role-name`) is missing in this account ' +
+      'or does not trust the central role. Deploy it with the StackSet (`deploy-stacks: check` reports missing stack instances).',
+    '- **AccessDenied on an IAM call**: the member role lacks a permission, or a service control policy denies it.',
+    '- **Throttling, timeouts or network errors**: usually gone on the next run.',
+    '',
+    FOOTER
+  ].join('\n')
+  return {
+    subject,
+    title: `IAM key rotation: account ${account.accountId} (${account.accountName}) could not be processed`,
+    body,
+    fingerprint: print,
+    evidence
+  }
+}
+
+/** The issues this run wants open. */
+export function desiredIssues(plan: Plan): DesiredIssue[] {
+  const issues: DesiredIssue[] = []
+  for (const account of plan.accounts) {
+    if (account.status === 'failed') {
+      issues.push(failedAccountIssue(plan, account))
+      continue
+    }
+    if (account.status !== 'ok') continue
+    for (const user of account.users) {
+      if (user.actions.some(action => action.type === 'BLOCKED')) {
+        issues.push(blockedIssue(plan, account, user))
+      }
+    }
+  }
+  return issues
+}
+
+export function changedComment(plan: Plan, issue: DesiredIssue): string {
+  return [
+    `The evidence changed in run ${plan.runId} (${day(plan.generatedAt)}); the description is updated.`,
+    '',
+    issue.evidence
+  ].join('\n')
+}
+
+export function resolvedComment(plan: Plan, subject: IssueSubject, accountName: string): string {
+  const where = `account ${subject.accountId} (${code(accountName)})`
+  return subject.kind === 'blocked'
+    ? `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`
+    : `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) processed ${where} again. Closing.`
+}

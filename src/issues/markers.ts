@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto'
+
+/** What an issue is about; its marker in the body lets later runs find it again. */
+export type IssueSubject =
+  | { readonly kind: 'blocked'; readonly accountId: string; readonly userName: string }
+  | { readonly kind: 'account-failed'; readonly accountId: string }
+
+const PREFIX = 'iam-key-rotation'
+const SUBJECT_MARKER = new RegExp(
+  `<!-- ${PREFIX}:(?:blocked:(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`
+)
+const FINGERPRINT_MARKER = new RegExp(`<!-- ${PREFIX}:fingerprint:([0-9a-f]{1,64}) -->`)
+
+/** A stable key per subject, e.g. `blocked:222222222222:ci-bot`. */
+export function subjectKey(subject: IssueSubject): string {
+  return subject.kind === 'blocked'
+    ? `blocked:${subject.accountId}:${subject.userName}`
+    : `account-failed:${subject.accountId}`
+}
+
+/** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */
+export function subjectMarker(subject: IssueSubject): string {
+  return `<!-- ${PREFIX}:${subjectKey(subject)} -->`
+}
+
+export function parseSubjectMarker(body: string | null | undefined): IssueSubject | undefined {
+  const match = SUBJECT_MARKER.exec(body ?? '')
+  if (!match) return undefined
+  const [, accountId, userName, failedAccountId] = match
+  if (accountId !== undefined && userName !== undefined) {
+    return { kind: 'blocked', accountId, userName }
+  }
+  return failedAccountId !== undefined
+    ? { kind: 'account-failed', accountId: failedAccountId }
+    : undefined
+}
+
+/** The hidden marker carrying the evidence fingerprint. */
+export function fingerprintMarker(fingerprint: string): string {
+  return `<!-- ${PREFIX}:fingerprint:${fingerprint} -->`
+}
+
+export function parseFingerprint(body: string | null | undefined): string | undefined {
+  return FINGERPRINT_MARKER.exec(body ?? '')?.[1]
+}
+
+/** A short hash of evidence, computed over a canonical JSON form. */
+export function fingerprint(evidence: unknown): string {
+  return createHash('sha256').update(canonicalJson(evidence)).digest('hex').slice(0, 16)
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}

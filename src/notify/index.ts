@@ -1,0 +1,36 @@
+export {
+  countItems,
+  mailSubject,
+  mailView,
+  planNotifications,
+  REASON_ADVICE,
+  type AccountContact,
+  type Mail,
+  type MailCounts,
+  type MailItem,
+  type MailView,
+  type NotificationOptions,
+  type NotificationPlan,
+  type SecretLocation
+} from './mails.js'
+export {
+  sendNotifications,
+  type FailedMail,
+  type NotificationResult,
+  type NotifyLog,
+  type SendOptions,
+  type SentMail,
+  type UnsentMail
+} from './send.js'
+export {
+  bundledTemplatesDir,
+  loadTemplates,
+  renderHtml,
+  renderText,
+  TEMPLATE_FILES,
+  TemplateError,
+  type LoadedTemplates,
+  type MailTemplates,
+  type TemplatePair
+} from './templates.js'
+export { daysUntilDue, shouldNotifyWarning, warningWindowDays } from './warning-days.js'

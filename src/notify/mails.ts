@@ -1,0 +1,555 @@
+import type { Mode } from '../inputs.js'
+import type { ActionType, ReasonCode } from '../policy/index.js'
+import type { ActionResult, Plan, PlanAccount, PlanAction, PlanUser } from '../plan/types.js'
+import { renderHtml, renderText, type MailTemplates } from './templates.js'
+import { DAY_MS, daysUntilDue, shouldNotifyWarning, warningWindowDays } from './warning-days.js'
+
+/** The account's email address from Organizations. `OrgAccount` fits as it is. */
+export interface AccountContact {
+  readonly id: string
+  readonly email: string
+}
+
+export interface NotificationOptions {
+  /** Verified SES identity used as From. */
+  readonly sender: string
+  /** Mail the account's email address all of that account's items. */
+  readonly notifyAccountEmail: boolean
+  /** The IAM tag holding the owner's address; without it no owner gets mail. */
+  readonly ownerTag?: string
+  /** Days before a due date on which a warning is mailed again (besides entering the window). */
+  readonly reminderDays: readonly number[]
+  /** Region of the secrets (aws-region), for secrets named without an ARN. */
+  readonly region: string
+  readonly templates: MailTemplates
+  /** Defaults to the plan's `generatedAt`. */
+  readonly now?: Date
+  /** Link to the workflow run, shown in the mail. */
+  readonly runUrl?: string
+}
+
+/** Where a new key can be fetched: the secret, never its value. */
+export interface SecretLocation {
+  readonly name: string
+  readonly arn: string
+  readonly region: string
+  /** Account holding the secret ('' when the plan names the secret without an ARN). */
+  readonly accountId: string
+  /** An AWS CLI command that prints the stored key for someone allowed to read it. */
+  readonly fetchCommand: string
+}
+
+/**
+ * One plan action as a mail shows it. Every field is always present (empty string or false when
+ * it does not apply): mustache looks a missing name up in the enclosing view, which must never
+ * fill an item's blank with something else.
+ */
+export interface MailItem {
+  readonly accountId: string
+  readonly accountName: string
+  readonly userName: string
+  readonly owner: string
+  readonly accessKeyId: string
+  readonly action: ActionType
+  readonly reason: ReasonCode
+  readonly sentence: string
+  readonly advice: string
+  readonly keyStatus: string
+  readonly keyCreatedDate: string
+  readonly keyAgeDays: string
+  readonly keyLastUsed: string
+  readonly hasDue: boolean
+  readonly dueAt: string
+  readonly dueDate: string
+  readonly daysUntilDue: string
+  readonly dueIn: string
+  readonly result: ActionResult
+  readonly resultLabel: string
+  readonly isDone: boolean
+  readonly isFailed: boolean
+  readonly isSkipped: boolean
+  readonly isPlanned: boolean
+  readonly hasError: boolean
+  readonly error: string
+  readonly hasNewKey: boolean
+  readonly newAccessKeyId: string
+  readonly secret: SecretLocation | false
+  readonly oldKeyUsedSinceRotation: boolean
+  readonly followUp: string
+}
+
+export interface MailCounts {
+  readonly blocked: number
+  readonly rotate: number
+  readonly deactivate: number
+  readonly delete: number
+  readonly warn: number
+  readonly failed: number
+  readonly skipped: number
+  readonly total: number
+}
+
+/** What a template sees; templates/README.md lists every field. */
+export interface MailView {
+  readonly mode: Mode
+  readonly isAudit: boolean
+  readonly isEnforce: boolean
+  readonly subject: string
+  readonly recipient: string
+  readonly recipientReason: string
+  readonly asAccountContact: boolean
+  readonly contactAccounts: readonly { readonly accountId: string; readonly accountName: string }[]
+  readonly asOwner: boolean
+  readonly ownerTag: string
+  readonly sender: string
+  readonly runId: string
+  readonly generatedAt: string
+  readonly generatedDate: string
+  readonly timeline: string
+  readonly policy: Plan['policy']
+  readonly region: string
+  readonly hasRunUrl: boolean
+  readonly runUrl: string
+  readonly counts: MailCounts
+  readonly hasBlocked: boolean
+  readonly blocked: readonly MailItem[]
+  readonly hasChanges: boolean
+  readonly changes: readonly MailItem[]
+  readonly hasWarnings: boolean
+  readonly warnings: readonly MailItem[]
+  readonly items: readonly MailItem[]
+}
+
+export interface Mail {
+  readonly from: string
+  readonly to: string
+  readonly subject: string
+  readonly html: string
+  readonly text: string
+  readonly items: readonly MailItem[]
+}
+
+export interface NotificationPlan {
+  /** One mail per recipient, most severe first (so a sending quota cuts the least important). */
+  readonly mails: Mail[]
+  /** Addresses that could not be used, e.g. an owner tag that holds no email address. */
+  readonly warnings: string[]
+}
+
+/** What the owner should do, per reason; the runbook's sentence says what happened. */
+export const REASON_ADVICE: Readonly<Record<ReasonCode, string>> = Object.freeze({
+  UNUSED_EXPIRED_KEY:
+    'The key was never used, so it is deactivated without a replacement and deleted after the recovery grace period. Nothing to do unless something needs it.',
+  EXPIRED_ACTIVE_KEY:
+    'A new key is created and stored in Secrets Manager. Install it wherever the old key is used before the old key is deactivated.',
+  FORCED_ROTATION:
+    'A rotation was requested (force-rotate). A new key is created and stored in Secrets Manager; install it before the old key is deactivated.',
+  EXPIRED_ACTIVE_KEY_CONFLICT_LRU:
+    'The user had two active keys. The least recently used one is deactivated so that the other can be rotated on a later run. Reactivate it if something still needs it.',
+  EXPIRED_INACTIVE_KEY_CONFLICT:
+    'The inactive key is deleted to make room for the replacement of the expired active key.',
+  FORCED_ROTATION_CONFLICT_LRU:
+    'A rotation was requested (force-rotate) but the user had two active keys. The least recently used one is deactivated so that the other can be rotated on a later run.',
+  FORCED_INACTIVE_KEY_CONFLICT:
+    'A rotation was requested (force-rotate): the inactive key is deleted to make room for the replacement.',
+  INSTALL_GRACE_PERIOD_END:
+    'The old key is deactivated. Anything still using it fails from now on: switch it to the new key stored in Secrets Manager.',
+  RECOVER_GRACE_PERIOD_END: 'The inactive key is deleted for good.',
+  KEY_PENDING_ROTATION:
+    'The key is rotated on the due date: a new key will be stored in Secrets Manager for you to install.',
+  KEY_PENDING_DEACTIVATION:
+    'Install the new key from Secrets Manager before the due date: the old key is deactivated then.',
+  KEY_PENDING_DELETION:
+    'Make sure nothing needs this inactive key any more: it is deleted on the due date.',
+  KEY_PENDING_EXPIRATION_CONFLICT:
+    'The user has two active keys, so the expiring one cannot be rotated. Delete or deactivate the key that is no longer needed before the due date.',
+  KEY_PENDING_DELETION_CONFLICT:
+    'The inactive key is deleted on the due date to make room for rotating the active key.',
+  UNUSED_KEY_PENDING_DELETION:
+    'The key has never been used and is deactivated on the due date. Delete it yourself if nobody needs it.',
+  ROTATION_BLOCKED_BY_CONFLICT:
+    'Delete or deactivate the key that is no longer needed so that the expired key can be rotated on the next run, or let the action choose with conflict-resolution: lru.',
+  STATE_CHANGED: 'The keys changed while the run was acting; the next run plans again.'
+})
+
+const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/
+const SECRET_ARN = /^arn:[^:]+:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/
+const CHANGE_TYPES = new Set<ActionType>(['ROTATE', 'DEACTIVATE', 'DELETE'])
+
+/** Severity of an item for ordering: BLOCKED > failed or skipped change > change > WARN. */
+function severity(item: MailItem): number {
+  if (item.action === 'BLOCKED') return 4
+  if (item.action === 'WARN') return 1
+  return item.isFailed || item.isSkipped ? 3 : 2
+}
+
+interface Recipient {
+  readonly address: string
+  readonly contactFor: Map<string, string>
+  owner: boolean
+  readonly items: Map<string, { item: MailItem; order: number }>
+}
+
+/**
+ * The mails of a run: one digest per recipient. The account's email address (when
+ * `notifyAccountEmail`) gets every item of its account; an owner (the user's owner tag) gets the
+ * items of their own users, across accounts; an address that is both gets one mail. Items are
+ * the users' ROTATE, DEACTIVATE, DELETE and BLOCKED actions, and WARN actions on the days
+ * `shouldNotifyWarning` picks. Pure: no I/O, the templates are passed in.
+ */
+export function planNotifications(
+  plan: Plan,
+  contacts: readonly AccountContact[],
+  options: NotificationOptions
+): NotificationPlan {
+  const now = options.now ?? new Date(plan.generatedAt)
+  const emails = new Map(contacts.map(contact => [contact.id, contact.email.trim()]))
+  const recipients = new Map<string, Recipient>()
+  const warnings = new Set<string>()
+  let order = 0
+
+  const recipient = (address: string): Recipient => {
+    const key = address.toLowerCase()
+    let entry = recipients.get(key)
+    if (!entry) {
+      entry = { address, contactFor: new Map(), owner: false, items: new Map() }
+      recipients.set(key, entry)
+    }
+    return entry
+  }
+
+  for (const account of plan.accounts) {
+    if (account.status !== 'ok') continue
+    const accountItems: { user: PlanUser; item: MailItem }[] = []
+    for (const user of account.users) {
+      if (user.exempt) continue
+      for (const action of user.actions) {
+        if (!isNotifiable(action, plan, now, options.reminderDays)) continue
+        accountItems.push({ user, item: toItem(plan, account, user, action, now, options.region) })
+      }
+    }
+    if (accountItems.length === 0) continue
+
+    const accountEmail = emails.get(account.accountId) ?? ''
+    if (options.notifyAccountEmail) {
+      if (EMAIL.test(accountEmail)) {
+        const entry = recipient(accountEmail)
+        entry.contactFor.set(account.accountId, account.accountName)
+        for (const { item } of accountItems) add(entry, item, order++)
+      } else {
+        warnings.add(
+          `Account ${account.accountId} (${account.accountName}) has no usable email address ("${accountEmail}"); its account mail is not sent.`
+        )
+      }
+    }
+    if (options.ownerTag) {
+      for (const { user, item } of accountItems) {
+        for (const address of ownerAddresses(user, account, options.ownerTag, warnings)) {
+          const entry = recipient(address)
+          entry.owner = true
+          add(entry, item, order++)
+        }
+      }
+    }
+  }
+
+  const mails = [...recipients.values()]
+    .map(entry => {
+      const items = [...entry.items.values()]
+        .sort((a, b) => compareItems(a.item, b.item) || a.order - b.order)
+        .map(({ item }) => item)
+      return buildMail(plan, entry, items, options)
+    })
+    .sort(
+      (a, b) =>
+        Math.max(...b.items.map(severity)) - Math.max(...a.items.map(severity)) ||
+        a.to.localeCompare(b.to)
+    )
+  return { mails, warnings: [...warnings] }
+}
+
+function add(entry: Recipient, item: MailItem, order: number): void {
+  const key = [item.accountId, item.userName, item.accessKeyId, item.action, item.reason].join('/')
+  if (!entry.items.has(key)) entry.items.set(key, { item, order })
+}
+
+function isNotifiable(
+  action: PlanAction,
+  plan: Plan,
+  now: Date,
+  reminderDays: readonly number[]
+): boolean {
+  if (action.type !== 'WARN') return true
+  // A WARN without a due date cannot be placed in its window; mailing it every day would spam.
+  if (!action.dueAt) return false
+  const window = warningWindowDays(action.reason, plan.policy)
+  return shouldNotifyWarning(new Date(action.dueAt), now, window, reminderDays)
+}
+
+/** The owner tag may hold several addresses separated by spaces (IAM tag values allow no comma). */
+function ownerAddresses(
+  user: PlanUser,
+  account: PlanAccount,
+  ownerTag: string,
+  warnings: Set<string>
+): string[] {
+  if (!user.owner) return []
+  const parts = user.owner.split(/\s+/).filter(part => part !== '')
+  const valid = parts.filter(part => EMAIL.test(part))
+  if (valid.length < parts.length) {
+    warnings.add(
+      `Tag "${ownerTag}" of IAM user ${user.userName} in account ${account.accountId} is "${user.owner}", which is not a list of email addresses; ${valid.length === 0 ? 'the owner gets no mail' : 'only the valid addresses get mail'}.`
+    )
+  }
+  return valid
+}
+
+function compareItems(a: MailItem, b: MailItem): number {
+  return (
+    severity(b) - severity(a) ||
+    a.accountId.localeCompare(b.accountId) ||
+    a.userName.localeCompare(b.userName)
+  )
+}
+
+function toItem(
+  plan: Plan,
+  account: PlanAccount,
+  user: PlanUser,
+  action: PlanAction,
+  now: Date,
+  region: string
+): MailItem {
+  const key = user.keys.find(k => k.accessKeyId === action.accessKeyId)
+  const due = action.dueAt ? new Date(action.dueAt) : undefined
+  const left = due ? daysUntilDue(due, now) : undefined
+  const secret =
+    action.type === 'ROTATE' && action.secretArn ? secretLocation(action.secretArn, region) : false
+  return {
+    accountId: account.accountId,
+    accountName: account.accountName,
+    userName: user.userName,
+    owner: user.owner ?? '',
+    accessKeyId: action.accessKeyId,
+    action: action.type,
+    reason: action.reason,
+    sentence: action.message,
+    advice: REASON_ADVICE[action.reason],
+    keyStatus: key?.status ?? '',
+    keyCreatedDate: key ? day(key.createdAt) : '',
+    keyAgeDays: key ? String(key.ageDays) : '',
+    keyLastUsed: key ? day(key.lastUsedAt) : '',
+    hasDue: due !== undefined,
+    dueAt: action.dueAt ?? '',
+    dueDate: action.dueAt ? day(action.dueAt) : '',
+    daysUntilDue: left === undefined ? '' : String(left),
+    dueIn: left === undefined ? '' : dueIn(left),
+    result: action.result,
+    resultLabel: resultLabel(plan.mode, action.result),
+    isDone: action.result === 'done',
+    isFailed: action.result === 'failed',
+    isSkipped: action.result === 'skipped',
+    isPlanned: action.result === 'planned',
+    hasError: Boolean(action.error),
+    error: action.error ?? '',
+    hasNewKey: Boolean(action.newAccessKeyId),
+    newAccessKeyId: action.newAccessKeyId ?? '',
+    secret,
+    oldKeyUsedSinceRotation: action.oldKeyUsedSinceRotation === true,
+    followUp: followUp(plan, action, now)
+  }
+}
+
+function secretLocation(arnOrName: string, defaultRegion: string): SecretLocation {
+  const match = SECRET_ARN.exec(arnOrName)
+  const region = match?.[1] ?? defaultRegion
+  // Secrets Manager appends "-" and six random characters to the name in the ARN.
+  const name = match?.[3] ? match[3].replace(/-[A-Za-z0-9]{6}$/, '') : arnOrName
+  return {
+    name,
+    arn: match ? arnOrName : '',
+    region,
+    accountId: match?.[2] ?? '',
+    fetchCommand: `aws secretsmanager get-secret-value --secret-id ${arnOrName} --region ${region} --query SecretString --output text`
+  }
+}
+
+function followUp(plan: Plan, action: PlanAction, now: Date): string {
+  if (action.result !== 'done') return ''
+  const after = (days: number) => day(new Date(now.getTime() + days * DAY_MS).toISOString())
+  switch (action.type) {
+    case 'ROTATE':
+      return `The old key ${action.accessKeyId} stays active until ${after(plan.policy.Gi)} (installation grace period of ${plan.policy.Gi} days) and is deactivated after that.`
+    case 'DEACTIVATE':
+      return `The key can be reactivated until ${after(plan.policy.Gr)} (recovery grace period of ${plan.policy.Gr} days); it is deleted after that.`
+    case 'DELETE':
+    case 'WARN':
+    case 'BLOCKED':
+      return ''
+  }
+}
+
+function resultLabel(mode: Mode, result: ActionResult): string {
+  switch (result) {
+    case 'planned':
+      return mode === 'audit' ? 'planned (audit mode: not done)' : 'planned'
+    case 'done':
+      return 'done'
+    case 'failed':
+      return 'FAILED'
+    case 'skipped':
+      return 'skipped'
+  }
+}
+
+function dueIn(days: number): string {
+  if (days < 0) return 'overdue'
+  if (days === 0) return 'today'
+  if (days === 1) return 'tomorrow'
+  return `in ${days} days`
+}
+
+function day(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso
+}
+
+export function countItems(items: readonly MailItem[]): MailCounts {
+  const count = (predicate: (item: MailItem) => boolean) => items.filter(predicate).length
+  const change = (type: ActionType) => (item: MailItem) =>
+    item.action === type && !item.isFailed && !item.isSkipped
+  return {
+    blocked: count(item => item.action === 'BLOCKED'),
+    rotate: count(change('ROTATE')),
+    deactivate: count(change('DEACTIVATE')),
+    delete: count(change('DELETE')),
+    warn: count(item => item.action === 'WARN'),
+    failed: count(item => CHANGE_TYPES.has(item.action) && item.isFailed),
+    skipped: count(item => CHANGE_TYPES.has(item.action) && item.isSkipped),
+    total: items.length
+  }
+}
+
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`
+}
+
+/**
+ * The subject: `[IAM key rotation · MODE] PARTS in WHERE`. PARTS are the counts, most severe
+ * first: blocked rotations, failed and skipped actions, rotated / deactivated / deleted keys (in
+ * audit mode: keys to rotate / deactivate / delete), warnings. WHERE is `ID (NAME)` for one
+ * account, else `N accounts`. E.g.
+ * `[IAM key rotation · enforce] 1 key rotated, 2 warnings in 222222222222 (dev)`.
+ */
+export function mailSubject(mode: Mode, items: readonly MailItem[]): string {
+  const counts = countItems(items)
+  const done = mode === 'enforce'
+  const keys = (count: number, verbDone: string, verbPlanned: string) =>
+    `${plural(count, 'key')} ${done ? verbDone : `to ${verbPlanned}`}`
+  const parts = [
+    counts.blocked > 0 ? `${plural(counts.blocked, 'rotation')} blocked` : '',
+    counts.failed > 0 ? `${plural(counts.failed, 'action')} failed` : '',
+    counts.skipped > 0 ? `${plural(counts.skipped, 'action')} skipped` : '',
+    counts.rotate > 0 ? keys(counts.rotate, 'rotated', 'rotate') : '',
+    counts.deactivate > 0 ? keys(counts.deactivate, 'deactivated', 'deactivate') : '',
+    counts.delete > 0 ? keys(counts.delete, 'deleted', 'delete') : '',
+    counts.warn > 0 ? plural(counts.warn, 'warning') : ''
+  ].filter(part => part !== '')
+  const accounts = new Map(items.map(item => [item.accountId, item.accountName]))
+  const [only] = accounts
+  const where =
+    accounts.size === 1 && only ? `${only[0]} (${only[1]})` : `${accounts.size} accounts`
+  const subject = `[IAM key rotation · ${mode}] ${parts.join(', ')} in ${where}`
+  // A subject is one header line.
+  return subject.replace(/[\r\n\t]+/g, ' ')
+}
+
+function buildMail(
+  plan: Plan,
+  entry: Recipient,
+  items: readonly MailItem[],
+  options: NotificationOptions
+): Mail {
+  const contactAccounts = [...entry.contactFor].map(([accountId, accountName]) => ({
+    accountId,
+    accountName
+  }))
+  const view = mailView(
+    plan,
+    { address: entry.address, contactAccounts, asOwner: entry.owner },
+    items,
+    options
+  )
+  const templates = options.templates[plan.mode]
+  return {
+    from: options.sender,
+    to: entry.address,
+    subject: view.subject,
+    html: renderHtml(templates.html, view),
+    text: renderText(templates.text, view),
+    items
+  }
+}
+
+/** The view a recipient's templates are rendered with (templates/README.md lists it). */
+export function mailView(
+  plan: Plan,
+  recipient: {
+    readonly address: string
+    readonly contactAccounts: MailView['contactAccounts']
+    readonly asOwner: boolean
+  },
+  items: readonly MailItem[],
+  options: Pick<NotificationOptions, 'sender' | 'ownerTag' | 'region' | 'runUrl'>
+): MailView {
+  const { contactAccounts, asOwner } = recipient
+  const blocked = items.filter(item => item.action === 'BLOCKED')
+  const changes = items.filter(item => CHANGE_TYPES.has(item.action))
+  const warnings = items.filter(item => item.action === 'WARN')
+  return {
+    mode: plan.mode,
+    isAudit: plan.mode === 'audit',
+    isEnforce: plan.mode === 'enforce',
+    subject: mailSubject(plan.mode, items),
+    recipient: recipient.address,
+    recipientReason: recipientReason(contactAccounts, asOwner, options.ownerTag ?? ''),
+    asAccountContact: contactAccounts.length > 0,
+    contactAccounts,
+    asOwner,
+    ownerTag: options.ownerTag ?? '',
+    sender: options.sender,
+    runId: plan.runId,
+    generatedAt: plan.generatedAt,
+    generatedDate: day(plan.generatedAt),
+    timeline: plan.timeline,
+    policy: plan.policy,
+    region: options.region,
+    hasRunUrl: Boolean(options.runUrl),
+    runUrl: options.runUrl ?? '',
+    counts: countItems(items),
+    hasBlocked: blocked.length > 0,
+    blocked,
+    hasChanges: changes.length > 0,
+    changes,
+    hasWarnings: warnings.length > 0,
+    warnings,
+    items
+  }
+}
+
+function recipientReason(
+  contactAccounts: readonly { accountId: string; accountName: string }[],
+  owner: boolean,
+  ownerTag: string
+): string {
+  const parts: string[] = []
+  if (contactAccounts.length > 0) {
+    const list = contactAccounts.map(a => `${a.accountId} (${a.accountName})`).join(', ')
+    parts.push(
+      `as the email address of AWS ${contactAccounts.length === 1 ? 'account' : 'accounts'} ${list}`
+    )
+  }
+  if (owner) {
+    parts.push(`because IAM users below name you in their "${ownerTag}" tag`)
+  }
+  return `You receive this mail ${parts.join(', and ')}.`
+}

@@ -1,0 +1,179 @@
+import { GetSendQuotaCommand, SendEmailCommand, type SESClient } from '@aws-sdk/client-ses'
+import { errorMessage } from '../util/errors.js'
+import type { Mail } from './mails.js'
+
+export interface NotifyLog {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+export interface SendOptions {
+  /** Region of the SES client (aws-region), named in the advice when SES rejects a mail. */
+  readonly region: string
+  readonly log: NotifyLog
+  /** Waits between sends to stay under SES's maximum send rate; tests pass a no-op. */
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+export interface SentMail {
+  readonly to: string
+  readonly subject: string
+  readonly messageId: string
+}
+
+export interface FailedMail {
+  readonly to: string
+  readonly subject: string
+  /** SES error code (e.g. MessageRejected), when there is one. */
+  readonly code?: string
+  readonly error: string
+}
+
+export interface UnsentMail {
+  readonly to: string
+  readonly subject: string
+  readonly reason: string
+}
+
+export interface NotificationResult {
+  readonly sent: SentMail[]
+  readonly failed: FailedMail[]
+  /** Not attempted: the sending quota was reached or sending is paused. */
+  readonly unsent: UnsentMail[]
+  /** Already logged as warnings; kept for the summary. */
+  readonly warnings: string[]
+}
+
+type SesSender = Pick<SESClient, 'send'>
+
+const sleepFor = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
+
+/**
+ * Sends each mail with SES v1 SendEmail, one recipient per mail. Reads the sending quota first
+ * and stops at it; the rest is reported as unsent. Never throws for a mail that fails: the run's
+ * key actions stand whatever happens to its notifications.
+ */
+export async function sendNotifications(
+  ses: SesSender,
+  mails: readonly Mail[],
+  options: SendOptions
+): Promise<NotificationResult> {
+  const { log, region } = options
+  const sleep = options.sleep ?? sleepFor
+  const result: NotificationResult = { sent: [], failed: [], unsent: [], warnings: [] }
+  if (mails.length === 0) return result
+  const warn = (message: string) => {
+    result.warnings.push(message)
+    log.warning(message)
+  }
+
+  const quota = await readQuota(ses, warn)
+  let remaining = quota.remaining
+  if (remaining < mails.length) {
+    warn(
+      `SES sending quota in ${region}: ${Math.max(remaining, 0)} of ${mails.length} notification mails can be sent ` +
+        `(Max24HourSend ${quota.max}, SentLast24Hours ${quota.sentLast24Hours}). The rest is not sent; ` +
+        `request a higher sending quota for SES in ${region}.`
+    )
+  }
+  const intervalMs = quota.maxSendRate > 0 ? Math.ceil(1000 / quota.maxSendRate) : 0
+  let rejectionAdviceGiven = false
+  let stopReason: string | undefined
+
+  for (const [index, mail] of mails.entries()) {
+    if (stopReason === undefined && remaining <= 0) {
+      stopReason = `SES sending quota of ${quota.max} mails per 24 hours in ${region} reached`
+    }
+    if (stopReason !== undefined) {
+      result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })
+      continue
+    }
+    if (index > 0 && intervalMs > 0) await sleep(intervalMs)
+    try {
+      const response = await ses.send(
+        new SendEmailCommand({
+          Source: mail.from,
+          Destination: { ToAddresses: [mail.to] },
+          Message: {
+            Subject: { Data: mail.subject, Charset: 'UTF-8' },
+            Body: {
+              Text: { Data: mail.text, Charset: 'UTF-8' },
+              Html: { Data: mail.html, Charset: 'UTF-8' }
+            }
+          }
+        })
+      )
+      remaining--
+      result.sent.push({ to: mail.to, subject: mail.subject, messageId: response.MessageId ?? '' })
+      log.debug(`Mail sent to ${mail.to}: ${mail.subject} (${response.MessageId ?? 'no id'})`)
+    } catch (error) {
+      const code = error instanceof Error && error.name !== 'Error' ? error.name : undefined
+      const message = errorMessage(error)
+      if (code === 'Throttling' && /quota/i.test(message)) {
+        stopReason = `SES daily sending quota in ${region} reached: ${message}`
+        result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })
+        warn(`${stopReason}. The remaining notification mails are not sent.`)
+        continue
+      }
+      result.failed.push({
+        to: mail.to,
+        subject: mail.subject,
+        ...(code ? { code } : {}),
+        error: message
+      })
+      if (code === 'AccountSendingPausedException') {
+        stopReason = `SES sending is paused for the account in ${region}`
+        warn(
+          `${stopReason}: ${message}. No further notification mails are sent; resume sending in the SES console.`
+        )
+      } else if (code === 'MessageRejected' || code === 'MailFromDomainNotVerifiedException') {
+        warn(`SES rejected the notification mail to ${mail.to}: ${message}`)
+        if (!rejectionAdviceGiven) {
+          rejectionAdviceGiven = true
+          warn(
+            `To fix it: verify the sender identity ${mail.from} (or its domain) in Amazon SES in ${region}, the aws-region input. ` +
+              `While the SES account is in the sandbox it can only send to verified addresses: verify the recipients too, ` +
+              `or request production access to leave the sandbox. The key actions of this run are not affected.`
+          )
+        }
+      } else {
+        warn(`Notification mail to ${mail.to} failed: ${code ? `${code}: ` : ''}${message}`)
+      }
+    }
+  }
+  log.info(
+    `Notifications: ${result.sent.length} sent, ${result.failed.length} failed, ${result.unsent.length} not sent.`
+  )
+  return result
+}
+
+interface Quota {
+  /** Mails that may still be sent now; Infinity when unknown or unlimited. */
+  readonly remaining: number
+  readonly max: number | string
+  readonly sentLast24Hours: number | string
+  readonly maxSendRate: number
+}
+
+async function readQuota(ses: SesSender, warn: (message: string) => void): Promise<Quota> {
+  try {
+    const quota = await ses.send(new GetSendQuotaCommand({}))
+    const max = quota.Max24HourSend
+    const sent = quota.SentLast24Hours ?? 0
+    // SES reports -1 for an unlimited quota.
+    const remaining = max === undefined || max < 0 ? Infinity : Math.floor(max - sent)
+    return {
+      remaining,
+      max: max ?? 'unknown',
+      sentLast24Hours: sent,
+      maxSendRate: quota.MaxSendRate ?? 0
+    }
+  } catch (error) {
+    warn(
+      `Could not read the SES sending quota (${errorMessage(error)}); sending without checking it. ` +
+        `The central role needs ses:GetSendQuota.`
+    )
+    return { remaining: Infinity, max: 'unknown', sentLast24Hours: 'unknown', maxSendRate: 0 }
+  }
+}
