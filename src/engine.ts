@@ -3,7 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
 import pLimit from 'p-limit'
 import { applyUser } from './apply/apply-user.js'
-import type { AwsClientFactory } from './aws/clients.js'
+import type { AwsClientFactory, Credentials } from './aws/clients.js'
 import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
@@ -52,10 +52,11 @@ export interface RunResult {
  * The rotation run: inventory → scan and plan every account → (enforce) apply the plan. Builds
  * the whole plan before acting on it. A failure in one account never stops the others.
  */
-export async function runRotation(deps: EngineDeps): Promise<RunResult> {
+export async function runRotation(
+  deps: EngineDeps,
+  accounts: readonly OrgAccount[]
+): Promise<RunResult> {
   const { config, log } = deps
-  const accounts = await deps.log.group('Inventory: accounts in scope', () => inventory(deps))
-
   const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
     scanAll(deps, accounts)
   )
@@ -86,19 +87,35 @@ export async function runRotation(deps: EngineDeps): Promise<RunResult> {
   return { plan, outcomes }
 }
 
-async function inventory(deps: EngineDeps): Promise<OrgAccount[]> {
-  const { config, factory, sessions, log } = deps
-  const identity = await factory.sts(deps.central).send(new GetCallerIdentityCommand({}))
-  log.info(`Signed in as ${identity.Arn ?? 'unknown'}`)
-  const managementCredentials =
-    identity.Account === config.managementAccountId
-      ? deps.central
-      : sessions.credentials(config.managementAccountId, config.listAccountsRoleName)
-  if (!managementCredentials) {
-    throw new Error('No credentials for the management account')
-  }
+export interface Caller {
+  readonly accountId: string
+  readonly arn: string
+}
+
+/** Who the central credentials are. */
+export async function whoAmI(deps: Pick<EngineDeps, 'factory' | 'central'>): Promise<Caller> {
+  const identity = await deps.factory.sts(deps.central).send(new GetCallerIdentityCommand({}))
+  return { accountId: identity.Account ?? '', arn: identity.Arn ?? '' }
+}
+
+/**
+ * Credentials that can read the organization: the central ones when they already are in the
+ * management account, otherwise the list-accounts role there.
+ */
+export function managementCredentials(
+  deps: Pick<EngineDeps, 'config' | 'sessions' | 'central'>,
+  caller: Caller
+): Credentials | undefined {
+  return caller.accountId === deps.config.managementAccountId
+    ? deps.central
+    : deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName)
+}
+
+/** The accounts in scope: organization check, ACTIVE accounts, OU/account filters, shard. */
+export async function takeInventory(deps: EngineDeps, caller: Caller): Promise<OrgAccount[]> {
+  const { config, factory, log } = deps
   const inventory = await listAccountsInScope(
-    factory.organizations(managementCredentials),
+    factory.organizations(managementCredentials(deps, caller)),
     config.organizationId,
     config
   )

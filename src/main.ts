@@ -2,8 +2,9 @@ import { resolve } from 'node:path'
 import * as core from '@actions/core'
 import { AwsClientFactory } from './aws/clients.js'
 import { centralCredentials, RoleSessions } from './aws/sessions.js'
-import { runRotation, type Logger } from './engine.js'
+import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from './engine.js'
 import { getInputs, InputErrors, type Config } from './inputs.js'
+import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import type { Plan } from './plan/types.js'
 import { summaryMarkdown } from './report/markdown.js'
 import { writeReports } from './report/write.js'
@@ -58,16 +59,23 @@ export async function run(): Promise<void> {
     const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
 
     core.info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`)
-    const { plan } = await runRotation({
-      config,
-      factory,
-      sessions,
-      central,
-      now,
-      runId,
-      log: logger,
-      mask
-    })
+    const deps: EngineDeps = { config, factory, sessions, central, now, runId, log: logger, mask }
+    const caller = await whoAmI(deps)
+    core.info(`Signed in as ${caller.arn}`)
+    const accounts = await core.group('Inventory: accounts in scope', () =>
+      takeInventory(deps, caller)
+    )
+    const deployment = await core.group(`Stacks: ${config.deploy.mode}`, () =>
+      deployPhase(deps, caller, accounts, import.meta.url)
+    )
+    const { plan, outcomes } = await runRotation(deps, accounts)
+    if (deployment) plan.deployment = deployment
+    const notifications = await core.group('Notifications', () =>
+      notifyPhase(deps, plan, outcomes, import.meta.url)
+    )
+    if (notifications) plan.notifications = notifications
+    const issues = await core.group('GitHub issues', () => issuesPhase(deps, plan))
+    if (issues) plan.issues = issues
 
     const reportDir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir)
     const paths = await core.group('Report', async () => {

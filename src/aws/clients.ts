@@ -54,24 +54,30 @@ export class AwsClientFactory {
     return this.instrument(new STSClient(this.config(credentials)))
   }
 
-  organizations(credentials: Credentials): OrganizationsClient {
+  organizations(credentials: Credentials | undefined): OrganizationsClient {
     // Organizations is served from us-east-1 in the commercial partition.
     return this.instrument(new OrganizationsClient(this.config(credentials, 'us-east-1')))
   }
 
-  iam(credentials: Credentials): IAMClient {
+  iam(credentials: Credentials | undefined): IAMClient {
     return this.instrument(new IAMClient(this.config(credentials, 'us-east-1')))
   }
 
-  secretsManager(credentials: Credentials, region = this.settings.region): SecretsManagerClient {
+  secretsManager(
+    credentials: Credentials | undefined,
+    region = this.settings.region
+  ): SecretsManagerClient {
     return this.instrument(new SecretsManagerClient(this.config(credentials, region)))
   }
 
-  ses(credentials: Credentials): SESClient {
+  ses(credentials: Credentials | undefined): SESClient {
     return this.instrument(new SESClient(this.config(credentials)))
   }
 
-  cloudFormation(credentials: Credentials, region = this.settings.region): CloudFormationClient {
+  cloudFormation(
+    credentials: Credentials | undefined,
+    region = this.settings.region
+  ): CloudFormationClient {
     return this.instrument(new CloudFormationClient(this.config(credentials, region)))
   }
 

@@ -84,4 +84,35 @@ export interface Plan {
   /** Run-level findings that are not about one key (e.g. force-rotate entries matching no user). */
   warnings: string[]
   totals: PlanTotals
+  /** The deploy-stacks phase: StackSet drift, accounts without the member role. */
+  deployment?: PlanDeployment
+  /** Emails: who was mailed, and which mails failed or were not sent. */
+  notifications?: PlanNotifications
+  /** GitHub issues for blocked rotations and failed accounts. */
+  issues?: PlanIssues
+}
+
+export interface PlanDeployment {
+  mode: 'check' | 'apply'
+  stackSetName: string
+  status: string
+  differences: string[]
+  missingInstances: string[]
+  failedInstances: { account: string; region: string; reason: string }[]
+  messages: string[]
+}
+
+export interface PlanNotifications {
+  sent: { to: string; subject: string }[]
+  failed: { to: string; subject: string; error: string }[]
+  unsent: { to: string; subject: string; reason: string }[]
+  warnings: string[]
+}
+
+export interface PlanIssues {
+  opened: { number: number; title: string; url: string }[]
+  updated: { number: number; title: string; url: string }[]
+  closed: { number: number; title: string; url: string }[]
+  unchanged: number
+  warnings: string[]
 }

@@ -96,9 +96,77 @@ export function planMarkdownSections(plan: Plan): { head: string; accounts: stri
     lines.push('## Warnings', '', ...plan.warnings.map(w => `- ${cell(w)}`), '')
   }
 
+  lines.push(...deploymentLines(plan), ...notificationLines(plan), ...issueLines(plan))
+
   lines.push('## Accounts', '')
   const accounts = plan.accounts.filter(a => a.status !== 'failed').map(accountSection)
   return { head: lines.join('\n'), accounts }
+}
+
+function deploymentLines(plan: Plan): string[] {
+  const deployment = plan.deployment
+  if (!deployment) return []
+  const lines = [
+    `## Member-role StackSet (${deployment.mode})`,
+    '',
+    `StackSet **${cell(deployment.stackSetName)}**: ${deployment.status}.`,
+    ''
+  ]
+  if (deployment.differences.length > 0) {
+    lines.push(
+      'Differences from `cfn/member-role.yaml`:',
+      '',
+      ...deployment.differences.map(d => `- ${cell(d)}`),
+      ''
+    )
+  }
+  if (deployment.missingInstances.length > 0) {
+    lines.push(
+      `Accounts in scope without a current stack instance (their member role is missing or outdated): ${deployment.missingInstances.join(', ')}`,
+      ''
+    )
+  }
+  for (const failed of deployment.failedInstances) {
+    lines.push(
+      `- Stack instance in ${failed.account} ${failed.region} failed: ${cell(failed.reason)}`
+    )
+  }
+  if (deployment.failedInstances.length > 0) lines.push('')
+  if (deployment.messages.length > 0)
+    lines.push(...deployment.messages.map(m => `- ${cell(m)}`), '')
+  return lines
+}
+
+function notificationLines(plan: Plan): string[] {
+  const n = plan.notifications
+  if (!n) return []
+  const lines = [
+    '## Notifications',
+    '',
+    `${n.sent.length} emails sent, ${n.failed.length} failed, ${n.unsent.length} not sent.`,
+    ''
+  ]
+  for (const mail of n.failed) lines.push(`- Failed to ${cell(mail.to)}: ${cell(mail.error)}`)
+  for (const mail of n.unsent) lines.push(`- Not sent to ${cell(mail.to)}: ${cell(mail.reason)}`)
+  if (n.failed.length + n.unsent.length > 0) lines.push('')
+  return lines
+}
+
+function issueLines(plan: Plan): string[] {
+  const issues = plan.issues
+  if (!issues) return []
+  const link = (issue: { number: number; title: string; url: string }) =>
+    `[#${issue.number}](${issue.url}) ${cell(issue.title)}`
+  const lines = ['## GitHub issues', '']
+  for (const issue of issues.opened) lines.push(`- Opened ${link(issue)}`)
+  for (const issue of issues.updated) lines.push(`- Updated ${link(issue)}`)
+  for (const issue of issues.closed) lines.push(`- Closed ${link(issue)}`)
+  lines.push(
+    `- ${issues.unchanged} open issues unchanged.`,
+    ...issues.warnings.map(w => `- ${cell(w)}`),
+    ''
+  )
+  return lines
 }
 
 function accountSection(account: PlanAccount): string {

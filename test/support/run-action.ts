@@ -20,6 +20,8 @@ export interface RunActionOptions {
   /** Working directory (relative report-dir resolves here); a fresh temp dir by default. */
   workDir?: string
   timeoutMs?: number
+  /** Also copy the action's output to this process's stdout as it runs (the demo). */
+  echo?: boolean
 }
 
 /**
@@ -62,8 +64,14 @@ export async function runAction(options: RunActionOptions = {}): Promise<ActionR
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    if (options.echo) process.stdout.write(chunk)
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+    if (options.echo) process.stderr.write(chunk)
+  })
   const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
   const exitCode = await new Promise<number>(resolve => {
     child.on('close', code => resolve(code ?? -1))

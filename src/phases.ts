@@ -1,0 +1,172 @@
+// The phases around the rotation engine, each turning a module's result into a section of the
+// plan. Every phase here is best effort: it reports its problems and never undoes key work.
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ListRootsCommand } from '@aws-sdk/client-organizations'
+import {
+  callAsFor,
+  deployStacks,
+  memberRoleParameters,
+  roleArnFromCallerArn
+} from './deploy/index.js'
+import {
+  managementCredentials,
+  type AccountOutcome,
+  type Caller,
+  type EngineDeps
+} from './engine.js'
+import type { OrgAccount } from './inventory/accounts.js'
+import { createGitHubClient, syncIssues } from './issues/index.js'
+import {
+  bundledTemplatesDir,
+  loadTemplates,
+  planNotifications,
+  sendNotifications
+} from './notify/index.js'
+import type { Plan, PlanDeployment, PlanIssues, PlanNotifications } from './plan/types.js'
+import { errorMessage } from './util/errors.js'
+
+/** The action's own folder (dist/.. once bundled, src/.. in tests): where cfn/ and templates/ are. */
+export function actionRoot(moduleUrl: string): string {
+  return dirname(dirname(fileURLToPath(moduleUrl)))
+}
+
+/** deploy-stacks: check or apply the member-role StackSet before the accounts are scanned. */
+export async function deployPhase(
+  deps: EngineDeps,
+  caller: Caller,
+  accounts: readonly OrgAccount[],
+  moduleUrl: string
+): Promise<PlanDeployment | undefined> {
+  const { config, factory, log } = deps
+  if (config.deploy.mode === 'off') return undefined
+  const centralRoleArn = config.roleToAssume ?? roleArnFromCallerArn(caller.arn)
+  if (!centralRoleArn) {
+    log.warning(
+      `deploy-stacks: cannot tell the central role from the caller ${caller.arn}; set role-to-assume. Skipping the StackSet ${config.deploy.mode}.`
+    )
+    return undefined
+  }
+  const organizations = factory.organizations(managementCredentials(deps, caller))
+  const report = await deployStacks(
+    factory.cloudFormation(deps.central),
+    {
+      mode: config.deploy.mode,
+      enforce: config.mode === 'enforce',
+      stackSetName: config.deploy.stackSetName,
+      deploymentOus: config.deploy.deploymentOus,
+      organizationRootId: async () => {
+        const { Roots: roots } = await organizations.send(new ListRootsCommand({}))
+        const rootId = roots?.[0]?.Id
+        if (!rootId) throw new Error('the organization has no root')
+        return rootId
+      },
+      stackSetRegions: config.deploy.stackSetRegions,
+      templateDir: join(actionRoot(moduleUrl), 'cfn'),
+      parameters: memberRoleParameters(config, centralRoleArn),
+      accountsInScope: accounts.map(account => account.id),
+      managementAccountId: config.managementAccountId,
+      callAs: callAsFor(caller.accountId, config.managementAccountId)
+    },
+    log
+  )
+  return {
+    mode: report.mode,
+    stackSetName: report.stackSetName,
+    status: report.stackSet.status,
+    differences: report.stackSet.differences,
+    missingInstances: report.missingInstances,
+    failedInstances: report.failedInstances,
+    messages: report.messages
+  }
+}
+
+/** Emails: one digest per recipient, through SES with the central credentials. */
+export async function notifyPhase(
+  deps: EngineDeps,
+  plan: Plan,
+  outcomes: readonly AccountOutcome[],
+  moduleUrl: string
+): Promise<PlanNotifications | undefined> {
+  const { config, log } = deps
+  if (!config.notify.enabled || !config.notify.senderEmail) return undefined
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+  const loaded = await loadTemplates(resolve(workspace, config.notify.templatesDir), {
+    bundledDir: bundledTemplatesDir(moduleUrl),
+    warnWhenMissing: config.notify.templatesDir !== 'templates'
+  })
+  const { mails, warnings } = planNotifications(
+    plan,
+    outcomes.map(outcome => outcome.account),
+    {
+      sender: config.notify.senderEmail,
+      notifyAccountEmail: config.notify.notifyAccountEmail,
+      ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
+      reminderDays: config.reminderDays,
+      region: config.awsRegion,
+      templates: loaded.templates,
+      now: deps.now,
+      ...runUrl()
+    }
+  )
+  for (const warning of [...loaded.warnings, ...warnings]) log.warning(warning)
+  log.info(`${mails.length} notification emails to send.`)
+  const result = await sendNotifications(deps.factory.ses(deps.central), mails, {
+    region: config.awsRegion,
+    log
+  })
+  log.info(
+    `Emails: ${result.sent.length} sent, ${result.failed.length} failed, ${result.unsent.length} not sent.`
+  )
+  return {
+    sent: result.sent.map(({ to, subject }) => ({ to, subject })),
+    failed: result.failed.map(({ to, subject, error }) => ({ to, subject, error })),
+    unsent: result.unsent.map(({ to, subject, reason }) => ({ to, subject, reason })),
+    warnings: [...loaded.warnings, ...warnings, ...result.warnings]
+  }
+}
+
+/** GitHub issues for blocked rotations and failed accounts; a missing permission only warns. */
+export async function issuesPhase(deps: EngineDeps, plan: Plan): Promise<PlanIssues | undefined> {
+  const { config, log } = deps
+  if (!config.issues.enabled) return undefined
+  const repository = process.env.GITHUB_REPOSITORY ?? ''
+  const [owner, repo] = repository.split('/')
+  if (!config.issues.githubToken || !owner || !repo) {
+    log.warning(
+      'open-issues is true but there is no github-token or GITHUB_REPOSITORY: no GitHub issues were opened or updated.'
+    )
+    return undefined
+  }
+  try {
+    const octokit = createGitHubClient(config.issues.githubToken, { log })
+    const result = await syncIssues(
+      octokit,
+      { owner, repo },
+      plan,
+      { label: config.issues.label },
+      log
+    )
+    const refs = (list: readonly { number: number; title: string; url: string }[]) =>
+      list.map(({ number, title, url }) => ({ number, title, url }))
+    log.info(
+      `GitHub issues: ${result.opened.length} opened, ${result.updated.length} updated, ${result.closed.length} closed, ${result.unchanged.length} unchanged.`
+    )
+    return {
+      opened: refs(result.opened),
+      updated: refs(result.updated),
+      closed: refs(result.closed),
+      unchanged: result.unchanged.length,
+      warnings: result.warnings
+    }
+  } catch (error) {
+    const message = `GitHub issues could not be synchronised: ${errorMessage(error)}`
+    log.warning(message)
+    return { opened: [], updated: [], closed: [], unchanged: 0, warnings: [message] }
+  }
+}
+
+function runUrl(): { runUrl?: string } {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env
+  return server && repo && run ? { runUrl: `${server}/${repo}/actions/runs/${run}` } : {}
+}
