@@ -53,8 +53,12 @@ try {
     console.log(`${mails.length} emails sent through the emulated SES:`)
     for (const mail of mails) console.log(`  to ${mail.to.join(', ')}: ${mail.subject}`)
   }
-  console.log(`\nReport files: ${relative(process.cwd(), reportDir) || '.'}/plan.json, plan.md, plan.csv`)
-  console.log(`Action exit code: ${run.exitCode} (non-zero here means an account failed, as the demo intends)`)
+  console.log(
+    `\nReport files: ${relative(process.cwd(), reportDir) || '.'}/plan.json, plan.md, plan.csv`
+  )
+  console.log(
+    `Action exit code: ${run.exitCode} (non-zero here means an account failed, as the demo intends)`
+  )
 } finally {
   await emulator.close()
 }

@@ -98,8 +98,10 @@ export class AwsClientFactory {
   }
 
   private instrument<C extends { middlewareStack: InstrumentableStack }>(client: C): C {
+    // High priority puts it outside the deserializer, where service errors are thrown.
     client.middlewareStack.add(this.metrics.middleware(), {
       step: 'deserialize',
+      priority: 'high',
       name: 'keyRotationCallMetrics'
     })
     return client
@@ -109,6 +111,6 @@ export class AwsClientFactory {
 interface InstrumentableStack {
   add(
     middleware: DeserializeMiddleware<object, object>,
-    options: { step: 'deserialize'; name: string }
+    options: { step: 'deserialize'; priority: 'high'; name: string }
   ): void
 }

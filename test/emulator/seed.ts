@@ -1,0 +1,308 @@
+import { daysBefore } from './clock.js'
+import {
+  addAccessKey,
+  addUser,
+  iamArn,
+  normalizePath,
+  putRole,
+  trustFromPrincipals
+} from './iam-model.js'
+import { IdFactory } from './random.js'
+import { seedStackSet } from './services/cloudformation.js'
+import { addReplica, createSecretRecord } from './services/secretsmanager.js'
+import {
+  EmulatorState,
+  getOrCreate,
+  newAccount,
+  type LastUsed,
+  type Account,
+  type CentralPrincipal,
+  type Organization
+} from './state.js'
+import { WorldError, type World, type WorldAccount, type WorldUser } from './world.js'
+
+/** Builds the live state a world describes, with ages measured back from `now`. */
+
+export const DEFAULT_CENTRAL_ROLE = 'iam-key-rotation-central'
+export const DEFAULT_MEMBER_ROLE = 'iam-key-rotation-member'
+export const DEFAULT_LIST_ACCOUNTS_ROLE = 'iam-key-rotation-list-accounts'
+
+/** Accounts joined the organization this long before the world's load time. */
+const ACCOUNT_AGE_DAYS = 730
+
+/**
+ * Dates `n` days before load time, and last-used records, shared between the entities that
+ * have the same one: big worlds repeat a few hundred ages across hundreds of thousands of keys.
+ * Sharing is safe because state never mutates a Date or a LastUsed, it replaces them.
+ */
+class Calendar {
+  private readonly dates = new Map<number, Date>()
+  private readonly lastUsed = new Map<string, LastUsed>()
+
+  constructor(readonly now: Date) {}
+
+  daysAgo(days: number): Date {
+    return getOrCreate(this.dates, days, () => daysBefore(this.now, days))
+  }
+
+  used(daysAgo: number, service: string, region: string): LastUsed {
+    return getOrCreate(this.lastUsed, `${daysAgo}|${service}|${region}`, () => ({
+      date: this.daysAgo(daysAgo),
+      service,
+      region
+    }))
+  }
+}
+
+function organizationOf(world: World): Organization {
+  const management = world.managementAccountId
+  const rootId =
+    world.rootId ?? `r-${world.organizationId.replace(/^o-/, '').slice(0, 4).padEnd(4, '0')}`
+  const base = `arn:aws:organizations::${management}`
+  return {
+    id: world.organizationId,
+    arn: `${base}:organization/${world.organizationId}`,
+    managementAccountId: management,
+    rootId,
+    rootArn: `${base}:root/${world.organizationId}/${rootId}`
+  }
+}
+
+/** The world's accounts, plus the management and central accounts when not listed. */
+function accountEntries(world: World, central: CentralPrincipal): WorldAccount[] {
+  const listed = world.accounts ?? []
+  const ids = new Set(listed.map(entry => entry.id))
+  const entries = [...listed]
+  if (!ids.has(world.managementAccountId)) {
+    entries.unshift({ id: world.managementAccountId, name: 'management' })
+  }
+  if (!ids.has(central.accountId) && central.accountId !== world.managementAccountId) {
+    entries.push({ id: central.accountId, name: 'central' })
+  }
+  return entries
+}
+
+function seedOrganizationalUnits(state: EmulatorState, world: World): void {
+  const { organization } = state
+  for (const unit of world.organizationalUnits ?? []) {
+    state.organizationalUnits.set(unit.id, {
+      id: unit.id,
+      name: unit.name ?? unit.id,
+      parentId: unit.parentId ?? organization.rootId,
+      arn: `arn:aws:organizations::${organization.managementAccountId}:ou/${organization.id}/${unit.id}`
+    })
+  }
+  for (const unit of state.organizationalUnits.values()) {
+    if (!state.isParent(unit.parentId)) {
+      throw new WorldError(
+        `organizational unit ${unit.id}: parent ${unit.parentId} is not declared`
+      )
+    }
+    state.childrenOf(unit.parentId).organizationalUnits.push(unit.id)
+  }
+}
+
+/** An OU named by an account but not declared: created under the root, named after its id. */
+function ensureParent(state: EmulatorState, parentId: string): void {
+  if (state.isParent(parentId)) return
+  const { organization } = state
+  state.organizationalUnits.set(parentId, {
+    id: parentId,
+    name: parentId,
+    parentId: organization.rootId,
+    arn: `arn:aws:organizations::${organization.managementAccountId}:ou/${organization.id}/${parentId}`
+  })
+  state.childrenOf(organization.rootId).organizationalUnits.push(parentId)
+}
+
+function seedUser(
+  state: EmulatorState,
+  account: Account,
+  entry: WorldUser,
+  calendar: Calendar
+): void {
+  const keys = entry.keys ?? []
+  if (keys.length > 2) {
+    throw new WorldError(
+      `account ${account.id} user ${entry.name}: IAM allows at most 2 access keys`
+    )
+  }
+  const oldestKey = Math.max(0, ...keys.map(key => key.ageDays))
+  const user = addUser(state, account, {
+    name: entry.name,
+    path: entry.path,
+    createDate: calendar.daysAgo(entry.createdDaysAgo ?? Math.max(30, oldestKey + 1)),
+    tags: entry.tags && new Map(Object.entries(entry.tags))
+  })
+  keys.forEach((key, index) => {
+    const id = key.id ?? state.ids.accessKeyId(`${account.id}/${entry.name}/${index}`)
+    if (state.accessKeys.has(id)) throw new WorldError(`access key id ${id} is used twice`)
+    const lastUsedDaysAgo = key.lastUsedDaysAgo ?? null
+    addAccessKey(state, user, account.id, {
+      id,
+      status: key.status ?? 'Active',
+      createDate: calendar.daysAgo(key.ageDays),
+      ...(lastUsedDaysAgo !== null && {
+        lastUsed: calendar.used(
+          lastUsedDaysAgo,
+          key.lastUsedService ?? 's3',
+          key.lastUsedRegion ?? 'us-east-1'
+        )
+      })
+    })
+  })
+}
+
+function seedAccountIam(
+  state: EmulatorState,
+  world: World,
+  account: Account,
+  entry: WorldAccount,
+  calendar: Calendar
+): void {
+  const { central, config } = state
+  const trustCentral = (): ReturnType<typeof trustFromPrincipals> =>
+    trustFromPrincipals(account.id, [central.roleArn], false)
+  if (account.id === central.accountId) {
+    putRole(state, account, {
+      name: central.roleName,
+      trust: trustFromPrincipals(account.id, [], true),
+      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
+    })
+  }
+  const isManagement = account.id === world.managementAccountId
+  if (isManagement && world.listAccountsRole !== false && entry.listAccountsRole !== false) {
+    putRole(state, account, {
+      name: config.listAccountsRoleName,
+      trust: trustCentral(),
+      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
+    })
+  }
+  if (entry.memberRole === true) {
+    putRole(state, account, {
+      name: config.memberRoleName,
+      trust: trustCentral(),
+      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
+    })
+  }
+  for (const role of entry.roles ?? []) {
+    putRole(state, account, {
+      name: role.name,
+      path: role.path,
+      trust: trustFromPrincipals(
+        account.id,
+        role.trustedPrincipals ?? [],
+        role.webIdentity ?? false
+      ),
+      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS),
+      maxSessionDuration: role.maxSessionDuration
+    })
+  }
+  for (const user of entry.users ?? []) seedUser(state, account, user, calendar)
+  for (const group of entry.groups ?? []) {
+    const path = normalizePath(group.path)
+    const members = group.members ?? []
+    for (const member of members) {
+      const user = account.iam.users.get(member)
+      if (!user) {
+        throw new WorldError(`account ${account.id} group ${group.name}: no user named ${member}`)
+      }
+      user.groups = new Set([...user.groups, group.name])
+    }
+    account.iam.groups.set(group.name, {
+      name: group.name,
+      path,
+      id: state.ids.uniqueId('AGPA', `${account.id}/group/${group.name}`),
+      arn: iamArn(account.id, 'group', path, group.name),
+      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS),
+      members: [...members]
+    })
+  }
+}
+
+function seedSecrets(state: EmulatorState, account: Account, entry: WorldAccount, now: Date): void {
+  for (const seed of entry.secrets ?? []) {
+    const region = seed.region ?? 'us-east-1'
+    if (account.secrets.get(region)?.has(seed.name)) {
+      throw new WorldError(`account ${account.id}: secret ${seed.name} declared twice in ${region}`)
+    }
+    const secret = createSecretRecord(state, account, {
+      name: seed.name,
+      region,
+      now,
+      description: seed.description,
+      kmsKeyId: seed.kmsKeyId,
+      tags: new Map(Object.entries(seed.tags ?? {})),
+      secretString: typeof seed.value === 'string' ? seed.value : JSON.stringify(seed.value)
+    })
+    if (seed.resourcePolicy !== undefined) {
+      secret.resourcePolicy =
+        typeof seed.resourcePolicy === 'string'
+          ? seed.resourcePolicy
+          : JSON.stringify(seed.resourcePolicy)
+    }
+    for (const replicaRegion of seed.replicaRegions ?? []) {
+      addReplica(account, secret, replicaRegion, undefined, false)
+    }
+  }
+}
+
+export function buildState(world: World, now: Date): EmulatorState {
+  const calendar = new Calendar(now)
+  const organization = organizationOf(world)
+  const centralAccountId = world.central?.accountId ?? world.managementAccountId
+  const centralRoleName = world.central?.roleName ?? DEFAULT_CENTRAL_ROLE
+  const central: CentralPrincipal = {
+    accountId: centralAccountId,
+    roleName: centralRoleName,
+    roleArn: iamArn(centralAccountId, 'role', '/', centralRoleName),
+    oidcSubject: world.central?.oidcSubject
+  }
+  const state = new EmulatorState(
+    organization,
+    central,
+    {
+      pageSizes: world.pageSizes ?? {},
+      memberRoleName: world.memberRoleName ?? DEFAULT_MEMBER_ROLE,
+      listAccountsRoleName: world.listAccountsRoleName ?? DEFAULT_LIST_ACCOUNTS_ROLE,
+      ses: {
+        verifiedIdentities: new Set(
+          (world.ses?.verifiedIdentities ?? []).map(identity => identity.toLowerCase())
+        ),
+        max24HourSend: world.ses?.max24HourSend ?? 50_000,
+        maxSendRate: world.ses?.maxSendRate ?? 14
+      },
+      cloudformation: {
+        failInstanceAccounts: new Set(world.cloudformation?.failInstanceAccounts ?? []),
+        inoperableInstanceAccounts: new Set(world.cloudformation?.inoperableInstanceAccounts ?? [])
+      }
+    },
+    new IdFactory(world.seed ?? 1)
+  )
+  seedOrganizationalUnits(state, world)
+  const entries = accountEntries(world, central)
+  for (const entry of entries) {
+    const parentId = entry.ou ?? organization.rootId
+    ensureParent(state, parentId)
+    const account = newAccount({
+      id: entry.id,
+      name: entry.name ?? entry.id,
+      email: entry.email ?? `aws+${entry.id}@example.com`,
+      status: entry.status ?? 'ACTIVE',
+      arn: `arn:aws:organizations::${organization.managementAccountId}:account/${organization.id}/${entry.id}`,
+      parentId,
+      joinedTimestamp: calendar.daysAgo(ACCOUNT_AGE_DAYS)
+    })
+    state.accounts.set(account.id, account)
+    state.accountIds.push(account.id)
+    state.childrenOf(parentId).accounts.push(account.id)
+  }
+  for (const entry of entries) {
+    const account = state.accounts.get(entry.id)
+    if (!account) continue
+    seedAccountIam(state, world, account, entry, calendar)
+    seedSecrets(state, account, entry, now)
+  }
+  for (const stackSet of world.cloudformation?.stackSets ?? []) seedStackSet(state, stackSet, now)
+  return state
+}

@@ -1,0 +1,550 @@
+import { DAY_MS } from '../clock.js'
+import { decodeToken, pageOf, pageSize } from '../paging.js'
+import { ServiceError } from '../protocol/errors.js'
+import type { RequestParams, ResponseObject, ResponseValue } from '../protocol/values.js'
+import {
+  callerAccount,
+  operations,
+  type JsonServiceDefinition,
+  type RequestContext
+} from '../service.js'
+import {
+  getOrCreate,
+  type Account,
+  type EmulatorState,
+  type Secret,
+  type SecretReplica,
+  type SecretVersion
+} from '../state.js'
+
+/**
+ * Secrets Manager (JSON 1.1). Secrets live per account and region (the credential scope's);
+ * a replica is the same secret listed under its replica region, and only readable there.
+ */
+
+const CURRENT = 'AWSCURRENT'
+const PREVIOUS = 'AWSPREVIOUS'
+const DEFAULT_MAX_RESULTS = 100
+
+const notFound = (): ServiceError =>
+  new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.")
+
+const invalidRequest = (message: string): ServiceError =>
+  new ServiceError('InvalidRequestException', message)
+
+const invalidParameter = (message: string): ServiceError =>
+  new ServiceError('InvalidParameterException', message)
+
+export function secretArn(secret: Secret, region: string): string {
+  return `arn:aws:secretsmanager:${region}:${secret.accountId}:secret:${secret.name}-${secret.arnSuffix}`
+}
+
+function regionSecrets(account: Account, region: string): Map<string, Secret> {
+  return getOrCreate(account.secrets, region, () => new Map<string, Secret>())
+}
+
+export interface NewSecret {
+  name: string
+  region: string
+  now: Date
+  description?: string | undefined
+  kmsKeyId?: string | undefined
+  tags?: Map<string, string>
+  secretString?: string | undefined
+  secretBinary?: string | undefined
+  versionId?: string | undefined
+}
+
+/** Stores a new secret (and its first version, when it has a value) in its region. */
+export function createSecretRecord(
+  state: EmulatorState,
+  account: Account,
+  fields: NewSecret
+): Secret {
+  const secret: Secret = {
+    name: fields.name,
+    accountId: account.id,
+    primaryRegion: fields.region,
+    arnSuffix: state.ids.secretSuffix(),
+    description: fields.description,
+    kmsKeyId: fields.kmsKeyId,
+    tags: fields.tags ?? new Map<string, string>(),
+    versions: new Map(),
+    resourcePolicy: undefined,
+    replicas: new Map(),
+    createdDate: fields.now,
+    lastChangedDate: fields.now,
+    lastAccessedDate: undefined,
+    deletedDate: undefined
+  }
+  if (fields.secretString !== undefined || fields.secretBinary !== undefined) {
+    addVersion(
+      secret,
+      {
+        id: fields.versionId ?? state.ids.uuid(),
+        secretString: fields.secretString,
+        secretBinary: fields.secretBinary,
+        stages: new Set(),
+        createdDate: fields.now
+      },
+      [CURRENT]
+    )
+  }
+  regionSecrets(account, fields.region).set(secret.name, secret)
+  return secret
+}
+
+/** Adds a version and moves its stages onto it; AWSCURRENT's old holder becomes AWSPREVIOUS. */
+function addVersion(secret: Secret, version: SecretVersion, stages: string[]): void {
+  for (const stage of stages) {
+    for (const other of secret.versions.values()) {
+      if (!other.stages.has(stage)) continue
+      other.stages.delete(stage)
+      if (stage === CURRENT && !stages.includes(PREVIOUS)) {
+        for (const holder of secret.versions.values()) holder.stages.delete(PREVIOUS)
+        other.stages.add(PREVIOUS)
+      }
+    }
+    version.stages.add(stage)
+  }
+  secret.versions.set(version.id, version)
+}
+
+/** Lists the secret under another region; a different secret already there blocks it. */
+export function addReplica(
+  account: Account,
+  secret: Secret,
+  region: string,
+  kmsKeyId: string | undefined,
+  overwrite: boolean
+): SecretReplica {
+  if (region === secret.primaryRegion) throw invalidParameter('Invalid replica region.')
+  const secrets = regionSecrets(account, region)
+  const occupant = secrets.get(secret.name)
+  const blocked = occupant !== undefined && occupant !== secret && !overwrite
+  const replica: SecretReplica = {
+    region,
+    kmsKeyId,
+    status: blocked ? 'Failed' : 'InSync',
+    statusMessage: blocked
+      ? 'Replication failed: Secret with this name already exists in this region.'
+      : 'Replication succeeded'
+  }
+  if (!blocked) secrets.set(secret.name, secret)
+  secret.replicas.set(region, replica)
+  return replica
+}
+
+/** A secret by name or (full or partial) ARN, in the caller's account and region. */
+function findSecret(ctx: RequestContext, secretId: string): Secret {
+  const secrets = callerAccount(ctx).secrets.get(ctx.region)
+  if (!secrets) throw notFound()
+  if (!secretId.startsWith('arn:')) {
+    const byName = secrets.get(secretId)
+    if (!byName) throw notFound()
+    return byName
+  }
+  const match = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(secretId)
+  if (!match || match[1] !== ctx.region || match[2] !== callerAccount(ctx).id) throw notFound()
+  const rest = match[3] ?? ''
+  const withSuffix = /^(.+)-([A-Za-z0-9]{6})$/.exec(rest)
+  if (withSuffix) {
+    const candidate = secrets.get(withSuffix[1] ?? '')
+    if (candidate && candidate.arnSuffix === withSuffix[2]) return candidate
+  }
+  const partial = secrets.get(rest)
+  if (!partial) throw notFound()
+  return partial
+}
+
+function liveSecret(ctx: RequestContext, params: RequestParams): Secret {
+  const secret = findSecret(ctx, params.requiredString('SecretId'))
+  if (secret.deletedDate) {
+    throw invalidRequest(
+      "You can't perform this operation on the secret because it was marked for deletion."
+    )
+  }
+  return secret
+}
+
+/** Changes are made in the primary region only. */
+function writableSecret(ctx: RequestContext, params: RequestParams): Secret {
+  const secret = liveSecret(ctx, params)
+  if (ctx.region !== secret.primaryRegion) {
+    throw invalidRequest(
+      "Operation not permitted on a replica secret. Call must be made in primary secret's region."
+    )
+  }
+  return secret
+}
+
+function readTags(params: RequestParams): Map<string, string> {
+  return new Map(
+    params.structList('Tags').map(t => [t.requiredString('Key'), t.string('Value') ?? ''])
+  )
+}
+
+function tagList(tags: Map<string, string>): ResponseObject[] {
+  return [...tags].map(([Key, Value]) => ({ Key, Value }))
+}
+
+function replicationStatus(secret: Secret): ResponseObject[] | undefined {
+  if (secret.replicas.size === 0) return undefined
+  return [...secret.replicas.values()].map(replica => ({
+    Region: replica.region,
+    KmsKeyId: replica.kmsKeyId,
+    Status: replica.status,
+    StatusMessage: replica.statusMessage
+  }))
+}
+
+function addReplicas(ctx: RequestContext, secret: Secret, params: RequestParams): void {
+  const overwrite = params.boolean('ForceOverwriteReplicaSecret') ?? false
+  for (const replica of params.structList('AddReplicaRegions')) {
+    addReplica(
+      callerAccount(ctx),
+      secret,
+      replica.requiredString('Region'),
+      replica.string('KmsKeyId'),
+      overwrite
+    )
+  }
+}
+
+function describeView(secret: Secret, region: string): ResponseObject {
+  const versionIdsToStages: Record<string, string[]> = {}
+  for (const version of secret.versions.values()) {
+    if (version.stages.size > 0) versionIdsToStages[version.id] = [...version.stages]
+  }
+  return {
+    ARN: secretArn(secret, region),
+    Name: secret.name,
+    Description: secret.description,
+    KmsKeyId:
+      region === secret.primaryRegion ? secret.kmsKeyId : secret.replicas.get(region)?.kmsKeyId,
+    RotationEnabled: false,
+    LastChangedDate: secret.lastChangedDate,
+    LastAccessedDate: secret.lastAccessedDate,
+    DeletedDate: secret.deletedDate,
+    Tags: secret.tags.size > 0 ? tagList(secret.tags) : undefined,
+    VersionIdsToStages: versionIdsToStages,
+    CreatedDate: secret.createdDate,
+    PrimaryRegion: secret.primaryRegion,
+    ReplicationStatus: replicationStatus(secret)
+  }
+}
+
+function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const account = callerAccount(ctx)
+  const name = params.requiredString('Name')
+  const existing = account.secrets.get(ctx.region)?.get(name)
+  if (existing?.deletedDate) {
+    throw invalidRequest(
+      "You can't create this secret because a secret with this name is already scheduled for deletion."
+    )
+  }
+  if (existing) {
+    throw new ServiceError(
+      'ResourceExistsException',
+      `The operation failed because the secret ${name} already exists.`
+    )
+  }
+  const secret = createSecretRecord(ctx.state, account, {
+    name,
+    region: ctx.region,
+    now: ctx.now,
+    description: params.string('Description'),
+    kmsKeyId: params.string('KmsKeyId'),
+    tags: readTags(params),
+    secretString: params.string('SecretString'),
+    secretBinary: params.string('SecretBinary'),
+    versionId: params.string('ClientRequestToken')
+  })
+  addReplicas(ctx, secret, params)
+  return {
+    ARN: secretArn(secret, ctx.region),
+    Name: secret.name,
+    VersionId: [...secret.versions.keys()][0],
+    ReplicationStatus: replicationStatus(secret)
+  }
+}
+
+function describeSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
+  return describeView(findSecret(ctx, params.requiredString('SecretId')), ctx.region)
+}
+
+function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  const versionId = params.string('ClientRequestToken') ?? ctx.state.ids.uuid()
+  const secretString = params.string('SecretString')
+  const secretBinary = params.string('SecretBinary')
+  if (secretString === undefined && secretBinary === undefined) {
+    throw invalidParameter('You must provide either SecretString or SecretBinary.')
+  }
+  const existing = secret.versions.get(versionId)
+  if (existing) {
+    // Same token, same value: a retry. Same token, new value: not allowed.
+    if (existing.secretString !== secretString || existing.secretBinary !== secretBinary) {
+      throw new ServiceError(
+        'ResourceExistsException',
+        "You can't modify an existing version, you can only create a new version."
+      )
+    }
+  } else {
+    const requested = params.stringList('VersionStages')
+    addVersion(
+      secret,
+      { id: versionId, secretString, secretBinary, stages: new Set(), createdDate: ctx.now },
+      requested.length > 0 ? requested : [CURRENT]
+    )
+    secret.lastChangedDate = ctx.now
+  }
+  const version = secret.versions.get(versionId)
+  return {
+    ARN: secretArn(secret, ctx.region),
+    Name: secret.name,
+    VersionId: versionId,
+    VersionStages: version ? [...version.stages] : []
+  }
+}
+
+function getSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = liveSecret(ctx, params)
+  const versionId = params.string('VersionId')
+  const stage = params.string('VersionStage') ?? (versionId === undefined ? CURRENT : undefined)
+  const version = [...secret.versions.values()].find(
+    candidate =>
+      (versionId === undefined || candidate.id === versionId) &&
+      (stage === undefined || candidate.stages.has(stage))
+  )
+  if (!version) {
+    throw new ServiceError(
+      'ResourceNotFoundException',
+      versionId !== undefined
+        ? `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`
+        : `Secrets Manager can't find the specified secret value for staging label: ${stage ?? CURRENT}`
+    )
+  }
+  // AWS records access by day only.
+  secret.lastAccessedDate = new Date(Math.floor(ctx.now.getTime() / DAY_MS) * DAY_MS)
+  return {
+    ARN: secretArn(secret, ctx.region),
+    Name: secret.name,
+    VersionId: version.id,
+    SecretString: version.secretString,
+    SecretBinary: version.secretBinary,
+    VersionStages: [...version.stages],
+    CreatedDate: version.createdDate
+  }
+}
+
+function listSecretVersionIds(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = findSecret(ctx, params.requiredString('SecretId'))
+  const includeDeprecated = params.boolean('IncludeDeprecated') ?? false
+  const versions = [...secret.versions.values()].filter(v => includeDeprecated || v.stages.size > 0)
+  const token = decodeToken(
+    params.string('NextToken'),
+    () => new ServiceError('InvalidNextTokenException', 'The NextToken value is invalid.')
+  )
+  const size = pageSize(
+    params.integer('MaxResults'),
+    DEFAULT_MAX_RESULTS,
+    ctx.state.config.pageSizes.secretsmanager
+  )
+  const { items, next } = pageOf(versions, token?.offset ?? 0, size)
+  return {
+    ARN: secretArn(secret, ctx.region),
+    Name: secret.name,
+    Versions: items.map(v => ({
+      VersionId: v.id,
+      VersionStages: [...v.stages],
+      CreatedDate: v.createdDate
+    })),
+    NextToken: next
+  }
+}
+
+function listSecrets(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const all = [...(callerAccount(ctx).secrets.get(ctx.region)?.values() ?? [])]
+  const includeDeleted = params.boolean('IncludePlannedDeletion') ?? false
+  const namePrefixes = params
+    .structList('Filters')
+    .filter(filter => filter.string('Key') === 'name')
+    .flatMap(filter => filter.stringList('Values'))
+  const matching = all.filter(
+    secret =>
+      (includeDeleted || !secret.deletedDate) &&
+      (namePrefixes.length === 0 || namePrefixes.some(prefix => secret.name.startsWith(prefix)))
+  )
+  const token = decodeToken(
+    params.string('NextToken'),
+    () => new ServiceError('InvalidNextTokenException', 'The NextToken value is invalid.')
+  )
+  const size = pageSize(
+    params.integer('MaxResults'),
+    DEFAULT_MAX_RESULTS,
+    ctx.state.config.pageSizes.secretsmanager
+  )
+  const { items, next } = pageOf(matching, token?.offset ?? 0, size)
+  return { SecretList: items.map(secret => describeView(secret, ctx.region)), NextToken: next }
+}
+
+function isPublicPolicy(policy: unknown): boolean {
+  if (typeof policy !== 'object' || policy === null) return false
+  const statements: unknown = (policy as Record<string, unknown>).Statement
+  const list: unknown[] = Array.isArray(statements) ? statements : [statements]
+  return list.some(statement => {
+    if (typeof statement !== 'object' || statement === null) return false
+    const { Effect, Principal } = statement as Record<string, unknown>
+    if (Effect !== 'Allow') return false
+    if (Principal === '*') return true
+    if (typeof Principal !== 'object' || Principal === null) return false
+    const aws: unknown = (Principal as Record<string, unknown>).AWS
+    return aws === '*' || (Array.isArray(aws) && aws.includes('*'))
+  })
+}
+
+function putResourcePolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  const document = params.requiredString('ResourcePolicy')
+  let policy: unknown
+  try {
+    policy = JSON.parse(document)
+  } catch {
+    throw new ServiceError(
+      'MalformedPolicyDocumentException',
+      'This resource policy contains a syntax error.'
+    )
+  }
+  if (params.boolean('BlockPublicPolicy') === true && isPublicPolicy(policy)) {
+    throw new ServiceError(
+      'PublicPolicyException',
+      'The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.'
+    )
+  }
+  secret.resourcePolicy = document
+  return { ARN: secretArn(secret, ctx.region), Name: secret.name }
+}
+
+function getResourcePolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = findSecret(ctx, params.requiredString('SecretId'))
+  return {
+    ARN: secretArn(secret, ctx.region),
+    Name: secret.name,
+    ResourcePolicy: secret.resourcePolicy
+  }
+}
+
+function deleteResourcePolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  secret.resourcePolicy = undefined
+  return { ARN: secretArn(secret, ctx.region), Name: secret.name }
+}
+
+function replicateSecretToRegions(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  addReplicas(ctx, secret, params)
+  return { ARN: secretArn(secret, ctx.region), ReplicationStatus: replicationStatus(secret) ?? [] }
+}
+
+function removeRegionsFromReplication(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  const account = callerAccount(ctx)
+  for (const region of params.stringList('RemoveReplicaRegions')) {
+    secret.replicas.delete(region)
+    const secrets = account.secrets.get(region)
+    if (secrets?.get(secret.name) === secret) secrets.delete(secret.name)
+  }
+  return { ARN: secretArn(secret, ctx.region), ReplicationStatus: replicationStatus(secret) ?? [] }
+}
+
+function tagResource(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  for (const [key, value] of readTags(params)) secret.tags.set(key, value)
+  return {}
+}
+
+function untagResource(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  for (const key of params.stringList('TagKeys')) secret.tags.delete(key)
+  return {}
+}
+
+function deleteSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = findSecret(ctx, params.requiredString('SecretId'))
+  if (ctx.region !== secret.primaryRegion) {
+    throw invalidRequest(
+      "Operation not permitted on a replica secret. Call must be made in primary secret's region."
+    )
+  }
+  if (secret.replicas.size > 0) {
+    throw invalidRequest(
+      `You can't delete secret ${secret.name} that still has replica regions [${[...secret.replicas.keys()].join(', ')}]`
+    )
+  }
+  const force = params.boolean('ForceDeleteWithoutRecovery') ?? false
+  const window = params.integer('RecoveryWindowInDays') ?? 30
+  if (force && params.integer('RecoveryWindowInDays') !== undefined) {
+    throw invalidParameter(
+      "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."
+    )
+  }
+  if (!force && (window < 7 || window > 30)) {
+    throw invalidParameter(
+      'The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).'
+    )
+  }
+  const arn = secretArn(secret, ctx.region)
+  if (force) {
+    callerAccount(ctx).secrets.get(ctx.region)?.delete(secret.name)
+    return { ARN: arn, Name: secret.name, DeletionDate: ctx.now }
+  }
+  if (secret.deletedDate) {
+    throw invalidRequest(
+      "You can't perform this operation on the secret because it was marked for deletion."
+    )
+  }
+  secret.deletedDate = ctx.now
+  return {
+    ARN: arn,
+    Name: secret.name,
+    DeletionDate: new Date(ctx.now.getTime() + window * DAY_MS)
+  }
+}
+
+function restoreSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = findSecret(ctx, params.requiredString('SecretId'))
+  secret.deletedDate = undefined
+  return { ARN: secretArn(secret, ctx.region), Name: secret.name }
+}
+
+export const secretsManagerService: JsonServiceDefinition = {
+  name: 'secretsmanager',
+  protocol: 'json',
+  targetPrefix: 'secretsmanager',
+  missingParameter: name =>
+    invalidParameter(
+      `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`
+    ),
+  faultErrors: {
+    throttling: () => new ServiceError('ThrottlingException', 'Rate exceeded'),
+    internalErrorCode: 'InternalServiceError'
+  },
+  operations: operations({
+    CreateSecret: createSecret,
+    DescribeSecret: describeSecret,
+    PutSecretValue: putSecretValue,
+    GetSecretValue: getSecretValue,
+    ListSecretVersionIds: listSecretVersionIds,
+    ListSecrets: listSecrets,
+    PutResourcePolicy: putResourcePolicy,
+    GetResourcePolicy: getResourcePolicy,
+    DeleteResourcePolicy: deleteResourcePolicy,
+    ReplicateSecretToRegions: replicateSecretToRegions,
+    RemoveRegionsFromReplication: removeRegionsFromReplication,
+    TagResource: tagResource,
+    UntagResource: untagResource,
+    DeleteSecret: deleteSecret,
+    RestoreSecret: restoreSecret
+  })
+}

@@ -1,0 +1,190 @@
+import { addSeconds } from '../clock.js'
+import { GITHUB_OIDC_PROVIDER, parseRoleArn, trustAllows } from '../iam-model.js'
+import { ServiceError } from '../protocol/errors.js'
+import type { RequestParams, ResponseValue } from '../protocol/values.js'
+import { fakeSessionToken } from '../random.js'
+import {
+  callerAccount,
+  callerArn,
+  callerPrincipals,
+  operations,
+  queryValidationError,
+  type QueryServiceDefinition,
+  type RequestContext
+} from '../service.js'
+import type { Account, IamRole, Session } from '../state.js'
+
+/** STS (AWS Query): role sessions are real boundaries; their credentials act in one account. */
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/
+const ROLE_CHAINING_LIMIT_SECONDS = 3600
+
+const validation = (message: string): ServiceError => new ServiceError('ValidationError', message)
+
+interface RoleTarget {
+  account: Account | undefined
+  role: IamRole | undefined
+}
+
+function findRole(ctx: RequestContext, roleArn: string): RoleTarget {
+  const parsed = parseRoleArn(roleArn)
+  if (!parsed) throw validation(`${roleArn} is not a valid role ARN.`)
+  const account = ctx.state.accounts.get(parsed.accountId)
+  return { account, role: account?.iam.roles.get(parsed.name) }
+}
+
+function sessionParameters(params: RequestParams): { sessionName: string; duration: number } {
+  const sessionName = params.requiredString('RoleSessionName')
+  if (!SESSION_NAME.test(sessionName)) {
+    throw validation(
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`
+    )
+  }
+  const duration = params.integer('DurationSeconds') ?? 3600
+  if (duration < 900) {
+    throw validation(
+      `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`
+    )
+  }
+  return { sessionName, duration }
+}
+
+function issueSession(
+  ctx: RequestContext,
+  account: Account,
+  role: IamRole,
+  sessionName: string,
+  duration: number
+): { response: Record<string, ResponseValue>; session: Session } {
+  const session: Session = {
+    accessKeyId: ctx.state.ids.sessionAccessKeyId(),
+    accountId: account.id,
+    roleName: role.name,
+    roleArn: role.arn,
+    roleId: role.id,
+    sessionName,
+    arn: `arn:aws:sts::${account.id}:assumed-role/${role.name}/${sessionName}`,
+    expiration: addSeconds(ctx.now, duration)
+  }
+  ctx.state.sessions.set(session.accessKeyId, session)
+  return {
+    session,
+    response: {
+      Credentials: {
+        AccessKeyId: session.accessKeyId,
+        SecretAccessKey: ctx.issueSecretAccessKey(),
+        SessionToken: fakeSessionToken(),
+        Expiration: session.expiration
+      },
+      AssumedRoleUser: { AssumedRoleId: `${role.id}:${sessionName}`, Arn: session.arn }
+    }
+  }
+}
+
+function assumeRole(ctx: RequestContext, params: RequestParams): ResponseValue {
+  callerAccount(ctx)
+  const roleArn = params.requiredString('RoleArn')
+  const { sessionName, duration } = sessionParameters(params)
+  const { account, role } = findRole(ctx, roleArn)
+  const allowed =
+    account !== undefined &&
+    role !== undefined &&
+    account.status === 'ACTIVE' &&
+    !ctx.faults.isAssumeRoleDenied(account.id) &&
+    trustAllows(role.trust, callerPrincipals(ctx.caller))
+  if (!allowed) {
+    throw new ServiceError(
+      'AccessDenied',
+      `User: ${callerArn(ctx.caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`
+    )
+  }
+  if (ctx.caller.kind === 'session' && duration > ROLE_CHAINING_LIMIT_SECONDS) {
+    throw validation(
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
+    )
+  }
+  if (duration > role.maxSessionDuration) {
+    throw validation(
+      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'
+    )
+  }
+  return {
+    ...issueSession(ctx, account, role, sessionName, duration).response,
+    PackedPolicySize: 0
+  }
+}
+
+/** The claims of a JWT, or undefined when the token is not one (the signature is not checked). */
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const payload = token.split('.')[1]
+  if (payload === undefined) return undefined
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+    return typeof claims === 'object' && claims !== null
+      ? (claims as Record<string, unknown>)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function assumeRoleWithWebIdentity(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const roleArn = params.requiredString('RoleArn')
+  const token = params.requiredString('WebIdentityToken')
+  const { sessionName, duration } = sessionParameters(params)
+  const { account, role } = findRole(ctx, roleArn)
+  const claims = jwtClaims(token)
+  const subject = typeof claims?.sub === 'string' ? claims.sub : undefined
+  const { central } = ctx.state
+  const subjectRequired = role?.arn === central.roleArn ? central.oidcSubject : undefined
+  const allowed =
+    account !== undefined &&
+    role !== undefined &&
+    account.status === 'ACTIVE' &&
+    role.trust.webIdentity &&
+    !ctx.faults.isAssumeRoleDenied(account.id) &&
+    (subjectRequired === undefined || subject === subjectRequired)
+  if (!allowed) {
+    throw new ServiceError(
+      'AccessDenied',
+      'Not authorized to perform sts:AssumeRoleWithWebIdentity'
+    )
+  }
+  if (duration > role.maxSessionDuration) {
+    throw validation(
+      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'
+    )
+  }
+  const audience = claims?.aud
+  return {
+    ...issueSession(ctx, account, role, sessionName, duration).response,
+    SubjectFromWebIdentityToken: subject ?? 'unknown',
+    Provider: `arn:aws:iam::${account.id}:oidc-provider/${GITHUB_OIDC_PROVIDER}`,
+    Audience: typeof audience === 'string' ? audience : 'sts.amazonaws.com',
+    PackedPolicySize: 0
+  }
+}
+
+function getCallerIdentity(ctx: RequestContext): ResponseValue {
+  const account = callerAccount(ctx)
+  const { caller } = ctx
+  if (caller.kind === 'anonymous') return undefined
+  return { UserId: caller.userId, Account: account.id, Arn: caller.arn }
+}
+
+export const stsService: QueryServiceDefinition = {
+  name: 'sts',
+  protocol: 'query',
+  xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  missingParameter: queryValidationError,
+  faultErrors: {
+    throttling: () => new ServiceError('Throttling', 'Rate exceeded'),
+    internalErrorCode: 'InternalFailure'
+  },
+  anonymousOperations: new Set(['AssumeRoleWithWebIdentity']),
+  operations: operations({
+    AssumeRole: assumeRole,
+    AssumeRoleWithWebIdentity: assumeRoleWithWebIdentity,
+    GetCallerIdentity: getCallerIdentity
+  })
+}

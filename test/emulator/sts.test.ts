@@ -1,0 +1,254 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  GetUserCommand,
+  ListUsersCommand,
+  UpdateAccessKeyCommand
+} from '@aws-sdk/client-iam'
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations'
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
+  GetCallerIdentityCommand
+} from '@aws-sdk/client-sts'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator } from './index.js'
+import {
+  AMBIENT,
+  asIdentity,
+  assumeRole,
+  CENTRAL_ROLE_ARN,
+  clients,
+  memberClients,
+  NOW,
+  rejection,
+  testWorld
+} from './support.js'
+
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.signature`
+}
+
+describe('STS and caller identity', () => {
+  let emulator: Emulator
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ world: testWorld() })
+  })
+  afterAll(() => emulator.close())
+  beforeEach(() => emulator.loadWorld(testWorld()))
+
+  it('treats unknown credentials as the central role, session "ambient"', async () => {
+    const identity = await clients(emulator).sts.send(new GetCallerIdentityCommand({}))
+    expect(identity.Account).toBe('111111111111')
+    expect(identity.Arn).toBe(
+      'arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/ambient'
+    )
+    expect(identity.UserId).toMatch(/^AROA[A-Z2-7]{17}:ambient$/)
+  })
+
+  it('assumes the member role and acts in that account only', async () => {
+    const response = await clients(emulator).sts.send(
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam::222222222222:role/iam-key-rotation-member',
+        RoleSessionName: 'rotation'
+      })
+    )
+    expect(response.AssumedRoleUser?.Arn).toBe(
+      'arn:aws:sts::222222222222:assumed-role/iam-key-rotation-member/rotation'
+    )
+    expect(response.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/)
+    expect(response.Credentials?.Expiration?.getTime()).toBe(Date.parse(NOW) + 3600_000)
+    const dev = clients(emulator, { credentials: asIdentity(response.Credentials) })
+    const identity = await dev.sts.send(new GetCallerIdentityCommand({}))
+    expect(identity.Account).toBe('222222222222')
+    const users = await dev.iam.send(new ListUsersCommand({}))
+    expect(users.Users?.map(u => u.UserName)).toEqual([
+      'alice',
+      'bob',
+      'breakglass',
+      'carol',
+      'dave'
+    ])
+  })
+
+  it('keeps accounts apart: dev credentials cannot see prod users', async () => {
+    const dev = await memberClients(emulator, '222222222222')
+    const prod = await memberClients(emulator, '333333333333')
+    const devAlice = await dev.iam.send(new GetUserCommand({ UserName: 'alice' }))
+    const prodAlice = await prod.iam.send(new GetUserCommand({ UserName: 'alice' }))
+    expect(devAlice.User?.Arn).toBe('arn:aws:iam::222222222222:user/alice')
+    expect(prodAlice.User?.Arn).toBe('arn:aws:iam::333333333333:user/alice')
+    const error = await rejection(prod.iam.send(new GetUserCommand({ UserName: 'bob' })))
+    expect(error.name).toBe('NoSuchEntityException')
+  })
+
+  it('denies AssumeRole when the role is missing, with the AWS message', async () => {
+    const error = await rejection(assumeRole(emulator, '444444444444'))
+    expect(error.name).toBe('AccessDenied')
+    expect(error.$metadata?.httpStatusCode).toBe(403)
+    expect(error.message).toBe(
+      'User: arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/ambient is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444444444444:role/iam-key-rotation-member'
+    )
+  })
+
+  it('denies AssumeRole when the trust does not name the caller', async () => {
+    emulator.loadWorld(
+      testWorld({
+        accounts: [
+          {
+            id: '222222222222',
+            roles: [
+              { name: 'other-trust', trustedPrincipals: ['arn:aws:iam::999999999999:role/x'] },
+              { name: 'account-trust', trustedPrincipals: ['111111111111'] }
+            ]
+          }
+        ]
+      })
+    )
+    expect((await rejection(assumeRole(emulator, '222222222222', 'other-trust'))).name).toBe(
+      'AccessDenied'
+    )
+    // Trusting an account (id or root ARN) trusts every principal in it.
+    await expect(assumeRole(emulator, '222222222222', 'account-trust')).resolves.toBeDefined()
+  })
+
+  it('denies AssumeRole into suspended accounts and unknown accounts', async () => {
+    expect((await rejection(assumeRole(emulator, '555555555555'))).name).toBe('AccessDenied')
+    expect((await rejection(assumeRole(emulator, '999999999999'))).name).toBe('AccessDenied')
+  })
+
+  it('lets a member-account session assume nothing the trust does not name', async () => {
+    const dev = await memberClients(emulator, '222222222222')
+    const error = await rejection(
+      dev.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::333333333333:role/iam-key-rotation-member',
+          RoleSessionName: 'hop'
+        })
+      )
+    )
+    expect(error.message).toContain(
+      'User: arn:aws:sts::222222222222:assumed-role/iam-key-rotation-member/emulator-test is not authorized'
+    )
+  })
+
+  it('limits chained role sessions to one hour', async () => {
+    const error = await rejection(
+      clients(emulator).sts.send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::222222222222:role/iam-key-rotation-member',
+          RoleSessionName: 'long',
+          DurationSeconds: 7200
+        })
+      )
+    )
+    expect(error.name).toBe('ValidationError')
+    expect(error.message).toContain('role chaining')
+  })
+
+  it('expires sessions on the emulator clock', async () => {
+    const credentials = await assumeRole(emulator, '222222222222')
+    emulator.advanceDays(1)
+    const error = await rejection(
+      clients(emulator, { credentials }).sts.send(new GetCallerIdentityCommand({}))
+    )
+    // Query services answer with the common ExpiredToken error (STS's own
+    // ExpiredTokenException is about expired web identity tokens).
+    expect(error.name).toBe('ExpiredToken')
+    expect(error.message).toBe('The security token included in the request is expired')
+  })
+
+  it('exchanges any web identity token for the central role', async () => {
+    const response = await clients(emulator).sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: CENTRAL_ROLE_ARN,
+        RoleSessionName: 'github-actions',
+        WebIdentityToken: jwt({
+          sub: 'repo:acme/infra:ref:refs/heads/main',
+          aud: 'sts.amazonaws.com'
+        })
+      })
+    )
+    expect(response.SubjectFromWebIdentityToken).toBe('repo:acme/infra:ref:refs/heads/main')
+    expect(response.AssumedRoleUser?.Arn).toBe(
+      'arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/github-actions'
+    )
+    const central = clients(emulator, { credentials: asIdentity(response.Credentials) })
+    await expect(
+      central.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::222222222222:role/iam-key-rotation-member',
+          RoleSessionName: 'from-oidc'
+        })
+      )
+    ).resolves.toBeDefined()
+  })
+
+  it('checks the OIDC subject when the world names one, and refuses roles without OIDC trust', async () => {
+    emulator.loadWorld(testWorld({ central: { oidcSubject: 'repo:acme/infra:environment:prod' } }))
+    const { sts } = clients(emulator)
+    const exchange = (token: string, roleArn = CENTRAL_ROLE_ARN) =>
+      sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'gha',
+          WebIdentityToken: token
+        })
+      )
+    const wrong = await rejection(exchange(jwt({ sub: 'repo:evil/fork:ref:refs/heads/main' })))
+    expect(wrong.name).toBe('AccessDenied')
+    expect(wrong.message).toBe('Not authorized to perform sts:AssumeRoleWithWebIdentity')
+    await expect(exchange(jwt({ sub: 'repo:acme/infra:environment:prod' }))).resolves.toBeDefined()
+    const member = 'arn:aws:iam::222222222222:role/iam-key-rotation-member'
+    expect((await rejection(exchange(jwt({ sub: 'x' }), member))).name).toBe('AccessDenied')
+  })
+
+  it("lets a user's own access key act as that user and records its use", async () => {
+    const dev = await memberClients(emulator, '222222222222')
+    const created = await dev.iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }))
+    const key = created.AccessKey
+    if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error('no key')
+    const bob = clients(emulator, {
+      credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey },
+      region: 'eu-central-1'
+    })
+    const identity = await bob.sts.send(new GetCallerIdentityCommand({}))
+    expect(identity.Arn).toBe('arn:aws:iam::222222222222:user/bob')
+    expect(identity.UserId).toMatch(/^AIDA/)
+    const lastUsed = await dev.iam.send(
+      new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId })
+    )
+    expect(lastUsed.AccessKeyLastUsed?.ServiceName).toBe('sts')
+    expect(lastUsed.AccessKeyLastUsed?.Region).toBe('eu-central-1')
+    expect(lastUsed.AccessKeyLastUsed?.LastUsedDate?.toISOString().slice(0, 10)).toBe(
+      NOW.slice(0, 10)
+    )
+    // GetUser without a name answers for the calling user.
+    expect((await bob.iam.send(new GetUserCommand({}))).User?.UserName).toBe('bob')
+    await dev.iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: 'bob',
+        AccessKeyId: key.AccessKeyId,
+        Status: 'Inactive'
+      })
+    )
+    const inactive = await rejection(bob.sts.send(new GetCallerIdentityCommand({})))
+    expect(inactive.name).toBe('InvalidClientTokenId')
+    expect(inactive.$metadata?.httpStatusCode).toBe(403)
+    await dev.iam.send(
+      new DeleteAccessKeyCommand({ UserName: 'bob', AccessKeyId: key.AccessKeyId })
+    )
+    const deleted = await rejection(bob.organizations.send(new DescribeOrganizationCommand({})))
+    expect(deleted.name).toBe('UnrecognizedClientException')
+  })
+
+  it('keeps ambient credentials ambient even when they look like a session key', async () => {
+    const identity = await clients(emulator, {
+      credentials: { ...AMBIENT, accessKeyId: 'ASIAFAKEAMBIENT00000', sessionToken: 'x' }
+    }).sts.send(new GetCallerIdentityCommand({}))
+    expect(identity.Arn).toContain('assumed-role/iam-key-rotation-central/ambient')
+  })
+})
