@@ -92372,7 +92372,6 @@ async function notifyPhase(deps, plan, outcomes, moduleUrl) {
         region: config.awsRegion,
         log
     });
-    log.info(`Emails: ${result.sent.length} sent, ${result.failed.length} failed, ${result.unsent.length} not sent.`);
     return {
         sent: result.sent.map(({ to, subject }) => ({ to, subject })),
         failed: result.failed.map(({ to, subject, error }) => ({ to, subject, error })),

@@ -2,12 +2,63 @@
 // Builds dist/ when it is missing or older than src/, runs dist/index.js the way a GitHub runner
 // does (audit mode), then prints the job summary and where the report files are.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { loadWorldFile, startEmulator } from '../test/emulator/index.js'
+import { loadWorldFile, startEmulator, type World } from '../test/emulator/index.js'
 import { REPO_ROOT } from '../test/support/action-yml.js'
 import { AMBIENT_CREDENTIALS } from '../test/support/emulated-action.js'
 import { runAction } from '../test/support/run-action.js'
+
+/**
+ * The sample organization as it looks after the documented bootstrap: the member-role StackSet
+ * exists with today's template and has an instance in every account that has the role.
+ */
+function asDeployed(world: World): World {
+  const central = `arn:aws:iam::${world.managementAccountId}:role/iam-key-rotation-central`
+  const instances = (world.accounts ?? [])
+    .filter(account => account.memberRole && account.id !== world.managementAccountId)
+    .map(account => ({ account: account.id }))
+  return {
+    ...world,
+    cloudformation: {
+      stackSets: [
+        {
+          name: 'iam-key-rotation-member',
+          templateBody: readFileSync(join(REPO_ROOT, 'cfn/member-role.yaml'), 'utf8'),
+          parameters: {
+            MemberRoleName: 'iam-key-rotation-member',
+            CentralRoleArn: central,
+            OrganizationId: world.organizationId,
+            SecretNamePrefix: 'iam-key-rotation/',
+            ExemptionGroupName: 'IAMKeyRotationExemptionGroup'
+          },
+          autoDeployment: true,
+          organizationalUnitIds: [world.rootId ?? `r-${world.organizationId.slice(2, 6)}`],
+          instances
+        }
+      ]
+    }
+  }
+}
+
+/** Shows the log as the GitHub run page does: runner commands applied, not printed. */
+function asRunnerShowsIt(line: string): string | undefined {
+  if (line.startsWith('::add-mask::') || line.startsWith('::debug::')) return undefined
+  if (line.startsWith('::endgroup::')) return undefined
+  const command = /^::(group|warning|error|notice)[^:]*::(.*)$/.exec(line)
+  if (!command) return line
+  const text = (command[2] ?? '').replace(/%0A/g, '\n    ').replace(/%25/g, '%')
+  switch (command[1]) {
+    case 'group':
+      return `\n▸ ${text}`
+    case 'warning':
+      return `  Warning: ${text}`
+    case 'error':
+      return `Error: ${text}`
+    default:
+      return `  Notice: ${text}`
+  }
+}
 
 function newestMtime(dir: string): number {
   let newest = 0
@@ -26,12 +77,12 @@ if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestMtime(join(REPO_ROOT
 
 const worldPath = join(REPO_ROOT, 'examples/demo-world.json')
 const reportDir = join(REPO_ROOT, 'demo-report')
-const emulator = await startEmulator({ world: await loadWorldFile(worldPath) })
+const emulator = await startEmulator({ world: asDeployed(await loadWorldFile(worldPath)) })
 console.log(`AWS emulator on ${emulator.url}, seeded from ${relative(REPO_ROOT, worldPath)}\n`)
 
 try {
   const run = await runAction({
-    echo: true,
+    echo: asRunnerShowsIt,
     inputs: {
       mode: 'audit',
       'organization-id': emulator.state().organization.id,

@@ -115,9 +115,6 @@ export async function notifyPhase(
     region: config.awsRegion,
     log
   })
-  log.info(
-    `Emails: ${result.sent.length} sent, ${result.failed.length} failed, ${result.unsent.length} not sent.`
-  )
   return {
     sent: result.sent.map(({ to, subject }) => ({ to, subject })),
     failed: result.failed.map(({ to, subject, error }) => ({ to, subject, error })),

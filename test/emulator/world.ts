@@ -161,6 +161,8 @@ export interface WorldStackSet {
   /** Default SERVICE_MANAGED. */
   permissionModel?: 'SERVICE_MANAGED' | 'SELF_MANAGED'
   autoDeployment?: boolean
+  /** Deployment targets (roots or OUs); default: the parent of each instance's account. */
+  organizationalUnitIds?: string[]
   instances?: WorldStackInstance[]
 }
 
@@ -351,6 +353,7 @@ const stackSet: Schema = {
     parameters: stringRecord,
     permissionModel: { enum: ['SERVICE_MANAGED', 'SELF_MANAGED'] },
     autoDeployment: 'boolean',
+    organizationalUnitIds: strings,
     instances: {
       arrayOf: {
         fields: {

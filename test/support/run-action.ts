@@ -20,8 +20,8 @@ export interface RunActionOptions {
   /** Working directory (relative report-dir resolves here); a fresh temp dir by default. */
   workDir?: string
   timeoutMs?: number
-  /** Also copy the action's output to this process's stdout as it runs (the demo). */
-  echo?: boolean
+  /** Also show the action's log lines here as it runs (the demo), each passed through this. */
+  echo?: (line: string) => string | undefined
 }
 
 /**
@@ -64,13 +64,26 @@ export async function runAction(options: RunActionOptions = {}): Promise<ActionR
   })
   let stdout = ''
   let stderr = ''
+  let pending = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk
-    if (options.echo) process.stdout.write(chunk)
+    if (!options.echo) return
+    const lines = (pending + chunk).split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const shown = options.echo(line)
+      if (shown !== undefined) process.stdout.write(`${shown}\n`)
+    }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
-    if (options.echo) process.stderr.write(chunk)
+    if (options.echo)
+      process.stderr.write(
+        chunk.replace(
+          /^\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?warning was created\)\n/m,
+          ''
+        )
+      )
   })
   const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
   const exitCode = await new Promise<number>(resolve => {

@@ -204,12 +204,14 @@ export function seedStackSet(state: EmulatorState, seed: WorldStackSet, now: Dat
         ? undefined
         : { enabled: seed.autoDeployment, retainStacksOnAccountRemoval: false }
   })
+  for (const target of seed.organizationalUnitIds ?? []) stackSet.organizationalUnitIds.add(target)
   for (const entry of seed.instances ?? []) {
     const parentId = state.accounts.get(entry.account)?.parentId
-    if (parentId !== undefined && stackSet.permissionModel === 'SERVICE_MANAGED') {
-      stackSet.organizationalUnitIds.add(parentId)
+    const target = seed.organizationalUnitIds?.[0] ?? parentId
+    if (target !== undefined && stackSet.permissionModel === 'SERVICE_MANAGED') {
+      stackSet.organizationalUnitIds.add(target)
     }
-    const instance = newInstance(state, stackSet, entry.account, entry.region ?? region, parentId)
+    const instance = newInstance(state, stackSet, entry.account, entry.region ?? region, target)
     const status = entry.status ?? 'CURRENT'
     if (status === 'CURRENT') {
       deployInstance(state, stackSet, instance, now)
