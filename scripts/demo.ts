@@ -48,16 +48,13 @@ function asRunnerShowsIt(line: string): string | undefined {
   const command = /^::(group|warning|error|notice)[^:]*::(.*)$/.exec(line)
   if (!command) return line
   const text = (command[2] ?? '').replace(/%0A/g, '\n    ').replace(/%25/g, '%')
-  switch (command[1]) {
-    case 'group':
-      return `\n▸ ${text}`
-    case 'warning':
-      return `  Warning: ${text}`
-    case 'error':
-      return `Error: ${text}`
-    default:
-      return `  Notice: ${text}`
+  const shown: Record<string, string> = {
+    group: `\n▸ ${text}`,
+    warning: `  Warning: ${text}`,
+    error: `Error: ${text}`,
+    notice: `  Notice: ${text}`
   }
+  return shown[command[1] ?? 'notice']
 }
 
 function newestMtime(dir: string): number {
