@@ -76852,7 +76852,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7920);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5952);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -76861,7 +76861,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7920:
+/***/ 5952:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84002,15 +84002,30 @@ function isForced(config, accountId, userName) {
     return config.forceRotate.some(entry => entry.userName === userName &&
         (entry.accountId === undefined || entry.accountId === accountId));
 }
+/** The sentence for a `USER` force-rotate entry found in no account; merge relies on it. */
+function forceRotateUnmatchedEverywhere(userName) {
+    return `force-rotate entry "${userName}" matches no IAM user in any account in scope.`;
+}
+/**
+ * force-rotate entries that name nobody. An entry for an account this run did not scan (out of
+ * scope, another shard, or failed) is not judged here: the account's own run or failure says it.
+ */
 function unmatchedForceRotations(config, outcomes) {
-    const found = new Map(outcomes.map(o => [o.account.id, new Set(o.forcedUsersFound)]));
-    return config.forceRotate
-        .filter(entry => entry.accountId !== undefined
-        ? !found.get(entry.accountId)?.has(entry.userName)
-        : ![...found.values()].some(users => users.has(entry.userName)))
-        .map(entry => entry.accountId
-        ? `force-rotate entry "${entry.accountId}:${entry.userName}" matches no IAM user in account ${entry.accountId}.`
-        : `force-rotate entry "${entry.userName}" matches no IAM user in any account in scope.`);
+    const scanned = new Map(outcomes
+        .filter(o => o.plan.status === 'ok')
+        .map(o => [o.account.id, new Set(o.forcedUsersFound)]));
+    const everywhere = new Set([...scanned.values()].flatMap(users => [...users]));
+    return config.forceRotate.flatMap(entry => {
+        if (entry.accountId === undefined) {
+            return everywhere.has(entry.userName) ? [] : [forceRotateUnmatchedEverywhere(entry.userName)];
+        }
+        const users = scanned.get(entry.accountId);
+        return users && !users.has(entry.userName)
+            ? [
+                `force-rotate entry "${entry.accountId}:${entry.userName}" matches no IAM user in account ${entry.accountId}.`
+            ]
+            : [];
+    });
 }
 function failedAccount(account, error) {
     return {
@@ -84087,7 +84102,8 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'github-token',
     'max-concurrency',
     'shard',
-    'fail-on-account-error'
+    'fail-on-account-error',
+    'merge-from'
 ]));
 /** A bad input. The message names the input, the value received and what is allowed. */
 class InputError extends Error {
@@ -84183,8 +84199,11 @@ function getInputs(read = readActionInput) {
             fail(name, value, allowed);
         return value;
     };
+    const mergeFrom = raw('merge-from');
     const required = (name, pattern, allowed) => {
         const value = raw(name);
+        if (value === '' && mergeFrom !== '')
+            return value;
         if (value === '')
             fail(name, value, `is required; ${allowed}`);
         else if (!pattern.test(value))
@@ -84248,6 +84267,9 @@ function getInputs(read = readActionInput) {
     const maxConcurrency = wholeNumber('max-concurrency', 1, MAX_CONCURRENCY_LIMIT, 8) ?? 8;
     const shard = readShard();
     const failOnAccountError = bool('fail-on-account-error', true);
+    if (mergeFrom !== '' && shard) {
+        fail('merge-from', mergeFrom, 'cannot be combined with shard: the merge job reads the shards, it is not one');
+    }
     if (errors.length > 0)
         throw new InputErrors(errors);
     return deepFreeze({
@@ -84273,7 +84295,8 @@ function getInputs(read = readActionInput) {
         issues: { enabled: openIssues, label: issueLabel, ...(githubToken ? { githubToken } : {}) },
         maxConcurrency,
         ...(shard ? { shard } : {}),
-        failOnAccountError
+        failOnAccountError,
+        ...(mergeFrom ? { mergeFrom } : {})
     });
     function readPolicy() {
         const days = (name, min, fallback) => wholeNumber(name, min, Number.MAX_SAFE_INTEGER, fallback);
@@ -84345,7 +84368,7 @@ function getInputs(read = readActionInput) {
     function readNotify() {
         const enabled = bool('notify', true);
         const senderEmail = matching('sender-email', PATTERNS.email, 'must be an email address (a verified SES identity)');
-        if (enabled && senderEmail === '') {
+        if (enabled && senderEmail === '' && mergeFrom === '') {
             fail('sender-email', '', 'is required when notify is "true": a verified SES identity to send from (or set notify: false)');
         }
         const ownerTag = raw('owner-tag');
@@ -84394,10 +84417,135 @@ function deepFreeze(value) {
     return value;
 }
 
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/merge.ts
+
+
+
+
+
+class MergeError extends Error {
+    name = 'MergeError';
+}
+/** Every plan.json under `dir` (the shard jobs' downloaded artifacts), in path order. */
+async function readShardPlans(dir) {
+    let entries;
+    try {
+        entries = await (0,promises_.readdir)(dir, { recursive: true, withFileTypes: true });
+    }
+    catch (error) {
+        throw new MergeError(`merge-from "${dir}" cannot be read (${error instanceof Error ? error.message : String(error)}): download the shard reports there first.`);
+    }
+    const paths = entries
+        .filter(entry => entry.isFile() && entry.name === 'plan.json')
+        .map(entry => (0,external_node_path_.join)(entry.parentPath, entry.name))
+        .sort();
+    if (paths.length === 0) {
+        throw new MergeError(`merge-from "${dir}" holds no plan.json: download the shard reports there first.`);
+    }
+    return Promise.all(paths.map(async (path) => {
+        const parsed = JSON.parse(await (0,promises_.readFile)(path, 'utf8'));
+        if (parsed.schemaVersion !== PLAN_SCHEMA_VERSION) {
+            throw new MergeError(`${path} has plan schema ${JSON.stringify(parsed.schemaVersion)}, expected ${String(PLAN_SCHEMA_VERSION)}.`);
+        }
+        return { path, plan: parsed };
+    }));
+}
+/**
+ * One plan from the plans of shard jobs of the same run: accounts in id order, counts
+ * recomputed, run-level findings combined. Shards must agree on mode and policy, and no account
+ * may appear twice (a sign that the shards of different runs were mixed).
+ */
+function mergePlans(shards) {
+    const [first] = shards;
+    if (!first)
+        throw new MergeError('no shard plans to merge');
+    const seen = new Map();
+    for (const { path, plan } of shards) {
+        if (plan.mode !== first.plan.mode) {
+            throw new MergeError(`${path} is a ${plan.mode} run but ${first.path} is ${first.plan.mode}.`);
+        }
+        if (JSON.stringify(plan.policy) !== JSON.stringify(first.plan.policy)) {
+            throw new MergeError(`${path} and ${first.path} were made with different key policies.`);
+        }
+        for (const account of plan.accounts) {
+            const other = seen.get(account.accountId);
+            if (other) {
+                throw new MergeError(`Account ${account.accountId} is in both ${other} and ${path}: were shards of different runs mixed?`);
+            }
+            seen.set(account.accountId, path);
+        }
+    }
+    const plans = shards.map(shard => shard.plan);
+    const accounts = plans
+        .flatMap(plan => plan.accounts)
+        .sort((a, b) => a.accountId.localeCompare(b.accountId));
+    const sum = (pick) => plans.reduce((total, plan) => total + pick(plan), 0);
+    const merged = {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        runId: first.plan.runId,
+        mode: first.plan.mode,
+        generatedAt: plans
+            .map(plan => plan.generatedAt)
+            .sort()
+            .at(-1) ?? first.plan.generatedAt,
+        policy: first.plan.policy,
+        timeline: first.plan.timeline,
+        accounts,
+        warnings: mergedWarnings(plans),
+        totals: computeTotals(accounts, first.plan.mode === 'enforce', {
+            apiCalls: sum(plan => plan.totals.apiCalls),
+            throttledRetries: sum(plan => plan.totals.throttledRetries)
+        })
+    };
+    const withNotifications = plans.flatMap(plan => (plan.notifications ? [plan.notifications] : []));
+    if (withNotifications.length > 0) {
+        merged.notifications = {
+            sent: withNotifications.flatMap(n => n.sent),
+            failed: withNotifications.flatMap(n => n.failed),
+            unsent: withNotifications.flatMap(n => n.unsent),
+            warnings: [...new Set(withNotifications.flatMap(n => n.warnings))]
+        };
+    }
+    const withIssues = plans.flatMap(plan => (plan.issues ? [plan.issues] : []));
+    if (withIssues.length > 0) {
+        merged.issues = {
+            opened: withIssues.flatMap(i => i.opened),
+            updated: withIssues.flatMap(i => i.updated),
+            closed: withIssues.flatMap(i => i.closed),
+            unchanged: withIssues.reduce((total, i) => total + i.unchanged, 0),
+            warnings: [...new Set(withIssues.flatMap(i => i.warnings))]
+        };
+    }
+    // Every shard checks the same StackSet; the first report stands for all, with the accounts
+    // missing an instance gathered from every shard.
+    const deployments = plans.flatMap(plan => (plan.deployment ? [plan.deployment] : []));
+    const [deployment] = deployments;
+    if (deployment) {
+        merged.deployment = {
+            ...deployment,
+            missingInstances: [...new Set(deployments.flatMap(d => d.missingInstances))].sort(),
+            failedInstances: deployments.flatMap(d => d.failedInstances)
+        };
+    }
+    return merged;
+}
+/**
+ * Run-level warnings of all shards, once each. A `USER` force-rotate entry is unmatched only if
+ * no shard found the user, so that warning stays only when every shard gave it.
+ */
+function mergedWarnings(plans) {
+    const everyShard = (warning) => plans.every(plan => plan.warnings.includes(warning));
+    const isUserWide = (warning) => {
+        const userName = /^force-rotate entry "([^":]+)"/.exec(warning)?.[1];
+        return userName !== undefined && warning === forceRotateUnmatchedEverywhere(userName);
+    };
+    return [...new Set(plans.flatMap(plan => plan.warnings))].filter(warning => !isUserWide(warning) || everyShard(warning));
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -84624,7 +84772,8 @@ function isRecord(value) {
 const CAPABILITIES = ['CAPABILITY_NAMED_IAM'];
 const STACK_SET_DESCRIPTION = 'iam-key-rotation member role (cfn/member-role.yaml), managed by the iam-key-rotation GitHub Action.';
 const DEFAULT_TIMEOUT_MS = 20 * 60_000;
-const DEFAULT_POLL_MS = 15_000;
+const FIRST_POLL_MS = 1_000;
+const LONGEST_POLL_MS = 15_000;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED']);
 const LISTED_ACCOUNTS = 20;
 /**
@@ -84856,7 +85005,8 @@ async function deployStacks(cfn, options, log) {
     }
     async function waitFor(operationId, action) {
         const timeoutMs = options.wait?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-        const pollMs = options.wait?.pollIntervalMs ?? DEFAULT_POLL_MS;
+        const fixedPollMs = options.wait?.pollIntervalMs;
+        let pollMs = fixedPollMs ?? FIRST_POLL_MS;
         const sleep = options.wait?.sleep ?? deploy_stacks_defaultSleep;
         // Waited time is the sum of the pauses: deterministic, and independent of the clock.
         let waited = 0;
@@ -84904,6 +85054,8 @@ async function deployStacks(cfn, options, log) {
             const pause = Math.min(pollMs, timeoutMs - waited);
             await sleep(pause);
             waited += pause;
+            if (fixedPollMs === undefined)
+                pollMs = Math.min(pollMs * 2, LONGEST_POLL_MS);
         }
     }
 }
@@ -93572,6 +93724,7 @@ function blank() {
 
 
 
+
 /**
  * Evaluation time. `IAM_KEY_ROTATION_NOW` (ISO 8601) replays a run as of another moment: the
  * tests use it to walk a key through its timeline against the emulator's clock.
@@ -93602,6 +93755,16 @@ async function run() {
         setFailed(error instanceof InputErrors ? error.message : errorMessage(error));
         return;
     }
+    try {
+        const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config);
+        await publish(config, plan);
+    }
+    catch (error) {
+        setFailed(`IAM key rotation failed: ${errorMessage(error)}`);
+    }
+}
+/** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
+async function rotate(config) {
     const factory = new AwsClientFactory({ region: config.awsRegion });
     try {
         const now = evaluationTime();
@@ -93633,30 +93796,40 @@ async function run() {
         const issues = await group('GitHub issues', () => issuesPhase(deps, plan));
         if (issues)
             plan.issues = issues;
-        const reportDir = (0,external_node_path_.resolve)(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir);
-        const paths = await group('Report', async () => {
-            const written = await writeReports(plan, reportDir);
-            info(`Plan written to ${written.json}, ${written.markdown} and ${written.csv}`);
-            debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`);
-            return written;
-        });
-        await summary.addRaw(summaryMarkdown(plan)).write();
-        setOutputs(plan, paths.json, paths.dir);
-        const failedAccounts = plan.accounts.filter(account => account.status === 'failed');
-        if (failedAccounts.length > 0 && config.failOnAccountError) {
-            setFailed(`${failedAccounts.length} of ${plan.accounts.length} accounts could not be processed: ` +
-                `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
-                `see the plan for the reasons (set fail-on-account-error: false to only warn).`);
-        }
-        else if (plan.totals.failedActions > 0) {
-            setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`);
-        }
-    }
-    catch (error) {
-        setFailed(`IAM key rotation failed: ${errorMessage(error)}`);
+        debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`);
+        return plan;
     }
     finally {
         factory.destroy();
+    }
+}
+/** Merge mode: the shard jobs' plans become one report. No AWS call. */
+async function mergeShards(mergeFrom) {
+    const dir = (0,external_node_path_.resolve)(process.env.GITHUB_WORKSPACE ?? process.cwd(), mergeFrom);
+    const shards = await readShardPlans(dir);
+    info(`Merging ${shards.length} shard plans from ${dir}:`);
+    for (const { path, plan } of shards)
+        info(`  ${path}: ${plan.accounts.length} accounts`);
+    return mergePlans(shards);
+}
+/** Reports, job summary, outputs, and the step's status. */
+async function publish(config, plan) {
+    const reportDir = (0,external_node_path_.resolve)(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir);
+    const paths = await group('Report', async () => {
+        const written = await writeReports(plan, reportDir);
+        info(`Plan written to ${written.json}, ${written.markdown} and ${written.csv}`);
+        return written;
+    });
+    await summary.addRaw(summaryMarkdown(plan)).write();
+    setOutputs(plan, paths.json, paths.dir);
+    const failedAccounts = plan.accounts.filter(account => account.status === 'failed');
+    if (failedAccounts.length > 0 && config.failOnAccountError) {
+        setFailed(`${failedAccounts.length} of ${plan.accounts.length} accounts could not be processed: ` +
+            `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
+            `see the plan for the reasons (set fail-on-account-error: false to only warn).`);
+    }
+    else if (plan.totals.failedActions > 0) {
+        setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`);
     }
 }
 function setOutputs(plan, planPath, reportDir) {

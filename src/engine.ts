@@ -257,19 +257,33 @@ export function isForced(config: Config, accountId: string, userName: string): b
   )
 }
 
+/** The sentence for a `USER` force-rotate entry found in no account; merge relies on it. */
+export function forceRotateUnmatchedEverywhere(userName: string): string {
+  return `force-rotate entry "${userName}" matches no IAM user in any account in scope.`
+}
+
+/**
+ * force-rotate entries that name nobody. An entry for an account this run did not scan (out of
+ * scope, another shard, or failed) is not judged here: the account's own run or failure says it.
+ */
 function unmatchedForceRotations(config: Config, outcomes: readonly AccountOutcome[]): string[] {
-  const found = new Map(outcomes.map(o => [o.account.id, new Set(o.forcedUsersFound)]))
-  return config.forceRotate
-    .filter(entry =>
-      entry.accountId !== undefined
-        ? !found.get(entry.accountId)?.has(entry.userName)
-        : ![...found.values()].some(users => users.has(entry.userName))
-    )
-    .map(entry =>
-      entry.accountId
-        ? `force-rotate entry "${entry.accountId}:${entry.userName}" matches no IAM user in account ${entry.accountId}.`
-        : `force-rotate entry "${entry.userName}" matches no IAM user in any account in scope.`
-    )
+  const scanned = new Map(
+    outcomes
+      .filter(o => o.plan.status === 'ok')
+      .map(o => [o.account.id, new Set(o.forcedUsersFound)])
+  )
+  const everywhere = new Set([...scanned.values()].flatMap(users => [...users]))
+  return config.forceRotate.flatMap(entry => {
+    if (entry.accountId === undefined) {
+      return everywhere.has(entry.userName) ? [] : [forceRotateUnmatchedEverywhere(entry.userName)]
+    }
+    const users = scanned.get(entry.accountId)
+    return users && !users.has(entry.userName)
+      ? [
+          `force-rotate entry "${entry.accountId}:${entry.userName}" matches no IAM user in account ${entry.accountId}.`
+        ]
+      : []
+  })
 }
 
 function failedAccount(account: OrgAccount, error: string): AccountOutcome {

@@ -43,7 +43,8 @@ export const INPUT_NAMES = [
   'github-token',
   'max-concurrency',
   'shard',
-  'fail-on-account-error'
+  'fail-on-account-error',
+  'merge-from'
 ] as const
 
 export type InputName = (typeof INPUT_NAMES)[number]
@@ -114,6 +115,11 @@ export interface Config {
   readonly maxConcurrency: number
   readonly shard?: { readonly index: number; readonly count: number }
   readonly failOnAccountError: boolean
+  /**
+   * Merge mode: the folder holding the reports of the shard jobs. The action then makes no AWS
+   * call: it combines their plans into one report, summary and outputs.
+   */
+  readonly mergeFrom?: string
 }
 
 /** A bad input. The message names the input, the value received and what is allowed. */
@@ -215,8 +221,10 @@ export function getInputs(read: InputReader = readActionInput): Config {
     return value
   }
 
+  const mergeFrom = raw('merge-from')
   const required = (name: InputName, pattern: RegExp, allowed: string): string => {
     const value = raw(name)
+    if (value === '' && mergeFrom !== '') return value
     if (value === '') fail(name, value, `is required; ${allowed}`)
     else if (!pattern.test(value)) fail(name, value, allowed)
     return value
@@ -318,6 +326,13 @@ export function getInputs(read: InputReader = readActionInput): Config {
   const maxConcurrency = wholeNumber('max-concurrency', 1, MAX_CONCURRENCY_LIMIT, 8) ?? 8
   const shard = readShard()
   const failOnAccountError = bool('fail-on-account-error', true)
+  if (mergeFrom !== '' && shard) {
+    fail(
+      'merge-from',
+      mergeFrom,
+      'cannot be combined with shard: the merge job reads the shards, it is not one'
+    )
+  }
 
   if (errors.length > 0) throw new InputErrors(errors)
 
@@ -344,7 +359,8 @@ export function getInputs(read: InputReader = readActionInput): Config {
     issues: { enabled: openIssues, label: issueLabel, ...(githubToken ? { githubToken } : {}) },
     maxConcurrency,
     ...(shard ? { shard } : {}),
-    failOnAccountError
+    failOnAccountError,
+    ...(mergeFrom ? { mergeFrom } : {})
   })
 
   function readPolicy(): RotationPolicyConfig {
@@ -460,7 +476,7 @@ export function getInputs(read: InputReader = readActionInput): Config {
       PATTERNS.email,
       'must be an email address (a verified SES identity)'
     )
-    if (enabled && senderEmail === '') {
+    if (enabled && senderEmail === '' && mergeFrom === '') {
       fail(
         'sender-email',
         '',

@@ -4,6 +4,7 @@ import { AwsClientFactory } from './aws/clients.js'
 import { centralCredentials, RoleSessions } from './aws/sessions.js'
 import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from './engine.js'
 import { getInputs, InputErrors, type Config } from './inputs.js'
+import { mergePlans, readShardPlans } from './merge.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import type { Plan } from './plan/types.js'
 import { summaryMarkdown } from './report/markdown.js'
@@ -41,6 +42,16 @@ export async function run(): Promise<void> {
     return
   }
 
+  try {
+    const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config)
+    await publish(config, plan)
+  } catch (error) {
+    core.setFailed(`IAM key rotation failed: ${errorMessage(error)}`)
+  }
+}
+
+/** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
+async function rotate(config: Config): Promise<Plan> {
   const factory = new AwsClientFactory({ region: config.awsRegion })
   try {
     const now = evaluationTime()
@@ -76,31 +87,42 @@ export async function run(): Promise<void> {
     if (notifications) plan.notifications = notifications
     const issues = await core.group('GitHub issues', () => issuesPhase(deps, plan))
     if (issues) plan.issues = issues
-
-    const reportDir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir)
-    const paths = await core.group('Report', async () => {
-      const written = await writeReports(plan, reportDir)
-      core.info(`Plan written to ${written.json}, ${written.markdown} and ${written.csv}`)
-      core.debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`)
-      return written
-    })
-    await core.summary.addRaw(summaryMarkdown(plan)).write()
-    setOutputs(plan, paths.json, paths.dir)
-
-    const failedAccounts = plan.accounts.filter(account => account.status === 'failed')
-    if (failedAccounts.length > 0 && config.failOnAccountError) {
-      core.setFailed(
-        `${failedAccounts.length} of ${plan.accounts.length} accounts could not be processed: ` +
-          `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
-          `see the plan for the reasons (set fail-on-account-error: false to only warn).`
-      )
-    } else if (plan.totals.failedActions > 0) {
-      core.setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`)
-    }
-  } catch (error) {
-    core.setFailed(`IAM key rotation failed: ${errorMessage(error)}`)
+    core.debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`)
+    return plan
   } finally {
     factory.destroy()
+  }
+}
+
+/** Merge mode: the shard jobs' plans become one report. No AWS call. */
+async function mergeShards(mergeFrom: string): Promise<Plan> {
+  const dir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), mergeFrom)
+  const shards = await readShardPlans(dir)
+  core.info(`Merging ${shards.length} shard plans from ${dir}:`)
+  for (const { path, plan } of shards) core.info(`  ${path}: ${plan.accounts.length} accounts`)
+  return mergePlans(shards)
+}
+
+/** Reports, job summary, outputs, and the step's status. */
+async function publish(config: Config, plan: Plan): Promise<void> {
+  const reportDir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir)
+  const paths = await core.group('Report', async () => {
+    const written = await writeReports(plan, reportDir)
+    core.info(`Plan written to ${written.json}, ${written.markdown} and ${written.csv}`)
+    return written
+  })
+  await core.summary.addRaw(summaryMarkdown(plan)).write()
+  setOutputs(plan, paths.json, paths.dir)
+
+  const failedAccounts = plan.accounts.filter(account => account.status === 'failed')
+  if (failedAccounts.length > 0 && config.failOnAccountError) {
+    core.setFailed(
+      `${failedAccounts.length} of ${plan.accounts.length} accounts could not be processed: ` +
+        `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
+        `see the plan for the reasons (set fail-on-account-error: false to only warn).`
+    )
+  } else if (plan.totals.failedActions > 0) {
+    core.setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`)
   }
 }
 

@@ -265,6 +265,15 @@ describe('getInputs', () => {
     expect(message).toContain(allowed)
   })
 
+  it('needs no organization or sender in merge mode', () => {
+    const config = getInputs(name => ({ 'merge-from': 'shards' })[name as string] ?? '')
+    expect(config.mergeFrom).toBe('shards')
+  })
+
+  it('refuses merge-from together with shard', () => {
+    expect(inputError({ 'merge-from': 'shards', shard: '1/2' })).toContain('"merge-from"')
+  })
+
   it('names the value received', () => {
     expect(inputError({ 'rotation-period-days': '0' })).toBe(
       'Input "rotation-period-days" is "0": must be a whole number ≥ 1.'

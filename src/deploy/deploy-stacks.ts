@@ -50,6 +50,10 @@ export interface MemberRoleParameters {
 export interface DeployWaitOptions {
   /** Longest wait for one StackSet operation; then the run goes on and the next run checks again. */
   readonly timeoutMs?: number
+  /**
+   * A fixed pause between polls. By default the pauses start short and double (1 s, 2 s, 4 s,
+   * 8 s, then 15 s): most operations end within seconds, and a long one is not polled too often.
+   */
   readonly pollIntervalMs?: number
   readonly sleep?: (ms: number) => Promise<void>
 }
@@ -119,7 +123,8 @@ const CAPABILITIES = ['CAPABILITY_NAMED_IAM' as const]
 const STACK_SET_DESCRIPTION =
   'iam-key-rotation member role (cfn/member-role.yaml), managed by the iam-key-rotation GitHub Action.'
 const DEFAULT_TIMEOUT_MS = 20 * 60_000
-const DEFAULT_POLL_MS = 15_000
+const FIRST_POLL_MS = 1_000
+const LONGEST_POLL_MS = 15_000
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED'])
 const LISTED_ACCOUNTS = 20
 
@@ -396,7 +401,8 @@ export async function deployStacks(
     action: OperationOutcome['action']
   ): Promise<'done' | 'failed'> {
     const timeoutMs = options.wait?.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    const pollMs = options.wait?.pollIntervalMs ?? DEFAULT_POLL_MS
+    const fixedPollMs = options.wait?.pollIntervalMs
+    let pollMs = fixedPollMs ?? FIRST_POLL_MS
     const sleep = options.wait?.sleep ?? defaultSleep
     // Waited time is the sum of the pauses: deterministic, and independent of the clock.
     let waited = 0
@@ -451,6 +457,7 @@ export async function deployStacks(
       const pause = Math.min(pollMs, timeoutMs - waited)
       await sleep(pause)
       waited += pause
+      if (fixedPollMs === undefined) pollMs = Math.min(pollMs * 2, LONGEST_POLL_MS)
     }
   }
 }

@@ -217,13 +217,37 @@ export function planMarkdown(plan: Plan): string {
 
 /**
  * plan.md cut to fit the job summary: the head (totals, failures, blocked keys) always, then
- * account tables while they fit, then a pointer to the full report.
+ * account tables while they fit, then a pointer to the full report. A head that is too big on
+ * its own (thousands of blocked keys or failed accounts) is cut at a line as well.
  */
 export function summaryMarkdown(plan: Plan, limitBytes = SUMMARY_LIMIT_BYTES): string {
   const { head, accounts } = planMarkdownSections(plan)
+  // Room for the pointer at the end.
+  const reserve = 300
+  const pointer = (what: string) =>
+    `\n_${what} not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`
+
+  if (Buffer.byteLength(head) + reserve > limitBytes) {
+    const lines = head.split('\n')
+    const kept: string[] = []
+    let size = 0
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line) + 1
+      if (size + bytes + reserve > limitBytes) break
+      kept.push(line)
+      size += bytes
+    }
+    const rest = lines.length - kept.length
+    return [
+      ...kept,
+      pointer(
+        `${rest} more lines of this overview and ${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`
+      )
+    ].join('\n')
+  }
+
   const parts = [head]
   let size = Buffer.byteLength(head)
-  const reserve = 300
   let shown = 0
   for (const section of accounts) {
     const bytes = Buffer.byteLength(section) + 1
@@ -233,9 +257,7 @@ export function summaryMarkdown(plan: Plan, limitBytes = SUMMARY_LIMIT_BYTES): s
     shown++
   }
   if (shown < accounts.length) {
-    parts.push(
-      `\n_${accounts.length - shown} more accounts are not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`
-    )
+    parts.push(pointer(`${accounts.length - shown} more accounts are`))
   }
   return parts.join('\n')
 }
