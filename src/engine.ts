@@ -213,7 +213,22 @@ async function applyAll(deps: EngineDeps, outcomes: readonly AccountOutcome[]): 
         }
         for (const [index, user] of outcome.users.entries()) {
           const planUser = outcome.plan.users[index]
-          if (planUser) await applyUser(ctx, user, planUser.actions)
+          if (!planUser) continue
+          try {
+            await applyUser(ctx, user, planUser.actions)
+          } catch (error) {
+            // applyUser records its own failures; this guards the other users against a bug.
+            for (const action of planUser.actions) {
+              if (
+                action.result === 'planned' &&
+                action.type !== 'WARN' &&
+                action.type !== 'BLOCKED'
+              ) {
+                action.result = 'failed'
+                action.error = errorMessage(error)
+              }
+            }
+          }
         }
         done++
         const actions = outcome.plan.users.flatMap(user => user.actions)

@@ -335,3 +335,53 @@ describe('force-rotate', () => {
     }
   })
 })
+
+describe('where secrets are stored', () => {
+  it('central mode: the secret lives in the secrets account, under the customer key, readable by the user only', async () => {
+    const SECRETS = '999999999999'
+    const KEY = `arn:aws:kms:us-east-1:${SECRETS}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    const base = world()
+    const emulator = await startEmulator({
+      world: {
+        ...base,
+        accounts: [
+          ...(base.accounts ?? []),
+          { id: SECRETS, name: 'security', email: 'sec@example.com', memberRole: true }
+        ]
+      }
+    })
+    try {
+      emulator.advanceDays(90)
+      const run = await runAgainstEmulator(emulator, {
+        ...ORG,
+        mode: 'enforce',
+        accounts: PROD,
+        'secrets-location': 'central',
+        'secrets-account-id': SECRETS,
+        'kms-key-id': KEY,
+        'secret-replica-regions': 'eu-west-1'
+      })
+      expect(run.exitCode, run.stdout).toBe(0)
+      const rotate = run.plan!.accounts[0]?.users[0]?.actions[0]
+      expect(rotate).toMatchObject({ type: 'ROTATE', result: 'done' })
+      expect(rotate?.secretArn).toMatch(
+        new RegExp(
+          `^arn:aws:secretsmanager:us-east-1:${SECRETS}:secret:iam-key-rotation/${PROD}/ci-bot-`
+        )
+      )
+      const state = emulator.state()
+      expect(state.accounts.find(a => a.id === PROD)?.secrets).toEqual([])
+      const secret = state.accounts
+        .find(a => a.id === SECRETS)
+        ?.secrets.find(s => s.name === `iam-key-rotation/${PROD}/ci-bot`)
+      expect(secret?.kmsKeyId).toBe(KEY)
+      expect(secret?.replicas.map(r => r.region)).toEqual(['eu-west-1'])
+      const ciBot = user(state, PROD, 'ci-bot')
+      expect(JSON.parse(secret?.resourcePolicy ?? '{}')).toMatchObject({
+        Statement: [{ Effect: 'Allow', Principal: { AWS: ciBot.arn } }, { Effect: 'Deny' }]
+      })
+    } finally {
+      await emulator.close()
+    }
+  })
+})
