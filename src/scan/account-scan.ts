@@ -145,7 +145,14 @@ async function scanUser(
     options.storedSecretKeyId &&
     looksLikeLostRotation(keys, records)
   ) {
-    storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn)
+    try {
+      storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn)
+    } catch (error) {
+      // Only a hint for recognising a rotation whose tags were lost: plan without it.
+      options.warn?.(
+        `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
+      )
+    }
     if (storedSecretKeyId) {
       decision = evaluateUser(
         { ...base, keys, lifecycle: lifecycleOf(records), storedSecretKeyId },
