@@ -83114,7 +83114,13 @@ async function scanUser(iam, entry, reportKeys, options) {
     if (needsAttention(decision) &&
         options.storedSecretKeyId &&
         looksLikeLostRotation(keys, records)) {
-        storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn);
+        try {
+            storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn);
+        }
+        catch (error) {
+            // Only a hint for recognising a rotation whose tags were lost: plan without it.
+            options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
+        }
         if (storedSecretKeyId) {
             decision = evaluateUser({ ...base, keys, lifecycle: lifecycleOf(records), storedSecretKeyId }, options.policy, options.now);
         }
@@ -83968,8 +83974,22 @@ async function applyAll(deps, outcomes) {
         };
         for (const [index, user] of outcome.users.entries()) {
             const planUser = outcome.plan.users[index];
-            if (planUser)
+            if (!planUser)
+                continue;
+            try {
                 await applyUser(ctx, user, planUser.actions);
+            }
+            catch (error) {
+                // applyUser records its own failures; this guards the other users against a bug.
+                for (const action of planUser.actions) {
+                    if (action.result === 'planned' &&
+                        action.type !== 'WARN' &&
+                        action.type !== 'BLOCKED') {
+                        action.result = 'failed';
+                        action.error = errorMessage(error);
+                    }
+                }
+            }
         }
         done++;
         const actions = outcome.plan.users.flatMap(user => user.actions);
@@ -85436,9 +85456,13 @@ function blockedIssue(plan, account, user) {
         evidence
     };
 }
-/** Error text without what changes on every attempt (request ids, timestamps). */
+/**
+ * Error text without what changes on every attempt: request ids, timestamps, and role session
+ * names (an AccessDenied names the caller's session, which is named after the workflow run).
+ */
 function stableError(error) {
     return error
+        .replace(/(:assumed-role\/[\w+=,.@-]+\/)[\w+=,.@-]+/g, '$1<session>')
         .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
         .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
         .replace(/\b(request ?id:?\s*)\S+/gi, '$1<id>');
@@ -92741,13 +92765,33 @@ function planMarkdown(plan) {
 }
 /**
  * plan.md cut to fit the job summary: the head (totals, failures, blocked keys) always, then
- * account tables while they fit, then a pointer to the full report.
+ * account tables while they fit, then a pointer to the full report. A head that is too big on
+ * its own (thousands of blocked keys or failed accounts) is cut at a line as well.
  */
 function summaryMarkdown(plan, limitBytes = SUMMARY_LIMIT_BYTES) {
     const { head, accounts } = planMarkdownSections(plan);
+    // Room for the pointer at the end.
+    const reserve = 300;
+    const pointer = (what) => `\n_${what} not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`;
+    if (Buffer.byteLength(head) + reserve > limitBytes) {
+        const lines = head.split('\n');
+        const kept = [];
+        let size = 0;
+        for (const line of lines) {
+            const bytes = Buffer.byteLength(line) + 1;
+            if (size + bytes + reserve > limitBytes)
+                break;
+            kept.push(line);
+            size += bytes;
+        }
+        const rest = lines.length - kept.length;
+        return [
+            ...kept,
+            pointer(`${rest} more lines of this overview and ${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`)
+        ].join('\n');
+    }
     const parts = [head];
     let size = Buffer.byteLength(head);
-    const reserve = 300;
     let shown = 0;
     for (const section of accounts) {
         const bytes = Buffer.byteLength(section) + 1;
@@ -92758,7 +92802,7 @@ function summaryMarkdown(plan, limitBytes = SUMMARY_LIMIT_BYTES) {
         shown++;
     }
     if (shown < accounts.length) {
-        parts.push(`\n_${accounts.length - shown} more accounts are not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`);
+        parts.push(pointer(`${accounts.length - shown} more accounts are`));
     }
     return parts.join('\n');
 }

@@ -133,9 +133,13 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
   }
 }
 
-/** Error text without what changes on every attempt (request ids, timestamps). */
+/**
+ * Error text without what changes on every attempt: request ids, timestamps, and role session
+ * names (an AccessDenied names the caller's session, which is named after the workflow run).
+ */
 function stableError(error: string): string {
   return error
+    .replace(/(:assumed-role\/[\w+=,.@-]+\/)[\w+=,.@-]+/g, '$1<session>')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
     .replace(/\b(request ?id:?\s*)\S+/gi, '$1<id>')

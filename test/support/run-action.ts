@@ -137,3 +137,17 @@ export function errorLines(run: ActionRun): string[] {
         .replace(/%25/g, '%')
     )
 }
+
+/** The `::warning::` lines of a run, decoded. */
+export function warningLines(run: ActionRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::warning'))
+    .map(line =>
+      line
+        .replace(/^::warning[^:]*::/, '')
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%')
+    )
+}

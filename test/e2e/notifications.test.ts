@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator, type SentEmail, type World } from '../emulator/index.js'
+import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import { warningLines } from '../support/run-action.js'
+
+const ORG = { 'organization-id': 'o-a1b2c3d4e5', 'management-account-id': '111111111111' }
+const PROD = '222222222222'
+const OWNER = 'owner@example.com'
+const ACCOUNT_EMAIL = 'prod-account@example.com'
+const SENDER = 'security@example.com'
+
+/** One key with an owner, 83 days old when the world loads: day N of the test is age N. */
+function world(ses: World['ses'] = { verifiedIdentities: [SENDER] }): World {
+  return {
+    organizationId: 'o-a1b2c3d4e5',
+    managementAccountId: '111111111111',
+    listAccountsRole: true,
+    accounts: [
+      { id: '111111111111', name: 'management', email: 'mgmt@example.com', memberRole: true },
+      {
+        id: PROD,
+        name: 'prod',
+        email: ACCOUNT_EMAIL,
+        memberRole: true,
+        users: [
+          {
+            name: 'ci-bot',
+            tags: { owner: OWNER },
+            keys: [{ status: 'Active', ageDays: 83, lastUsedDaysAgo: 0 }]
+          }
+        ]
+      }
+    ],
+    ses
+  }
+}
+
+const NOTIFY = {
+  ...ORG,
+  mode: 'enforce',
+  notify: 'true',
+  'sender-email': SENDER,
+  'notify-account-email': 'true',
+  'reminder-days': '1'
+}
+
+function mailBodies(mail: SentEmail): string {
+  return `${mail.subject}\n${mail.text ?? ''}\n${mail.html ?? ''}`
+}
+
+// The scenarios are independent (each has its own emulator) and spend their time in child
+// processes: they run side by side.
+describe.concurrent('notifications through dist/index.js', () => {
+  describe('notifications over a key’s whole timeline, one enforce run a day (days 83 → 110)', () => {
+    let emulator: Emulator
+    /** Mails by day of the run that sent them. */
+    const mailsByDay = new Map<number, SentEmail[]>()
+    const runs = new Map<number, EmulatedRun>()
+
+    beforeAll(async () => {
+      emulator = await startEmulator({ world: world() })
+      for (let day = 83; day <= 110; day++) {
+        if (day > 83) emulator.advanceDays(1)
+        const before = emulator.emails().length
+        const run = await runAgainstEmulator(emulator, NOTIFY)
+        runs.set(day, run)
+        mailsByDay.set(day, emulator.emails().slice(before))
+      }
+    }, 120_000)
+    afterAll(() => emulator.close())
+
+    it('every run succeeds and the key goes through rotate, deactivate and delete', () => {
+      const done: [number, string][] = []
+      for (const [day, run] of runs) {
+        expect(run.exitCode, `day ${day}\n${run.stdout}`).toBe(0)
+        for (const action of planActions(run.plan!)) {
+          if (action.result === 'done') done.push([day, action.type])
+        }
+      }
+      expect(done).toEqual([
+        [90, 'ROTATE'],
+        [100, 'DEACTIVATE'],
+        [110, 'DELETE']
+      ])
+    })
+
+    it('mails each recipient on entering a warning window, on the reminder day and per action only', () => {
+      // Warn 7 d ahead (entry) and 1 d ahead (reminder-days: 1) of each of the three actions.
+      const expectedDays = [83, 89, 90, 93, 99, 100, 103, 109, 110]
+      for (const recipient of [OWNER, ACCOUNT_EMAIL]) {
+        const days = [...mailsByDay]
+          .filter(([, mails]) => mails.some(mail => mail.to.includes(recipient)))
+          .map(([day]) => day)
+        expect(days, recipient).toEqual(expectedDays)
+        // At most one mail per recipient per run: a digest, not one mail per key.
+        for (const [day, mails] of mailsByDay) {
+          expect(
+            mails.filter(mail => mail.to.includes(recipient)).length,
+            `${recipient} on day ${day}`
+          ).toBeLessThanOrEqual(1)
+        }
+      }
+      const all = emulator.emails()
+      const perRecipient = new Map<string, number>()
+      for (const mail of all) {
+        expect(mail.from).toBe(SENDER)
+        expect(mail.to).toHaveLength(1)
+        for (const to of mail.to) perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1)
+      }
+      // Configured reminders (entry + 1 reminder day, for 3 warnings) plus 3 actions done.
+      expect(Object.fromEntries(perRecipient)).toEqual({ [OWNER]: 9, [ACCOUNT_EMAIL]: 9 })
+    })
+
+    it('says in each subject what happened, most severe first', () => {
+      const subjects = (day: number) =>
+        (mailsByDay.get(day) ?? []).filter(m => m.to.includes(OWNER)).map(m => m.subject)
+      expect(subjects(83)).toEqual([`[IAM key rotation · enforce] 1 warning in ${PROD} (prod)`])
+      expect(subjects(90)).toEqual([`[IAM key rotation · enforce] 1 key rotated in ${PROD} (prod)`])
+      expect(subjects(100)).toEqual([
+        `[IAM key rotation · enforce] 1 key deactivated in ${PROD} (prod)`
+      ])
+      expect(subjects(110)).toEqual([
+        `[IAM key rotation · enforce] 1 key deleted in ${PROD} (prod)`
+      ])
+    })
+
+    it('tells where to fetch the new key, and never sends a secret', () => {
+      const rotationMail = (mailsByDay.get(90) ?? []).find(m => m.to.includes(OWNER))
+      expect(rotationMail?.text).toContain(`iam-key-rotation/${PROD}/ci-bot`)
+      const secrets = emulator.issuedSecrets()
+      // The world's key and the replacement made on day 90.
+      expect(secrets.length).toBeGreaterThanOrEqual(2)
+      for (const mail of emulator.emails()) {
+        const body = mailBodies(mail)
+        for (const secret of secrets) expect(body).not.toContain(secret)
+      }
+    })
+
+    it('records every sent mail in plan.json', () => {
+      for (const [day, run] of runs) {
+        const sent = run.plan?.notifications?.sent ?? []
+        expect(sent.map(m => m.to).sort(), `day ${day}`).toEqual(
+          (mailsByDay.get(day) ?? []).flatMap(m => m.to).sort()
+        )
+        expect(run.plan?.notifications?.failed ?? []).toEqual([])
+      }
+    })
+  })
+
+  describe('an unverified sender', () => {
+    it('keeps the key actions, warns how to fix it and lists the failed mails in the plan', async () => {
+      const emulator = await startEmulator({ world: world() })
+      try {
+        emulator.advanceDays(7) // day 90: the key is rotated
+        const run = await runAgainstEmulator(emulator, {
+          ...NOTIFY,
+          'sender-email': 'not-verified@example.com'
+        })
+        expect(run.exitCode, run.stdout).toBe(0)
+        expect(planActions(run.plan!).find(a => a.user === 'ci-bot')).toMatchObject({
+          type: 'ROTATE',
+          result: 'done'
+        })
+        expect(emulator.emails()).toEqual([])
+
+        const warnings = warningLines(run).join('\n')
+        expect(warnings).toMatch(/SES rejected the notification mail/)
+        expect(warnings).toMatch(/verify the sender identity not-verified@example\.com/)
+        expect(warnings).toMatch(/key actions of this run are not affected/)
+
+        const failed = run.plan?.notifications?.failed ?? []
+        expect(failed.map(m => m.to).sort()).toEqual([OWNER, ACCOUNT_EMAIL].sort())
+        for (const mail of failed) expect(mail.error).toMatch(/not verified/)
+        expect(run.plan?.notifications?.sent).toEqual([])
+        expect(run.summary).toMatch(/0 emails sent, 2 failed/)
+      } finally {
+        await emulator.close()
+      }
+    })
+  })
+
+  describe('the SES sending quota', () => {
+    it('stops at the quota and reports the mails it did not send', async () => {
+      const emulator = await startEmulator({
+        world: world({ verifiedIdentities: [SENDER], max24HourSend: 1 })
+      })
+      try {
+        emulator.advanceDays(7)
+        const run = await runAgainstEmulator(emulator, NOTIFY)
+        expect(run.exitCode, run.stdout).toBe(0)
+        expect(emulator.emails()).toHaveLength(1)
+        const notifications = run.plan?.notifications
+        expect(notifications?.sent).toHaveLength(1)
+        expect(notifications?.unsent).toEqual([
+          expect.objectContaining({ reason: expect.stringMatching(/quota/) as string })
+        ])
+        expect(
+          [...(notifications?.sent ?? []), ...(notifications?.unsent ?? [])].map(m => m.to).sort()
+        ).toEqual([OWNER, ACCOUNT_EMAIL].sort())
+        expect(warningLines(run).join('\n')).toMatch(/1 of 2 notification mails can be sent/)
+        expect(run.summary).toMatch(/1 emails sent, 0 failed, 1 not sent/)
+      } finally {
+        await emulator.close()
+      }
+    })
+  })
+})
