@@ -83506,7 +83506,7 @@ async function rotateKey(ctx, user, action, records) {
             await step();
         }
         catch (error) {
-            followUps.push(`${what}: ${errorMessage(error)}`);
+            followUps.push(`${what}: ${errorMessage(error).replace(/\.+$/, '')}`);
         }
     };
     await attempt('recording the rotation in the user tags', () => saveRecords(ctx, user.userName, records, [action.accessKeyId, newKey.AccessKeyId ?? '']));

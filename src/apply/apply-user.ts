@@ -308,7 +308,7 @@ async function rotateKey(
     try {
       await step()
     } catch (error) {
-      followUps.push(`${what}: ${errorMessage(error)}`)
+      followUps.push(`${what}: ${errorMessage(error).replace(/\.+$/, '')}`)
     }
   }
   await attempt('recording the rotation in the user tags', () =>

@@ -141,6 +141,9 @@ describe('a key walks its whole timeline in enforce mode', () => {
       const newest = [...ciBot.keys].sort((a, b) => a.createDate.localeCompare(b.createDate)).at(-1)
       expect(stored.AccessKeyId).toBe(newest?.id)
       expect(stored.UserName).toBe('ci-bot')
+      expect(ciBot.attachedPolicies).toEqual([
+        `arn:aws:iam::${PROD}:policy/iam-key-rotation-read-own-secret`
+      ])
       // Masked at once (the runner hides it in every later line) and written nowhere else.
       if (day === 90) expect(run.stdout).toContain(`::add-mask::${stored.SecretAccessKey}`)
       expect(JSON.parse(secret?.resourcePolicy ?? '{}')).toMatchObject({

@@ -224,3 +224,28 @@ export function ensureRoleTrusting(
   }
   return putRole(state, account, { name: roleName, trust, createDate: now, managedBy })
 }
+
+/** The customer-managed policy cfn/member-role.yaml creates beside the member role. */
+export const READ_OWN_SECRET_POLICY = 'iam-key-rotation-read-own-secret'
+
+/**
+ * What deploying the member-role template adds besides the role: the policy the action attaches
+ * to users so they can read their own secret. Idempotent, like a stack update.
+ */
+export function ensureReadOwnSecretPolicy(state: EmulatorState, account: Account, now: Date): void {
+  const arn = iamArn(account.id, 'policy', '/', READ_OWN_SECRET_POLICY)
+  if (account.iam.policies.has(arn)) return
+  account.iam.policies.set(arn, {
+    name: READ_OWN_SECRET_POLICY,
+    path: '/',
+    id: state.ids.uniqueId('ANPA'),
+    arn,
+    document: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }]
+    }),
+    description: 'Lets an IAM user read the secret holding its own rotated access key.',
+    createDate: now,
+    tags: new Map()
+  })
+}

@@ -2,6 +2,7 @@ import { daysBefore } from './clock.js'
 import {
   addAccessKey,
   addUser,
+  ensureReadOwnSecretPolicy,
   iamArn,
   normalizePath,
   putRole,
@@ -184,6 +185,7 @@ function seedAccountIam(
       trust: trustCentral(),
       createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
     })
+    ensureReadOwnSecretPolicy(state, account, calendar.daysAgo(ACCOUNT_AGE_DAYS))
   }
   for (const role of entry.roles ?? []) {
     putRole(state, account, {

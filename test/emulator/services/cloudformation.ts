@@ -1,4 +1,4 @@
-import { ensureRoleTrusting } from '../iam-model.js'
+import { ensureReadOwnSecretPolicy, ensureRoleTrusting } from '../iam-model.js'
 import { decodeToken, pageOf, pageSize } from '../paging.js'
 import { ServiceError } from '../protocol/errors.js'
 import type { RequestParams, ResponseObject, ResponseValue } from '../protocol/values.js'
@@ -94,7 +94,10 @@ function applyRoleHook(
 ): void {
   const roleName = parameters.get('MemberRoleName')
   const trusted = parameters.get('CentralRoleArn')
-  if (roleName && trusted) ensureRoleTrusting(state, account, roleName, trusted, now, managedBy)
+  if (roleName && trusted) {
+    ensureRoleTrusting(state, account, roleName, trusted, now, managedBy)
+    ensureReadOwnSecretPolicy(state, account, now)
+  }
 }
 
 /** Deploys one stack instance: decides its outcome and, on success, runs the role hook. */
