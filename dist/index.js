@@ -92079,7 +92079,7 @@ function planNotifications(plan, contacts, options) {
             if (user.exempt)
                 continue;
             for (const action of user.actions) {
-                if (!isNotifiable(action, plan, now, options.reminderDays))
+                if (!isNotifiable(action, user, plan, now, options.reminderDays))
                     continue;
                 accountItems.push({ user, item: toItem(plan, account, user, action, now, options.region) });
             }
@@ -92124,14 +92124,33 @@ function add(entry, item, order) {
     if (!entry.items.has(key))
         entry.items.set(key, { item, order });
 }
-function isNotifiable(action, plan, now, reminderDays) {
-    if (action.type !== 'WARN')
+/** A newly expired key is mailed daily for this many days, then weekly while it stands. */
+const STANDING_ITEM_DAILY_DAYS = 7;
+/** Reasons that stand unchanged day after day until someone acts, counted from the key's expiry. */
+const STANDING_REASONS = new Set([
+    'EXPIRED_ACTIVE_KEY',
+    'UNUSED_EXPIRED_KEY',
+    'EXPIRED_ACTIVE_KEY_CONFLICT_LRU',
+    'ROTATION_BLOCKED_BY_CONFLICT'
+]);
+function isNotifiable(action, user, plan, now, reminderDays) {
+    if (action.type === 'WARN') {
+        // A WARN without a due date cannot be placed in its window; mailing it every day would spam.
+        if (!action.dueAt)
+            return false;
+        const window = warningWindowDays(action.reason, plan.policy);
+        return shouldNotifyWarning(new Date(action.dueAt), now, window, reminderDays);
+    }
+    // What happened (done, failed, skipped) is mailed the day it happens. An expired key that
+    // stays as it is (blocked, or audit mode only planning) would be mailed every day: it is mailed
+    // daily in its first week after expiry, then weekly.
+    if (action.result !== 'planned' || !STANDING_REASONS.has(action.reason))
         return true;
-    // A WARN without a due date cannot be placed in its window; mailing it every day would spam.
-    if (!action.dueAt)
-        return false;
-    const window = warningWindowDays(action.reason, plan.policy);
-    return shouldNotifyWarning(new Date(action.dueAt), now, window, reminderDays);
+    const key = user.keys.find(candidate => candidate.accessKeyId === action.accessKeyId);
+    if (!key)
+        return true;
+    const daysExpired = key.ageDays - plan.policy.R;
+    return daysExpired < STANDING_ITEM_DAILY_DAYS || daysExpired % STANDING_ITEM_DAILY_DAYS === 0;
 }
 /** The owner tag may hold several addresses separated by spaces (IAM tag values allow no comma). */
 function ownerAddresses(user, account, ownerTag, warnings) {

@@ -477,3 +477,48 @@ describe('no secrets in mails', () => {
     }
   })
 })
+
+describe('standing items are not mailed every day', () => {
+  const blockedAt = (ageDays: number, mode: 'audit' | 'enforce' = 'enforce') =>
+    plan(mode, [
+      account(DEV.id, DEV.name, [
+        user(
+          'orphan',
+          [key('KC', ageDays), key('KD', 40)],
+          [action('BLOCKED', 'KC', 'ROTATION_BLOCKED_BY_CONFLICT')],
+          'team@example.com'
+        )
+      ])
+    ])
+
+  it.each([
+    [90, true],
+    [93, true],
+    [96, true],
+    [97, true],
+    [98, false],
+    [103, false],
+    [104, true],
+    [111, true],
+    [112, false]
+  ])('a key blocked at age %i is mailed: %s', (ageDays, mailed) => {
+    const { mails } = planNotifications(blockedAt(ageDays), contacts, options())
+    expect(mails.length > 0).toBe(mailed)
+  })
+
+  it('an audit-mode rotation of a long-expired key is mailed weekly, a done one always', () => {
+    const expired = (result: 'planned' | 'done', ageDays: number) =>
+      plan(result === 'planned' ? 'audit' : 'enforce', [
+        account(DEV.id, DEV.name, [
+          user(
+            'ci-bot',
+            [key('KA', ageDays)],
+            [action('ROTATE', 'KA', 'EXPIRED_ACTIVE_KEY', { result })]
+          )
+        ])
+      ])
+    expect(planNotifications(expired('planned', 130), contacts, options()).mails).toEqual([])
+    expect(planNotifications(expired('planned', 132), contacts, options()).mails).toHaveLength(1)
+    expect(planNotifications(expired('done', 130), contacts, options()).mails).toHaveLength(1)
+  })
+})
