@@ -83930,9 +83930,16 @@ async function scanAll(deps, accounts) {
                 storedSecretKeyId: (userName) => secrets.storedKeyId(account.id, userName),
                 warn: message => log.warning(message)
             });
+            const planUsers = scan.users.map(user => toPlanUser(user, deps.now));
+            const work = config.mode === 'enforce'
+                ? scan.users.flatMap((user, index) => {
+                    const actions = planUsers[index]?.actions ?? [];
+                    return hasChanges(user, actions) ? [{ user, actions }] : [];
+                })
+                : [];
             outcome = {
                 account,
-                users: scan.users,
+                work,
                 forcedUsersFound: scan.forcedUsersFound,
                 plan: {
                     accountId: account.id,
@@ -83940,7 +83947,7 @@ async function scanAll(deps, accounts) {
                     status: 'ok',
                     usersScanned: scan.usersScanned,
                     keysScanned: scan.keysScanned,
-                    users: scan.users.map(user => toPlanUser(user, deps.now))
+                    users: planUsers
                 }
             };
         }
@@ -83957,8 +83964,7 @@ async function applyAll(deps, outcomes) {
     const { config, factory, sessions, log } = deps;
     const limit = pLimit(config.maxConcurrency);
     const secrets = secretStore(deps);
-    const withWork = outcomes.filter(outcome => outcome.users.some((user, index) => user.decision.lifecycleUpdates.length > 0 ||
-        (outcome.plan.users[index]?.actions ?? []).some(a => a.type !== 'WARN' && a.type !== 'BLOCKED')));
+    const withWork = outcomes.filter(outcome => outcome.work.length > 0);
     log.info(`${withWork.length} accounts have changes to make.`);
     let done = 0;
     await Promise.all(withWork.map(outcome => limit(async () => {
@@ -83972,16 +83978,13 @@ async function applyAll(deps, outcomes) {
             now: deps.now,
             mask: deps.mask
         };
-        for (const [index, user] of outcome.users.entries()) {
-            const planUser = outcome.plan.users[index];
-            if (!planUser)
-                continue;
+        for (const { user, actions } of outcome.work) {
             try {
-                await applyUser(ctx, user, planUser.actions);
+                await applyUser(ctx, user, actions);
             }
             catch (error) {
                 // applyUser records its own failures; this guards the other users against a bug.
-                for (const action of planUser.actions) {
+                for (const action of actions) {
                     if (action.result === 'planned' &&
                         action.type !== 'WARN' &&
                         action.type !== 'BLOCKED') {
@@ -84050,7 +84053,7 @@ function unmatchedForceRotations(config, outcomes) {
 function failedAccount(account, error) {
     return {
         account,
-        users: [],
+        work: [],
         forcedUsersFound: [],
         plan: {
             accountId: account.id,
@@ -84062,6 +84065,11 @@ function failedAccount(account, error) {
             users: []
         }
     };
+}
+/** Something to do in AWS for this user: a key action, or state that planning must record. */
+function hasChanges(user, actions) {
+    return (user.decision.lifecycleUpdates.length > 0 ||
+        actions.some(action => action.type !== 'WARN' && action.type !== 'BLOCKED'));
 }
 function describeOutcome(outcome) {
     if (outcome.plan.status === 'failed')

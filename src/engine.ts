@@ -8,7 +8,7 @@ import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
 import { computeTotals, policySymbols, toPlanUser } from './plan/build.js'
-import { PLAN_SCHEMA_VERSION, type Plan, type PlanAccount } from './plan/types.js'
+import { PLAN_SCHEMA_VERSION, type Plan, type PlanAccount, type PlanAction } from './plan/types.js'
 import { timelineText } from './policy/index.js'
 import { scanAccount, type ScannedUser } from './scan/account-scan.js'
 import { SecretStore } from './secrets/store.js'
@@ -37,10 +37,19 @@ export interface EngineDeps {
 export interface AccountOutcome {
   readonly account: OrgAccount
   readonly plan: PlanAccount
-  /** Users with something to report, in the same order as `plan.users`. */
-  readonly users: readonly ScannedUser[]
+  /**
+   * Enforce mode: the users with changes to make, each with its plan actions (updated in place
+   * as they are carried out). Only these keep their scan facts, so memory follows the work to do,
+   * not the size of the organization.
+   */
+  readonly work: readonly UserWork[]
   /** Users named in force-rotate that exist in this account. */
   readonly forcedUsersFound: readonly string[]
+}
+
+export interface UserWork {
+  readonly user: ScannedUser
+  readonly actions: PlanAction[]
 }
 
 export interface RunResult {
@@ -156,9 +165,17 @@ async function scanAll(
             storedSecretKeyId: (userName: string) => secrets.storedKeyId(account.id, userName),
             warn: message => log.warning(message)
           })
+          const planUsers = scan.users.map(user => toPlanUser(user, deps.now))
+          const work =
+            config.mode === 'enforce'
+              ? scan.users.flatMap((user, index) => {
+                  const actions = planUsers[index]?.actions ?? []
+                  return hasChanges(user, actions) ? [{ user, actions }] : []
+                })
+              : []
           outcome = {
             account,
-            users: scan.users,
+            work,
             forcedUsersFound: scan.forcedUsersFound,
             plan: {
               accountId: account.id,
@@ -166,7 +183,7 @@ async function scanAll(
               status: 'ok',
               usersScanned: scan.usersScanned,
               keysScanned: scan.keysScanned,
-              users: scan.users.map(user => toPlanUser(user, deps.now))
+              users: planUsers
             }
           }
         } catch (error) {
@@ -187,15 +204,7 @@ async function applyAll(deps: EngineDeps, outcomes: readonly AccountOutcome[]): 
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
   const secrets = secretStore(deps)
-  const withWork = outcomes.filter(outcome =>
-    outcome.users.some(
-      (user, index) =>
-        user.decision.lifecycleUpdates.length > 0 ||
-        (outcome.plan.users[index]?.actions ?? []).some(
-          a => a.type !== 'WARN' && a.type !== 'BLOCKED'
-        )
-    )
-  )
+  const withWork = outcomes.filter(outcome => outcome.work.length > 0)
   log.info(`${withWork.length} accounts have changes to make.`)
   let done = 0
   await Promise.all(
@@ -211,14 +220,12 @@ async function applyAll(deps: EngineDeps, outcomes: readonly AccountOutcome[]): 
           now: deps.now,
           mask: deps.mask
         }
-        for (const [index, user] of outcome.users.entries()) {
-          const planUser = outcome.plan.users[index]
-          if (!planUser) continue
+        for (const { user, actions } of outcome.work) {
           try {
-            await applyUser(ctx, user, planUser.actions)
+            await applyUser(ctx, user, actions)
           } catch (error) {
             // applyUser records its own failures; this guards the other users against a bug.
-            for (const action of planUser.actions) {
+            for (const action of actions) {
               if (
                 action.result === 'planned' &&
                 action.type !== 'WARN' &&
@@ -304,7 +311,7 @@ function unmatchedForceRotations(config: Config, outcomes: readonly AccountOutco
 function failedAccount(account: OrgAccount, error: string): AccountOutcome {
   return {
     account,
-    users: [],
+    work: [],
     forcedUsersFound: [],
     plan: {
       accountId: account.id,
@@ -316,6 +323,14 @@ function failedAccount(account: OrgAccount, error: string): AccountOutcome {
       users: []
     }
   }
+}
+
+/** Something to do in AWS for this user: a key action, or state that planning must record. */
+function hasChanges(user: ScannedUser, actions: readonly PlanAction[]): boolean {
+  return (
+    user.decision.lifecycleUpdates.length > 0 ||
+    actions.some(action => action.type !== 'WARN' && action.type !== 'BLOCKED')
+  )
 }
 
 function describeOutcome(outcome: AccountOutcome): string {
