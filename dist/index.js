@@ -80111,7 +80111,13 @@ function refreshing(obtain) {
         if (!current || Date.now() > expiresAt - REFRESH_MARGIN_MS) {
             current = obtain();
             expiresAt = Infinity;
-            current.then(identity => (expiresAt = identity.expiration?.getTime() ?? Infinity), () => undefined);
+            const receivedAt = Date.now();
+            current.then(identity => {
+                // Trust the expiry STS states unless the local clock disagrees with it (skew): then
+                // count the session's duration from when it arrived here.
+                const stated = identity.expiration?.getTime() ?? Infinity;
+                expiresAt = stated > receivedAt ? stated : receivedAt + SESSION_SECONDS * 1000;
+            }, () => undefined);
         }
         return current;
     };
@@ -82918,11 +82924,11 @@ const defaultSleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
  * Generates (or reuses: AWS regenerates at most every 4 hours) the account's credential report
  * and returns its users: every user's keys, status, creation and last-use dates in a few calls.
  */
-async function readCredentialReport(iam, options = {}) {
+async function readCredentialReport(iam, options = {}, requested) {
     const attempts = options.attempts ?? 20;
     const sleep = options.sleep ?? defaultSleep;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-        const { State: state } = await iam.send(new client_iam_dist_cjs/* GenerateCredentialReportCommand */.seh({}));
+        const state = attempt === 1 && requested ? await requested : await generationState(iam);
         if (state === 'COMPLETE') {
             try {
                 const report = await iam.send(new client_iam_dist_cjs/* GetCredentialReportCommand */.DBo({}));
@@ -82936,9 +82942,20 @@ async function readCredentialReport(iam, options = {}) {
                     throw error;
             }
         }
-        await sleep(Math.min((options.delayMs ?? 500) * attempt, 5_000));
+        // The early request already had the directory read as its wait: ask again at once.
+        if (!(attempt === 1 && requested)) {
+            await sleep(Math.min((options.delayMs ?? 500) * attempt, 5_000));
+        }
     }
     throw new CredentialReportUnavailable(`the credential report was not ready after ${attempts} attempts`);
+}
+/**
+ * Asks IAM to generate the report and returns its state (STARTED, INPROGRESS or COMPLETE).
+ * Called early, so the report is generated while the account's other reads run.
+ */
+async function generationState(iam) {
+    const { State: state } = await iam.send(new client_iam_dist_cjs/* GenerateCredentialReportCommand */.seh({}));
+    return state;
 }
 /** Parses the credential report CSV. Absent values read "N/A"; the root account row is skipped. */
 function parseCredentialReport(csv) {
@@ -83056,10 +83073,13 @@ const REPLACEMENT_TOLERANCE_MS = 5 * 60_000;
  * calls, to learn their key ids. When the report is unavailable, every user's keys are listed.
  */
 async function scanAccount(iam, options) {
+    // Start the report first: IAM generates it while the directory is read.
+    const requested = generationState(iam);
+    requested.catch(() => undefined); // its failure surfaces in readCredentialReport below
     const directory = await readDirectory(iam);
     let report;
     try {
-        report = await readCredentialReport(iam, options.reportPoll);
+        report = await readCredentialReport(iam, options.reportPoll, requested);
     }
     catch (error) {
         options.warn?.(`Account ${options.accountId}: credential report unavailable (${errorMessage(error)}); listing every user's keys instead.`);

@@ -162,8 +162,14 @@ function refreshing(obtain: () => Promise<AwsCredentialIdentity>): AwsCredential
     if (!current || Date.now() > expiresAt - REFRESH_MARGIN_MS) {
       current = obtain()
       expiresAt = Infinity
+      const receivedAt = Date.now()
       current.then(
-        identity => (expiresAt = identity.expiration?.getTime() ?? Infinity),
+        identity => {
+          // Trust the expiry STS states unless the local clock disagrees with it (skew): then
+          // count the session's duration from when it arrived here.
+          const stated = identity.expiration?.getTime() ?? Infinity
+          expiresAt = stated > receivedAt ? stated : receivedAt + SESSION_SECONDS * 1000
+        },
         () => undefined
       )
     }

@@ -15,7 +15,12 @@ import {
   type UserFacts
 } from '../policy/index.js'
 import { errorMessage } from '../util/errors.js'
-import { readCredentialReport, type ReportKey, type ReportUser } from './credential-report.js'
+import {
+  generationState,
+  readCredentialReport,
+  type ReportKey,
+  type ReportUser
+} from './credential-report.js'
 import { recordsFromTags, type KeyRecord } from './lifecycle-tags.js'
 
 /** A user of the directory: every IAM user of the account with its groups and tags. */
@@ -72,10 +77,13 @@ const REPLACEMENT_TOLERANCE_MS = 5 * 60_000
  * calls, to learn their key ids. When the report is unavailable, every user's keys are listed.
  */
 export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise<AccountScan> {
+  // Start the report first: IAM generates it while the directory is read.
+  const requested = generationState(iam)
+  requested.catch(() => undefined) // its failure surfaces in readCredentialReport below
   const directory = await readDirectory(iam)
   let report: ReportUser[] | undefined
   try {
-    report = await readCredentialReport(iam, options.reportPoll)
+    report = await readCredentialReport(iam, options.reportPoll, requested)
   } catch (error) {
     options.warn?.(
       `Account ${options.accountId}: credential report unavailable (${errorMessage(error)}); listing every user's keys instead.`

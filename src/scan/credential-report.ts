@@ -39,12 +39,13 @@ const defaultSleep = (ms: number) => new Promise<void>(resolve => setTimeout(res
  */
 export async function readCredentialReport(
   iam: IAMClient,
-  options: ReportPollOptions = {}
+  options: ReportPollOptions = {},
+  requested?: Promise<string | undefined>
 ): Promise<ReportUser[]> {
   const attempts = options.attempts ?? 20
   const sleep = options.sleep ?? defaultSleep
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const { State: state } = await iam.send(new GenerateCredentialReportCommand({}))
+    const state = attempt === 1 && requested ? await requested : await generationState(iam)
     if (state === 'COMPLETE') {
       try {
         const report = await iam.send(new GetCredentialReportCommand({}))
@@ -55,11 +56,23 @@ export async function readCredentialReport(
         if (!(error instanceof Error) || error.name !== 'ReportInProgress') throw error
       }
     }
-    await sleep(Math.min((options.delayMs ?? 500) * attempt, 5_000))
+    // The early request already had the directory read as its wait: ask again at once.
+    if (!(attempt === 1 && requested)) {
+      await sleep(Math.min((options.delayMs ?? 500) * attempt, 5_000))
+    }
   }
   throw new CredentialReportUnavailable(
     `the credential report was not ready after ${attempts} attempts`
   )
+}
+
+/**
+ * Asks IAM to generate the report and returns its state (STARTED, INPROGRESS or COMPLETE).
+ * Called early, so the report is generated while the account's other reads run.
+ */
+export async function generationState(iam: IAMClient): Promise<string | undefined> {
+  const { State: state } = await iam.send(new GenerateCredentialReportCommand({}))
+  return state
 }
 
 type ReportRow = Record<string, string>
