@@ -84144,6 +84144,7 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'stackset-name',
     'deployment-ous',
     'stackset-regions',
+    'central-stack-name',
     'report-dir',
     'open-issues',
     'issue-label',
@@ -84436,11 +84437,13 @@ function getInputs(read = readActionInput) {
         const stackSetName = matching('stackset-name', PATTERNS.stackSetName, 'must start with a letter and contain only letters, digits and hyphens (at most 128)', 'iam-key-rotation-member');
         const deploymentOus = list('deployment-ous', PATTERNS.ouOrRoot, ouRule);
         const stackSetRegions = list('stackset-regions', PATTERNS.region, regionRule);
+        const centralStackName = matching('central-stack-name', PATTERNS.stackSetName, 'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)');
         return {
             mode: deployMode,
             stackSetName,
             deploymentOus,
-            stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion]
+            stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion],
+            ...(centralStackName ? { centralStackName } : {})
         };
     }
     function readShard() {
@@ -92556,7 +92559,8 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         parameters: memberRoleParameters(config, centralRoleArn),
         accountsInScope: accounts.map(account => account.id),
         managementAccountId: config.managementAccountId,
-        callAs: callAsFor(caller.accountId, config.managementAccountId)
+        callAs: callAsFor(caller.accountId, config.managementAccountId),
+        centralStackNames: config.deploy.centralStackName ? [config.deploy.centralStackName] : []
     }, log);
     return {
         mode: report.mode,
@@ -92565,6 +92569,11 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         differences: report.stackSet.differences,
         missingInstances: report.missingInstances,
         failedInstances: report.failedInstances,
+        centralStacks: report.centralStacks.map(({ name, status, reason }) => ({
+            name,
+            status,
+            ...(reason ? { reason } : {})
+        })),
         messages: report.messages
     };
 }
@@ -92735,6 +92744,11 @@ function deploymentLines(plan) {
         lines.push(`- Stack instance in ${failed.account} ${failed.region} failed: ${cell(failed.reason)}`);
     }
     if (deployment.failedInstances.length > 0)
+        lines.push('');
+    for (const stack of deployment.centralStacks ?? []) {
+        lines.push(`- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}`);
+    }
+    if ((deployment.centralStacks ?? []).length > 0)
         lines.push('');
     if (deployment.messages.length > 0)
         lines.push(...deployment.messages.map(m => `- ${cell(m)}`), '');

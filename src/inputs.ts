@@ -37,6 +37,7 @@ export const INPUT_NAMES = [
   'stackset-name',
   'deployment-ous',
   'stackset-regions',
+  'central-stack-name',
   'report-dir',
   'open-issues',
   'issue-label',
@@ -105,6 +106,8 @@ export interface Config {
     readonly stackSetName: string
     readonly deploymentOus: readonly string[]
     readonly stackSetRegions: readonly string[]
+    /** The bootstrap stack of the central role, whose status `check` reports; empty: none. */
+    readonly centralStackName?: string
   }
   readonly reportDir: string
   readonly issues: {
@@ -506,11 +509,17 @@ export function getInputs(read: InputReader = readActionInput): Config {
     )
     const deploymentOus = list('deployment-ous', PATTERNS.ouOrRoot, ouRule)
     const stackSetRegions = list('stackset-regions', PATTERNS.region, regionRule)
+    const centralStackName = matching(
+      'central-stack-name',
+      PATTERNS.stackSetName,
+      'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)'
+    )
     return {
       mode: deployMode,
       stackSetName,
       deploymentOus,
-      stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion]
+      stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion],
+      ...(centralStackName ? { centralStackName } : {})
     }
   }
 

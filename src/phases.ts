@@ -66,7 +66,8 @@ export async function deployPhase(
       parameters: memberRoleParameters(config, centralRoleArn),
       accountsInScope: accounts.map(account => account.id),
       managementAccountId: config.managementAccountId,
-      callAs: callAsFor(caller.accountId, config.managementAccountId)
+      callAs: callAsFor(caller.accountId, config.managementAccountId),
+      centralStackNames: config.deploy.centralStackName ? [config.deploy.centralStackName] : []
     },
     log
   )
@@ -77,6 +78,11 @@ export async function deployPhase(
     differences: report.stackSet.differences,
     missingInstances: report.missingInstances,
     failedInstances: report.failedInstances,
+    centralStacks: report.centralStacks.map(({ name, status, reason }) => ({
+      name,
+      status,
+      ...(reason ? { reason } : {})
+    })),
     messages: report.messages
   }
 }

@@ -99,6 +99,8 @@ export interface PlanDeployment {
   differences: string[]
   missingInstances: string[]
   failedInstances: { account: string; region: string; reason: string }[]
+  /** Bootstrap stacks whose status was checked (central-stack-name). */
+  centralStacks?: { name: string; status: string; reason?: string }[]
   messages: string[]
 }
 

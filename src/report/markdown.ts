@@ -132,6 +132,12 @@ function deploymentLines(plan: Plan): string[] {
     )
   }
   if (deployment.failedInstances.length > 0) lines.push('')
+  for (const stack of deployment.centralStacks ?? []) {
+    lines.push(
+      `- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}`
+    )
+  }
+  if ((deployment.centralStacks ?? []).length > 0) lines.push('')
   if (deployment.messages.length > 0)
     lines.push(...deployment.messages.map(m => `- ${cell(m)}`), '')
   return lines
