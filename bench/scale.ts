@@ -46,6 +46,7 @@ import {
   type WorldAccount,
   type WorldUser
 } from '../test/emulator/index.js'
+import { IdFactory } from '../test/emulator/random.js'
 import { AMBIENT_CREDENTIALS } from '../test/support/emulated-action.js'
 import { runAction } from '../test/support/run-action.js'
 
@@ -108,9 +109,13 @@ const SUITE: readonly SuiteEntry[] = [
 
 const pad = (value: number, width: number): string => String(value).padStart(width, '0')
 
-/** AKIA + 16 characters, unique per account, user and key generation. */
+/**
+ * Key ids from the emulator's own generator, named per account, user and key generation: the
+ * world must name them to tag them, and they stay emulator ids, never hand-made key shapes.
+ */
+const emulatorIds = new IdFactory(1)
 const keyId = (account: number, user: number, generation: number): string =>
-  `AKIA${pad(account, 7)}${pad(user, 6)}${pad(generation, 3)}`
+  emulatorIds.accessKeyId(`bench/${pad(account, 7)}/${pad(user, 6)}/${generation}`)
 
 const daysBefore = (now: Date, days: number): Date => new Date(now.getTime() - days * DAY_MS)
 

@@ -80030,7 +80030,7 @@ function centralCredentials(options) {
             return toIdentity(credentials, options.mask);
         }
         catch (error) {
-            throw new AssumeRoleError(roleToAssume, error instanceof Error ? error.name : 'Error', `Could not assume ${roleToAssume} with the GitHub OIDC token: ${errorMessage(error)}. ` +
+            throw new AssumeRoleError(roleToAssume, awsErrorCode(error) ?? 'Error', `Could not assume ${roleToAssume} with the GitHub OIDC token: ${errorMessage(error)}. ` +
                 `Check the role's trust policy: federated principal token.actions.githubusercontent.com, ` +
                 `"aud" = "${options.audience}" and a "sub" that matches this repository and branch or environment.`);
         }
@@ -80076,7 +80076,7 @@ class RoleSessions {
             return toIdentity(credentials, this.mask);
         }
         catch (error) {
-            const code = error instanceof Error ? error.name : 'Error';
+            const code = awsErrorCode(error) ?? 'Error';
             const hint = code === 'AccessDenied' || code === 'AccessDeniedException'
                 ? ` The role "${roleName}" is missing in that account or does not trust the central role: ` +
                     `deploy the member-role StackSet there (a service-managed StackSet does not deploy to the ` +
@@ -82916,6 +82916,7 @@ const parse = function (data, opts = {}) {
 ;// CONCATENATED MODULE: ./src/scan/credential-report.ts
 
 
+
 class CredentialReportUnavailable extends Error {
     name = 'CredentialReportUnavailable';
 }
@@ -82938,7 +82939,7 @@ async function readCredentialReport(iam, options = {}, requested) {
             }
             catch (error) {
                 // Generation finished between the two calls' view of it: wait and ask again.
-                if (!(error instanceof Error) || error.name !== 'ReportInProgress')
+                if (awsErrorCode(error) !== 'ReportInProgress')
                     throw error;
             }
         }
@@ -83043,12 +83044,12 @@ function decodeKeyRecord(value) {
     }
     return record;
 }
-/** Lifecycle records by access key id, from a user's tags. */
+/** Lifecycle records by access key id, from a user's tags (key → value). */
 function recordsFromTags(tags) {
     const records = new Map();
-    for (const tag of tags) {
-        if (tag.Key && isLifecycleTag(tag.Key)) {
-            records.set(tag.Key.slice(LIFECYCLE_TAG_PREFIX.length), decodeKeyRecord(tag.Value ?? ''));
+    for (const [key, value] of tags) {
+        if (isLifecycleTag(key)) {
+            records.set(key.slice(LIFECYCLE_TAG_PREFIX.length), decodeKeyRecord(value));
         }
     }
     return records;
@@ -83106,7 +83107,8 @@ async function scanAccount(iam, options) {
     };
 }
 async function scanUser(iam, entry, reportKeys, options) {
-    const records = recordsFromTags([...entry.tags].map(([Key, Value]) => ({ Key, Value })));
+    const records = recordsFromTags(entry.tags);
+    const lifecycle = lifecycleOf(records);
     const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined;
     const exempt = entry.groups.includes(options.exemptionGroup);
     const forced = options.isForced(entry.userName);
@@ -83120,7 +83122,7 @@ async function scanUser(iam, entry, reportKeys, options) {
         const named = nameFromRecords(reportKeys, records);
         keys = named ?? reportKeys.map(key => ({ ...toFacts(key), accessKeyId: `slot-${key.slot}` }));
         if (!named && !exempt) {
-            const draft = evaluateUser({ ...base, keys, lifecycle: lifecycleOf(records) }, options.policy, options.now);
+            const draft = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now);
             if (!forced && !needsAttention(draft))
                 return { keyCount: reportKeys.length };
             keys = await listKeysWithReportDates(iam, entry.userName, reportKeys);
@@ -83130,7 +83132,7 @@ async function scanUser(iam, entry, reportKeys, options) {
         keys = await listKeysWithLiveLastUse(iam, entry.userName);
     }
     let storedSecretKeyId;
-    let decision = evaluateUser({ ...base, keys, lifecycle: lifecycleOf(records) }, options.policy, options.now);
+    let decision = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now);
     if (needsAttention(decision) &&
         options.storedSecretKeyId &&
         looksLikeLostRotation(keys, records)) {
@@ -83142,7 +83144,7 @@ async function scanUser(iam, entry, reportKeys, options) {
             options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
         }
         if (storedSecretKeyId) {
-            decision = evaluateUser({ ...base, keys, lifecycle: lifecycleOf(records), storedSecretKeyId }, options.policy, options.now);
+            decision = evaluateUser({ ...base, keys, lifecycle, storedSecretKeyId }, options.policy, options.now);
         }
     }
     if (!exempt && !needsAttention(decision))
@@ -83157,7 +83159,7 @@ async function scanUser(iam, entry, reportKeys, options) {
             facts: {
                 ...base,
                 keys,
-                lifecycle: lifecycleOf(records),
+                lifecycle,
                 ...(storedSecretKeyId ? { storedSecretKeyId } : {})
             },
             records,
@@ -83220,6 +83222,7 @@ function nameFromRecords(reportKeys, records) {
 function near(a, b, toleranceMs) {
     return Math.abs(a.getTime() - b.getTime()) <= toleranceMs;
 }
+/** A user's keys, every page. */
 async function listKeys(iam, userName) {
     const keys = [];
     let marker;
@@ -83325,7 +83328,7 @@ async function applyUser(ctx, user, actions) {
     // Execution rule 1: act only on the keys the plan was made from.
     let liveKeys;
     try {
-        liveKeys = await listLiveKeys(ctx.iam, user.userName);
+        liveKeys = await listKeys(ctx.iam, user.userName);
     }
     catch (error) {
         for (const action of changing)
@@ -83391,10 +83394,6 @@ async function applyUser(ctx, user, actions) {
 function fail(action, message) {
     action.result = 'failed';
     action.error = message;
-}
-async function listLiveKeys(iam, userName) {
-    const page = await iam.send(new client_iam_dist_cjs/* ListAccessKeysCommand */.Qxm({ UserName: userName }));
-    return page.AccessKeyMetadata ?? [];
 }
 function sameKeys(live, user) {
     const planned = user.facts.keys;
@@ -83533,7 +83532,7 @@ async function rotateKey(ctx, user, action, records) {
     await attempt('restricting the secret to the user', () => ctx.secrets.protect(stored, secretArn));
     await attempt('granting the user read access to its secret', () => ctx.iam.send(new client_iam_dist_cjs/* AttachUserPolicyCommand */.sGv({
         UserName: user.userName,
-        PolicyArn: `arn:${ctx.partition ?? 'aws'}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
+        PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
     })));
     if (followUps.length > 0) {
         action.error = `The new key is stored, but ${followUps.join('; ')}.`;
@@ -83753,6 +83752,7 @@ const PLAN_SCHEMA_VERSION = 1;
 
 ;// CONCATENATED MODULE: ./src/secrets/store.ts
 
+
 /** Tag on each secret naming the access key it holds (no need to read the value to know). */
 const SECRET_KEY_ID_TAG = 'iam-key-rotation:access-key-id';
 /**
@@ -83783,7 +83783,7 @@ class SecretStore {
             return put.ARN ?? name;
         }
         catch (error) {
-            if (!(error instanceof Error) || error.name !== 'ResourceNotFoundException')
+            if (awsErrorCode(error) !== 'ResourceNotFoundException')
                 throw error;
         }
         const created = await client.send(new client_secrets_manager_dist_cjs/* CreateSecretCommand */._f({
@@ -83828,7 +83828,7 @@ class SecretStore {
             return secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value;
         }
         catch (error) {
-            if (error instanceof Error && error.name === 'ResourceNotFoundException')
+            if (awsErrorCode(error) === 'ResourceNotFoundException')
                 return undefined;
             throw error;
         }
@@ -83878,12 +83878,13 @@ function readOnlyByUserPolicy(userArn) {
  */
 async function runRotation(deps, accounts) {
     const { config, log } = deps;
-    const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () => scanAll(deps, accounts));
+    const secrets = secretStore(deps);
+    const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () => scanAll(deps, accounts, secrets));
     const warnings = unmatchedForceRotations(config, outcomes);
     for (const warning of warnings)
         log.warning(warning);
     if (config.mode === 'enforce') {
-        await log.group('Apply: enforce mode', () => applyAll(deps, outcomes));
+        await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets));
     }
     else {
         log.info('Audit mode: nothing in AWS is changed.');
@@ -83930,10 +83931,9 @@ async function takeInventory(deps, caller) {
     log.info(`${inventory.accounts.length} of ${inventory.organizationAccountCount} active accounts in scope${shard}.`);
     return inventory.accounts;
 }
-async function scanAll(deps, accounts) {
+async function scanAll(deps, accounts, secrets) {
     const { config, factory, sessions, log } = deps;
     const limit = pLimit(config.maxConcurrency);
-    const secrets = secretStore(deps);
     let done = 0;
     return Promise.all(accounts.map(account => limit(async () => {
         const started = Date.now();
@@ -83980,10 +83980,9 @@ async function scanAll(deps, accounts) {
         return outcome;
     })));
 }
-async function applyAll(deps, outcomes) {
+async function applyAll(deps, outcomes, secrets) {
     const { config, factory, sessions, log } = deps;
     const limit = pLimit(config.maxConcurrency);
-    const secrets = secretStore(deps);
     const withWork = outcomes.filter(outcome => outcome.work.length > 0);
     log.info(`${withWork.length} accounts have changes to make.`);
     let done = 0;
@@ -83996,6 +83995,7 @@ async function applyAll(deps, outcomes) {
             secrets,
             policy: config.policy,
             now: deps.now,
+            partition: sessions.partition,
             mask: deps.mask
         };
         for (const { user, actions } of outcome.work) {
@@ -92832,40 +92832,36 @@ function planMarkdown(plan) {
 function summaryMarkdown(plan, limitBytes = SUMMARY_LIMIT_BYTES) {
     const { head, accounts } = planMarkdownSections(plan);
     // Room for the pointer at the end.
-    const reserve = 300;
+    const budget = limitBytes - 300;
     const pointer = (what) => `\n_${what} not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`;
-    if (Buffer.byteLength(head) + reserve > limitBytes) {
+    const headBytes = Buffer.byteLength(head);
+    if (headBytes > budget) {
         const lines = head.split('\n');
-        const kept = [];
-        let size = 0;
-        for (const line of lines) {
-            const bytes = Buffer.byteLength(line) + 1;
-            if (size + bytes + reserve > limitBytes)
-                break;
-            kept.push(line);
-            size += bytes;
-        }
-        const rest = lines.length - kept.length;
+        const kept = lines.slice(0, countFitting(lines, budget));
+        const tables = `${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`;
         return [
             ...kept,
-            pointer(`${rest} more lines of this overview and ${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`)
+            pointer(`${lines.length - kept.length} more lines of this overview and ${tables}`)
         ].join('\n');
     }
-    const parts = [head];
-    let size = Buffer.byteLength(head);
-    let shown = 0;
-    for (const section of accounts) {
-        const bytes = Buffer.byteLength(section) + 1;
-        if (size + bytes + reserve > limitBytes)
-            break;
-        parts.push(section);
-        size += bytes;
-        shown++;
-    }
-    if (shown < accounts.length) {
-        parts.push(pointer(`${accounts.length - shown} more accounts are`));
+    const shown = accounts.slice(0, countFitting(accounts, budget - headBytes));
+    const parts = [head, ...shown];
+    if (shown.length < accounts.length) {
+        parts.push(pointer(`${accounts.length - shown.length} more accounts are`));
     }
     return parts.join('\n');
+}
+/** How many of `pieces`, taken in order and joined by newlines, fit in `budget` bytes. */
+function countFitting(pieces, budget) {
+    let size = 0;
+    let count = 0;
+    for (const piece of pieces) {
+        size += Buffer.byteLength(piece) + 1;
+        if (size > budget)
+            break;
+        count++;
+    }
+    return count;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/utils/get.js

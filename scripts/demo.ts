@@ -2,44 +2,13 @@
 // Builds dist/ when it is missing or older than src/, runs dist/index.js the way a GitHub runner
 // does (audit mode), then prints the job summary and where the report files are.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { loadWorldFile, startEmulator, type World } from '../test/emulator/index.js'
+import { loadWorldFile, startEmulator } from '../test/emulator/index.js'
 import { REPO_ROOT } from '../test/support/action-yml.js'
 import { AMBIENT_CREDENTIALS } from '../test/support/emulated-action.js'
+import { asDeployed } from '../test/support/emulator-clients.js'
 import { runAction } from '../test/support/run-action.js'
-
-/**
- * The sample organization as it looks after the documented bootstrap: the member-role StackSet
- * exists with today's template and has an instance in every account that has the role.
- */
-function asDeployed(world: World): World {
-  const central = `arn:aws:iam::${world.managementAccountId}:role/iam-key-rotation-central`
-  const instances = (world.accounts ?? [])
-    .filter(account => account.memberRole && account.id !== world.managementAccountId)
-    .map(account => ({ account: account.id }))
-  return {
-    ...world,
-    cloudformation: {
-      stackSets: [
-        {
-          name: 'iam-key-rotation-member',
-          templateBody: readFileSync(join(REPO_ROOT, 'cfn/member-role.yaml'), 'utf8'),
-          parameters: {
-            MemberRoleName: 'iam-key-rotation-member',
-            CentralRoleArn: central,
-            OrganizationId: world.organizationId,
-            SecretNamePrefix: 'iam-key-rotation/',
-            ExemptionGroupName: 'IAMKeyRotationExemptionGroup'
-          },
-          autoDeployment: true,
-          organizationalUnitIds: [world.rootId ?? `r-${world.organizationId.slice(2, 6)}`],
-          instances
-        }
-      ]
-    }
-  }
-}
 
 /** Shows the log as the GitHub run page does: runner commands applied, not printed. */
 function asRunnerShowsIt(line: string): string | undefined {
@@ -74,6 +43,7 @@ if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestMtime(join(REPO_ROOT
 
 const worldPath = join(REPO_ROOT, 'examples/demo-world.json')
 const reportDir = join(REPO_ROOT, 'demo-report')
+// As after the documented bootstrap: the member-role StackSet exists with today's template.
 const emulator = await startEmulator({ world: asDeployed(await loadWorldFile(worldPath)) })
 console.log(`AWS emulator on ${emulator.url}, seeded from ${relative(REPO_ROOT, worldPath)}\n`)
 

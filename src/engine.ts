@@ -66,14 +66,15 @@ export async function runRotation(
   accounts: readonly OrgAccount[]
 ): Promise<RunResult> {
   const { config, log } = deps
+  const secrets = secretStore(deps)
   const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
-    scanAll(deps, accounts)
+    scanAll(deps, accounts, secrets)
   )
   const warnings = unmatchedForceRotations(config, outcomes)
   for (const warning of warnings) log.warning(warning)
 
   if (config.mode === 'enforce') {
-    await log.group('Apply: enforce mode', () => applyAll(deps, outcomes))
+    await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets))
   } else {
     log.info('Audit mode: nothing in AWS is changed.')
   }
@@ -142,11 +143,11 @@ export async function takeInventory(deps: EngineDeps, caller: Caller): Promise<O
 
 async function scanAll(
   deps: EngineDeps,
-  accounts: readonly OrgAccount[]
+  accounts: readonly OrgAccount[],
+  secrets: SecretStore
 ): Promise<AccountOutcome[]> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
-  const secrets = secretStore(deps)
   let done = 0
   return Promise.all(
     accounts.map(account =>
@@ -200,10 +201,13 @@ async function scanAll(
   )
 }
 
-async function applyAll(deps: EngineDeps, outcomes: readonly AccountOutcome[]): Promise<void> {
+async function applyAll(
+  deps: EngineDeps,
+  outcomes: readonly AccountOutcome[],
+  secrets: SecretStore
+): Promise<void> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
-  const secrets = secretStore(deps)
   const withWork = outcomes.filter(outcome => outcome.work.length > 0)
   log.info(`${withWork.length} accounts have changes to make.`)
   let done = 0
@@ -218,6 +222,7 @@ async function applyAll(deps: EngineDeps, outcomes: readonly AccountOutcome[]): 
           secrets,
           policy: config.policy,
           now: deps.now,
+          partition: sessions.partition,
           mask: deps.mask
         }
         for (const { user, actions } of outcome.work) {

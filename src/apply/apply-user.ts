@@ -2,7 +2,6 @@ import {
   AttachUserPolicyCommand,
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
-  ListAccessKeysCommand,
   TagUserCommand,
   UntagUserCommand,
   UpdateAccessKeyCommand,
@@ -10,7 +9,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { reasonSentence, type LastUsed, type PolicyParams } from '../policy/index.js'
 import type { PlanAction } from '../plan/types.js'
-import { lastUsedOf, type ScannedUser } from '../scan/account-scan.js'
+import { lastUsedOf, listKeys, type ScannedUser } from '../scan/account-scan.js'
 import { encodeKeyRecord, lifecycleTagKey, type KeyRecord } from '../scan/lifecycle-tags.js'
 import type { SecretStore } from '../secrets/store.js'
 import { errorMessage } from '../util/errors.js'
@@ -26,7 +25,7 @@ export interface ApplyContext {
   readonly secrets: SecretStore
   readonly policy: PolicyParams
   readonly now: Date
-  readonly partition?: string
+  readonly partition: string
   /** Hides a secret from every log line, at once. */
   readonly mask: (secret: string) => void
 }
@@ -55,7 +54,7 @@ export async function applyUser(
   // Execution rule 1: act only on the keys the plan was made from.
   let liveKeys
   try {
-    liveKeys = await listLiveKeys(ctx.iam, user.userName)
+    liveKeys = await listKeys(ctx.iam, user.userName)
   } catch (error) {
     for (const action of changing)
       fail(action, `could not re-read the keys: ${errorMessage(error)}`)
@@ -123,11 +122,6 @@ export async function applyUser(
 function fail(action: PlanAction, message: string): void {
   action.result = 'failed'
   action.error = message
-}
-
-async function listLiveKeys(iam: IAMClient, userName: string) {
-  const page = await iam.send(new ListAccessKeysCommand({ UserName: userName }))
-  return page.AccessKeyMetadata ?? []
 }
 
 function sameKeys(
@@ -319,7 +313,7 @@ async function rotateKey(
     ctx.iam.send(
       new AttachUserPolicyCommand({
         UserName: user.userName,
-        PolicyArn: `arn:${ctx.partition ?? 'aws'}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
+        PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
       })
     )
   )

@@ -4,7 +4,7 @@ import {
   type Credentials as StsCredentials
 } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
-import { errorMessage } from '../util/errors.js'
+import { awsErrorCode, errorMessage } from '../util/errors.js'
 import type { AwsClientFactory } from './clients.js'
 
 /** Refresh a session this long before it expires, so no call runs on expiring credentials. */
@@ -64,7 +64,7 @@ export function centralCredentials(options: {
     } catch (error) {
       throw new AssumeRoleError(
         roleToAssume,
-        error instanceof Error ? error.name : 'Error',
+        awsErrorCode(error) ?? 'Error',
         `Could not assume ${roleToAssume} with the GitHub OIDC token: ${errorMessage(error)}. ` +
           `Check the role's trust policy: federated principal token.actions.githubusercontent.com, ` +
           `"aud" = "${options.audience}" and a "sub" that matches this repository and branch or environment.`
@@ -87,7 +87,7 @@ export class RoleSessions {
     base: AwsCredentialIdentityProvider | undefined,
     private readonly sessionName: string,
     private readonly mask: SecretMasker,
-    private readonly partition = 'aws'
+    readonly partition = 'aws'
   ) {
     this.sts = factory.sts(base)
   }
@@ -118,7 +118,7 @@ export class RoleSessions {
       )
       return toIdentity(credentials, this.mask)
     } catch (error) {
-      const code = error instanceof Error ? error.name : 'Error'
+      const code = awsErrorCode(error) ?? 'Error'
       const hint =
         code === 'AccessDenied' || code === 'AccessDeniedException'
           ? ` The role "${roleName}" is missing in that account or does not trust the central role: ` +

@@ -229,41 +229,36 @@ export function planMarkdown(plan: Plan): string {
 export function summaryMarkdown(plan: Plan, limitBytes = SUMMARY_LIMIT_BYTES): string {
   const { head, accounts } = planMarkdownSections(plan)
   // Room for the pointer at the end.
-  const reserve = 300
+  const budget = limitBytes - 300
   const pointer = (what: string) =>
     `\n_${what} not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`
 
-  if (Buffer.byteLength(head) + reserve > limitBytes) {
+  const headBytes = Buffer.byteLength(head)
+  if (headBytes > budget) {
     const lines = head.split('\n')
-    const kept: string[] = []
-    let size = 0
-    for (const line of lines) {
-      const bytes = Buffer.byteLength(line) + 1
-      if (size + bytes + reserve > limitBytes) break
-      kept.push(line)
-      size += bytes
-    }
-    const rest = lines.length - kept.length
+    const kept = lines.slice(0, countFitting(lines, budget))
+    const tables = `${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`
     return [
       ...kept,
-      pointer(
-        `${rest} more lines of this overview and ${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`
-      )
+      pointer(`${lines.length - kept.length} more lines of this overview and ${tables}`)
     ].join('\n')
   }
-
-  const parts = [head]
-  let size = Buffer.byteLength(head)
-  let shown = 0
-  for (const section of accounts) {
-    const bytes = Buffer.byteLength(section) + 1
-    if (size + bytes + reserve > limitBytes) break
-    parts.push(section)
-    size += bytes
-    shown++
-  }
-  if (shown < accounts.length) {
-    parts.push(pointer(`${accounts.length - shown} more accounts are`))
+  const shown = accounts.slice(0, countFitting(accounts, budget - headBytes))
+  const parts = [head, ...shown]
+  if (shown.length < accounts.length) {
+    parts.push(pointer(`${accounts.length - shown.length} more accounts are`))
   }
   return parts.join('\n')
+}
+
+/** How many of `pieces`, taken in order and joined by newlines, fit in `budget` bytes. */
+function countFitting(pieces: readonly string[], budget: number): number {
+  let size = 0
+  let count = 0
+  for (const piece of pieces) {
+    size += Buffer.byteLength(piece) + 1
+    if (size > budget) break
+    count++
+  }
+  return count
 }

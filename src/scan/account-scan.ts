@@ -116,7 +116,8 @@ async function scanUser(
   reportKeys: readonly ReportKey[] | undefined,
   options: ScanOptions
 ): Promise<{ user?: ScannedUser; keyCount: number }> {
-  const records = recordsFromTags([...entry.tags].map(([Key, Value]) => ({ Key, Value })))
+  const records = recordsFromTags(entry.tags)
+  const lifecycle = lifecycleOf(records)
   const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined
   const exempt = entry.groups.includes(options.exemptionGroup)
   const forced = options.isForced(entry.userName)
@@ -130,11 +131,7 @@ async function scanUser(
     const named = nameFromRecords(reportKeys, records)
     keys = named ?? reportKeys.map(key => ({ ...toFacts(key), accessKeyId: `slot-${key.slot}` }))
     if (!named && !exempt) {
-      const draft = evaluateUser(
-        { ...base, keys, lifecycle: lifecycleOf(records) },
-        options.policy,
-        options.now
-      )
+      const draft = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now)
       if (!forced && !needsAttention(draft)) return { keyCount: reportKeys.length }
       keys = await listKeysWithReportDates(iam, entry.userName, reportKeys)
     }
@@ -143,11 +140,7 @@ async function scanUser(
   }
 
   let storedSecretKeyId: string | undefined
-  let decision = evaluateUser(
-    { ...base, keys, lifecycle: lifecycleOf(records) },
-    options.policy,
-    options.now
-  )
+  let decision = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now)
   if (
     needsAttention(decision) &&
     options.storedSecretKeyId &&
@@ -163,7 +156,7 @@ async function scanUser(
     }
     if (storedSecretKeyId) {
       decision = evaluateUser(
-        { ...base, keys, lifecycle: lifecycleOf(records), storedSecretKeyId },
+        { ...base, keys, lifecycle, storedSecretKeyId },
         options.policy,
         options.now
       )
@@ -180,7 +173,7 @@ async function scanUser(
       facts: {
         ...base,
         keys,
-        lifecycle: lifecycleOf(records),
+        lifecycle,
         ...(storedSecretKeyId ? { storedSecretKeyId } : {})
       },
       records,
@@ -258,7 +251,8 @@ function near(a: Date, b: Date, toleranceMs: number): boolean {
   return Math.abs(a.getTime() - b.getTime()) <= toleranceMs
 }
 
-async function listKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
+/** A user's keys, every page. */
+export async function listKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
   const keys: AccessKeyMetadata[] = []
   let marker: string | undefined
   do {

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { parse } from 'csv-parse/sync'
 import type { KeyStatus, LastUsed } from '../policy/index.js'
+import { awsErrorCode } from '../util/errors.js'
 
 /** One access key slot of a credential report row; the report carries no key ids. */
 export interface ReportKey {
@@ -53,7 +54,7 @@ export async function readCredentialReport(
         return parseCredentialReport(Buffer.from(report.Content).toString('utf8'))
       } catch (error) {
         // Generation finished between the two calls' view of it: wait and ask again.
-        if (!(error instanceof Error) || error.name !== 'ReportInProgress') throw error
+        if (awsErrorCode(error) !== 'ReportInProgress') throw error
       }
     }
     // The early request already had the directory read as its wait: ask again at once.

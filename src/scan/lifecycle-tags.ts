@@ -60,14 +60,12 @@ export function decodeKeyRecord(value: string): KeyRecord {
   return record
 }
 
-/** Lifecycle records by access key id, from a user's tags. */
-export function recordsFromTags(
-  tags: readonly { Key?: string | undefined; Value?: string | undefined }[]
-): Map<string, KeyRecord> {
+/** Lifecycle records by access key id, from a user's tags (key → value). */
+export function recordsFromTags(tags: ReadonlyMap<string, string>): Map<string, KeyRecord> {
   const records = new Map<string, KeyRecord>()
-  for (const tag of tags) {
-    if (tag.Key && isLifecycleTag(tag.Key)) {
-      records.set(tag.Key.slice(LIFECYCLE_TAG_PREFIX.length), decodeKeyRecord(tag.Value ?? ''))
+  for (const [key, value] of tags) {
+    if (isLifecycleTag(key)) {
+      records.set(key.slice(LIFECYCLE_TAG_PREFIX.length), decodeKeyRecord(value))
     }
   }
   return records

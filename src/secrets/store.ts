@@ -6,6 +6,7 @@ import {
   TagResourceCommand,
   type SecretsManagerClient
 } from '@aws-sdk/client-secrets-manager'
+import { awsErrorCode } from '../util/errors.js'
 
 /** Tag on each secret naming the access key it holds (no need to read the value to know). */
 export const SECRET_KEY_ID_TAG = 'iam-key-rotation:access-key-id'
@@ -56,7 +57,7 @@ export class SecretStore {
       )
       return put.ARN ?? name
     } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ResourceNotFoundException') throw error
+      if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error
     }
     const created = await client.send(
       new CreateSecretCommand({
@@ -107,7 +108,7 @@ export class SecretStore {
         .send(new DescribeSecretCommand({ SecretId: this.secretName(accountId, userName) }))
       return secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value
     } catch (error) {
-      if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined
+      if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined
       throw error
     }
   }

@@ -3,11 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deployStacks } from '../../src/deploy/index.js'
 import { FakeCloudFormation } from '../deploy/fake-cloudformation.js'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
-import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import {
+  ORG,
+  planActions,
+  runAgainstEmulator,
+  type EmulatedRun
+} from '../support/emulated-action.js'
 import { asDeployed, memberTemplate } from '../support/emulator-clients.js'
 import { warningLines } from '../support/run-action.js'
 
-const ORG = { 'organization-id': 'o-a1b2c3d4e5', 'management-account-id': '111111111111' }
 const MANAGEMENT = '111111111111'
 const PROD = '222222222222'
 const DEV = '333333333333'

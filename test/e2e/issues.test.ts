@@ -2,14 +2,18 @@ import { DeleteAccessKeyCommand } from '@aws-sdk/client-iam'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
 import { FakeGitHub } from '../issues/fake-github.js'
-import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import {
+  ORG,
+  planActions,
+  runAgainstEmulator,
+  type EmulatedRun
+} from '../support/emulated-action.js'
 import { memberIamClient } from '../support/emulator-clients.js'
 import { startOidcTokenServer } from '../support/oidc-token-server.js'
 import { warningLines } from '../support/run-action.js'
 
-const ORG = { 'organization-id': 'o-a1b2c3d4e5', 'management-account-id': '111111111111' }
 const PROD = '222222222222'
-const TOKEN = 'ghs_fakeTokenForTheLoopbackServer000000'
+const TOKEN = 'loopback-github-token-for-tests'
 
 /** ci-bot has two active keys it made itself: one expired, one young. The tool cannot rotate. */
 function world(): World {

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type SentEmail, type World } from '../emulator/index.js'
-import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import {
+  ORG,
+  planActions,
+  runAgainstEmulator,
+  type EmulatedRun
+} from '../support/emulated-action.js'
 import { warningLines } from '../support/run-action.js'
 
-const ORG = { 'organization-id': 'o-a1b2c3d4e5', 'management-account-id': '111111111111' }
 const PROD = '222222222222'
 const OWNER = 'owner@example.com'
 const ACCOUNT_EMAIL = 'prod-account@example.com'

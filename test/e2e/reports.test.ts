@@ -8,7 +8,7 @@ import type { Plan, PlanAccount } from '../../src/plan/types.js'
 import { planMarkdown, planMarkdownSections, summaryMarkdown } from '../../src/report/markdown.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { action, account, key, plan as handPlan, user } from '../notify/plan-builders.js'
-import { runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
 import { asDeployed, demoWorld } from '../support/emulator-clients.js'
 
 const ACTION_TYPES: readonly ActionType[] = ['ROTATE', 'DEACTIVATE', 'DELETE', 'WARN', 'BLOCKED']
@@ -104,18 +104,7 @@ function expectReportsAgree(run: EmulatedRun): void {
   const t = plan.totals
 
   // plan.json: its totals are the sum of its own actions.
-  const jsonActions = plan.accounts.flatMap(a =>
-    a.users.flatMap(u =>
-      u.actions.map(x => ({
-        account: a.accountId,
-        user: u.userName,
-        key: x.accessKeyId,
-        type: x.type,
-        reason: x.reason,
-        result: x.result
-      }))
-    )
-  )
+  const jsonActions = planActions(plan)
   expect(t.accounts).toBe(plan.accounts.length)
   expect(t.failedAccounts).toBe(plan.accounts.filter(a => a.status === 'failed').length)
 

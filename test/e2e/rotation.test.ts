@@ -2,9 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type StateSnapshot, type World } from '../emulator/index.js'
-import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import {
+  ORG,
+  planActions,
+  runAgainstEmulator,
+  type EmulatedRun
+} from '../support/emulated-action.js'
 
-const ORG = { 'organization-id': 'o-a1b2c3d4e5', 'management-account-id': '111111111111' }
 const PROD = '222222222222'
 const DEV = '333333333333'
 

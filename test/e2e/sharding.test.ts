@@ -4,15 +4,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type Emulator, type WorldAccount } from '../emulator/index.js'
-import { runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import { ORG, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
 import { runAction } from '../support/run-action.js'
 
 const SHARDS = 3
-const ORG = {
-  'organization-id': 'o-a1b2c3d4e5',
-  'management-account-id': '111111111111',
-  'force-rotate': 'only-in-one-account\nghost'
-}
+const INPUTS = { ...ORG, 'force-rotate': 'only-in-one-account\nghost' }
 
 /** Twelve accounts with keys at every stage, and one user that lives in a single account. */
 function accounts(): WorldAccount[] {
@@ -62,9 +58,9 @@ describe('sharding', () => {
         ]
       }
     })
-    whole = await runAgainstEmulator(emulator, ORG)
+    whole = await runAgainstEmulator(emulator, INPUTS)
     for (let k = 1; k <= SHARDS; k++) {
-      shards.push(await runAgainstEmulator(emulator, { ...ORG, shard: `${k}/${SHARDS}` }))
+      shards.push(await runAgainstEmulator(emulator, { ...INPUTS, shard: `${k}/${SHARDS}` }))
     }
   })
   afterAll(() => emulator.close())

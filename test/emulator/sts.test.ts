@@ -247,7 +247,7 @@ describe('STS and caller identity', () => {
 
   it('keeps ambient credentials ambient even when they look like a session key', async () => {
     const identity = await clients(emulator, {
-      credentials: { ...AMBIENT, accessKeyId: 'ASIAFAKEAMBIENT00000', sessionToken: 'x' }
+      credentials: { ...AMBIENT, accessKeyId: 'ASIA-AMBIENT-TEST', sessionToken: 'x' }
     }).sts.send(new GetCallerIdentityCommand({}))
     expect(identity.Arn).toContain('assumed-role/iam-key-rotation-central/ambient')
   })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { IdFactory } from '../emulator/random.js'
 import { nameFromRecords } from '../../src/scan/account-scan.js'
 import type { ReportKey } from '../../src/scan/credential-report.js'
 import {
@@ -8,8 +9,10 @@ import {
   recordsFromTags
 } from '../../src/scan/lifecycle-tags.js'
 
-const OLD = 'AKIAOLDKEY0000000001'
-const NEW = 'AKIANEWKEY0000000002'
+// Key ids from the emulator's generator: never hand-made key shapes in fixtures.
+const ids = new IdFactory(1)
+const OLD = ids.accessKeyId('old')
+const NEW = ids.accessKeyId('new')
 
 describe('lifecycle tags', () => {
   it('round-trips a record in tag-safe characters', () => {
@@ -31,10 +34,12 @@ describe('lifecycle tags', () => {
   })
 
   it('reads only the tool’s tags', () => {
-    const records = recordsFromTags([
-      { Key: 'owner', Value: 'team@example.com' },
-      { Key: lifecycleTagKey(OLD), Value: 'deactivated=2026-11-01T00:00:00Z' }
-    ])
+    const records = recordsFromTags(
+      new Map([
+        ['owner', 'team@example.com'],
+        [lifecycleTagKey(OLD), 'deactivated=2026-11-01T00:00:00Z']
+      ])
+    )
     expect([...records.keys()]).toEqual([OLD])
   })
 })

@@ -4,6 +4,9 @@ import type { Emulator } from '../emulator/index.js'
 import type { Plan } from '../../src/plan/types.js'
 import { runAction, type ActionRun, type RunActionOptions } from './run-action.js'
 
+/** The organization inputs every emulated test world answers to. */
+export const ORG = { 'organization-id': 'o-a1b2c3d4e5', 'management-account-id': '111111111111' }
+
 /** Ambient credentials of the job: the emulator treats any unknown key as the central role. */
 export const AMBIENT_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'AKIDAMBIENTRUNNER000',
