@@ -83912,18 +83912,17 @@ async function whoAmI(deps) {
     return { accountId: identity.Account ?? '', arn: identity.Arn ?? '' };
 }
 /**
- * Credentials that can read the organization: the central ones when they already are in the
- * management account, otherwise the list-accounts role there.
+ * Credentials that can read the organization: always the list-accounts role in the management
+ * account, also when the central role lives there, so that the central role never needs an
+ * Organizations permission of its own.
  */
-function managementCredentials(deps, caller) {
-    return caller.accountId === deps.config.managementAccountId
-        ? deps.central
-        : deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName);
+function managementCredentials(deps) {
+    return deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName);
 }
 /** The accounts in scope: organization check, ACTIVE accounts, OU/account filters, shard. */
 async function takeInventory(deps, caller) {
     const { config, factory, log } = deps;
-    const inventory = await listAccountsInScope(factory.organizations(managementCredentials(deps, caller)), config.organizationId, config);
+    const inventory = await listAccountsInScope(factory.organizations(managementCredentials(deps)), config.organizationId, config);
     for (const id of inventory.unknownAccounts) {
         log.warning(`Account ${id} (input accounts) is not an active account of ${config.organizationId}.`);
     }
@@ -84711,6 +84710,7 @@ async function loadMemberTemplate(templateDir, body) {
     }
     return { body: text, parsed, parameters: parameterSpecs(parsed) };
 }
+/** The Parameters section: defaults, AllowedPattern and AllowedValues by name. */
 function parameterSpecs(template) {
     const specs = new Map();
     const section = template['Parameters'];
@@ -92541,7 +92541,7 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         log.warning(`deploy-stacks: cannot tell the central role from the caller ${caller.arn}; set role-to-assume. Skipping the StackSet ${config.deploy.mode}.`);
         return undefined;
     }
-    const organizations = factory.organizations(managementCredentials(deps, caller));
+    const organizations = factory.organizations(managementCredentials(deps));
     const report = await deployStacks(factory.cloudFormation(deps.central), {
         mode: config.deploy.mode,
         enforce: config.mode === 'enforce',

@@ -109,23 +109,21 @@ export async function whoAmI(deps: Pick<EngineDeps, 'factory' | 'central'>): Pro
 }
 
 /**
- * Credentials that can read the organization: the central ones when they already are in the
- * management account, otherwise the list-accounts role there.
+ * Credentials that can read the organization: always the list-accounts role in the management
+ * account, also when the central role lives there, so that the central role never needs an
+ * Organizations permission of its own.
  */
 export function managementCredentials(
-  deps: Pick<EngineDeps, 'config' | 'sessions' | 'central'>,
-  caller: Caller
-): Credentials | undefined {
-  return caller.accountId === deps.config.managementAccountId
-    ? deps.central
-    : deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName)
+  deps: Pick<EngineDeps, 'config' | 'sessions'>
+): Credentials {
+  return deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName)
 }
 
 /** The accounts in scope: organization check, ACTIVE accounts, OU/account filters, shard. */
 export async function takeInventory(deps: EngineDeps, caller: Caller): Promise<OrgAccount[]> {
   const { config, factory, log } = deps
   const inventory = await listAccountsInScope(
-    factory.organizations(managementCredentials(deps, caller)),
+    factory.organizations(managementCredentials(deps)),
     config.organizationId,
     config
   )

@@ -47,7 +47,7 @@ export async function deployPhase(
     )
     return undefined
   }
-  const organizations = factory.organizations(managementCredentials(deps, caller))
+  const organizations = factory.organizations(managementCredentials(deps))
   const report = await deployStacks(
     factory.cloudFormation(deps.central),
     {

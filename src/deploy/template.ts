@@ -54,7 +54,8 @@ export async function loadMemberTemplate(
   return { body: text, parsed, parameters: parameterSpecs(parsed) }
 }
 
-function parameterSpecs(template: Record<string, unknown>): Map<string, ParameterSpec> {
+/** The Parameters section: defaults, AllowedPattern and AllowedValues by name. */
+export function parameterSpecs(template: Record<string, unknown>): Map<string, ParameterSpec> {
   const specs = new Map<string, ParameterSpec>()
   const section = template['Parameters']
   if (!isRecord(section)) return specs

@@ -5,12 +5,27 @@ import type { EmulatorState } from './state.js'
  * Who a request's access key id stands for:
  * - credentials issued by AssumeRole* → that role session, in that account only;
  * - an IAM user's access key → that user (and the key's last-used record is updated);
+ * - `EMULATORROOT` + account id → that account's root;
  * - any other id (the ambient credentials a test sets) → the central role, session "ambient".
  * Keys that are inactive or were deleted, and expired sessions, are refused.
  */
 export type CallerResolution = { caller: Caller } | { refused: 'invalid' | 'expired' }
 
 export const AMBIENT_SESSION_NAME = 'ambient'
+
+/** Access key ids `EMULATORROOT` + account id act as that account's root (its administrator). */
+export const ROOT_KEY_PREFIX = 'EMULATORROOT'
+
+/** Credentials of an account's root, for tests that act as its administrator. */
+export function rootCredentials(accountId: string): {
+  accessKeyId: string
+  secretAccessKey: string
+} {
+  return {
+    accessKeyId: `${ROOT_KEY_PREFIX}${accountId}`,
+    secretAccessKey: 'emulator-root-not-a-secret'
+  }
+}
 
 export function resolveCaller(
   state: EmulatorState,
@@ -55,6 +70,20 @@ export function resolveCaller(
   }
 
   if (state.retiredAccessKeyIds.has(accessKeyId)) return { refused: 'invalid' }
+
+  if (accessKeyId.startsWith(ROOT_KEY_PREFIX)) {
+    const accountId = accessKeyId.slice(ROOT_KEY_PREFIX.length)
+    if (!state.accounts.has(accountId)) return { refused: 'invalid' }
+    return {
+      caller: {
+        kind: 'root',
+        accountId,
+        arn: `arn:aws:iam::${accountId}:root`,
+        userId: accountId,
+        accessKeyId
+      }
+    }
+  }
 
   const { central } = state
   const role = state.accounts.get(central.accountId)?.iam.roles.get(central.roleName)

@@ -18,16 +18,34 @@ import {
   assumeRole,
   CENTRAL_ROLE_ARN,
   clients,
-  memberClients,
+  adminClients,
   rejection,
   testWorld
 } from './support.js'
 
+/** A member role trusting the central role; the emulator runs it as CloudFormation would. */
 const TEMPLATE = JSON.stringify({
   AWSTemplateFormatVersion: '2010-09-09',
   Parameters: { MemberRoleName: { Type: 'String' }, CentralRoleArn: { Type: 'String' } },
-  Resources: { MemberRole: { Type: 'AWS::IAM::Role' } }
+  Resources: {
+    MemberRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: { Ref: 'MemberRoleName' },
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: { Ref: 'CentralRoleArn' } }, Action: 'sts:AssumeRole' }
+          ]
+        }
+      }
+    }
+  }
 })
+
+/** The test organization, with a central role that may assume `rotation-member` roles. */
+const world = (overrides: Parameters<typeof testWorld>[0] = {}) =>
+  testWorld({ bootstrap: { central: { MemberRoleName: 'rotation-member' } }, ...overrides })
 
 const parameters = (centralRoleArn = CENTRAL_ROLE_ARN) => [
   { ParameterKey: 'MemberRoleName', ParameterValue: 'rotation-member' },
@@ -39,11 +57,11 @@ describe('CloudFormation', () => {
   let cfn: ReturnType<typeof clients>['cloudformation']
 
   beforeAll(async () => {
-    emulator = await startEmulator({ world: testWorld() })
+    emulator = await startEmulator({ world: world() })
   })
   afterAll(() => emulator.close())
   beforeEach(() => {
-    emulator.loadWorld(testWorld())
+    emulator.loadWorld(world())
     cfn = clients(emulator).cloudformation
   })
 
@@ -136,7 +154,7 @@ describe('CloudFormation', () => {
   })
 
   it('fails instances in failInstanceAccounts: no role there, operation FAILED', async () => {
-    emulator.loadWorld(testWorld({ cloudformation: { failInstanceAccounts: ['444444444444'] } }))
+    emulator.loadWorld(world({ cloudformation: { failInstanceAccounts: ['444444444444'] } }))
     cfn = clients(emulator).cloudformation
     await createStackSet()
     const { OperationId } = await cfn.send(
@@ -170,10 +188,10 @@ describe('CloudFormation', () => {
         StackSetName: 'iam-key-rotation-member',
         Accounts: ['222222222222'],
         DeploymentTargets: { OrganizationalUnitIds: ['ou-test-dev'] },
-        Regions: ['us-east-1', 'eu-west-1']
+        Regions: ['us-east-1']
       })
     )
-    await waitFor(created.OperationId)
+    expect(await waitFor(created.OperationId)).toEqual(['RUNNING', 'SUCCEEDED'])
     const newCentral = 'arn:aws:iam::111111111111:role/new-central'
     const updated = await cfn.send(
       new UpdateStackSetCommand({
@@ -190,15 +208,15 @@ describe('CloudFormation', () => {
       new DescribeStackSetCommand({ StackSetName: 'iam-key-rotation-member' })
     )
     expect(StackSet?.Parameters).toEqual(parameters(newCentral))
-    expect(StackSet?.Regions).toEqual(['us-east-1', 'eu-west-1'])
+    expect(StackSet?.Regions).toEqual(['us-east-1'])
     expect(StackSet?.OrganizationalUnitIds).toEqual(['ou-test-dev'])
-    const dev = await memberClients(emulator, '222222222222')
+    const dev = adminClients(emulator, '222222222222')
     const role = await dev.iam.send(new GetRoleCommand({ RoleName: 'rotation-member' }))
     expect(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '')).toContain(newCentral)
   })
 
   it('pages stack instances', async () => {
-    emulator.loadWorld(testWorld({ pageSizes: { cloudformation: 2 } }))
+    emulator.loadWorld(world({ pageSizes: { cloudformation: 2 } }))
     cfn = clients(emulator).cloudformation
     await createStackSet()
     await cfn.send(
@@ -221,12 +239,13 @@ describe('CloudFormation', () => {
 
   it('seeds stack sets from the world, with the roles their CURRENT instances imply', async () => {
     emulator.loadWorld(
-      testWorld({
+      world({
         cloudformation: {
           stackSets: [
             {
               name: 'iam-key-rotation-member',
-              parameters: { MemberRoleName: 'seeded-member', CentralRoleArn: CENTRAL_ROLE_ARN },
+              templateBody: TEMPLATE,
+              parameters: { MemberRoleName: 'rotation-member', CentralRoleArn: CENTRAL_ROLE_ARN },
               instances: [
                 { account: '444444444444' },
                 { account: '333333333333', status: 'OUTDATED' }
@@ -244,8 +263,8 @@ describe('CloudFormation', () => {
       ['444444444444', 'CURRENT'],
       ['333333333333', 'OUTDATED']
     ])
-    await expect(assumeRole(emulator, '444444444444', 'seeded-member')).resolves.toBeDefined()
-    expect((await rejection(assumeRole(emulator, '333333333333', 'seeded-member'))).name).toBe(
+    await expect(assumeRole(emulator, '444444444444', 'rotation-member')).resolves.toBeDefined()
+    expect((await rejection(assumeRole(emulator, '333333333333', 'rotation-member'))).name).toBe(
       'AccessDenied'
     )
   })
@@ -261,7 +280,7 @@ describe('CloudFormation', () => {
     expect(created.StackId).toMatch(
       /^arn:aws:cloudformation:us-east-1:111111111111:stack\/member-role\//
     )
-    // The hook runs for stacks too, in the caller's account (the management account here).
+    // The template runs for stacks too, in the caller's account (the management account here).
     await expect(assumeRole(emulator, '111111111111', 'rotation-member')).resolves.toBeDefined()
     const same = await rejection(
       cfn.send(

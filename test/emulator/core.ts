@@ -1,3 +1,4 @@
+import { Authorizer } from './authz/authorize.js'
 import { Clock } from './clock.js'
 import { FaultInjector, type Faults } from './faults.js'
 import { fakeSecretAccessKey } from './random.js'
@@ -24,6 +25,8 @@ export class EmulatorCore {
   private injector: FaultInjector
   /** Every secret access key ever handed out (kept across reset and world loads). */
   private readonly issued: string[] = []
+  /** IAM evaluation of every request; what the action used is kept across world loads. */
+  readonly authorizer = new Authorizer()
 
   constructor(world: World = DEFAULT_WORLD, requestLogSize = 10_000) {
     parseWorld(world)

@@ -164,6 +164,17 @@ export class Dispatcher {
       if (latency > 0) await sleep(latency)
       const handler = service.operations.get(operation)
       if (!handler) throw errors.unknownOperation(operation)
+      const userAgent = header(request, 'user-agent')
+      this.core.authorizer.authorize({
+        state: this.core.state,
+        service,
+        operation,
+        region,
+        caller,
+        now: this.core.clock.now(),
+        params,
+        userAgent
+      })
       const accountId = caller.kind === 'anonymous' ? undefined : caller.accountId
       const injected = this.core.faults.errorFor(
         { service: service.name, operation, accountId },
@@ -176,7 +187,9 @@ export class Dispatcher {
         region,
         caller,
         faults: this.core.faults,
-        issueSecretAccessKey: () => this.core.issueSecretAccessKey()
+        issueSecretAccessKey: () => this.core.issueSecretAccessKey(),
+        recordUse: (principal, actions) =>
+          this.core.authorizer.recordUse(principal, caller, userAgent, actions)
       }
       outcome = { result: handler(context, params) }
     } catch (error) {

@@ -9,7 +9,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type Faults } from './index.js'
-import { assumeRole, clients, memberClients, rejection, testWorld } from './support.js'
+import { assumeRole, clients, adminClients, rejection, testWorld } from './support.js'
 
 /** Outcome of `count` GetCallerIdentity calls: 'ok' or the error name. */
 async function outcomes(emulator: Emulator, count: number): Promise<string[]> {
@@ -57,8 +57,8 @@ describe('fault injection', () => {
   })
 
   it('throttles only the matching account and operation', async () => {
-    const dev = await memberClients(emulator, '222222222222')
-    const prod = await memberClients(emulator, '333333333333')
+    const dev = adminClients(emulator, '222222222222')
+    const prod = adminClients(emulator, '333333333333')
     emulator.setFaults({ throttle: [{ account: '222222222222', operation: 'ListUsers', rate: 1 }] })
     expect((await rejection(dev.iam.send(new ListUsersCommand({})))).name).toBe('Throttling')
     await expect(dev.iam.send(new GetUserCommand({ UserName: 'alice' }))).resolves.toBeDefined()
@@ -86,7 +86,7 @@ describe('fault injection', () => {
       'ok',
       'ok'
     ])
-    const dev = await memberClients(emulator, '222222222222')
+    const dev = adminClients(emulator, '222222222222')
     const denied = await rejection(dev.iam.send(new ListUsersCommand({})))
     expect([denied.name, denied.message, denied.$metadata?.httpStatusCode]).toEqual([
       'AccessDenied',
@@ -117,12 +117,12 @@ describe('fault injection', () => {
 
   it('makes the credential report unavailable in listed accounts', async () => {
     emulator.setFaults({ credentialReportUnavailable: ['222222222222'] })
-    const dev = await memberClients(emulator, '222222222222')
+    const dev = adminClients(emulator, '222222222222')
     await dev.iam.send(new GenerateCredentialReportCommand({}))
     await dev.iam.send(new GenerateCredentialReportCommand({}))
     const error = await rejection(dev.iam.send(new GetCredentialReportCommand({})))
     expect(error.name).toBe('CredentialReportNotPresentException')
-    const prod = await memberClients(emulator, '333333333333')
+    const prod = adminClients(emulator, '333333333333')
     await prod.iam.send(new GenerateCredentialReportCommand({}))
     await prod.iam.send(new GenerateCredentialReportCommand({}))
     await expect(prod.iam.send(new GetCredentialReportCommand({}))).resolves.toBeDefined()

@@ -187,6 +187,7 @@ export function putRole(
     maxSessionDuration?: number | undefined
     managedBy?: string | undefined
     tags?: Map<string, string>
+    inlinePolicies?: Map<string, string>
   }
 ): IamRole {
   const path = normalizePath(fields.path)
@@ -200,7 +201,11 @@ export function putRole(
     description: fields.description,
     maxSessionDuration: fields.maxSessionDuration ?? 3600,
     tags: fields.tags ?? new Map<string, string>(),
-    managedBy: fields.managedBy
+    managedBy: fields.managedBy,
+    inlinePolicies: fields.inlinePolicies ?? new Map<string, string>(),
+    attachedPolicyArns: [],
+    permissionsBoundary: undefined,
+    origin: undefined
   }
   account.iam.roles.set(role.name, role)
   return role

@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CREDENTIAL_REPORT_COLUMNS, startEmulator, type Emulator } from './index.js'
-import { assumeRole, clients, memberClients, NOW, rejection, testWorld } from './support.js'
+import { assumeRole, clients, adminClients, NOW, rejection, testWorld } from './support.js'
 
 type Clients = ReturnType<typeof clients>
 
@@ -56,7 +56,7 @@ describe('IAM', () => {
   afterAll(() => emulator.close())
   beforeEach(async () => {
     emulator.loadWorld(testWorld())
-    dev = await memberClients(emulator, '222222222222')
+    dev = adminClients(emulator, '222222222222')
   })
 
   it('lists users, with paths and creation dates', async () => {
@@ -90,7 +90,7 @@ describe('IAM', () => {
         ]
       })
     )
-    const { iam } = await memberClients(emulator, '222222222222')
+    const { iam } = adminClients(emulator, '222222222222')
     const first = await iam.send(new ListUsersCommand({ MaxItems: 100 }))
     expect(first.Users).toHaveLength(2)
     expect(first.IsTruncated).toBe(true)
@@ -184,7 +184,7 @@ describe('IAM', () => {
   it('derives world key ids from the seed, stably', async () => {
     const again = await startEmulator({ world: testWorld() })
     try {
-      const other = await memberClients(again, '222222222222')
+      const other = adminClients(again, '222222222222')
       const ids = async (c: Clients) =>
         (await c.iam.send(new ListAccessKeysCommand({ UserName: 'alice' }))).AccessKeyMetadata?.map(
           k => k.AccessKeyId
@@ -305,7 +305,7 @@ describe('IAM', () => {
         ]
       })
     )
-    const { iam } = await memberClients(emulator, '222222222222')
+    const { iam } = adminClients(emulator, '222222222222')
     await iam.send(new GenerateCredentialReportCommand({}))
     await iam.send(new GenerateCredentialReportCommand({}))
     const [header = [], , row = []] = parseCsv(
@@ -323,7 +323,7 @@ describe('IAM', () => {
     await dev.iam.send(new GenerateCredentialReportCommand({}))
     await dev.iam.send(new GenerateCredentialReportCommand({}))
     emulator.advanceDays(0.25)
-    dev = await memberClients(emulator, '222222222222')
+    dev = adminClients(emulator, '222222222222')
     expect((await rejection(dev.iam.send(new GetCredentialReportCommand({})))).name).toBe(
       'CredentialReportExpiredException'
     )
@@ -435,7 +435,10 @@ describe('IAM', () => {
         })
       })
     )
-    await expect(assumeRole(emulator, '222222222222', 'auditor')).resolves.toBeDefined()
+    // The trust names the central role, but the central role's own policy does not grant
+    // sts:AssumeRole on this role: both must allow.
+    const denied = await rejection(assumeRole(emulator, '222222222222', 'auditor'))
+    expect(denied.message).toContain('because no identity-based policy allows the sts:AssumeRole action')
     const duplicate = await rejection(
       dev.iam.send(new CreateRoleCommand({ RoleName: 'auditor', AssumeRolePolicyDocument: '{}' }))
     )

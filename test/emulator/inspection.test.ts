@@ -4,7 +4,7 @@ import { CreateAccessKeyCommand, ListAccessKeysCommand } from '@aws-sdk/client-i
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type RequestCounts, type StateSnapshot } from './index.js'
-import { AMBIENT, clients, memberClients, NOW, testWorld } from './support.js'
+import { AMBIENT, adminClients, clients, memberClients, NOW, testWorld } from './support.js'
 
 async function getJson<T>(emulator: Emulator, path: string): Promise<T> {
   const response = await fetch(`${emulator.url}/_emulator/${path}`)
@@ -114,7 +114,7 @@ describe('inspection API and clock', () => {
 
   it('uses the emulator clock for new keys', async () => {
     emulator.advanceDays(30)
-    const dev = await memberClients(emulator, '222222222222')
+    const dev = adminClients(emulator, '222222222222')
     const created = await dev.iam.send(new CreateAccessKeyCommand({ UserName: 'carol' }))
     expect(created.AccessKey?.CreateDate?.toISOString().slice(0, 10)).toBe('2026-04-01')
   })

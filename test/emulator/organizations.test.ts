@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-organizations'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from './index.js'
-import { assumeRole, clients, memberClients, rejection, testWorld } from './support.js'
+import { assumeRole, clients, adminClients, rejection, testWorld } from './support.js'
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = []
@@ -46,7 +46,7 @@ describe('Organizations', () => {
       FeatureSet: 'ALL',
       Arn: 'arn:aws:organizations::111111111111:organization/o-test123456'
     })
-    const dev = await memberClients(emulator, '222222222222')
+    const dev = adminClients(emulator, '222222222222')
     const fromMember = await dev.organizations.send(new DescribeOrganizationCommand({}))
     expect(fromMember.Organization?.Id).toBe('o-test123456')
   })
@@ -156,7 +156,7 @@ describe('Organizations', () => {
 
   it('refuses listing to anything but the management account', async () => {
     emulator.loadWorld(testWorld({ central: { accountId: '333333333333' } }))
-    const central = clients(emulator)
+    const central = adminClients(emulator, '333333333333')
     const error = await rejection(central.organizations.send(new ListAccountsCommand({})))
     expect(error.name).toBe('AccessDeniedException')
     expect(error.$metadata?.httpStatusCode).toBe(403)

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from './index.js'
-import { clients, memberClients, rejection, testWorld } from './support.js'
+import { clients, adminClients, rejection, testWorld } from './support.js'
 
 type Clients = ReturnType<typeof clients>
 
@@ -41,7 +41,7 @@ describe('Secrets Manager', () => {
   afterAll(() => emulator.close())
   beforeEach(async () => {
     emulator.loadWorld(testWorld())
-    dev = await memberClients(emulator, '222222222222')
+    dev = adminClients(emulator, '222222222222')
   })
 
   it('creates a secret with tags, KMS key and replicas, in the ARN format AWS uses', async () => {
@@ -76,7 +76,7 @@ describe('Secrets Manager', () => {
     })
     expect(described.CreatedDate).toBeInstanceOf(Date)
     // The replica is readable in its region.
-    const eu = await memberClients(emulator, '222222222222', { region: 'eu-west-1' })
+    const eu = adminClients(emulator, '222222222222', { region: 'eu-west-1' })
     const replica = await eu.secrets.send(
       new GetSecretValueCommand({ SecretId: 'iam-key-rotation/222222222222/bob' })
     )
@@ -91,13 +91,13 @@ describe('Secrets Manager', () => {
 
   it('keeps secrets per account and region', async () => {
     await dev.secrets.send(new CreateSecretCommand({ Name: 'only-dev', SecretString: 'v' }))
-    const prod = await memberClients(emulator, '333333333333')
+    const prod = adminClients(emulator, '333333333333')
     const otherAccount = await rejection(
       prod.secrets.send(new GetSecretValueCommand({ SecretId: 'only-dev' }))
     )
     expect(otherAccount.name).toBe('ResourceNotFoundException')
     expect(otherAccount.message).toBe("Secrets Manager can't find the specified secret.")
-    const west = await memberClients(emulator, '222222222222', { region: 'us-west-2' })
+    const west = adminClients(emulator, '222222222222', { region: 'us-west-2' })
     const otherRegion = await rejection(
       west.secrets.send(new GetSecretValueCommand({ SecretId: 'only-dev' }))
     )
@@ -167,7 +167,7 @@ describe('Secrets Manager', () => {
 
   it('pages version ids by the world page size', async () => {
     emulator.loadWorld(testWorld({ pageSizes: { secretsmanager: 2 } }))
-    dev = await memberClients(emulator, '222222222222')
+    dev = adminClients(emulator, '222222222222')
     await dev.secrets.send(new CreateSecretCommand({ Name: 'paged', SecretString: '0' }))
     for (const value of ['1', '2', '3', '4']) {
       await dev.secrets.send(new PutSecretValueCommand({ SecretId: 'paged', SecretString: value }))
@@ -226,7 +226,7 @@ describe('Secrets Manager', () => {
 
   it('replicates to more regions, refusing to clobber a different secret unless forced', async () => {
     await dev.secrets.send(new CreateSecretCommand({ Name: 'multi', SecretString: 'v' }))
-    const west = await memberClients(emulator, '222222222222', { region: 'us-west-2' })
+    const west = adminClients(emulator, '222222222222', { region: 'us-west-2' })
     await west.secrets.send(new CreateSecretCommand({ Name: 'multi', SecretString: 'squatter' }))
     const attempt = await dev.secrets.send(
       new ReplicateSecretToRegionsCommand({
@@ -310,7 +310,7 @@ describe('Secrets Manager', () => {
         ]
       })
     )
-    const eu = await memberClients(emulator, '222222222222', { region: 'eu-west-1' })
+    const eu = adminClients(emulator, '222222222222', { region: 'eu-west-1' })
     const value = await eu.secrets.send(new GetSecretValueCommand({ SecretId: 'seeded' }))
     expect(JSON.parse(value.SecretString ?? '{}')).toEqual({ AccessKeyId: 'AKIAOLD' })
   })

@@ -1,8 +1,8 @@
 import { daysBefore } from './clock.js'
+import { bootstrap } from './bootstrap.js'
 import {
   addAccessKey,
   addUser,
-  ensureReadOwnSecretPolicy,
   iamArn,
   normalizePath,
   putRole,
@@ -156,37 +156,11 @@ function seedUser(
 
 function seedAccountIam(
   state: EmulatorState,
-  world: World,
   account: Account,
   entry: WorldAccount,
   calendar: Calendar
 ): void {
-  const { central, config } = state
-  const trustCentral = (): ReturnType<typeof trustFromPrincipals> =>
-    trustFromPrincipals(account.id, [central.roleArn], false)
-  if (account.id === central.accountId) {
-    putRole(state, account, {
-      name: central.roleName,
-      trust: trustFromPrincipals(account.id, [], true),
-      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
-    })
-  }
-  const isManagement = account.id === world.managementAccountId
-  if (isManagement && world.listAccountsRole !== false && entry.listAccountsRole !== false) {
-    putRole(state, account, {
-      name: config.listAccountsRoleName,
-      trust: trustCentral(),
-      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
-    })
-  }
-  if (entry.memberRole === true) {
-    putRole(state, account, {
-      name: config.memberRoleName,
-      trust: trustCentral(),
-      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS)
-    })
-    ensureReadOwnSecretPolicy(state, account, calendar.daysAgo(ACCOUNT_AGE_DAYS))
-  }
+  // The central, list-accounts and member roles come from the templates (bootstrap.ts).
   for (const role of entry.roles ?? []) {
     putRole(state, account, {
       name: role.name,
@@ -197,7 +171,13 @@ function seedAccountIam(
         role.webIdentity ?? false
       ),
       createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS),
-      maxSessionDuration: role.maxSessionDuration
+      maxSessionDuration: role.maxSessionDuration,
+      inlinePolicies: new Map(
+        Object.entries(role.policies ?? {}).map(([name, document]) => [
+          name,
+          JSON.stringify(document)
+        ])
+      )
     })
   }
   for (const user of entry.users ?? []) seedUser(state, account, user, calendar)
@@ -257,8 +237,7 @@ export function buildState(world: World, now: Date): EmulatorState {
   const central: CentralPrincipal = {
     accountId: centralAccountId,
     roleName: centralRoleName,
-    roleArn: iamArn(centralAccountId, 'role', '/', centralRoleName),
-    oidcSubject: world.central?.oidcSubject
+    roleArn: iamArn(centralAccountId, 'role', '/', centralRoleName)
   }
   const state = new EmulatorState(
     organization,
@@ -302,9 +281,10 @@ export function buildState(world: World, now: Date): EmulatorState {
   for (const entry of entries) {
     const account = state.accounts.get(entry.id)
     if (!account) continue
-    seedAccountIam(state, world, account, entry, calendar)
+    seedAccountIam(state, account, entry, calendar)
     seedSecrets(state, account, entry, now)
   }
+  bootstrap(state, world, calendar.daysAgo(ACCOUNT_AGE_DAYS))
   for (const stackSet of world.cloudformation?.stackSets ?? []) seedStackSet(state, stackSet, now)
   return state
 }

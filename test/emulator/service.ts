@@ -1,3 +1,4 @@
+import type { Principal } from './authz/principal.js'
 import type { FaultErrors, FaultInjector } from './faults.js'
 import { ServiceError } from './protocol/errors.js'
 import type { MissingParameterError } from './protocol/query.js'
@@ -10,7 +11,7 @@ export type ServiceName =
   'iam' | 'sts' | 'organizations' | 'secretsmanager' | 'ses' | 'cloudformation'
 
 /** Who signed the request, resolved from the AKID of its credential scope. */
-export type Caller = SessionCaller | UserCaller | AnonymousCaller
+export type Caller = SessionCaller | UserCaller | RootCaller | AnonymousCaller
 
 /** Temporary credentials (AssumeRole*), or ambient credentials acting as the central role. */
 export interface SessionCaller {
@@ -34,6 +35,15 @@ export interface UserCaller {
   accessKeyId: string
 }
 
+/** An account's root credentials: the administrator who deploys the bootstrap templates. */
+export interface RootCaller {
+  kind: 'root'
+  accountId: string
+  arn: string
+  userId: string
+  accessKeyId: string
+}
+
 /** An unsigned request (AssumeRoleWithWebIdentity needs no credentials). */
 export interface AnonymousCaller {
   kind: 'anonymous'
@@ -48,6 +58,8 @@ export interface RequestContext {
   readonly faults: FaultInjector
   /** A new secret access key, recorded in the list of issued secrets. */
   issueSecretAccessKey(): string
+  /** Records permissions an operation checked itself (AssumeRole's), for the least-privilege test. */
+  recordUse(principal: Principal, actions: readonly string[]): void
 }
 
 export type Operation = (ctx: RequestContext, params: RequestParams) => ResponseValue
@@ -95,6 +107,7 @@ export function callerPrincipals(caller: Caller): string[] {
     case 'session':
       return [caller.arn, caller.roleArn, `arn:aws:iam::${caller.accountId}:root`]
     case 'user':
+    case 'root':
       return [caller.arn, `arn:aws:iam::${caller.accountId}:root`]
     case 'anonymous':
       return []

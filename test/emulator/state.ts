@@ -1,3 +1,4 @@
+import type { DeployedResource } from './cfn-engine.js'
 import type { IdFactory } from './random.js'
 import type { AccountStatus, PageSizes, StackInstanceStatus } from './world.js'
 
@@ -58,6 +59,30 @@ export interface IamRole {
   tags: Map<string, string>
   /** Stack set (or stack) whose deployment created or last updated the role. */
   managedBy: string | undefined
+  /** Inline policies: name → document (JSON text). */
+  inlinePolicies: Map<string, string>
+  attachedPolicyArns: string[]
+  /** ARN of the managed policy that bounds the role's permissions. */
+  permissionsBoundary: string | undefined
+  /** Logical id of the template resource that created it (MemberRole), if a stack did. */
+  origin: string | undefined
+}
+
+export interface OidcProvider {
+  arn: string
+  url: string
+  /** The audiences (`aud`) the provider accepts. */
+  clientIds: string[]
+}
+
+/** A KMS key, as far as the emulator models KMS: its key policy decides who may use it. */
+export interface KmsKey {
+  id: string
+  arn: string
+  region: string
+  /** The key policy (JSON text). */
+  policy: string
+  enabled: boolean
 }
 
 export interface IamGroup {
@@ -78,6 +103,8 @@ export interface ManagedPolicy {
   description: string | undefined
   createDate: Date
   tags: Map<string, string>
+  /** Logical id of the template resource that created it, if a stack did. */
+  origin?: string | undefined
 }
 
 export interface CredentialReport {
@@ -93,6 +120,8 @@ export interface IamAccountState {
   groups: Map<string, IamGroup>
   /** Customer managed policies by ARN. */
   policies: Map<string, ManagedPolicy>
+  /** OIDC identity providers by ARN. */
+  oidcProviders: Map<string, OidcProvider>
   credentialReport: CredentialReport | undefined
 }
 
@@ -152,6 +181,8 @@ export interface StackInstance {
   statusReason: string | undefined
   lastOperationId: string | undefined
   parameterOverrides: Map<string, string>
+  /** What the instance's stack deployed in its account. */
+  resources: ReadonlyMap<string, DeployedResource>
 }
 
 export interface StackSetOperation {
@@ -197,8 +228,11 @@ export interface Stack {
   capabilities: string[]
   tags: Map<string, string>
   status: string
+  statusReason: string | undefined
   creationTime: Date
   lastUpdatedTime: Date | undefined
+  resources: ReadonlyMap<string, DeployedResource>
+  outputs: ReadonlyMap<string, string>
 }
 
 export interface CloudFormationRegionState {
@@ -219,6 +253,10 @@ export interface Account {
   secrets: Map<string, Map<string, Secret>>
   ses: Map<string, SesRegionState>
   cloudformation: Map<string, CloudFormationRegionState>
+  /** KMS keys by ARN. */
+  kms: Map<string, KmsKey>
+  /** Alias ARN → key ARN. */
+  kmsAliases: Map<string, string>
 }
 
 export interface OrganizationalUnit {
@@ -272,7 +310,6 @@ export interface CentralPrincipal {
   accountId: string
   roleName: string
   roleArn: string
-  oidcSubject: string | undefined
 }
 
 export interface EmulatorConfig {
@@ -355,10 +392,13 @@ export function newAccount(
       roles: new Map(),
       groups: new Map(),
       policies: new Map(),
+      oidcProviders: new Map(),
       credentialReport: undefined
     },
     secrets: new Map(),
     ses: new Map(),
-    cloudformation: new Map()
+    cloudformation: new Map(),
+    kms: new Map(),
+    kmsAliases: new Map()
   }
 }

@@ -3,7 +3,9 @@ import {
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
   GetUserCommand,
+  ListAccessKeysCommand,
   ListUsersCommand,
+  PutUserPolicyCommand,
   UpdateAccessKeyCommand
 } from '@aws-sdk/client-iam'
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations'
@@ -14,7 +16,9 @@ import {
 } from '@aws-sdk/client-sts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from './index.js'
+import { rootCredentials } from './callers.js'
 import {
+  adminClients,
   AMBIENT,
   asIdentity,
   assumeRole,
@@ -41,7 +45,9 @@ describe('STS and caller identity', () => {
   beforeEach(() => emulator.loadWorld(testWorld()))
 
   it('treats unknown credentials as the central role, session "ambient"', async () => {
-    const identity = await clients(emulator).sts.send(new GetCallerIdentityCommand({}))
+    const identity = await clients(emulator, { credentials: AMBIENT }).sts.send(
+      new GetCallerIdentityCommand({})
+    )
     expect(identity.Account).toBe('111111111111')
     expect(identity.Arn).toBe(
       'arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/ambient'
@@ -50,7 +56,7 @@ describe('STS and caller identity', () => {
   })
 
   it('assumes the member role and acts in that account only', async () => {
-    const response = await clients(emulator).sts.send(
+    const response = await clients(emulator, { credentials: AMBIENT }).sts.send(
       new AssumeRoleCommand({
         RoleArn: 'arn:aws:iam::222222222222:role/iam-key-rotation-member',
         RoleSessionName: 'rotation'
@@ -64,19 +70,19 @@ describe('STS and caller identity', () => {
     const dev = clients(emulator, { credentials: asIdentity(response.Credentials) })
     const identity = await dev.sts.send(new GetCallerIdentityCommand({}))
     expect(identity.Account).toBe('222222222222')
-    const users = await dev.iam.send(new ListUsersCommand({}))
-    expect(users.Users?.map(u => u.UserName)).toEqual([
-      'alice',
-      'bob',
-      'breakglass',
-      'carol',
-      'dave'
-    ])
+    const keys = await dev.iam.send(new ListAccessKeysCommand({ UserName: 'alice' }))
+    expect(keys.AccessKeyMetadata).toHaveLength(2)
+    // The member role's policies apply: it may not list users.
+    const denied = await rejection(dev.iam.send(new ListUsersCommand({})))
+    expect(denied.name).toBe('AccessDenied')
+    expect(denied.message).toBe(
+      'User: arn:aws:sts::222222222222:assumed-role/iam-key-rotation-member/rotation is not authorized to perform: iam:ListUsers on resource: * because no identity-based policy allows the iam:ListUsers action'
+    )
   })
 
   it('keeps accounts apart: dev credentials cannot see prod users', async () => {
-    const dev = await memberClients(emulator, '222222222222')
-    const prod = await memberClients(emulator, '333333333333')
+    const dev = adminClients(emulator, '222222222222')
+    const prod = adminClients(emulator, '333333333333')
     const devAlice = await dev.iam.send(new GetUserCommand({ UserName: 'alice' }))
     const prodAlice = await prod.iam.send(new GetUserCommand({ UserName: 'alice' }))
     expect(devAlice.User?.Arn).toBe('arn:aws:iam::222222222222:user/alice')
@@ -108,11 +114,19 @@ describe('STS and caller identity', () => {
         ]
       })
     )
-    expect((await rejection(assumeRole(emulator, '222222222222', 'other-trust'))).name).toBe(
-      'AccessDenied'
+    // The management account's administrator may assume anything its trust allows.
+    const admin = { credentials: rootCredentials('111111111111') }
+    expect(
+      (await rejection(assumeRole(emulator, '222222222222', 'other-trust', admin))).name
+    ).toBe('AccessDenied')
+    // Trusting an account (id or root ARN) trusts every principal in it that may assume roles.
+    await expect(
+      assumeRole(emulator, '222222222222', 'account-trust', admin)
+    ).resolves.toBeDefined()
+    // The central role may not: its own policy names only the member and list-accounts roles.
+    expect((await rejection(assumeRole(emulator, '222222222222', 'account-trust'))).message).toContain(
+      'because no identity-based policy allows the sts:AssumeRole action'
     )
-    // Trusting an account (id or root ARN) trusts every principal in it.
-    await expect(assumeRole(emulator, '222222222222', 'account-trust')).resolves.toBeDefined()
   })
 
   it('denies AssumeRole into suspended accounts and unknown accounts', async () => {
@@ -137,7 +151,7 @@ describe('STS and caller identity', () => {
 
   it('limits chained role sessions to one hour', async () => {
     const error = await rejection(
-      clients(emulator).sts.send(
+      clients(emulator, { credentials: AMBIENT }).sts.send(
         new AssumeRoleCommand({
           RoleArn: 'arn:aws:iam::222222222222:role/iam-key-rotation-member',
           RoleSessionName: 'long',
@@ -161,18 +175,20 @@ describe('STS and caller identity', () => {
     expect(error.message).toBe('The security token included in the request is expired')
   })
 
-  it('exchanges any web identity token for the central role', async () => {
-    const response = await clients(emulator).sts.send(
+  it('exchanges a token the central trust accepts for the central role', async () => {
+    const response = await clients(emulator, { credentials: AMBIENT }).sts.send(
       new AssumeRoleWithWebIdentityCommand({
         RoleArn: CENTRAL_ROLE_ARN,
         RoleSessionName: 'github-actions',
         WebIdentityToken: jwt({
-          sub: 'repo:acme/infra:ref:refs/heads/main',
+          sub: 'repo:example-org/iam-key-rotation:ref:refs/heads/main',
           aud: 'sts.amazonaws.com'
         })
       })
     )
-    expect(response.SubjectFromWebIdentityToken).toBe('repo:acme/infra:ref:refs/heads/main')
+    expect(response.SubjectFromWebIdentityToken).toBe(
+      'repo:example-org/iam-key-rotation:ref:refs/heads/main'
+    )
     expect(response.AssumedRoleUser?.Arn).toBe(
       'arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/github-actions'
     )
@@ -187,8 +203,14 @@ describe('STS and caller identity', () => {
     ).resolves.toBeDefined()
   })
 
-  it('checks the OIDC subject when the world names one, and refuses roles without OIDC trust', async () => {
-    emulator.loadWorld(testWorld({ central: { oidcSubject: 'repo:acme/infra:environment:prod' } }))
+  it("evaluates the central trust's conditions on the token's claims, and refuses roles without OIDC trust", async () => {
+    emulator.loadWorld(
+      testWorld({
+        bootstrap: {
+          central: { GitHubOrg: 'acme', GitHubRepo: 'infra', GitHubEnvironment: 'prod' }
+        }
+      })
+    )
     const { sts } = clients(emulator)
     const exchange = (token: string, roleArn = CENTRAL_ROLE_ARN) =>
       sts.send(
@@ -198,16 +220,40 @@ describe('STS and caller identity', () => {
           WebIdentityToken: token
         })
       )
-    const wrong = await rejection(exchange(jwt({ sub: 'repo:evil/fork:ref:refs/heads/main' })))
+    const aud = 'sts.amazonaws.com'
+    const wrong = await rejection(
+      exchange(jwt({ sub: 'repo:evil/fork:ref:refs/heads/main', aud }))
+    )
     expect(wrong.name).toBe('AccessDenied')
     expect(wrong.message).toBe('Not authorized to perform sts:AssumeRoleWithWebIdentity')
-    await expect(exchange(jwt({ sub: 'repo:acme/infra:environment:prod' }))).resolves.toBeDefined()
+    const branch = await rejection(exchange(jwt({ sub: 'repo:acme/infra:ref:refs/heads/main', aud })))
+    expect(branch.name).toBe('AccessDenied')
+    await expect(
+      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud }))
+    ).resolves.toBeDefined()
+    const audience = await rejection(
+      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud: 'other' }))
+    )
+    expect(audience.name).toBe('InvalidIdentityTokenException')
+    // The member account has no OIDC provider, so no role there can be had with a token.
     const member = 'arn:aws:iam::222222222222:role/iam-key-rotation-member'
-    expect((await rejection(exchange(jwt({ sub: 'x' }), member))).name).toBe('AccessDenied')
+    expect((await rejection(exchange(jwt({ sub: 'x', aud }), member))).name).toBe(
+      'InvalidIdentityTokenException'
+    )
   })
 
   it("lets a user's own access key act as that user and records its use", async () => {
-    const dev = await memberClients(emulator, '222222222222')
+    const dev = adminClients(emulator, '222222222222')
+    await dev.iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'bob',
+        PolicyName: 'self',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'iam:GetUser', Resource: 'arn:aws:iam::222222222222:user/${aws:username}' }]
+        })
+      })
+    )
     const created = await dev.iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }))
     const key = created.AccessKey
     if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error('no key')

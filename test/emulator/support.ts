@@ -4,6 +4,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SESClient } from '@aws-sdk/client-ses'
 import { AssumeRoleCommand, STSClient, type Credentials } from '@aws-sdk/client-sts'
+import { rootCredentials } from './callers.js'
 import type { Emulator } from './server.js'
 import type { World } from './world.js'
 
@@ -22,6 +23,7 @@ export const AMBIENT: AwsCredentialIdentity = {
   secretAccessKey: 'test'
 }
 
+export const MANAGEMENT_ACCOUNT = '111111111111'
 export const CENTRAL_ROLE_ARN = 'arn:aws:iam::111111111111:role/iam-key-rotation-central'
 export const MEMBER_ROLE = 'iam-key-rotation-member'
 
@@ -32,11 +34,16 @@ export interface ClientOptions {
   maxAttempts?: number
 }
 
+/**
+ * Clients for the emulator's own tests. By default they act as the management account's root:
+ * these tests are about each service's behaviour, and an administrator may do everything.
+ * Tests about permissions pass the credentials of the principal they are about.
+ */
 export function clients(emulator: Emulator, options: ClientOptions = {}) {
   const config = {
     region: options.region ?? 'us-east-1',
     endpoint: emulator.url,
-    credentials: options.credentials ?? AMBIENT,
+    credentials: options.credentials ?? rootCredentials(MANAGEMENT_ACCOUNT),
     maxAttempts: options.maxAttempts ?? 1
   }
   return {
@@ -67,7 +74,7 @@ export async function assumeRole(
   roleName = MEMBER_ROLE,
   options: ClientOptions = {}
 ): Promise<AwsCredentialIdentity> {
-  const { sts } = clients(emulator, options)
+  const { sts } = clients(emulator, { credentials: AMBIENT, ...options })
   const response = await sts.send(
     new AssumeRoleCommand({
       RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
@@ -77,13 +84,22 @@ export async function assumeRole(
   return asIdentity(response.Credentials)
 }
 
-/** Clients acting inside a member account, through its member role. */
+/** Clients acting inside a member account, through its member role (and its permissions). */
 export async function memberClients(
   emulator: Emulator,
   accountId: string,
   options: ClientOptions = {}
 ): Promise<ReturnType<typeof clients>> {
   return clients(emulator, { ...options, credentials: await assumeRole(emulator, accountId) })
+}
+
+/** Clients acting as an account's administrator (its root): anything, in that account only. */
+export function adminClients(
+  emulator: Emulator,
+  accountId: string,
+  options: ClientOptions = {}
+): ReturnType<typeof clients> {
+  return clients(emulator, { ...options, credentials: rootCredentials(accountId) })
 }
 
 /** The error a promise rejects with (fails the test when it resolves). */

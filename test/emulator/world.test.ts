@@ -1,7 +1,7 @@
 import { ListAccountsCommand } from '@aws-sdk/client-organizations'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadWorldFile, parseWorld, startEmulator, type Emulator, type World } from './index.js'
-import { assumeRole, clients, rejection } from './support.js'
+import { AMBIENT, assumeRole, clients, rejection } from './support.js'
 
 const minimal = { organizationId: 'o-abc123defg', managementAccountId: '111111111111' }
 
@@ -74,7 +74,11 @@ describe('world files', () => {
         3
       )
       expect(
-        (await rejection(clients(emulator).organizations.send(new ListAccountsCommand({})))).name
+        (
+          await rejection(
+            clients(emulator, { credentials: AMBIENT }).organizations.send(new ListAccountsCommand({}))
+          )
+        ).name
       ).toBe('AccessDeniedException')
     } finally {
       await emulator.close()

@@ -19,6 +19,8 @@ export interface World {
   now?: string
   /** The principal ambient credentials act as (the rotation workflow's central role). */
   central?: CentralConfig
+  /** How the project's cfn/ templates are deployed when the world loads (cfn/README.md). */
+  bootstrap?: WorldBootstrap
   /** Name of the role `memberRole: true` creates (default iam-key-rotation-member). */
   memberRoleName?: string
   /** Name of the listing role in the management account (default iam-key-rotation-list-accounts). */
@@ -38,8 +40,23 @@ export interface CentralConfig {
   accountId?: string
   /** Default: iam-key-rotation-central. */
   roleName?: string
-  /** When set, AssumeRoleWithWebIdentity on the central role requires this `sub` claim. */
-  oidcSubject?: string
+}
+
+/**
+ * The bootstrap of cfn/README.md, run through the emulator's CloudFormation when the world
+ * loads: the central stack (central-github-oidc.yaml) in the central account, the list-accounts
+ * stack in the management account, the secrets key where asked, and member-role.yaml as a
+ * stack in every account with `memberRole: true` that no world stack set instance covers.
+ * Parameters given here override the defaults the loader derives from the world.
+ */
+export interface WorldBootstrap {
+  central?: Record<string, string>
+  listAccounts?: Record<string, string>
+  member?: Record<string, string>
+  /** Deploy central-secrets-kms.yaml (stack iam-key-rotation-secrets-key) in this account. */
+  secretsKey?: { accountId: string; parameters?: Record<string, string> }
+  /** Template bodies that replace cfn/FILE, by file name (negative controls). */
+  templates?: Record<string, string>
 }
 
 export interface WorldOrganizationalUnit {
@@ -77,6 +94,8 @@ export interface WorldRole {
   path?: string
   /** Default 3600. */
   maxSessionDuration?: number
+  /** Inline identity policies: name → document. */
+  policies?: Record<string, Record<string, unknown>>
 }
 
 export interface WorldGroup {
@@ -304,7 +323,8 @@ const account: Schema = {
           trustedPrincipals: strings,
           webIdentity: 'boolean',
           path: 'string',
-          maxSessionDuration: 'number'
+          maxSessionDuration: 'number',
+          policies: { recordOf: 'object' }
         },
         required: ['name']
       }
@@ -376,7 +396,19 @@ const worldSchema: Schema = {
     rootId: 'string',
     seed: 'number',
     now: 'string',
-    central: { fields: { accountId: 'string', roleName: 'string', oidcSubject: 'string' } },
+    central: { fields: { accountId: 'string', roleName: 'string' } },
+    bootstrap: {
+      fields: {
+        central: stringRecord,
+        listAccounts: stringRecord,
+        member: stringRecord,
+        secretsKey: {
+          fields: { accountId: 'string', parameters: stringRecord },
+          required: ['accountId']
+        },
+        templates: stringRecord
+      }
+    },
     memberRoleName: 'string',
     listAccountsRoleName: 'string',
     listAccountsRole: 'boolean',

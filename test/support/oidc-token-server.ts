@@ -1,28 +1,63 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { DEFAULT_GITHUB } from '../emulator/bootstrap.js'
 
-/** An unsigned JWT-shaped token: the emulator does not verify it, only AWS would. */
-const TOKEN = ['header', 'payload', 'signature']
-  .map(part => Buffer.from(part).toString('base64url'))
-  .join('.')
+/**
+ * The claims of a GitHub Actions OIDC token (`aud` is the audience the job asks for, unless a
+ * test sets it). The emulator does not check signatures, only AWS would; it does evaluate the
+ * trust policy's conditions on these claims.
+ */
+export type TokenClaims = Record<string, string | undefined>
+
+const { org, repo, branch } = DEFAULT_GITHUB
+
+/** A scheduled run of the rotation workflow on the default branch of the default repository. */
+export const DEFAULT_CLAIMS: TokenClaims = {
+  sub: `repo:${org}/${repo}:ref:refs/heads/${branch}`,
+  repository: `${org}/${repo}`,
+  repository_owner: org,
+  ref: `refs/heads/${branch}`,
+  event_name: 'schedule',
+  workflow: 'IAM key rotation',
+  job_workflow_ref: `${org}/${repo}/.github/workflows/rotate-keys.yml@refs/heads/${branch}`,
+  iss: 'https://token.actions.githubusercontent.com'
+}
+
+/** The same job with the immutable subject form (owner and repository ids) GitHub now issues. */
+export function immutableSubject(environment?: string): string {
+  const context = environment ? `environment:${environment}` : `ref:refs/heads/${branch}`
+  return `repo:${org}@100001/${repo}@200002:${context}`
+}
+
+function encode(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
+}
 
 export interface OidcTokenServer {
   /** The environment a runner gives a job with `permissions: id-token: write`. */
   readonly env: { ACTIONS_ID_TOKEN_REQUEST_URL: string; ACTIONS_ID_TOKEN_REQUEST_TOKEN: string }
   /** The `audience` of every token request, in order. */
   readonly audiences: readonly string[]
+  /** Claims of the tokens issued from now on: merged over DEFAULT_CLAIMS (undefined removes). */
+  setClaims(claims: TokenClaims): void
   close(): Promise<void>
 }
 
 /** What the runner serves at ACTIONS_ID_TOKEN_REQUEST_URL, on loopback. */
-export async function startOidcTokenServer(): Promise<OidcTokenServer> {
+export async function startOidcTokenServer(claims: TokenClaims = {}): Promise<OidcTokenServer> {
   const requestToken = 'runner-request-token'
   const audiences: string[] = []
+  let current: TokenClaims = { ...DEFAULT_CLAIMS, ...claims }
   const server = createServer((request, response) => {
-    audiences.push(new URL(request.url ?? '/', 'http://runner').searchParams.get('audience') ?? '')
+    const audience = new URL(request.url ?? '/', 'http://runner').searchParams.get('audience') ?? ''
+    audiences.push(audience)
     const authorized = request.headers.authorization === `Bearer ${requestToken}`
+    const payload = Object.fromEntries(
+      Object.entries({ aud: audience, ...current }).filter(([, value]) => value !== undefined)
+    )
+    const token = [encode({ alg: 'RS256', typ: 'JWT' }), encode(payload), 'signature'].join('.')
     response.writeHead(authorized ? 200 : 401, { 'content-type': 'application/json' })
-    response.end(JSON.stringify(authorized ? { value: TOKEN } : { message: 'bad token' }))
+    response.end(JSON.stringify(authorized ? { value: token } : { message: 'bad token' }))
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -32,6 +67,9 @@ export async function startOidcTokenServer(): Promise<OidcTokenServer> {
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken
     },
     audiences,
+    setClaims: next => {
+      current = { ...DEFAULT_CLAIMS, ...next }
+    },
     close: () =>
       new Promise<void>(resolve => {
         server.closeAllConnections()

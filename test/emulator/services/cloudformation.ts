@@ -1,4 +1,4 @@
-import { ensureReadOwnSecretPolicy, ensureRoleTrusting } from '../iam-model.js'
+import { deleteDeployment, deployTemplate, DeploymentError } from '../cfn-engine.js'
 import { decodeToken, pageOf, pageSize } from '../paging.js'
 import { ServiceError } from '../protocol/errors.js'
 import type { RequestParams, ResponseObject, ResponseValue } from '../protocol/values.js'
@@ -23,9 +23,8 @@ import type { WorldStackSet } from '../world.js'
 
 /**
  * CloudFormation (AWS Query): stacks and stack sets, stored in the caller's account and region.
- * Templates are not executed, with one exception that makes deployments real: a stack (set)
- * whose parameters carry `MemberRoleName` and `CentralRoleArn` creates that role, trusting that
- * ARN, in every account it deploys to. Operations finish at once; DescribeStackSetOperation
+ * Templates are executed by cfn-engine.ts: a stack, or a stack set's instance, creates its IAM
+ * and KMS resources in its account. Operations finish at once; DescribeStackSetOperation
  * reports RUNNING the first time it is asked, then the outcome.
  */
 
@@ -84,23 +83,7 @@ function sameMap(a: Map<string, string>, b: Map<string, string>): boolean {
   return a.size === b.size && [...a].every(([key, value]) => b.get(key) === value)
 }
 
-/** The member-role hook: what a deployed template would have created. */
-function applyRoleHook(
-  state: EmulatorState,
-  account: Account,
-  parameters: Map<string, string>,
-  now: Date,
-  managedBy: string
-): void {
-  const roleName = parameters.get('MemberRoleName')
-  const trusted = parameters.get('CentralRoleArn')
-  if (roleName && trusted) {
-    ensureRoleTrusting(state, account, roleName, trusted, now, managedBy)
-    ensureReadOwnSecretPolicy(state, account, now)
-  }
-}
-
-/** Deploys one stack instance: decides its outcome and, on success, runs the role hook. */
+/** Deploys one stack instance: decides its outcome and, unless a fault is injected, runs the template. */
 function deployInstance(
   state: EmulatorState,
   stackSet: StackSet,
@@ -127,10 +110,28 @@ function deployInstance(
     instance.detailedStatus = 'INOPERABLE'
     instance.statusReason = 'The stack instance is inoperable (injected by the emulator).'
   } else {
-    instance.status = 'CURRENT'
-    instance.detailedStatus = 'SUCCEEDED'
     const parameters = new Map([...stackSet.parameters, ...instance.parameterOverrides])
-    applyRoleHook(state, target, parameters, now, `stackset/${stackSet.name}`)
+    try {
+      const deployment = deployTemplate(state, {
+        account: target,
+        region: instance.region,
+        stackName: stackNameOf(instance.stackId),
+        stackId: instance.stackId,
+        managedBy: `stackset/${stackSet.name}`,
+        templateBody: stackSet.templateBody,
+        parameters,
+        previous: instance.resources,
+        now
+      })
+      instance.resources = deployment.resources
+      instance.status = 'CURRENT'
+      instance.detailedStatus = 'SUCCEEDED'
+    } catch (error) {
+      if (!(error instanceof DeploymentError)) throw error
+      instance.status = 'OUTDATED'
+      instance.detailedStatus = 'FAILED'
+      instance.statusReason = error.message
+    }
   }
 }
 
@@ -182,7 +183,8 @@ function newInstance(
     detailedStatus: 'PENDING',
     statusReason: undefined,
     lastOperationId: undefined,
-    parameterOverrides: new Map()
+    parameterOverrides: new Map(),
+    resources: new Map()
   }
   stackSet.instances.set(`${accountId}/${region}`, instance)
   stackSet.regions.add(region)
@@ -462,10 +464,8 @@ function deleteStackInstances(ctx: RequestContext, params: RequestParams): Respo
   )
   const operationId = runOperation(ctx, stackSet, params, 'DELETE', instances, instance => {
     stackSet.instances.delete(`${instance.accountId}/${instance.region}`)
-    const roleName = stackSet.parameters.get('MemberRoleName')
-    const roles = ctx.state.accounts.get(instance.accountId)?.iam.roles
-    const role = roleName === undefined ? undefined : roles?.get(roleName)
-    if (!retain && role?.managedBy === `stackset/${stackSet.name}`) roles?.delete(role.name)
+    const target = ctx.state.accounts.get(instance.accountId)
+    if (!retain && target) deleteDeployment(ctx.state, target, instance.resources)
     instance.detailedStatus = 'SUCCEEDED'
   })
   return { OperationId: operationId }
@@ -584,13 +584,67 @@ function stackView(stack: Stack): ResponseObject {
     CreationTime: stack.creationTime,
     LastUpdatedTime: stack.lastUpdatedTime,
     StackStatus: stack.status,
+    StackStatusReason: stack.statusReason,
     DisableRollback: false,
     Capabilities: stack.capabilities,
-    Outputs: [],
+    Outputs: [...stack.outputs].map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
     Tags: tagList(stack.tags),
     EnableTerminationProtection: false,
     DriftInformation: { StackDriftStatus: 'NOT_CHECKED' }
   }
+}
+
+/** `arn:…:stack/NAME/ID` → NAME. */
+function stackNameOf(stackId: string): string {
+  return stackId.split('/')[1] ?? stackId
+}
+
+/**
+ * Creates a stack and runs its template. A template that fails leaves the stack in
+ * ROLLBACK_COMPLETE with the reason, and none of its resources, as CloudFormation does.
+ */
+export function createStackRecord(
+  state: EmulatorState,
+  account: Account,
+  region: string,
+  fields: Pick<
+    Stack,
+    'name' | 'description' | 'templateBody' | 'parameters' | 'capabilities' | 'tags'
+  > & {
+    now: Date
+  }
+): Stack {
+  const { now, ...rest } = fields
+  const stack: Stack = {
+    ...rest,
+    id: `arn:aws:cloudformation:${region}:${account.id}:stack/${fields.name}/${state.ids.uuid()}`,
+    status: 'CREATE_COMPLETE',
+    statusReason: undefined,
+    creationTime: now,
+    lastUpdatedTime: undefined,
+    resources: new Map(),
+    outputs: new Map()
+  }
+  regionState(account, region).stacks.set(stack.name, stack)
+  try {
+    const deployment = deployTemplate(state, {
+      account,
+      region,
+      stackName: stack.name,
+      stackId: stack.id,
+      managedBy: `stack/${stack.name}`,
+      templateBody: stack.templateBody,
+      parameters: stack.parameters,
+      now
+    })
+    stack.resources = deployment.resources
+    stack.outputs = deployment.outputs
+  } catch (error) {
+    if (!(error instanceof DeploymentError)) throw error
+    stack.status = 'ROLLBACK_COMPLETE'
+    stack.statusReason = error.message
+  }
+  return stack
 }
 
 function createStack(ctx: RequestContext, params: RequestParams): ResponseValue {
@@ -599,20 +653,15 @@ function createStack(ctx: RequestContext, params: RequestParams): ResponseValue 
   const stacks = regionState(account, ctx.region).stacks
   if (stacks.has(name))
     throw new ServiceError('AlreadyExistsException', `Stack [${name}] already exists`)
-  const stack: Stack = {
+  const stack = createStackRecord(ctx.state, account, ctx.region, {
     name,
-    id: `arn:aws:cloudformation:${ctx.region}:${account.id}:stack/${name}/${ctx.state.ids.uuid()}`,
     description: params.string('Description'),
     templateBody: params.requiredString('TemplateBody'),
     parameters: readParameters(params, 'Parameters', new Map()) ?? new Map<string, string>(),
     capabilities: params.stringList('Capabilities'),
     tags: readTags(params),
-    status: 'CREATE_COMPLETE',
-    creationTime: ctx.now,
-    lastUpdatedTime: undefined
-  }
-  stacks.set(name, stack)
-  applyRoleHook(ctx.state, account, stack.parameters, ctx.now, `stack/${name}`)
+    now: ctx.now
+  })
   return { StackId: stack.id }
 }
 
@@ -629,11 +678,30 @@ function updateStack(ctx: RequestContext, params: RequestParams): ResponseValue 
   if (nextTemplate === stack.templateBody && sameMap(nextParameters, stack.parameters)) {
     throw validation('No updates are to be performed.')
   }
-  stack.templateBody = nextTemplate
-  stack.parameters = nextParameters
-  stack.status = 'UPDATE_COMPLETE'
+  try {
+    const deployment = deployTemplate(ctx.state, {
+      account: callerAccount(ctx),
+      region: ctx.region,
+      stackName: stack.name,
+      stackId: stack.id,
+      managedBy: `stack/${stack.name}`,
+      templateBody: nextTemplate,
+      parameters: nextParameters,
+      previous: stack.resources,
+      now: ctx.now
+    })
+    stack.templateBody = nextTemplate
+    stack.parameters = nextParameters
+    stack.resources = deployment.resources
+    stack.outputs = deployment.outputs
+    stack.status = 'UPDATE_COMPLETE'
+    stack.statusReason = undefined
+  } catch (error) {
+    if (!(error instanceof DeploymentError)) throw error
+    stack.status = 'UPDATE_ROLLBACK_COMPLETE'
+    stack.statusReason = error.message
+  }
   stack.lastUpdatedTime = ctx.now
-  applyRoleHook(ctx.state, callerAccount(ctx), stack.parameters, ctx.now, `stack/${stack.name}`)
   return { StackId: stack.id }
 }
 
@@ -657,7 +725,10 @@ function getTemplate(ctx: RequestContext, params: RequestParams): ResponseValue 
 
 function deleteStack(ctx: RequestContext, params: RequestParams): ResponseValue {
   const stack = findStack(ctx, params.requiredString('StackName'))
-  if (stack) callerAccount(ctx).cloudformation.get(ctx.region)?.stacks.delete(stack.name)
+  if (stack) {
+    deleteDeployment(ctx.state, callerAccount(ctx), stack.resources)
+    callerAccount(ctx).cloudformation.get(ctx.region)?.stacks.delete(stack.name)
+  }
   return undefined
 }
 

@@ -135,26 +135,31 @@ export function addReplica(
   return replica
 }
 
-/** A secret by name or (full or partial) ARN, in the caller's account and region. */
-function findSecret(ctx: RequestContext, secretId: string): Secret {
-  const secrets = callerAccount(ctx).secrets.get(ctx.region)
-  if (!secrets) throw notFound()
-  if (!secretId.startsWith('arn:')) {
-    const byName = secrets.get(secretId)
-    if (!byName) throw notFound()
-    return byName
-  }
+/** A secret by name or (full or partial) ARN, in this account and region; undefined if none. */
+export function lookupSecret(
+  account: Account,
+  region: string,
+  secretId: string
+): Secret | undefined {
+  const secrets = account.secrets.get(region)
+  if (!secrets) return undefined
+  if (!secretId.startsWith('arn:')) return secrets.get(secretId)
   const match = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(secretId)
-  if (!match || match[1] !== ctx.region || match[2] !== callerAccount(ctx).id) throw notFound()
+  if (!match || match[1] !== region || match[2] !== account.id) return undefined
   const rest = match[3] ?? ''
   const withSuffix = /^(.+)-([A-Za-z0-9]{6})$/.exec(rest)
   if (withSuffix) {
     const candidate = secrets.get(withSuffix[1] ?? '')
     if (candidate && candidate.arnSuffix === withSuffix[2]) return candidate
   }
-  const partial = secrets.get(rest)
-  if (!partial) throw notFound()
-  return partial
+  return secrets.get(rest)
+}
+
+/** A secret by name or (full or partial) ARN, in the caller's account and region. */
+function findSecret(ctx: RequestContext, secretId: string): Secret {
+  const secret = lookupSecret(callerAccount(ctx), ctx.region, secretId)
+  if (!secret) throw notFound()
+  return secret
 }
 
 function liveSecret(ctx: RequestContext, params: RequestParams): Secret {

@@ -1,12 +1,14 @@
 import { addSeconds } from '../clock.js'
-import { GITHUB_OIDC_PROVIDER, parseRoleArn, trustAllows } from '../iam-model.js'
+import { enforce } from '../authz/authorize.js'
+import { evaluate } from '../authz/evaluate.js'
+import { principalOf } from '../authz/principal.js'
+import { GITHUB_OIDC_PROVIDER, parseRoleArn } from '../iam-model.js'
 import { ServiceError } from '../protocol/errors.js'
 import type { RequestParams, ResponseValue } from '../protocol/values.js'
 import { fakeSessionToken } from '../random.js'
 import {
   callerAccount,
   callerArn,
-  callerPrincipals,
   operations,
   queryValidationError,
   type QueryServiceDefinition,
@@ -86,18 +88,36 @@ function assumeRole(ctx: RequestContext, params: RequestParams): ResponseValue {
   const roleArn = params.requiredString('RoleArn')
   const { sessionName, duration } = sessionParameters(params)
   const { account, role } = findRole(ctx, roleArn)
-  const allowed =
-    account !== undefined &&
-    role !== undefined &&
-    account.status === 'ACTIVE' &&
-    !ctx.faults.isAssumeRoleDenied(account.id) &&
-    trustAllows(role.trust, callerPrincipals(ctx.caller))
-  if (!allowed) {
+  const principal = principalOf(ctx.state, ctx.caller)
+  if (
+    account === undefined ||
+    role === undefined ||
+    principal === undefined ||
+    account.status !== 'ACTIVE' ||
+    ctx.faults.isAssumeRoleDenied(account.id)
+  ) {
     throw new ServiceError(
       'AccessDenied',
       `User: ${callerArn(ctx.caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`
     )
   }
+  // The caller's identity policies and the role's trust policy (the library applies STS's rule
+  // that a trust policy must allow the caller even within one account).
+  enforce(
+    ctx.state,
+    stsService,
+    principal,
+    {
+      action: 'sts:AssumeRole',
+      resource: role.arn,
+      resourceAccount: account.id,
+      context: { 'sts:RoleSessionName': sessionName },
+      resourcePolicy: { name: `${role.name} trust policy`, document: role.trust.document }
+    },
+    ctx.region,
+    ctx.now
+  )
+  ctx.recordUse(principal, ['sts:AssumeRole'])
   if (ctx.caller.kind === 'session' && duration > ROLE_CHAINING_LIMIT_SECONDS) {
     throw validation(
       'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
@@ -128,39 +148,91 @@ function jwtClaims(token: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * The claims a GitHub token makes available to trust conditions, as
+ * `token.actions.githubusercontent.com:CLAIM`. AWS exposes these claims and no others (not
+ * `event_name`, for example), so a trust cannot depend on the rest.
+ */
+const GITHUB_CONDITION_CLAIMS = [
+  'sub',
+  'aud',
+  'actor',
+  'actor_id',
+  'enterprise_id',
+  'environment',
+  'job_workflow_ref',
+  'ref',
+  'repository',
+  'repository_id',
+  'repository_owner_id',
+  'workflow'
+]
+
+function oidcContext(claims: Record<string, unknown>): Record<string, string> {
+  const context: Record<string, string> = {}
+  for (const claim of GITHUB_CONDITION_CLAIMS) {
+    const value = claims[claim]
+    if (typeof value === 'string') context[`${GITHUB_OIDC_PROVIDER}:${claim}`] = value
+  }
+  return context
+}
+
 function assumeRoleWithWebIdentity(ctx: RequestContext, params: RequestParams): ResponseValue {
   const roleArn = params.requiredString('RoleArn')
   const token = params.requiredString('WebIdentityToken')
   const { sessionName, duration } = sessionParameters(params)
   const { account, role } = findRole(ctx, roleArn)
   const claims = jwtClaims(token)
-  const subject = typeof claims?.sub === 'string' ? claims.sub : undefined
-  const { central } = ctx.state
-  const subjectRequired = role?.arn === central.roleArn ? central.oidcSubject : undefined
-  const allowed =
-    account !== undefined &&
-    role !== undefined &&
-    account.status === 'ACTIVE' &&
-    role.trust.webIdentity &&
-    !ctx.faults.isAssumeRoleDenied(account.id) &&
-    (subjectRequired === undefined || subject === subjectRequired)
-  if (!allowed) {
+  if (!claims) {
     throw new ServiceError(
-      'AccessDenied',
-      'Not authorized to perform sts:AssumeRoleWithWebIdentity'
+      'InvalidIdentityToken',
+      'The web identity token that was passed could not be validated by AWS.'
     )
   }
+  const subject = typeof claims.sub === 'string' ? claims.sub : undefined
+  const audience = typeof claims.aud === 'string' ? claims.aud : undefined
+  const denied = new ServiceError(
+    'AccessDenied',
+    'Not authorized to perform sts:AssumeRoleWithWebIdentity'
+  )
+  if (account === undefined || role === undefined || account.status !== 'ACTIVE') throw denied
+  if (ctx.faults.isAssumeRoleDenied(account.id)) throw denied
+  // IAM checks the token against the account's provider before any policy.
+  const providerArn = `arn:aws:iam::${account.id}:oidc-provider/${GITHUB_OIDC_PROVIDER}`
+  const provider = account.iam.oidcProviders.get(providerArn)
+  if (!provider) {
+    throw new ServiceError(
+      'InvalidIdentityToken',
+      `No OpenIDConnect provider found in your account for https://${GITHUB_OIDC_PROVIDER}`
+    )
+  }
+  if (audience === undefined || !provider.clientIds.includes(audience)) {
+    throw new ServiceError('InvalidIdentityToken', 'Incorrect token audience')
+  }
+  const decision = evaluate({
+    principal: providerArn,
+    action: 'sts:AssumeRoleWithWebIdentity',
+    resource: role.arn,
+    resourceAccount: account.id,
+    context: {
+      ...oidcContext(claims),
+      'sts:RoleSessionName': sessionName,
+      'aws:CurrentTime': ctx.now.toISOString()
+    },
+    identityPolicies: [],
+    resourcePolicy: { name: `${role.name} trust policy`, document: role.trust.document }
+  })
+  if (decision !== 'Allowed') throw denied
   if (duration > role.maxSessionDuration) {
     throw validation(
       'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'
     )
   }
-  const audience = claims?.aud
   return {
     ...issueSession(ctx, account, role, sessionName, duration).response,
     SubjectFromWebIdentityToken: subject ?? 'unknown',
-    Provider: `arn:aws:iam::${account.id}:oidc-provider/${GITHUB_OIDC_PROVIDER}`,
-    Audience: typeof audience === 'string' ? audience : 'sts.amazonaws.com',
+    Provider: providerArn,
+    Audience: audience,
     PackedPolicySize: 0
   }
 }

@@ -1,0 +1,173 @@
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { ServiceError } from '../protocol/errors.js'
+import type { RequestParams } from '../protocol/values.js'
+import type { Caller, ServiceDefinition } from '../service.js'
+import type { EmulatorState } from '../state.js'
+import { denialReason, evaluate, type EvaluationRequest, type NamedPolicy } from './evaluate.js'
+import { orgOf, principalOf, type Principal } from './principal.js'
+import { checksFor, type AuthorizationCheck } from './requests.js'
+
+/**
+ * Authorizes every request as IAM would, before its operation runs: the caller's identity
+ * policies, permissions boundary and the resource's policy, with the request's condition keys.
+ * Denials answer with AWS's codes and wording.
+ */
+
+/** One permission a principal used, for the least-privilege test. */
+export interface PermissionUse {
+  /** Logical id of the template resource whose policy granted it (CentralRole). */
+  readonly origin: string
+  readonly action: string
+}
+
+/** Where the uses of every emulator of a test run are appended (JSON Lines), when set. */
+export const PERMISSION_LOG_ENV = 'IAM_EMULATOR_PERMISSION_LOG'
+
+/** The user agent the action's SDK clients send (`userAgentAppId`). */
+const ACTION_USER_AGENT = 'app/iam-key-rotation-action'
+
+export class PermissionRecorder {
+  private readonly seen = new Set<string>()
+  readonly uses: PermissionUse[] = []
+
+  constructor(private readonly logFile = process.env[PERMISSION_LOG_ENV]) {
+    if (this.logFile) mkdirSync(join(this.logFile, '..'), { recursive: true })
+  }
+
+  record(origins: readonly string[], action: string): void {
+    for (const origin of origins) {
+      const key = `${origin} ${action}`
+      if (this.seen.has(key)) continue
+      this.seen.add(key)
+      this.uses.push({ origin, action })
+      if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify({ origin, action })}\n`)
+    }
+  }
+}
+
+export interface AuthorizationRequest {
+  readonly state: EmulatorState
+  readonly service: ServiceDefinition
+  readonly operation: string
+  readonly region: string
+  readonly caller: Caller
+  readonly now: Date
+  readonly params: RequestParams
+  readonly userAgent: string | undefined
+}
+
+function accessDenied(service: ServiceDefinition, message: string): ServiceError {
+  return new ServiceError(service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied', message)
+}
+
+function deniedMessage(
+  request: EvaluationRequest,
+  decision: 'ExplicitlyDenied' | 'ImplicitlyDenied'
+): string {
+  const { action, resource } = request
+  const head = `User: ${request.principal} is not authorized to perform: ${action} on resource: ${resource}`
+  const reason = denialReason(request, decision)
+  const article = reason.policyType === 'identity-based' ? 'an' : 'a'
+  return reason.kind === 'explicit'
+    ? `${head} with an explicit deny in ${article} ${reason.policyType} policy`
+    : `${head} because no ${reason.policyType}${reason.policyType === 'permissions boundary' ? '' : ' policy'} allows the ${action} action`
+}
+
+/** Condition keys every request carries. */
+function requestContext(
+  state: EmulatorState,
+  principal: Principal,
+  check: AuthorizationCheck,
+  region: string,
+  now: Date
+): Record<string, string | string[]> {
+  const resourceOrg = orgOf(state, check.resourceAccount)
+  return {
+    ...principal.context,
+    'aws:CurrentTime': now.toISOString(),
+    'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+    'aws:RequestedRegion': region,
+    // The SDK reaches AWS over TLS; the emulator's loopback HTTP stands for that.
+    'aws:SecureTransport': 'true',
+    'aws:ResourceAccount': check.resourceAccount,
+    ...(resourceOrg ? { 'aws:ResourceOrgID': resourceOrg } : {}),
+    ...check.context
+  }
+}
+
+/** Evaluates one check for a principal; throws AccessDenied as the service would. */
+export function enforce(
+  state: EmulatorState,
+  service: ServiceDefinition,
+  principal: Principal,
+  check: AuthorizationCheck,
+  region: string,
+  now: Date
+): void {
+  const request: EvaluationRequest = {
+    principal: principal.arn,
+    action: check.action,
+    resource: check.resource,
+    resourceAccount: check.resourceAccount,
+    context: requestContext(state, principal, check, region, now),
+    identityPolicies: principal.identityPolicies,
+    permissionsBoundary: principal.permissionsBoundary,
+    resourcePolicy: check.resourcePolicy
+  }
+  const decision = evaluate(request)
+  if (process.env.DEBUG_AUTHZ && decision !== 'Allowed') console.error(JSON.stringify(request))
+  if (decision !== 'Allowed') throw accessDenied(service, deniedMessage(request, decision))
+}
+
+export class Authorizer {
+  readonly recorder = new PermissionRecorder()
+
+  /** Throws AccessDenied unless every check of the request is allowed. */
+  authorize(request: AuthorizationRequest): void {
+    const { state, service, operation, caller } = request
+    if (caller.kind === 'anonymous') return
+    const account = state.accounts.get(caller.accountId)
+    const principal = principalOf(state, caller)
+    if (!account || !principal) throw accessDenied(service, `Unknown account ${caller.accountId}`)
+    const checks = checksFor(
+      service.name,
+      operation,
+      { state, region: request.region, caller, account },
+      request.params
+    )
+    if (checks === undefined) {
+      throw new ServiceError(
+        'InternalFailure',
+        `The emulator has no authorization model for ${service.name}:${operation}; add it to test/emulator/authz/requests.ts.`,
+        500
+      )
+    }
+    for (const check of checks)
+      enforce(state, service, principal, check, request.region, request.now)
+    this.recordUse(
+      principal,
+      caller,
+      request.userAgent,
+      checks.map(check => check.action)
+    )
+  }
+
+  /**
+   * Records what the action's own roles used (recognised by its user agent, so test helpers
+   * acting as an operator do not count), and what IAM users used: applications reading the key
+   * the action stored for them.
+   */
+  recordUse(
+    principal: Principal,
+    caller: Caller,
+    userAgent: string | undefined,
+    actions: readonly string[]
+  ): void {
+    const fromAction = userAgent?.includes(ACTION_USER_AGENT) === true
+    if (!fromAction && caller.kind !== 'user') return
+    for (const action of actions) this.recorder.record(principal.origins, action)
+  }
+}
+
+export type { NamedPolicy }

@@ -1,0 +1,121 @@
+import type { Caller } from '../service.js'
+import type { Account, EmulatorState, IamRole, IamUser } from '../state.js'
+import type { NamedPolicy } from './evaluate.js'
+
+/** Who is asking, as policy evaluation sees them: their policies and their context keys. */
+export interface Principal {
+  readonly arn: string
+  readonly accountId: string
+  readonly identityPolicies: readonly NamedPolicy[]
+  readonly permissionsBoundary: NamedPolicy | undefined
+  readonly context: Readonly<Record<string, string | string[]>>
+  /**
+   * The template resources whose policies speak for this principal (`CentralRole`,
+   * `ReadOwnSecretPolicy`): what the least-privilege test compares usage with.
+   */
+  readonly origins: readonly string[]
+}
+
+/** Root of an account: every action, bounded only by resource policies' explicit denies. */
+const ROOT_POLICY: NamedPolicy = {
+  name: 'account-root',
+  document: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }]
+  })
+}
+
+function managedPolicy(account: Account, arn: string): NamedPolicy | undefined {
+  const policy = account.iam.policies.get(arn)
+  return policy && { name: policy.arn, document: policy.document }
+}
+
+function rolePolicies(account: Account, role: IamRole): NamedPolicy[] {
+  return [
+    ...[...role.inlinePolicies].map(([name, document]) => ({
+      name: `${role.name}/${name}`,
+      document
+    })),
+    ...role.attachedPolicyArns.flatMap(arn => managedPolicy(account, arn) ?? [])
+  ]
+}
+
+function userPolicies(account: Account, user: IamUser): NamedPolicy[] {
+  return [
+    ...[...user.inlinePolicies].map(([name, document]) => ({
+      name: `${user.name}/${name}`,
+      document
+    })),
+    ...user.attachedPolicyArns.flatMap(arn => managedPolicy(account, arn) ?? [])
+  ]
+}
+
+function tagContext(prefix: string, tags: ReadonlyMap<string, string>): Record<string, string> {
+  return Object.fromEntries([...tags].map(([key, value]) => [`${prefix}/${key}`, value]))
+}
+
+/** The organization an account belongs to: every account the emulator holds is a member. */
+export function orgOf(state: EmulatorState, accountId: string): string | undefined {
+  return state.accounts.has(accountId) ? state.organization.id : undefined
+}
+
+export function principalOf(state: EmulatorState, caller: Caller): Principal | undefined {
+  if (caller.kind === 'anonymous') return undefined
+  const account = state.accounts.get(caller.accountId)
+  if (!account) return undefined
+  const orgId = orgOf(state, account.id)
+  const common = {
+    'aws:PrincipalAccount': account.id,
+    ...(orgId ? { 'aws:PrincipalOrgID': orgId } : {})
+  }
+  switch (caller.kind) {
+    case 'root':
+      return {
+        arn: caller.arn,
+        accountId: account.id,
+        identityPolicies: [ROOT_POLICY],
+        permissionsBoundary: undefined,
+        context: { ...common, 'aws:PrincipalArn': caller.arn, 'aws:PrincipalType': 'Account' },
+        origins: []
+      }
+    case 'session': {
+      const role = account.iam.roles.get(caller.roleName)
+      const boundary = role?.permissionsBoundary
+      return {
+        arn: caller.arn,
+        accountId: account.id,
+        // A deleted role's sessions keep their credentials but lose every permission.
+        identityPolicies: role ? rolePolicies(account, role) : [],
+        permissionsBoundary: boundary === undefined ? undefined : managedPolicy(account, boundary),
+        context: {
+          ...common,
+          'aws:PrincipalArn': caller.roleArn,
+          'aws:PrincipalType': 'AssumedRole',
+          'aws:userid': caller.userId,
+          ...(role ? tagContext('aws:PrincipalTag', role.tags) : {})
+        },
+        origins: role?.origin ? [role.origin] : []
+      }
+    }
+    case 'user': {
+      const user = account.iam.users.get(caller.userName)
+      return {
+        arn: caller.arn,
+        accountId: account.id,
+        identityPolicies: user ? userPolicies(account, user) : [],
+        permissionsBoundary: undefined,
+        context: {
+          ...common,
+          'aws:PrincipalArn': caller.arn,
+          'aws:PrincipalType': 'User',
+          'aws:username': caller.userName,
+          'aws:userid': caller.userId,
+          ...(user ? tagContext('aws:PrincipalTag', user.tags) : {})
+        },
+        origins: (user?.attachedPolicyArns ?? []).flatMap(
+          arn => account.iam.policies.get(arn)?.origin ?? []
+        )
+      }
+    }
+  }
+}
