@@ -76852,7 +76852,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5952);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7825);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -76861,7 +76861,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5952:
+/***/ 7825:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79889,7 +79889,66 @@ class CallMetrics {
     }
 }
 
+;// CONCATENATED MODULE: ./src/deploy/versions.ts
+/**
+ * The version of the cfn/ templates this release needs. Every template states it (Output
+ * TemplateVersion), so a deployed stack can be compared with what the action expects; it goes up
+ * whenever a template changes what a role may do.
+ *
+ * 1: release 0.1.0. 2: the list-accounts role may ListRoots; the inventory always goes through it.
+ */
+const TEMPLATE_VERSION = 2;
+
+;// CONCATENATED MODULE: ./src/aws/permission-hints.ts
+
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+// "User: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION is not authorized to perform: ACTION on
+// resource: RESOURCE[ because …| with an explicit deny in …]"
+const NOT_AUTHORIZED = /User: arn:[^:]+:sts::(\d{12}):assumed-role\/([^/\s]+)\/\S+ is not authorized to perform: (\S+) on resource: (\S+)/;
+/** What to do about a denial, or undefined when the message is not a policy denial of ours. */
+function permissionHint(message, roles) {
+    const match = NOT_AUTHORIZED.exec(message);
+    if (!match)
+        return undefined;
+    const [, account = '', role = '', action = '', resource = ''] = match;
+    if (/explicit deny/.test(message)) {
+        return (`Fix: a policy outside this action's templates explicitly denies ${action} to role "${role}" ` +
+            `(a service control policy, a permissions boundary or a resource policy): remove that Deny ` +
+            `for ${resource}.`);
+    }
+    const version = `version ${TEMPLATE_VERSION}`;
+    if (role === roles.listAccountsRoleName) {
+        return (`Fix: the list-accounts role "${role}" lacks ${action}: deploy cfn/management-list-accounts-role.yaml ` +
+            `${version} in the management account ${roles.managementAccountId} (cfn/README.md, step 2).`);
+    }
+    if (role === roles.memberRoleName || role === roles.secretsRoleName) {
+        return (`Fix: the member role "${role}" in account ${account} lacks ${action}: update it to ` +
+            `cfn/member-role.yaml ${version} (deploy-stacks: apply with mode: enforce updates the StackSet ` +
+            `"${roles.stackSetName}"; the stack in the management account is updated by hand, cfn/README.md step 4b).`);
+    }
+    return (`Fix: the central role "${role}" lacks ${action} on ${resource}: deploy cfn/central-github-oidc.yaml ` +
+        `${version} with parameters that match this workflow's inputs (DeployStacks, SenderEmail, ` +
+        `SecretsAccountId; cfn/README.md, step 1).`);
+}
+/** Adds the hint to AccessDenied errors as they leave the client, once per call. */
+function permissionHintMiddleware(roles) {
+    return (next, _context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            if (error instanceof Error && ACCESS_DENIED.has(error.name)) {
+                const hint = permissionHint(error.message, roles);
+                if (hint && !error.message.includes(hint))
+                    error.message = `${error.message.replace(/\.?$/, '.')} ${hint}`;
+            }
+            throw error;
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/aws/clients.ts
+
 
 
 
@@ -79960,6 +80019,12 @@ class AwsClientFactory {
             priority: 'high',
             name: 'keyRotationCallMetrics'
         });
+        if (this.settings.roles) {
+            client.middlewareStack.add(permissionHintMiddleware(this.settings.roles), {
+                step: 'initialize',
+                name: 'keyRotationPermissionHints'
+            });
+        }
         return client;
     }
 }
@@ -93866,7 +93931,16 @@ async function run() {
 }
 /** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
 async function rotate(config) {
-    const factory = new AwsClientFactory({ region: config.awsRegion });
+    const factory = new AwsClientFactory({
+        region: config.awsRegion,
+        roles: {
+            memberRoleName: config.memberRoleName,
+            listAccountsRoleName: config.listAccountsRoleName,
+            secretsRoleName: config.secrets.roleName,
+            stackSetName: config.deploy.stackSetName,
+            managementAccountId: config.managementAccountId
+        }
+    });
     try {
         const now = evaluationTime();
         const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;

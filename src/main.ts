@@ -52,7 +52,16 @@ export async function run(): Promise<void> {
 
 /** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
 async function rotate(config: Config): Promise<Plan> {
-  const factory = new AwsClientFactory({ region: config.awsRegion })
+  const factory = new AwsClientFactory({
+    region: config.awsRegion,
+    roles: {
+      memberRoleName: config.memberRoleName,
+      listAccountsRoleName: config.listAccountsRoleName,
+      secretsRoleName: config.secrets.roleName,
+      stackSetName: config.deploy.stackSetName,
+      managementAccountId: config.managementAccountId
+    }
+  })
   try {
     const now = evaluationTime()
     const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`

@@ -10,9 +10,11 @@ import { NodeHttpHandler } from '@smithy/node-http-handler'
 import type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
-  DeserializeMiddleware
+  DeserializeMiddleware,
+  InitializeMiddleware
 } from '@smithy/types'
 import { CallMetrics } from './metrics.js'
+import { permissionHintMiddleware, type RoleNames } from './permission-hints.js'
 
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider
 
@@ -24,6 +26,8 @@ export interface AwsSettings {
   /** Attempts per call under adaptive retry; throttled calls back off and retry. */
   readonly maxAttempts?: number
   readonly userAgent?: string
+  /** The project's role names: AccessDenied errors then say which template grants the call. */
+  readonly roles?: RoleNames
 }
 
 const DEFAULT_MAX_ATTEMPTS = 10
@@ -104,6 +108,12 @@ export class AwsClientFactory {
       priority: 'high',
       name: 'keyRotationCallMetrics'
     })
+    if (this.settings.roles) {
+      client.middlewareStack.add(permissionHintMiddleware(this.settings.roles), {
+        step: 'initialize',
+        name: 'keyRotationPermissionHints'
+      })
+    }
     return client
   }
 }
@@ -113,4 +123,5 @@ interface InstrumentableStack {
     middleware: DeserializeMiddleware<object, object>,
     options: { step: 'deserialize'; priority: 'high'; name: string }
   ): void
+  add(middleware: InitializeMiddleware<object, object>, options: { step: 'initialize'; name: string }): void
 }

@@ -160,20 +160,3 @@ export function iamMatch(pattern: string, value: string): boolean {
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
   return new RegExp(`^${source}$`).test(value)
 }
-
-/** The AWS SDK commands a source file sends, per client package (`client-iam` → [`ListAccessKeys`]). */
-export function commandsSent(sourcePath: string): Map<string, string[]> {
-  const source = readFileSync(sourcePath, 'utf8')
-  const byClient = new Map<string, string[]>()
-  for (const match of source.matchAll(/import\s*{([^}]*)}\s*from\s*'@aws-sdk\/(client-[a-z-]+)'/g)) {
-    const names = (match[1] ?? '')
-      .split(',')
-      .map(name => name.trim())
-      .filter(name => /^[A-Z]\w*Command$/.test(name))
-      .filter(name => new RegExp(`new ${name}\\(`).test(source))
-      .map(name => name.replace(/Command$/, ''))
-    const client = match[2] ?? ''
-    byClient.set(client, [...(byClient.get(client) ?? []), ...names])
-  }
-  return byClient
-}

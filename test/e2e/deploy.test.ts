@@ -28,6 +28,8 @@ function freshWorld(overrides: Partial<World> = {}): World {
     organizationId: 'o-a1b2c3d4e5',
     managementAccountId: MANAGEMENT,
     listAccountsRole: true,
+    // The central role as deployed for a workflow with deploy-stacks: apply.
+    bootstrap: { central: { DeployStacks: 'apply' } },
     accounts: [
       { id: MANAGEMENT, name: 'management', email: 'mgmt@example.com', memberRole: true },
       {
@@ -57,6 +59,17 @@ function deployedWorld(templateBody?: string): World {
     },
     templateBody
   )
+}
+
+/** cfn/member-role.yaml with a change that grants nothing less: a different role description. */
+function driftedTemplate(): string {
+  const current = memberTemplate()
+  const drifted = current.replace(
+    'Description: Assumed by the iam-key-rotation GitHub Action to rotate IAM user access keys.',
+    'Description: Deployed by hand, long ago.'
+  )
+  expect(drifted).not.toBe(current)
+  return drifted
 }
 
 /** cfn/member-role.yaml as it was before the engine needed GetAccountAuthorizationDetails. */
@@ -186,7 +199,7 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
 
   describe('deploy-stacks: check on a drifted StackSet', () => {
     it('reports the drift in the summary and the plan and changes nothing', async () => {
-      const emulator = await startEmulator({ world: deployedWorld(olderTemplate()) })
+      const emulator = await startEmulator({ world: deployedWorld(driftedTemplate()) })
       try {
         const before = stackSets(emulator)
         const run = await runAgainstEmulator(emulator, {
@@ -219,7 +232,7 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
     })
 
     it('acts as check in audit mode even with deploy-stacks: apply, and says so', async () => {
-      const emulator = await startEmulator({ world: deployedWorld(olderTemplate()) })
+      const emulator = await startEmulator({ world: deployedWorld(driftedTemplate()) })
       try {
         const run = await runAgainstEmulator(emulator, { ...ORG, 'deploy-stacks': 'apply' })
         expect(run.exitCode, run.stdout).toBe(0)
@@ -237,7 +250,7 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
     })
 
     it('updates the drifted StackSet with apply in enforce mode', async () => {
-      const emulator = await startEmulator({ world: deployedWorld(olderTemplate()) })
+      const emulator = await startEmulator({ world: deployedWorld(driftedTemplate()) })
       try {
         const run = await runAgainstEmulator(emulator, {
           ...ORG,
@@ -249,6 +262,37 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
         expect(cloudFormationWrites(emulator)).toEqual({ 'cloudformation:UpdateStackSet': 1 })
         const again = await runAgainstEmulator(emulator, { ...ORG, 'deploy-stacks': 'check' })
         expect(again.plan?.deployment).toMatchObject({ status: 'current', differences: [] })
+      } finally {
+        await emulator.close()
+      }
+    })
+  })
+
+  describe('a deployed member role that lacks a permission this release needs', () => {
+    it('fails each account with the missing action and the fix, and apply repairs it', async () => {
+      const emulator = await startEmulator({ world: deployedWorld(olderTemplate()) })
+      try {
+        const check = await runAgainstEmulator(emulator, {
+          ...ORG,
+          mode: 'enforce',
+          'deploy-stacks': 'check'
+        })
+        expect(check.exitCode).toBe(1)
+        const failure = check.plan?.accounts.find(a => a.accountId === PROD)?.error ?? ''
+        expect(failure).toContain(
+          'is not authorized to perform: iam:GetAccountAuthorizationDetails on resource: *'
+        )
+        expect(failure).toContain(
+          'Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:GetAccountAuthorizationDetails: update it to cfn/member-role.yaml version 2'
+        )
+        expect(warningLines(check).join('\n')).toContain('deploy-stacks: apply')
+        const apply = await runAgainstEmulator(emulator, {
+          ...ORG,
+          mode: 'enforce',
+          'deploy-stacks': 'apply'
+        })
+        expect(apply.exitCode, apply.stdout).toBe(0)
+        expect(planActions(apply.plan!).filter(a => a.result === 'done')).toHaveLength(2)
       } finally {
         await emulator.close()
       }

@@ -1,0 +1,8 @@
+/**
+ * The version of the cfn/ templates this release needs. Every template states it (Output
+ * TemplateVersion), so a deployed stack can be compared with what the action expects; it goes up
+ * whenever a template changes what a role may do.
+ *
+ * 1: release 0.1.0. 2: the list-accounts role may ListRoots; the inventory always goes through it.
+ */
+export const TEMPLATE_VERSION = 2
