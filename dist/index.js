@@ -80142,12 +80142,14 @@ class RoleSessions {
         }
         catch (error) {
             const code = awsErrorCode(error) ?? 'Error';
-            const hint = code === 'AccessDenied' || code === 'AccessDeniedException'
+            const message = errorMessage(error);
+            // A denial by the central role's own policy already says what to fix (permission-hints.ts).
+            const hint = (code === 'AccessDenied' || code === 'AccessDeniedException') && !message.includes('Fix:')
                 ? ` The role "${roleName}" is missing in that account or does not trust the central role: ` +
                     `deploy the member-role StackSet there (a service-managed StackSet does not deploy to the ` +
                     `management account; deploy the template there as a stack).`
                 : '';
-            throw new AssumeRoleError(roleArn, code, `Could not assume ${roleArn}: ${errorMessage(error)}.${hint}`);
+            throw new AssumeRoleError(roleArn, code, `Could not assume ${roleArn}: ${message.replace(/\.$/, '')}.${hint}`);
         }
     }
 }

@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CFN_DIR } from '../emulator/bootstrap.js'
+import { startEmulator, type Emulator, type World } from '../emulator/index.js'
+import { ORG, planActions } from '../support/emulated-action.js'
+import { startOidcTokenServer, type OidcTokenServer } from '../support/oidc-token-server.js'
+import { runAction, type ActionRun } from '../support/run-action.js'
+
+/**
+ * The roles of cfn/ against what the action does, through dist/index.js with the GitHub OIDC
+ * path, while the emulator evaluates every policy: both documented topologies work, and removing
+ * any one important grant makes the matching call fail with AccessDenied and a message that says
+ * which template to fix.
+ */
+
+const MANAGEMENT = ORG['management-account-id']
+const PROD = '222222222222'
+const TOOLING = '999999999999'
+const SENDER = 'security@example.com'
+
+function centralRole(accountId: string): string {
+  return `arn:aws:iam::${accountId}:role/iam-key-rotation-central`
+}
+
+/** A management account and one member; `centralAccount` holds the central role. */
+function world(centralAccount: string, overrides: Partial<World> = {}): World {
+  const user = (name: string) => ({
+    name,
+    tags: { owner: `${name}@example.com` },
+    keys: [{ ageDays: 95, lastUsedDaysAgo: 1 }]
+  })
+  return {
+    organizationId: ORG['organization-id'],
+    managementAccountId: MANAGEMENT,
+    central: { accountId: centralAccount },
+    // The central role as deployed for this workflow: deploy-stacks apply, mail as SENDER.
+    bootstrap: { central: { DeployStacks: 'apply', SenderEmail: SENDER } },
+    ses: { verifiedIdentities: [SENDER] },
+    accounts: [
+      { id: MANAGEMENT, name: 'management', memberRole: true, users: [user('mgmt-bot')] },
+      { id: PROD, name: 'prod', users: [user('ci-bot')] },
+      ...(centralAccount === MANAGEMENT ? [] : [{ id: centralAccount, name: 'security-tooling' }])
+    ],
+    ...overrides
+  }
+}
+
+/** A cfn/ template with one line removed (the grant under test); fails if it is not there. */
+function withoutLine(file: string, line: string): string {
+  const body = readFileSync(join(CFN_DIR, file), 'utf8')
+  const lines = body.split('\n')
+  const index = lines.findIndex(candidate => candidate.trim() === line)
+  expect(index, `${file} has no line "${line}"`).toBeGreaterThanOrEqual(0)
+  lines.splice(index, 1)
+  return lines.join('\n')
+}
+
+async function rotate(
+  emulator: Emulator,
+  tokens: OidcTokenServer,
+  centralAccount: string,
+  inputs: Record<string, string> = {}
+): Promise<ActionRun & { plan: ReturnType<typeof readPlan> }> {
+  const run = await runAction({
+    inputs: {
+      ...ORG,
+      'role-to-assume': centralRole(centralAccount),
+      mode: 'enforce',
+      'deploy-stacks': 'apply',
+      notify: 'true',
+      'sender-email': SENDER,
+      'open-issues': 'false',
+      ...inputs
+    },
+    env: {
+      AWS_ENDPOINT_URL: emulator.url,
+      IAM_KEY_ROTATION_NOW: emulator.now().toISOString(),
+      ...tokens.env
+    }
+  })
+  return { ...run, plan: readPlan(run) }
+}
+
+function readPlan(run: ActionRun) {
+  const dir = run.outputs['report-dir']
+  return dir
+    ? (JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as import('../../src/plan/types.js').Plan)
+    : undefined
+}
+
+describe.concurrent('the templates grant what the action does, in both topologies', () => {
+  let tokens: OidcTokenServer
+  beforeAll(async () => {
+    tokens = await startOidcTokenServer()
+  })
+  afterAll(() => tokens.close())
+
+  it('central role in the management account: deploys, rotates everywhere and mails', async () => {
+    const emulator = await startEmulator({ world: world(MANAGEMENT) })
+    try {
+      const run = await rotate(emulator, tokens, MANAGEMENT)
+      expect(run.exitCode, run.stdout).toBe(0)
+      expect(run.plan?.deployment).toMatchObject({ mode: 'apply', status: 'created' })
+      expect(planActions(run.plan!).filter(a => a.result === 'done').map(a => a.user).sort()).toEqual([
+        'ci-bot',
+        'mgmt-bot'
+      ])
+      expect(emulator.emails().length).toBeGreaterThan(0)
+      const counts = emulator.requestCounts()
+      expect(counts.byOperation['sts:AssumeRoleWithWebIdentity']).toBe(1)
+      // deployment-ous is empty: the root comes from ListRoots, through the list-accounts role.
+      expect(counts.byOperation['organizations:ListRoots']).toBe(1)
+      expect(counts.byErrorCode['AccessDenied'] ?? 0).toBe(0)
+      expect(counts.byErrorCode['AccessDeniedException'] ?? 0).toBe(0)
+    } finally {
+      await emulator.close()
+    }
+  })
+
+  it('central role in its own account (StackSets delegated administrator): the same', async () => {
+    const emulator = await startEmulator({ world: world(TOOLING) })
+    try {
+      const run = await rotate(emulator, tokens, TOOLING)
+      expect(run.exitCode, run.stdout).toBe(0)
+      expect(run.plan?.deployment).toMatchObject({ mode: 'apply', status: 'created' })
+      expect(planActions(run.plan!).filter(a => a.result === 'done').map(a => a.user).sort()).toEqual([
+        'ci-bot',
+        'mgmt-bot'
+      ])
+      expect(emulator.emails().length).toBeGreaterThan(0)
+      const counts = emulator.requestCounts()
+      expect(counts.byErrorCode['AccessDenied'] ?? 0).toBe(0)
+      expect(counts.byErrorCode['AccessDeniedException'] ?? 0).toBe(0)
+    } finally {
+      await emulator.close()
+    }
+  })
+})
+
+describe.concurrent('negative controls: without one grant, its call is denied and the fix named', () => {
+  let tokens: OidcTokenServer
+  beforeAll(async () => {
+    tokens = await startOidcTokenServer()
+  })
+  afterAll(() => tokens.close())
+
+  /** The member role comes from the bootstrap stack here, so its template is the one changed. */
+  function memberWorld(templates: Record<string, string>): World {
+    const base = world(MANAGEMENT)
+    return {
+      ...base,
+      bootstrap: { ...base.bootstrap, templates },
+      accounts: (base.accounts ?? []).map(account => ({ ...account, memberRole: true }))
+    }
+  }
+
+  it("the member role's iam:CreateAccessKey", async () => {
+    const emulator = await startEmulator({
+      world: memberWorld({ 'member-role.yaml': withoutLine('member-role.yaml', '- iam:CreateAccessKey') })
+    })
+    try {
+      const run = await rotate(emulator, tokens, MANAGEMENT, { 'deploy-stacks': 'off' })
+      expect(run.exitCode).toBe(1)
+      const rotations = planActions(run.plan!).filter(a => a.type === 'ROTATE')
+      expect(rotations.map(a => a.result)).toEqual(['failed', 'failed'])
+      const error = run.plan!.accounts.flatMap(a => a.users.flatMap(u => u.actions))[0]?.error ?? ''
+      expect(error).toContain('is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::')
+      expect(error).toContain('Fix: the member role "iam-key-rotation-member"')
+      expect(error).toContain('cfn/member-role.yaml version 2')
+    } finally {
+      await emulator.close()
+    }
+  })
+
+  it("the list-accounts role's organizations:ListAccounts", async () => {
+    const emulator = await startEmulator({
+      world: world(MANAGEMENT, {
+        bootstrap: {
+          ...world(MANAGEMENT).bootstrap,
+          templates: {
+            'management-list-accounts-role.yaml': withoutLine(
+              'management-list-accounts-role.yaml',
+              '- organizations:ListAccounts'
+            )
+          }
+        }
+      })
+    })
+    try {
+      const run = await rotate(emulator, tokens, MANAGEMENT)
+      expect(run.exitCode).toBe(1)
+      expect(run.stdout).toMatch(
+        /::error::.*is not authorized to perform: organizations:ListAccounts on resource: \*.*Fix: the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 2/
+      )
+    } finally {
+      await emulator.close()
+    }
+  })
+
+  it("the central role's sts:AssumeRole on the member role", async () => {
+    const emulator = await startEmulator({
+      world: world(MANAGEMENT, {
+        bootstrap: {
+          ...world(MANAGEMENT).bootstrap,
+          templates: {
+            'central-github-oidc.yaml': withoutLine(
+              'central-github-oidc.yaml',
+              "- !Sub 'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}'"
+            )
+          }
+        }
+      })
+    })
+    try {
+      const run = await rotate(emulator, tokens, MANAGEMENT)
+      expect(run.exitCode).toBe(1)
+      // Within one account a trust that names the central role is enough, as in IAM: only the
+      // member account, where the central role's own policy must allow it too, fails.
+      const failures = run.plan!.accounts.filter(a => a.status === 'failed')
+      expect(failures.map(a => a.accountId)).toEqual([PROD])
+      for (const account of failures) {
+        expect(account.error).toContain('is not authorized to perform: sts:AssumeRole on resource:')
+        expect(account.error).toContain(
+          'Fix: the central role "iam-key-rotation-central" lacks sts:AssumeRole'
+        )
+      }
+    } finally {
+      await emulator.close()
+    }
+  })
+
+  it('a trust whose sub does not match the token', async () => {
+    const emulator = await startEmulator({ world: world(MANAGEMENT) })
+    const stranger = await startOidcTokenServer({
+      sub: 'repo:example-org/iam-key-rotation:ref:refs/heads/feature',
+      ref: 'refs/heads/feature'
+    })
+    try {
+      const run = await rotate(emulator, stranger, MANAGEMENT)
+      expect(run.exitCode).toBe(1)
+      expect(run.stdout).toMatch(
+        /::error::.*Could not assume arn:aws:iam::111111111111:role\/iam-key-rotation-central with the GitHub OIDC token: Not authorized to perform sts:AssumeRoleWithWebIdentity/
+      )
+      expect(emulator.requestCounts().byOperation['sts:AssumeRoleWithWebIdentity']).toBe(1)
+      expect(emulator.requestCounts().total).toBe(1)
+    } finally {
+      await stranger.close()
+      await emulator.close()
+    }
+  })
+})
