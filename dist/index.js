@@ -79911,6 +79911,9 @@ function permissionHint(message, roles) {
     if (!match)
         return undefined;
     const [, account = '', role = '', action = '', resource = ''] = match;
+    // STS gives no reason for a refused AssumeRole: sessions.ts lists the possible causes.
+    if (action === 'sts:AssumeRole')
+        return undefined;
     if (/explicit deny/.test(message)) {
         return (`Fix: a policy outside this action's templates explicitly denies ${action} to role "${role}" ` +
             `(a service control policy, a permissions boundary or a resource policy): remove that Deny ` +
@@ -80053,6 +80056,7 @@ function awsErrorCode(error) {
 ;// CONCATENATED MODULE: ./src/aws/sessions.ts
 
 
+
 /** Refresh a session this long before it expires, so no call runs on expiring credentials. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 const SESSION_SECONDS = 3600;
@@ -80143,11 +80147,13 @@ class RoleSessions {
         catch (error) {
             const code = awsErrorCode(error) ?? 'Error';
             const message = errorMessage(error);
-            // A denial by the central role's own policy already says what to fix (permission-hints.ts).
-            const hint = (code === 'AccessDenied' || code === 'AccessDeniedException') && !message.includes('Fix:')
-                ? ` The role "${roleName}" is missing in that account or does not trust the central role: ` +
-                    `deploy the member-role StackSet there (a service-managed StackSet does not deploy to the ` +
-                    `management account; deploy the template there as a stack).`
+            const hint = code === 'AccessDenied' || code === 'AccessDeniedException'
+                ? ` Either the role "${roleName}" is missing in that account (deploy the member-role StackSet ` +
+                    `there; a service-managed StackSet does not deploy to the management account, deploy the ` +
+                    `template there as a stack), or its trust does not name the central role, or the central ` +
+                    `role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml ` +
+                    `version ${TEMPLATE_VERSION} with MemberRoleName, ListAccountsRoleName and SecretsAccountId ` +
+                    `matching the inputs).`
                 : '';
             throw new AssumeRoleError(roleArn, code, `Could not assume ${roleArn}: ${message.replace(/\.$/, '')}.${hint}`);
         }

@@ -33,6 +33,8 @@ export function permissionHint(message: string, roles: RoleNames): string | unde
   const match = NOT_AUTHORIZED.exec(message)
   if (!match) return undefined
   const [, account = '', role = '', action = '', resource = ''] = match
+  // STS gives no reason for a refused AssumeRole: sessions.ts lists the possible causes.
+  if (action === 'sts:AssumeRole') return undefined
   if (/explicit deny/.test(message)) {
     return (
       `Fix: a policy outside this action's templates explicitly denies ${action} to role "${role}" ` +

@@ -4,6 +4,7 @@ import {
   type Credentials as StsCredentials
 } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
+import { TEMPLATE_VERSION } from '../deploy/versions.js'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
 import type { AwsClientFactory } from './clients.js'
 
@@ -120,12 +121,14 @@ export class RoleSessions {
     } catch (error) {
       const code = awsErrorCode(error) ?? 'Error'
       const message = errorMessage(error)
-      // A denial by the central role's own policy already says what to fix (permission-hints.ts).
       const hint =
-        (code === 'AccessDenied' || code === 'AccessDeniedException') && !message.includes('Fix:')
-          ? ` The role "${roleName}" is missing in that account or does not trust the central role: ` +
-            `deploy the member-role StackSet there (a service-managed StackSet does not deploy to the ` +
-            `management account; deploy the template there as a stack).`
+        code === 'AccessDenied' || code === 'AccessDeniedException'
+          ? ` Either the role "${roleName}" is missing in that account (deploy the member-role StackSet ` +
+            `there; a service-managed StackSet does not deploy to the management account, deploy the ` +
+            `template there as a stack), or its trust does not name the central role, or the central ` +
+            `role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml ` +
+            `version ${TEMPLATE_VERSION} with MemberRoleName, ListAccountsRoleName and SecretsAccountId ` +
+            `matching the inputs).`
           : ''
       throw new AssumeRoleError(
         roleArn,

@@ -85,7 +85,9 @@ async function rotate(
 function readPlan(run: ActionRun) {
   const dir = run.outputs['report-dir']
   return dir
-    ? (JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as import('../../src/plan/types.js').Plan)
+    ? (JSON.parse(
+        readFileSync(join(dir, 'plan.json'), 'utf8')
+      ) as import('../../src/plan/types.js').Plan)
     : undefined
 }
 
@@ -102,10 +104,12 @@ describe.concurrent('the templates grant what the action does, in both topologie
       const run = await rotate(emulator, tokens, MANAGEMENT)
       expect(run.exitCode, run.stdout).toBe(0)
       expect(run.plan?.deployment).toMatchObject({ mode: 'apply', status: 'created' })
-      expect(planActions(run.plan!).filter(a => a.result === 'done').map(a => a.user).sort()).toEqual([
-        'ci-bot',
-        'mgmt-bot'
-      ])
+      expect(
+        planActions(run.plan!)
+          .filter(a => a.result === 'done')
+          .map(a => a.user)
+          .sort()
+      ).toEqual(['ci-bot', 'mgmt-bot'])
       expect(emulator.emails().length).toBeGreaterThan(0)
       const counts = emulator.requestCounts()
       expect(counts.byOperation['sts:AssumeRoleWithWebIdentity']).toBe(1)
@@ -124,10 +128,12 @@ describe.concurrent('the templates grant what the action does, in both topologie
       const run = await rotate(emulator, tokens, TOOLING)
       expect(run.exitCode, run.stdout).toBe(0)
       expect(run.plan?.deployment).toMatchObject({ mode: 'apply', status: 'created' })
-      expect(planActions(run.plan!).filter(a => a.result === 'done').map(a => a.user).sort()).toEqual([
-        'ci-bot',
-        'mgmt-bot'
-      ])
+      expect(
+        planActions(run.plan!)
+          .filter(a => a.result === 'done')
+          .map(a => a.user)
+          .sort()
+      ).toEqual(['ci-bot', 'mgmt-bot'])
       expect(emulator.emails().length).toBeGreaterThan(0)
       const counts = emulator.requestCounts()
       expect(counts.byErrorCode['AccessDenied'] ?? 0).toBe(0)
@@ -138,115 +144,125 @@ describe.concurrent('the templates grant what the action does, in both topologie
   })
 })
 
-describe.concurrent('negative controls: without one grant, its call is denied and the fix named', () => {
-  let tokens: OidcTokenServer
-  beforeAll(async () => {
-    tokens = await startOidcTokenServer()
-  })
-  afterAll(() => tokens.close())
-
-  /** The member role comes from the bootstrap stack here, so its template is the one changed. */
-  function memberWorld(templates: Record<string, string>): World {
-    const base = world(MANAGEMENT)
-    return {
-      ...base,
-      bootstrap: { ...base.bootstrap, templates },
-      accounts: (base.accounts ?? []).map(account => ({ ...account, memberRole: true }))
-    }
-  }
-
-  it("the member role's iam:CreateAccessKey", async () => {
-    const emulator = await startEmulator({
-      world: memberWorld({ 'member-role.yaml': withoutLine('member-role.yaml', '- iam:CreateAccessKey') })
+describe.concurrent(
+  'negative controls: without one grant, its call is denied and the fix named',
+  () => {
+    let tokens: OidcTokenServer
+    beforeAll(async () => {
+      tokens = await startOidcTokenServer()
     })
-    try {
-      const run = await rotate(emulator, tokens, MANAGEMENT, { 'deploy-stacks': 'off' })
-      expect(run.exitCode).toBe(1)
-      const rotations = planActions(run.plan!).filter(a => a.type === 'ROTATE')
-      expect(rotations.map(a => a.result)).toEqual(['failed', 'failed'])
-      const error = run.plan!.accounts.flatMap(a => a.users.flatMap(u => u.actions))[0]?.error ?? ''
-      expect(error).toContain('is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::')
-      expect(error).toContain('Fix: the member role "iam-key-rotation-member"')
-      expect(error).toContain('cfn/member-role.yaml version 2')
-    } finally {
-      await emulator.close()
-    }
-  })
+    afterAll(() => tokens.close())
 
-  it("the list-accounts role's organizations:ListAccounts", async () => {
-    const emulator = await startEmulator({
-      world: world(MANAGEMENT, {
-        bootstrap: {
-          ...world(MANAGEMENT).bootstrap,
-          templates: {
-            'management-list-accounts-role.yaml': withoutLine(
-              'management-list-accounts-role.yaml',
-              '- organizations:ListAccounts'
-            )
-          }
-        }
-      })
-    })
-    try {
-      const run = await rotate(emulator, tokens, MANAGEMENT)
-      expect(run.exitCode).toBe(1)
-      expect(run.stdout).toMatch(
-        /::error::.*is not authorized to perform: organizations:ListAccounts on resource: \*.*Fix: the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 2/
-      )
-    } finally {
-      await emulator.close()
-    }
-  })
-
-  it("the central role's sts:AssumeRole on the member role", async () => {
-    const emulator = await startEmulator({
-      world: world(MANAGEMENT, {
-        bootstrap: {
-          ...world(MANAGEMENT).bootstrap,
-          templates: {
-            'central-github-oidc.yaml': withoutLine(
-              'central-github-oidc.yaml',
-              "- !Sub 'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}'"
-            )
-          }
-        }
-      })
-    })
-    try {
-      const run = await rotate(emulator, tokens, MANAGEMENT)
-      expect(run.exitCode).toBe(1)
-      // Within one account a trust that names the central role is enough, as in IAM: only the
-      // member account, where the central role's own policy must allow it too, fails.
-      const failures = run.plan!.accounts.filter(a => a.status === 'failed')
-      expect(failures.map(a => a.accountId)).toEqual([PROD])
-      for (const account of failures) {
-        expect(account.error).toContain('is not authorized to perform: sts:AssumeRole on resource:')
-        expect(account.error).toContain(
-          'Fix: the central role "iam-key-rotation-central" lacks sts:AssumeRole'
-        )
+    /** The member role comes from the bootstrap stack here, so its template is the one changed. */
+    function memberWorld(templates: Record<string, string>): World {
+      const base = world(MANAGEMENT)
+      return {
+        ...base,
+        bootstrap: { ...base.bootstrap, templates },
+        accounts: (base.accounts ?? []).map(account => ({ ...account, memberRole: true }))
       }
-    } finally {
-      await emulator.close()
     }
-  })
 
-  it('a trust whose sub does not match the token', async () => {
-    const emulator = await startEmulator({ world: world(MANAGEMENT) })
-    const stranger = await startOidcTokenServer({
-      sub: 'repo:example-org/iam-key-rotation:ref:refs/heads/feature',
-      ref: 'refs/heads/feature'
+    it("the member role's iam:CreateAccessKey", async () => {
+      const emulator = await startEmulator({
+        world: memberWorld({
+          'member-role.yaml': withoutLine('member-role.yaml', '- iam:CreateAccessKey')
+        })
+      })
+      try {
+        const run = await rotate(emulator, tokens, MANAGEMENT, { 'deploy-stacks': 'off' })
+        expect(run.exitCode).toBe(1)
+        const rotations = planActions(run.plan!).filter(a => a.type === 'ROTATE')
+        expect(rotations.map(a => a.result)).toEqual(['failed', 'failed'])
+        const error =
+          run.plan!.accounts.flatMap(a => a.users.flatMap(u => u.actions))[0]?.error ?? ''
+        expect(error).toContain(
+          'is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::'
+        )
+        expect(error).toContain('Fix: the member role "iam-key-rotation-member"')
+        expect(error).toContain('cfn/member-role.yaml version 2')
+      } finally {
+        await emulator.close()
+      }
     })
-    try {
-      const run = await rotate(emulator, stranger, MANAGEMENT)
-      expect(run.exitCode).toBe(1)
-      expect(run.stdout).toMatch(
-        /::error::.*Could not assume arn:aws:iam::111111111111:role\/iam-key-rotation-central with the GitHub OIDC token: Not authorized to perform sts:AssumeRoleWithWebIdentity/
-      )
-      expect(emulator.requestCounts().byOperation['sts:AssumeRoleWithWebIdentity']).toBe(1)
-      expect(emulator.requestCounts().total).toBe(1)
-    } finally {
-      await stranger.close()
-      await emulator.close()
-    }
-  })
-})
+
+    it("the list-accounts role's organizations:ListAccounts", async () => {
+      const emulator = await startEmulator({
+        world: world(MANAGEMENT, {
+          bootstrap: {
+            ...world(MANAGEMENT).bootstrap,
+            templates: {
+              'management-list-accounts-role.yaml': withoutLine(
+                'management-list-accounts-role.yaml',
+                '- organizations:ListAccounts'
+              )
+            }
+          }
+        })
+      })
+      try {
+        const run = await rotate(emulator, tokens, MANAGEMENT)
+        expect(run.exitCode).toBe(1)
+        expect(run.stdout).toMatch(
+          /::error::.*is not authorized to perform: organizations:ListAccounts on resource: \*.*Fix: the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 2/
+        )
+      } finally {
+        await emulator.close()
+      }
+    })
+
+    it("the central role's sts:AssumeRole on the member role", async () => {
+      const emulator = await startEmulator({
+        world: world(MANAGEMENT, {
+          bootstrap: {
+            ...world(MANAGEMENT).bootstrap,
+            templates: {
+              'central-github-oidc.yaml': withoutLine(
+                'central-github-oidc.yaml',
+                "- !Sub 'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}'"
+              )
+            }
+          }
+        })
+      })
+      try {
+        const run = await rotate(emulator, tokens, MANAGEMENT)
+        expect(run.exitCode).toBe(1)
+        // Within one account a trust that names the central role is enough, as in IAM: only the
+        // member account, where the central role's own policy must allow it too, fails.
+        const failures = run.plan!.accounts.filter(a => a.status === 'failed')
+        expect(failures.map(a => a.accountId)).toEqual([PROD])
+        for (const account of failures) {
+          expect(account.error).toContain(
+            'is not authorized to perform: sts:AssumeRole on resource:'
+          )
+          expect(account.error).toContain(
+            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 2"
+          )
+        }
+      } finally {
+        await emulator.close()
+      }
+    })
+
+    it('a trust whose sub does not match the token', async () => {
+      const emulator = await startEmulator({ world: world(MANAGEMENT) })
+      const stranger = await startOidcTokenServer({
+        sub: 'repo:example-org/iam-key-rotation:ref:refs/heads/feature',
+        ref: 'refs/heads/feature'
+      })
+      try {
+        const run = await rotate(emulator, stranger, MANAGEMENT)
+        expect(run.exitCode).toBe(1)
+        expect(run.stdout).toMatch(
+          /::error::.*Could not assume arn:aws:iam::111111111111:role\/iam-key-rotation-central with the GitHub OIDC token: Not authorized to perform sts:AssumeRoleWithWebIdentity/
+        )
+        expect(emulator.requestCounts().byOperation['sts:AssumeRoleWithWebIdentity']).toBe(1)
+        expect(emulator.requestCounts().total).toBe(1)
+      } finally {
+        await stranger.close()
+        await emulator.close()
+      }
+    })
+  }
+)

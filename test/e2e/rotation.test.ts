@@ -8,6 +8,8 @@ import {
   runAgainstEmulator,
   type EmulatedRun
 } from '../support/emulated-action.js'
+import { readSecretAs } from '../support/emulator-clients.js'
+import { rootCredentials } from '../emulator/callers.js'
 
 const PROD = '222222222222'
 const DEV = '333333333333'
@@ -153,6 +155,16 @@ describe('a key walks its whole timeline in enforce mode', () => {
       expect(JSON.parse(secret?.resourcePolicy ?? '{}')).toMatchObject({
         Statement: [{ Principal: { AWS: ciBot.arn } }, { Effect: 'Deny' }]
       })
+      // The application reads its new key with the key it still has, as IAM evaluates it.
+      if (day === 90) {
+        const oldKey = ciBot.keys.find(key => key.id !== newest?.id)
+        const read = await readSecretAs(
+          emulator,
+          { accessKeyId: oldKey?.id ?? '' },
+          secret?.arn ?? ''
+        )
+        expect(JSON.parse(read ?? '{}')).toMatchObject({ AccessKeyId: newest?.id })
+      }
     }
     if (day === 110) expect(ciBot.keys).toHaveLength(1)
   })
@@ -346,17 +358,31 @@ describe('force-rotate', () => {
 describe('where secrets are stored', () => {
   it('central mode: the secret lives in the secrets account, under the customer key, readable by the user only', async () => {
     const SECRETS = '999999999999'
-    const KEY = `arn:aws:kms:us-east-1:${SECRETS}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
     const base = world()
     const emulator = await startEmulator({
       world: {
         ...base,
+        // cfn/README.md step 3: the key in the secrets account; its ARN reaches the member roles.
+        bootstrap: { secretsKey: { accountId: SECRETS } },
         accounts: [
-          ...(base.accounts ?? []),
+          ...(base.accounts ?? []).map(account =>
+            account.id === PROD
+              ? {
+                  ...account,
+                  users: [...(account.users ?? []), { name: 'neighbour', keys: [{ ageDays: 0, lastUsedDaysAgo: 0 }] }]
+                }
+              : account
+          ),
           { id: SECRETS, name: 'security', email: 'sec@example.com', memberRole: true }
         ]
       }
     })
+    const KEY = emulator
+      .state(SECRETS)
+      .accounts[0]?.stacks.find(stack => stack.name === 'iam-key-rotation-secrets-key')?.outputs[
+      'KeyArn'
+    ]
+    expect(KEY).toMatch(new RegExp(`^arn:aws:kms:us-east-1:${SECRETS}:key/`))
     try {
       emulator.advanceDays(90)
       const run = await runAgainstEmulator(emulator, {
@@ -365,7 +391,7 @@ describe('where secrets are stored', () => {
         accounts: PROD,
         'secrets-location': 'central',
         'secrets-account-id': SECRETS,
-        'kms-key-id': KEY,
+        'kms-key-id': KEY ?? '',
         'secret-replica-regions': 'eu-west-1'
       })
       expect(run.exitCode, run.stdout).toBe(0)
@@ -387,6 +413,25 @@ describe('where secrets are stored', () => {
       expect(JSON.parse(secret?.resourcePolicy ?? '{}')).toMatchObject({
         Statement: [{ Effect: 'Allow', Principal: { AWS: ciBot.arn } }, { Effect: 'Deny' }]
       })
+      // From its own account, through the secret's policy and the key's: the user, and nobody else.
+      const [oldKey] = ciBot.keys
+      const read = await readSecretAs(
+        emulator,
+        { accessKeyId: oldKey?.id ?? '' },
+        secret?.arn ?? ''
+      )
+      expect(JSON.parse(read ?? '{}')).toMatchObject({ UserName: 'ci-bot' })
+      const neighbour = user(state, PROD, 'neighbour').keys[0]?.id ?? ''
+      const denied = await readSecretAs(
+        emulator,
+        { accessKeyId: neighbour },
+        secret?.arn ?? ''
+      ).catch((error: unknown) => error)
+      expect(String(denied)).toMatch(/AccessDeniedException: .*user\/neighbour is not authorized/)
+      const admin = await readSecretAs(emulator, rootCredentials(SECRETS), secret?.arn ?? '').catch(
+        (error: unknown) => error
+      )
+      expect(String(admin)).toMatch(/with an explicit deny in a resource-based policy/)
     } finally {
       await emulator.close()
     }

@@ -50,7 +50,7 @@ function deployStack(
   file: string,
   parameters: Record<string, string>,
   now: Date
-): void {
+): ReadonlyMap<string, string> {
   const stack = createStackRecord(state, account, 'us-east-1', {
     name: stackName,
     description: undefined,
@@ -65,6 +65,7 @@ function deployStack(
       `bootstrap: stack ${stackName} (cfn/${file}) in account ${account.id} failed: ${stack.statusReason ?? stack.status}`
     )
   }
+  return stack.outputs
 }
 
 /** Accounts that a world stack set gives a CURRENT member-role instance (no stack needed). */
@@ -81,12 +82,14 @@ function coveredByStackSets(world: World): Set<string> {
 /** The member stack's parameters for this world (also what `asDeployed` gives its stack set). */
 export function memberStackParameters(
   world: World,
-  centralRoleArn: string
+  centralRoleArn: string,
+  centralSecrets: Record<string, string> = {}
 ): Record<string, string> {
   return {
     MemberRoleName: world.memberRoleName ?? 'iam-key-rotation-member',
     CentralRoleArn: centralRoleArn,
     OrganizationId: world.organizationId,
+    ...centralSecrets,
     ...world.bootstrap?.member
   }
 }
@@ -97,6 +100,26 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
     const found = state.accounts.get(id)
     if (!found) throw new WorldError(`bootstrap: account ${id} is not in the world`)
     return found
+  }
+  // Step 3 first: its KeyArn output is a parameter of the member role (cfn/README.md).
+  const secretsKey = world.bootstrap?.secretsKey
+  const centralSecrets: Record<string, string> = {}
+  if (secretsKey) {
+    const outputs = deployStack(
+      state,
+      world,
+      account(secretsKey.accountId),
+      SECRETS_KEY_STACK,
+      SECRETS_KEY_TEMPLATE,
+      {
+        OrganizationId: organization.id,
+        SecretsRoleName: config.memberRoleName,
+        ...secretsKey.parameters
+      },
+      now
+    )
+    centralSecrets['SecretsAccountId'] = secretsKey.accountId
+    centralSecrets['KmsKeyArn'] = outputs.get('KeyArn') ?? ''
   }
   deployStack(
     state,
@@ -114,6 +137,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       MemberRoleName: config.memberRoleName,
       ListAccountsRoleName: config.listAccountsRoleName,
       SenderEmail: DEFAULT_SENDER,
+      ...(secretsKey ? { SecretsAccountId: secretsKey.accountId } : {}),
       ...world.bootstrap?.central
     },
     now
@@ -142,22 +166,6 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       now
     )
   }
-  const secretsKey = world.bootstrap?.secretsKey
-  if (secretsKey) {
-    deployStack(
-      state,
-      world,
-      account(secretsKey.accountId),
-      SECRETS_KEY_STACK,
-      SECRETS_KEY_TEMPLATE,
-      {
-        OrganizationId: organization.id,
-        SecretsRoleName: config.memberRoleName,
-        ...secretsKey.parameters
-      },
-      now
-    )
-  }
   const covered = coveredByStackSets(world)
   for (const entry of world.accounts ?? []) {
     if (entry.memberRole !== true || covered.has(entry.id)) continue
@@ -167,7 +175,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       account(entry.id),
       MEMBER_STACK,
       MEMBER_TEMPLATE,
-      memberStackParameters(world, central.roleArn),
+      memberStackParameters(world, central.roleArn, centralSecrets),
       now
     )
   }

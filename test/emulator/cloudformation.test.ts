@@ -35,7 +35,11 @@ const TEMPLATE = JSON.stringify({
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
           Statement: [
-            { Effect: 'Allow', Principal: { AWS: { Ref: 'CentralRoleArn' } }, Action: 'sts:AssumeRole' }
+            {
+              Effect: 'Allow',
+              Principal: { AWS: { Ref: 'CentralRoleArn' } },
+              Action: 'sts:AssumeRole'
+            }
           ]
         }
       }

@@ -188,8 +188,16 @@ export class Dispatcher {
         caller,
         faults: this.core.faults,
         issueSecretAccessKey: () => this.core.issueSecretAccessKey(),
-        recordUse: (principal, actions) =>
-          this.core.authorizer.recordUse(principal, caller, userAgent, actions)
+        authorize: check =>
+          this.core.authorizer.authorizeCheck({
+            state: this.core.state,
+            service,
+            region,
+            caller,
+            now: this.core.clock.now(),
+            userAgent,
+            check
+          })
       }
       outcome = { result: handler(context, params) }
     } catch (error) {

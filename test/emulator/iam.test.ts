@@ -438,7 +438,9 @@ describe('IAM', () => {
     // The trust names the central role, but the central role's own policy does not grant
     // sts:AssumeRole on this role: both must allow.
     const denied = await rejection(assumeRole(emulator, '222222222222', 'auditor'))
-    expect(denied.message).toContain('because no identity-based policy allows the sts:AssumeRole action')
+    expect(denied.message).toContain(
+      'because no identity-based policy allows the sts:AssumeRole action'
+    )
     const duplicate = await rejection(
       dev.iam.send(new CreateRoleCommand({ RoleName: 'auditor', AssumeRolePolicyDocument: '{}' }))
     )

@@ -1,4 +1,4 @@
-import type { Principal } from './authz/principal.js'
+import type { AuthorizationCheck } from './authz/requests.js'
 import type { FaultErrors, FaultInjector } from './faults.js'
 import { ServiceError } from './protocol/errors.js'
 import type { MissingParameterError } from './protocol/query.js'
@@ -58,8 +58,11 @@ export interface RequestContext {
   readonly faults: FaultInjector
   /** A new secret access key, recorded in the list of issued secrets. */
   issueSecretAccessKey(): string
-  /** Records permissions an operation checked itself (AssumeRole's), for the least-privilege test. */
-  recordUse(principal: Principal, actions: readonly string[]): void
+  /**
+   * Authorizes a permission the operation needs beyond its own action (the target role's trust
+   * for AssumeRole, the KMS key behind a secret), as the caller; throws AccessDenied.
+   */
+  authorize(check: AuthorizationCheck): void
 }
 
 export type Operation = (ctx: RequestContext, params: RequestParams) => ResponseValue

@@ -26,7 +26,13 @@ export interface AccountSnapshot {
   policies: { name: string; arn: string }[]
   secrets: SecretSnapshot[]
   stackSets: StackSetSnapshot[]
-  stacks: { region: string; name: string; status: string; parameters: Record<string, string> }[]
+  stacks: {
+    region: string
+    name: string
+    status: string
+    parameters: Record<string, string>
+    outputs: Record<string, string>
+  }[]
 }
 
 export interface UserSnapshot {
@@ -172,7 +178,8 @@ function accountSnapshot(account: Account, now: Date): AccountSnapshot {
         region,
         name: stack.name,
         status: stack.status,
-        parameters: Object.fromEntries(stack.parameters)
+        parameters: Object.fromEntries(stack.parameters),
+        outputs: Object.fromEntries(stack.outputs)
       }))
     )
   }

@@ -116,17 +116,17 @@ describe('STS and caller identity', () => {
     )
     // The management account's administrator may assume anything its trust allows.
     const admin = { credentials: rootCredentials('111111111111') }
-    expect(
-      (await rejection(assumeRole(emulator, '222222222222', 'other-trust', admin))).name
-    ).toBe('AccessDenied')
+    expect((await rejection(assumeRole(emulator, '222222222222', 'other-trust', admin))).name).toBe(
+      'AccessDenied'
+    )
     // Trusting an account (id or root ARN) trusts every principal in it that may assume roles.
     await expect(
       assumeRole(emulator, '222222222222', 'account-trust', admin)
     ).resolves.toBeDefined()
     // The central role may not: its own policy names only the member and list-accounts roles.
-    expect((await rejection(assumeRole(emulator, '222222222222', 'account-trust'))).message).toContain(
-      'because no identity-based policy allows the sts:AssumeRole action'
-    )
+    expect(
+      (await rejection(assumeRole(emulator, '222222222222', 'account-trust'))).message
+    ).toContain('because no identity-based policy allows the sts:AssumeRole action')
   })
 
   it('denies AssumeRole into suspended accounts and unknown accounts', async () => {
@@ -221,12 +221,12 @@ describe('STS and caller identity', () => {
         })
       )
     const aud = 'sts.amazonaws.com'
-    const wrong = await rejection(
-      exchange(jwt({ sub: 'repo:evil/fork:ref:refs/heads/main', aud }))
-    )
+    const wrong = await rejection(exchange(jwt({ sub: 'repo:evil/fork:ref:refs/heads/main', aud })))
     expect(wrong.name).toBe('AccessDenied')
     expect(wrong.message).toBe('Not authorized to perform sts:AssumeRoleWithWebIdentity')
-    const branch = await rejection(exchange(jwt({ sub: 'repo:acme/infra:ref:refs/heads/main', aud })))
+    const branch = await rejection(
+      exchange(jwt({ sub: 'repo:acme/infra:ref:refs/heads/main', aud }))
+    )
     expect(branch.name).toBe('AccessDenied')
     await expect(
       exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud }))
@@ -250,7 +250,13 @@ describe('STS and caller identity', () => {
         PolicyName: 'self',
         PolicyDocument: JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'iam:GetUser', Resource: 'arn:aws:iam::222222222222:user/${aws:username}' }]
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'iam:GetUser',
+              Resource: 'arn:aws:iam::222222222222:user/${aws:username}'
+            }
+          ]
         })
       })
     )

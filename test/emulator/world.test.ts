@@ -76,7 +76,9 @@ describe('world files', () => {
       expect(
         (
           await rejection(
-            clients(emulator, { credentials: AMBIENT }).organizations.send(new ListAccountsCommand({}))
+            clients(emulator, { credentials: AMBIENT }).organizations.send(
+              new ListAccountsCommand({})
+            )
           )
         ).name
       ).toBe('AccessDeniedException')

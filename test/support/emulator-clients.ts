@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { IAMClient } from '@aws-sdk/client-iam'
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { Emulator, World } from '../emulator/index.js'
 import { REPO_ROOT } from './action-yml.js'
@@ -91,4 +92,26 @@ export function asDeployed(world: World, templateBody?: string): World {
 /** cfn/member-role.yaml as the repository has it. */
 export function memberTemplate(): string {
   return readFileSync(join(REPO_ROOT, 'cfn/member-role.yaml'), 'utf8')
+}
+
+/**
+ * A secret's value read as an IAM user, with one of its access key ids (the emulator does not
+ * check signatures): what an application does to fetch its rotated key.
+ */
+export async function readSecretAs(
+  emulator: Emulator,
+  credentials: { accessKeyId: string; secretAccessKey?: string },
+  secretId: string
+): Promise<string | undefined> {
+  const client = new SecretsManagerClient({
+    region: REGION,
+    endpoint: emulator.url,
+    maxAttempts: 1,
+    credentials: { secretAccessKey: 'not-checked-by-the-emulator', ...credentials }
+  })
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString
+  } finally {
+    client.destroy()
+  }
 }

@@ -58,7 +58,10 @@ export interface AuthorizationRequest {
 }
 
 function accessDenied(service: ServiceDefinition, message: string): ServiceError {
-  return new ServiceError(service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied', message)
+  return new ServiceError(
+    service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied',
+    message
+  )
 }
 
 function deniedMessage(
@@ -67,6 +70,8 @@ function deniedMessage(
 ): string {
   const { action, resource } = request
   const head = `User: ${request.principal} is not authorized to perform: ${action} on resource: ${resource}`
+  // STS says no more for a refused AssumeRole, whether the trust or the caller's policy refused.
+  if (action === 'sts:AssumeRole') return head
   const reason = denialReason(request, decision)
   const article = reason.policyType === 'identity-based' ? 'an' : 'a'
   return reason.kind === 'explicit'
@@ -97,7 +102,7 @@ function requestContext(
 }
 
 /** Evaluates one check for a principal; throws AccessDenied as the service would. */
-export function enforce(
+function enforce(
   state: EmulatorState,
   service: ServiceDefinition,
   principal: Principal,
@@ -151,6 +156,17 @@ export class Authorizer {
       request.userAgent,
       checks.map(check => check.action)
     )
+  }
+
+  /** One check on behalf of an operation (see RequestContext.authorize). */
+  authorizeCheck(
+    request: Omit<AuthorizationRequest, 'operation' | 'params'> & { check: AuthorizationCheck }
+  ): void {
+    const { state, service, caller, check } = request
+    const principal = principalOf(state, caller)
+    if (!principal) throw accessDenied(service, `Not authorized to perform ${check.action}`)
+    enforce(state, service, principal, check, request.region, request.now)
+    this.recordUse(principal, caller, request.userAgent, [check.action])
   }
 
   /**

@@ -33,7 +33,7 @@ function check(
   scope: RequestScope,
   action: string,
   resource: string,
-  extra: Omit<AuthorizationCheck, 'action' | 'resource' | 'resourceAccount'> = {}
+  extra: Partial<Omit<AuthorizationCheck, 'action' | 'resource'>> = {}
 ): AuthorizationCheck[] {
   return [{ action, resource, resourceAccount: scope.account.id, ...extra }]
 }
@@ -237,13 +237,15 @@ function secretChecks(
 ): Describe {
   return (scope, params) => {
     const id = params.string('SecretId') ?? params.string('Name') ?? ''
-    const secret = lookupSecret(scope.account, scope.region, id)
+    const secret = lookupSecret(scope.state, scope.account, scope.region, id)
     const resource = secret
       ? secretArn(secret, scope.region)
       : id.startsWith('arn:')
         ? id
         : `arn:aws:secretsmanager:${scope.region}:${scope.account.id}:secret:${id}`
+    const owner = secret?.accountId ?? /^arn:aws:secretsmanager:[^:]+:(\d{12}):/.exec(id)?.[1]
     return check(scope, `secretsmanager:${operation}`, resource, {
+      ...(owner ? { resourceAccount: owner } : {}),
       context: {
         'secretsmanager:SecretId': resource,
         ...(secret

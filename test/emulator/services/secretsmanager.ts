@@ -12,6 +12,7 @@ import {
   getOrCreate,
   type Account,
   type EmulatorState,
+  type KmsKey,
   type Secret,
   type SecretReplica,
   type SecretVersion
@@ -135,17 +136,21 @@ export function addReplica(
   return replica
 }
 
-/** A secret by name or (full or partial) ARN, in this account and region; undefined if none. */
+/**
+ * A secret by name (in the caller's account) or by full or partial ARN (in the account the ARN
+ * names: another account's secret is reachable when its resource policy allows), in `region`.
+ */
 export function lookupSecret(
-  account: Account,
+  state: EmulatorState,
+  callerAccount: Account,
   region: string,
   secretId: string
 ): Secret | undefined {
-  const secrets = account.secrets.get(region)
-  if (!secrets) return undefined
-  if (!secretId.startsWith('arn:')) return secrets.get(secretId)
+  if (!secretId.startsWith('arn:')) return callerAccount.secrets.get(region)?.get(secretId)
   const match = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(secretId)
-  if (!match || match[1] !== region || match[2] !== account.id) return undefined
+  if (!match || match[1] !== region) return undefined
+  const secrets = state.accounts.get(match[2] ?? '')?.secrets.get(region)
+  if (!secrets) return undefined
   const rest = match[3] ?? ''
   const withSuffix = /^(.+)-([A-Za-z0-9]{6})$/.exec(rest)
   if (withSuffix) {
@@ -155,11 +160,57 @@ export function lookupSecret(
   return secrets.get(rest)
 }
 
-/** A secret by name or (full or partial) ARN, in the caller's account and region. */
+/** A secret by name or ARN, as the caller reaches it. */
 function findSecret(ctx: RequestContext, secretId: string): Secret {
-  const secret = lookupSecret(callerAccount(ctx), ctx.region, secretId)
+  const secret = lookupSecret(ctx.state, callerAccount(ctx), ctx.region, secretId)
   if (!secret) throw notFound()
   return secret
+}
+
+/** The KMS key a KmsKeyId names (key ARN, alias ARN, alias/NAME or key id), if the emulator models it. */
+export function kmsKeyOf(
+  state: EmulatorState,
+  accountId: string,
+  region: string,
+  keyId: string | undefined
+): KmsKey | undefined {
+  if (keyId === undefined) return undefined
+  const arnAccount = /^arn:aws:kms:[^:]+:(\d{12}):/.exec(keyId)?.[1]
+  const account = state.accounts.get(arnAccount ?? accountId)
+  if (!account) return undefined
+  const aliasArn = keyId.startsWith('alias/')
+    ? `arn:aws:kms:${region}:${account.id}:${keyId}`
+    : keyId
+  const target = account.kmsAliases.get(aliasArn) ?? keyId
+  return (
+    account.kms.get(target) ??
+    [...account.kms.values()].find(key => key.id === target && key.region === region)
+  )
+}
+
+/**
+ * Secrets Manager encrypts and decrypts with the secret's KMS key on the caller's behalf, so the
+ * caller needs that permission too, through Secrets Manager (kms:ViaService). Keys the emulator
+ * does not model (an ARN no stack created) are not checked.
+ */
+function authorizeKeyUse(
+  ctx: RequestContext,
+  secret: Secret,
+  keyId: string | undefined,
+  action: 'kms:GenerateDataKey' | 'kms:Decrypt'
+): void {
+  const key = kmsKeyOf(ctx.state, secret.accountId, secret.primaryRegion, keyId)
+  if (!key) return
+  ctx.authorize({
+    action,
+    resource: key.arn,
+    resourceAccount: key.arn.split(':')[4] ?? secret.accountId,
+    context: {
+      'kms:ViaService': `secretsmanager.${ctx.region}.amazonaws.com`,
+      'kms:EncryptionContext:SecretARN': secretArn(secret, secret.primaryRegion)
+    },
+    resourcePolicy: { name: `${key.id} key policy`, document: key.policy }
+  })
 }
 
 function liveSecret(ctx: RequestContext, params: RequestParams): Secret {
@@ -265,6 +316,14 @@ function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue
     secretBinary: params.string('SecretBinary'),
     versionId: params.string('ClientRequestToken')
   })
+  if (secret.versions.size > 0) {
+    try {
+      authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'kms:GenerateDataKey')
+    } catch (error) {
+      account.secrets.get(ctx.region)?.delete(secret.name)
+      throw error
+    }
+  }
   addReplicas(ctx, secret, params)
   return {
     ARN: secretArn(secret, ctx.region),
@@ -286,6 +345,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
   if (secretString === undefined && secretBinary === undefined) {
     throw invalidParameter('You must provide either SecretString or SecretBinary.')
   }
+  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'kms:GenerateDataKey')
   const existing = secret.versions.get(versionId)
   if (existing) {
     // Same token, same value: a retry. Same token, new value: not allowed.
@@ -315,6 +375,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
 
 function getSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
   const secret = liveSecret(ctx, params)
+  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'kms:Decrypt')
   const versionId = params.string('VersionId')
   const stage = params.string('VersionStage') ?? (versionId === undefined ? CURRENT : undefined)
   const version = [...secret.versions.values()].find(

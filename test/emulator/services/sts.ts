@@ -1,7 +1,5 @@
 import { addSeconds } from '../clock.js'
-import { enforce } from '../authz/authorize.js'
 import { evaluate } from '../authz/evaluate.js'
-import { principalOf } from '../authz/principal.js'
 import { GITHUB_OIDC_PROVIDER, parseRoleArn } from '../iam-model.js'
 import { ServiceError } from '../protocol/errors.js'
 import type { RequestParams, ResponseValue } from '../protocol/values.js'
@@ -88,11 +86,9 @@ function assumeRole(ctx: RequestContext, params: RequestParams): ResponseValue {
   const roleArn = params.requiredString('RoleArn')
   const { sessionName, duration } = sessionParameters(params)
   const { account, role } = findRole(ctx, roleArn)
-  const principal = principalOf(ctx.state, ctx.caller)
   if (
     account === undefined ||
     role === undefined ||
-    principal === undefined ||
     account.status !== 'ACTIVE' ||
     ctx.faults.isAssumeRoleDenied(account.id)
   ) {
@@ -103,21 +99,13 @@ function assumeRole(ctx: RequestContext, params: RequestParams): ResponseValue {
   }
   // The caller's identity policies and the role's trust policy (the library applies STS's rule
   // that a trust policy must allow the caller even within one account).
-  enforce(
-    ctx.state,
-    stsService,
-    principal,
-    {
-      action: 'sts:AssumeRole',
-      resource: role.arn,
-      resourceAccount: account.id,
-      context: { 'sts:RoleSessionName': sessionName },
-      resourcePolicy: { name: `${role.name} trust policy`, document: role.trust.document }
-    },
-    ctx.region,
-    ctx.now
-  )
-  ctx.recordUse(principal, ['sts:AssumeRole'])
+  ctx.authorize({
+    action: 'sts:AssumeRole',
+    resource: role.arn,
+    resourceAccount: account.id,
+    context: { 'sts:RoleSessionName': sessionName },
+    resourcePolicy: { name: `${role.name} trust policy`, document: role.trust.document }
+  })
   if (ctx.caller.kind === 'session' && duration > ROLE_CHAINING_LIMIT_SECONDS) {
     throw validation(
       'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
