@@ -1,13 +1,38 @@
+import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
+
+/** Where the emulators of the suite record the permissions the action used (one file per process). */
+const PERMISSION_LOG_DIR = join(import.meta.dirname, 'test-results', 'permissions-used')
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // The JSON results let .ci/run print one plain "N passed, N failed" line at the end.
     reporters: ['default', 'json'],
-    outputFile: { json: 'test-results/vitest.json' }
+    outputFile: { json: 'test-results/vitest.json' },
+    env: { IAM_EMULATOR_PERMISSION_LOG_DIR: PERMISSION_LOG_DIR },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/after-suite/**'],
+          globalSetup: ['test/support/clear-permission-log.ts'],
+          sequence: { groupOrder: 0 }
+        }
+      },
+      {
+        // Runs once the whole suite is done: compares what it used with what cfn/ grants.
+        extends: true,
+        test: {
+          name: 'after-suite',
+          include: ['test/after-suite/**/*.test.ts'],
+          sequence: { groupOrder: 1 }
+        }
+      }
+    ]
   }
 })

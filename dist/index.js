@@ -79895,7 +79895,9 @@ class CallMetrics {
  * TemplateVersion), so a deployed stack can be compared with what the action expects; it goes up
  * whenever a template changes what a role may do.
  *
- * 1: release 0.1.0. 2: the list-accounts role may ListRoots; the inventory always goes through it.
+ * 1: release 0.1.0.
+ * 2: the list-accounts role may ListRoots (the inventory always goes through it); grants nothing
+ *    the action does not use (no DescribeAccount, SendRawEmail, kms:Encrypt or kms:DescribeKey).
  */
 const TEMPLATE_VERSION = 2;
 
@@ -79990,7 +79992,13 @@ class AwsClientFactory {
         return this.instrument(new client_organizations_dist_cjs/* OrganizationsClient */.gnq(this.config(credentials, 'us-east-1')));
     }
     iam(credentials) {
-        return this.instrument(new client_iam_dist_cjs/* IAMClient */.h8v(this.config(credentials, 'us-east-1')));
+        const client = this.instrument(new client_iam_dist_cjs/* IAMClient */.h8v(this.config(credentials, 'us-east-1')));
+        client.middlewareStack.add(quotaErrorsAreFinal, {
+            step: 'deserialize',
+            priority: 'high',
+            name: 'keyRotationIamQuotaErrors'
+        });
+        return client;
     }
     secretsManager(credentials, region = this.settings.region) {
         return this.instrument(new client_secrets_manager_dist_cjs/* SecretsManagerClient */._H(this.config(credentials, region)));
@@ -80031,6 +80039,24 @@ class AwsClientFactory {
         return client;
     }
 }
+/**
+ * IAM answers a reached quota (10 managed policies per user, 2 access keys, 50 tags) with
+ * LimitExceeded, which the SDK counts as throttling: it would retry for minutes and slow every
+ * call of that account's client. A quota does not go away by waiting, so the error is renamed to
+ * IAM's own code (outside the SDK's throttling list), fails at once, and names the quota.
+ */
+const quotaErrorsAreFinal = next => async (args) => {
+    try {
+        return await next(args);
+    }
+    catch (error) {
+        if (error instanceof Error && error.name === 'LimitExceededException') {
+            error.name = 'LimitExceeded';
+            error.message = `IAM quota reached (not retried): ${error.message}`;
+        }
+        throw error;
+    }
+};
 
 ;// CONCATENATED MODULE: ./src/util/errors.ts
 /** The message of anything thrown, including non-Error values. */
@@ -83993,7 +84019,7 @@ function managementCredentials(deps) {
     return deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName);
 }
 /** The accounts in scope: organization check, ACTIVE accounts, OU/account filters, shard. */
-async function takeInventory(deps, caller) {
+async function takeInventory(deps) {
     const { config, factory, log } = deps;
     const inventory = await listAccountsInScope(factory.organizations(managementCredentials(deps)), config.organizationId, config);
     for (const id of inventory.unknownAccounts) {
@@ -93968,7 +93994,7 @@ async function rotate(config) {
         const deps = { config, factory, sessions, central, now, runId, log: logger, mask };
         const caller = await whoAmI(deps);
         info(`Signed in as ${caller.arn}`);
-        const accounts = await group('Inventory: accounts in scope', () => takeInventory(deps, caller));
+        const accounts = await group('Inventory: accounts in scope', () => takeInventory(deps));
         const deployment = await group(`Stacks: ${config.deploy.mode}`, () => deployPhase(deps, caller, accounts, import.meta.url));
         const { plan, outcomes } = await runRotation(deps, accounts);
         if (deployment)

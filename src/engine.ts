@@ -113,14 +113,15 @@ export async function whoAmI(deps: Pick<EngineDeps, 'factory' | 'central'>): Pro
  * account, also when the central role lives there, so that the central role never needs an
  * Organizations permission of its own.
  */
-export function managementCredentials(
-  deps: Pick<EngineDeps, 'config' | 'sessions'>
-): Credentials {
-  return deps.sessions.credentials(deps.config.managementAccountId, deps.config.listAccountsRoleName)
+export function managementCredentials(deps: Pick<EngineDeps, 'config' | 'sessions'>): Credentials {
+  return deps.sessions.credentials(
+    deps.config.managementAccountId,
+    deps.config.listAccountsRoleName
+  )
 }
 
 /** The accounts in scope: organization check, ACTIVE accounts, OU/account filters, shard. */
-export async function takeInventory(deps: EngineDeps, caller: Caller): Promise<OrgAccount[]> {
+export async function takeInventory(deps: EngineDeps): Promise<OrgAccount[]> {
   const { config, factory, log } = deps
   const inventory = await listAccountsInScope(
     factory.organizations(managementCredentials(deps)),

@@ -82,9 +82,7 @@ async function rotate(config: Config): Promise<Plan> {
     const deps: EngineDeps = { config, factory, sessions, central, now, runId, log: logger, mask }
     const caller = await whoAmI(deps)
     core.info(`Signed in as ${caller.arn}`)
-    const accounts = await core.group('Inventory: accounts in scope', () =>
-      takeInventory(deps, caller)
-    )
+    const accounts = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
     const deployment = await core.group(`Stacks: ${config.deploy.mode}`, () =>
       deployPhase(deps, caller, accounts, import.meta.url)
     )

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorLines, runAction } from './support/run-action.js'
@@ -81,5 +83,16 @@ describe('dist/index.js as a runner runs it', () => {
     const [error] = errorLines(run)
     expect(error).toContain('"secrets-account-id"')
     expect(error).toContain('"kms-key-id"')
+  })
+})
+
+describe('the bundle', () => {
+  it('carries no test-only code: no policy simulator (AGPL-3.0) and no emulator', () => {
+    const root = join(import.meta.dirname, '..')
+    const licenses = readFileSync(join(root, 'dist', 'licenses.txt'), 'utf8')
+    expect(licenses).not.toMatch(/@cloud-copilot|AGPL/i)
+    const bundle = readFileSync(join(root, 'dist', 'index.js'), 'utf8')
+    expect(bundle).not.toContain('iam-simulate')
+    expect(bundle).not.toContain('EMULATORROOT')
   })
 })

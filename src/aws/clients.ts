@@ -64,7 +64,13 @@ export class AwsClientFactory {
   }
 
   iam(credentials: Credentials | undefined): IAMClient {
-    return this.instrument(new IAMClient(this.config(credentials, 'us-east-1')))
+    const client = this.instrument(new IAMClient(this.config(credentials, 'us-east-1')))
+    ;(client.middlewareStack as InstrumentableStack).add(quotaErrorsAreFinal, {
+      step: 'deserialize',
+      priority: 'high',
+      name: 'keyRotationIamQuotaErrors'
+    })
+    return client
   }
 
   secretsManager(
@@ -118,10 +124,31 @@ export class AwsClientFactory {
   }
 }
 
+/**
+ * IAM answers a reached quota (10 managed policies per user, 2 access keys, 50 tags) with
+ * LimitExceeded, which the SDK counts as throttling: it would retry for minutes and slow every
+ * call of that account's client. A quota does not go away by waiting, so the error is renamed to
+ * IAM's own code (outside the SDK's throttling list), fails at once, and names the quota.
+ */
+const quotaErrorsAreFinal: DeserializeMiddleware<object, object> = next => async args => {
+  try {
+    return await next(args)
+  } catch (error) {
+    if (error instanceof Error && error.name === 'LimitExceededException') {
+      error.name = 'LimitExceeded'
+      error.message = `IAM quota reached (not retried): ${error.message}`
+    }
+    throw error
+  }
+}
+
 interface InstrumentableStack {
   add(
     middleware: DeserializeMiddleware<object, object>,
     options: { step: 'deserialize'; priority: 'high'; name: string }
   ): void
-  add(middleware: InitializeMiddleware<object, object>, options: { step: 'initialize'; name: string }): void
+  add(
+    middleware: InitializeMiddleware<object, object>,
+    options: { step: 'initialize'; name: string }
+  ): void
 }

@@ -65,14 +65,18 @@ export function permissionHint(message: string, roles: RoleNames): string | unde
 
 /** Adds the hint to AccessDenied errors as they leave the client, once per call. */
 export function permissionHintMiddleware(roles: RoleNames): InitializeMiddleware<object, object> {
-  return <Output extends object>(next: InitializeHandler<object, Output>, _context: HandlerExecutionContext) =>
+  return <Output extends object>(
+      next: InitializeHandler<object, Output>,
+      _context: HandlerExecutionContext
+    ) =>
     async (args: InitializeHandlerArguments<object>) => {
       try {
         return await next(args)
       } catch (error) {
         if (error instanceof Error && ACCESS_DENIED.has(error.name)) {
           const hint = permissionHint(error.message, roles)
-          if (hint && !error.message.includes(hint)) error.message = `${error.message.replace(/\.?$/, '.')} ${hint}`
+          if (hint && !error.message.includes(hint))
+            error.message = `${error.message.replace(/\.?$/, '.')} ${hint}`
         }
         throw error
       }

@@ -3,6 +3,8 @@
  * TemplateVersion), so a deployed stack can be compared with what the action expects; it goes up
  * whenever a template changes what a role may do.
  *
- * 1: release 0.1.0. 2: the list-accounts role may ListRoots; the inventory always goes through it.
+ * 1: release 0.1.0.
+ * 2: the list-accounts role may ListRoots (the inventory always goes through it); grants nothing
+ *    the action does not use (no DescribeAccount, SendRawEmail, kms:Encrypt or kms:DescribeKey).
  */
 export const TEMPLATE_VERSION = 2

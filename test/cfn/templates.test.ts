@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { READ_OWN_SECRET_POLICY_NAME } from '../../src/apply/apply-user.js'
@@ -22,8 +23,8 @@ import {
   type LoadedTemplate,
   type Statement
 } from './policies.js'
+import { withCurrentTable } from './permissions-table.js'
 
-const SRC = join(import.meta.dirname, '..', '..', 'src')
 const TEMPLATES = loadTemplates()
 const ALL_STATEMENTS = TEMPLATES.flatMap(t => policyDocuments(t).flatMap(statements))
 
@@ -522,12 +523,12 @@ describe('central-secrets-kms.yaml', () => {
   it('lets the organization decrypt, and the secrets role encrypt, only through Secrets Manager', () => {
     const viaSecretsManager = { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' }
     const org = key.find(s => s.where.endsWith('OrganizationDecryptsThroughSecretsManager'))
-    expect(actionsOf(org!)).toEqual(['kms:Decrypt', 'kms:DescribeKey'])
+    expect(actionsOf(org!)).toEqual(['kms:Decrypt'])
     expect(org?.body['Condition']).toEqual({
       StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' }, 'kms:ViaService': viaSecretsManager }
     })
     const role = key.find(s => s.where.endsWith('SecretsRoleEncryptsThroughSecretsManager'))
-    expect(actionsOf(role!)).toEqual(['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:DescribeKey'])
+    expect(actionsOf(role!)).toEqual(['kms:GenerateDataKey', 'kms:Decrypt'])
     expect(role?.body['Condition']).toEqual({
       StringEquals: { 'kms:ViaService': viaSecretsManager },
       ArnEquals: {
@@ -592,5 +593,18 @@ describe.skipIf(cfnLint.status !== 0)('cfn-lint', () => {
     const result = spawnSync('cfn-lint', ['--format', 'parseable', ...files], { encoding: 'utf8' })
     expect(result.stdout + result.stderr).toBe('')
     expect(result.status).toBe(0)
+  })
+})
+
+describe('cfn/README.md', () => {
+  it('has the permissions table the templates generate (npm run docs:permissions)', () => {
+    const readme = readFileSync(join(CFN_DIR, 'README.md'), 'utf8')
+    // Prettier pads the table's columns; compare cell by cell.
+    const cells = (text: string) =>
+      text
+        .split('\n')
+        .map(line => line.replace(/\s*\|\s*/g, '|').replace(/\|:?-{3,}:?(?=\|)/g, '|---').trim())
+        .join('\n')
+    expect(cells(readme)).toBe(cells(withCurrentTable(readme)))
   })
 })

@@ -125,7 +125,11 @@ describe.concurrent('the templates grant what the action does, in both topologie
   it('central role in its own account (StackSets delegated administrator): the same', async () => {
     const emulator = await startEmulator({ world: world(TOOLING) })
     try {
-      const run = await rotate(emulator, tokens, TOOLING)
+      // With the optional reads too: the OU walk and the central stack's own status.
+      const run = await rotate(emulator, tokens, TOOLING, {
+        'organizational-units': 'r-a1b2',
+        'central-stack-name': 'iam-key-rotation-central'
+      })
       expect(run.exitCode, run.stdout).toBe(0)
       expect(run.plan?.deployment).toMatchObject({ mode: 'apply', status: 'created' })
       expect(

@@ -214,6 +214,46 @@ describe('audit mode', () => {
 })
 
 describe('faults', () => {
+  it("an IAM quota is that user's failure, named, at once: not throttling", async () => {
+    const managed = Array.from({ length: 10 }, (_, i) => `arn:aws:iam::aws:policy/Example${i}`)
+    const emulator = await startEmulator({
+      world: world({
+        accounts: [
+          {
+            id: DEV,
+            name: 'dev',
+            email: 'dev@example.com',
+            memberRole: true,
+            users: [
+              {
+                name: 'crowded',
+                attachedPolicies: managed,
+                keys: [{ status: 'Active', ageDays: 95, lastUsedDaysAgo: 1 }]
+              },
+              { name: 'app', keys: [{ status: 'Active', ageDays: 95, lastUsedDaysAgo: 1 }] }
+            ]
+          }
+        ]
+      })
+    })
+    try {
+      const run = await runAgainstEmulator(emulator, { ...ORG, mode: 'enforce', accounts: DEV })
+      const crowded = planActions(run.plan!).find(a => a.user === 'crowded' && a.type === 'ROTATE')
+      const error = run.plan!.accounts[0]?.users.find(u => u.userName === 'crowded')?.actions[0]
+        ?.error
+      expect(crowded, run.stdout).toBeDefined()
+      expect(error).toContain(
+        'IAM quota reached (not retried): Cannot exceed quota for PoliciesPerUser: 10'
+      )
+      expect(planActions(run.plan!).find(a => a.user === 'app')).toMatchObject({ result: 'done' })
+      // One attempt per user, no back-off: the quota is not treated as throttling.
+      expect(emulator.requestCounts().byOperation['iam:AttachUserPolicy']).toBe(2)
+      expect(run.plan!.totals.throttledRetries).toBe(0)
+    } finally {
+      await emulator.close()
+    }
+  })
+
   it('a failed secret write leaves the old key active and no orphan key', async () => {
     const emulator = await startEmulator({
       world: world({
@@ -369,7 +409,10 @@ describe('where secrets are stored', () => {
             account.id === PROD
               ? {
                   ...account,
-                  users: [...(account.users ?? []), { name: 'neighbour', keys: [{ ageDays: 0, lastUsedDaysAgo: 0 }] }]
+                  users: [
+                    ...(account.users ?? []),
+                    { name: 'neighbour', keys: [{ ageDays: 0, lastUsedDaysAgo: 0 }] }
+                  ]
                 }
               : account
           ),

@@ -202,8 +202,10 @@ function references(value: unknown, into: Set<string>): Set<string> {
       if (key === 'Ref' && typeof child === 'string') into.add(child)
       else if (key === 'Fn::GetAtt' && Array.isArray(child)) into.add(String(child[0]))
       else if (key === 'Fn::Sub') {
-        const text = typeof child === 'string' ? child : Array.isArray(child) ? child[0] : ''
-        for (const match of String(text).matchAll(/\$\{([^!}][^}.]*)/g)) into.add(match[1] ?? '')
+        const text: unknown =
+          typeof child === 'string' ? child : Array.isArray(child) ? child[0] : ''
+        for (const match of (typeof text === 'string' ? text : '').matchAll(/\$\{([^!}][^}.]*)/g))
+          into.add(match[1] ?? '')
         references(child, into)
       } else references(child, into)
     }
@@ -230,7 +232,8 @@ function creationOrder(resources: Record<string, Record<string, unknown>>): stri
 
 function text(properties: Record<string, unknown>, name: string): string | undefined {
   const value = properties[name]
-  return value === undefined ? undefined : String(value)
+  if (value === undefined) return undefined
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 /** A policy document property as IAM stores it (JSON text), checked like IAM checks it. */

@@ -54,7 +54,7 @@ describe('IAM', () => {
     emulator = await startEmulator({ world: testWorld() })
   })
   afterAll(() => emulator.close())
-  beforeEach(async () => {
+  beforeEach(() => {
     emulator.loadWorld(testWorld())
     dev = adminClients(emulator, '222222222222')
   })
@@ -438,8 +438,9 @@ describe('IAM', () => {
     // The trust names the central role, but the central role's own policy does not grant
     // sts:AssumeRole on this role: both must allow.
     const denied = await rejection(assumeRole(emulator, '222222222222', 'auditor'))
-    expect(denied.message).toContain(
-      'because no identity-based policy allows the sts:AssumeRole action'
+    expect(denied.name).toBe('AccessDenied')
+    expect(denied.message).toBe(
+      'User: arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/ambient is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/auditor'
     )
     const duplicate = await rejection(
       dev.iam.send(new CreateRoleCommand({ RoleName: 'auditor', AssumeRolePolicyDocument: '{}' }))

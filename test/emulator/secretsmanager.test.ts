@@ -39,7 +39,7 @@ describe('Secrets Manager', () => {
     emulator = await startEmulator({ world: testWorld() })
   })
   afterAll(() => emulator.close())
-  beforeEach(async () => {
+  beforeEach(() => {
     emulator.loadWorld(testWorld())
     dev = adminClients(emulator, '222222222222')
   })

@@ -135,6 +135,7 @@ function seedUser(
     createDate: calendar.daysAgo(entry.createdDaysAgo ?? Math.max(30, oldestKey + 1)),
     tags: entry.tags && new Map(Object.entries(entry.tags))
   })
+  if (entry.attachedPolicies) user.attachedPolicyArns = [...entry.attachedPolicies]
   keys.forEach((key, index) => {
     const id = key.id ?? state.ids.accessKeyId(`${account.id}/${entry.name}/${index}`)
     if (state.accessKeys.has(id)) throw new WorldError(`access key id ${id} is used twice`)

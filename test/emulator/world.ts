@@ -111,6 +111,8 @@ export interface WorldUser {
   keys?: WorldAccessKey[]
   /** Default: a day older than the user's oldest key, at least 30 days. */
   createdDaysAgo?: number
+  /** Managed policy ARNs attached to the user (AWS-managed ones need not exist). */
+  attachedPolicies?: string[]
 }
 
 export interface WorldAccessKey {
@@ -339,7 +341,8 @@ const account: Schema = {
           path: 'string',
           tags: stringRecord,
           keys: { arrayOf: accessKey },
-          createdDaysAgo: 'number'
+          createdDaysAgo: 'number',
+          attachedPolicies: strings
         },
         required: ['name']
       }

@@ -21,8 +21,8 @@ export interface PermissionUse {
   readonly action: string
 }
 
-/** Where the uses of every emulator of a test run are appended (JSON Lines), when set. */
-export const PERMISSION_LOG_ENV = 'IAM_EMULATOR_PERMISSION_LOG'
+/** A folder where every emulator process appends the uses it saw (JSON Lines), when set. */
+export const PERMISSION_LOG_ENV = 'IAM_EMULATOR_PERMISSION_LOG_DIR'
 
 /** The user agent the action's SDK clients send (`userAgentAppId`). */
 const ACTION_USER_AGENT = 'app/iam-key-rotation-action'
@@ -31,8 +31,11 @@ export class PermissionRecorder {
   private readonly seen = new Set<string>()
   readonly uses: PermissionUse[] = []
 
-  constructor(private readonly logFile = process.env[PERMISSION_LOG_ENV]) {
-    if (this.logFile) mkdirSync(join(this.logFile, '..'), { recursive: true })
+  private readonly logFile: string | undefined
+
+  constructor(logDir = process.env[PERMISSION_LOG_ENV]) {
+    this.logFile = logDir ? join(logDir, `${process.pid}.jsonl`) : undefined
+    if (logDir) mkdirSync(logDir, { recursive: true })
   }
 
   record(origins: readonly string[], action: string): void {

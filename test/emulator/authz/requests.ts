@@ -261,14 +261,31 @@ function secretChecks(
   }
 }
 
+/** CreateSecret with AddReplicaRegions also needs secretsmanager:ReplicateSecretToRegions. */
+const createSecretOnly = secretChecks('CreateSecret', params => ({
+  'secretsmanager:Name': params.requiredString('Name'),
+  ...(params.string('KmsKeyId')
+    ? { 'secretsmanager:KmsKeyId': params.string('KmsKeyId') ?? '' }
+    : {}),
+  ...tagKeysContext(params.structList('Tags'))
+}))
+
+const createSecret: Describe = (scope, params) => {
+  const checks = createSecretOnly(scope, params)
+  const regions = params.structList('AddReplicaRegions').map(r => r.requiredString('Region'))
+  if (regions.length === 0) return checks
+  return checks.flatMap(first => [
+    first,
+    {
+      ...first,
+      action: 'secretsmanager:ReplicateSecretToRegions',
+      context: { ...first.context, 'secretsmanager:AddReplicaRegions': regions }
+    }
+  ])
+}
+
 const SECRETS_MANAGER: Record<string, Describe> = {
-  CreateSecret: secretChecks('CreateSecret', params => ({
-    'secretsmanager:Name': params.requiredString('Name'),
-    ...(params.string('KmsKeyId')
-      ? { 'secretsmanager:KmsKeyId': params.string('KmsKeyId') ?? '' }
-      : {}),
-    ...tagKeysContext(params.structList('Tags'))
-  })),
+  CreateSecret: createSecret,
   DescribeSecret: secretChecks('DescribeSecret'),
   PutSecretValue: secretChecks('PutSecretValue'),
   GetSecretValue: secretChecks('GetSecretValue', params => ({
@@ -307,13 +324,16 @@ function addressOf(source: string): string {
   return (bracketed?.[1] ?? source).trim()
 }
 
-/** The identity a sender address is authorized through: the address, or else its domain. */
+/**
+ * The identity a sender address is authorized through: its domain when only the domain is
+ * verified, otherwise the address itself (an unverified address is then refused by SES).
+ */
 function sendingIdentity(scope: RequestScope, address: string): string {
-  const local = scope.account.ses.get(scope.region)?.verifiedIdentities
-  const lower = address.toLowerCase()
-  const verified =
-    scope.state.config.ses.verifiedIdentities.has(lower) || local?.has(lower) === true
-  return verified ? address : address.slice(address.lastIndexOf('@') + 1)
+  const verified = (identity: string): boolean =>
+    scope.state.config.ses.verifiedIdentities.has(identity) ||
+    scope.account.ses.get(scope.region)?.verifiedIdentities.has(identity) === true
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase()
+  return !verified(address.toLowerCase()) && verified(domain) ? domain : address
 }
 
 const SES: Record<string, Describe> = {

@@ -197,20 +197,23 @@ function authorizeKeyUse(
   ctx: RequestContext,
   secret: Secret,
   keyId: string | undefined,
-  action: 'kms:GenerateDataKey' | 'kms:Decrypt'
+  use: 'write' | 'read'
 ): void {
   const key = kmsKeyOf(ctx.state, secret.accountId, secret.primaryRegion, keyId)
   if (!key) return
-  ctx.authorize({
-    action,
-    resource: key.arn,
-    resourceAccount: key.arn.split(':')[4] ?? secret.accountId,
-    context: {
-      'kms:ViaService': `secretsmanager.${ctx.region}.amazonaws.com`,
-      'kms:EncryptionContext:SecretARN': secretArn(secret, secret.primaryRegion)
-    },
-    resourcePolicy: { name: `${key.id} key policy`, document: key.policy }
-  })
+  // Secrets Manager's documented needs: a new value takes both, reading takes Decrypt.
+  const actions = use === 'write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']
+  for (const action of actions)
+    ctx.authorize({
+      action,
+      resource: key.arn,
+      resourceAccount: key.arn.split(':')[4] ?? secret.accountId,
+      context: {
+        'kms:ViaService': `secretsmanager.${ctx.region}.amazonaws.com`,
+        'kms:EncryptionContext:SecretARN': secretArn(secret, secret.primaryRegion)
+      },
+      resourcePolicy: { name: `${key.id} key policy`, document: key.policy }
+    })
 }
 
 function liveSecret(ctx: RequestContext, params: RequestParams): Secret {
@@ -318,7 +321,7 @@ function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue
   })
   if (secret.versions.size > 0) {
     try {
-      authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'kms:GenerateDataKey')
+      authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'write')
     } catch (error) {
       account.secrets.get(ctx.region)?.delete(secret.name)
       throw error
@@ -345,7 +348,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
   if (secretString === undefined && secretBinary === undefined) {
     throw invalidParameter('You must provide either SecretString or SecretBinary.')
   }
-  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'kms:GenerateDataKey')
+  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'write')
   const existing = secret.versions.get(versionId)
   if (existing) {
     // Same token, same value: a retry. Same token, new value: not allowed.
@@ -375,7 +378,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
 
 function getSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
   const secret = liveSecret(ctx, params)
-  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'kms:Decrypt')
+  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'read')
   const versionId = params.string('VersionId')
   const stage = params.string('VersionStage') ?? (versionId === undefined ? CURRENT : undefined)
   const version = [...secret.versions.values()].find(

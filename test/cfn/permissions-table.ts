@@ -1,0 +1,113 @@
+import { isRecord, loadTemplates, policyDocuments, strings, type LoadedTemplate } from './policies.js'
+
+/**
+ * The table of every statement of every role, managed policy and key policy in cfn/, for
+ * cfn/README.md: generated from the templates (npm run docs:permissions), and checked against
+ * them by test/cfn/templates.test.ts, so the documentation cannot drift.
+ */
+
+/** What needs each statement, by `file › resource › Sid`. A new statement must be added here. */
+export const NEEDED_FOR: Readonly<Record<string, string>> = {
+  'central-github-oidc.yaml › CentralRole › OneRepositoryBranchOrEnvironment':
+    'signing in from the workflow (`role-to-assume`)',
+  'central-github-oidc.yaml › CentralRole › AssumeMemberAndListAccountsRoles':
+    'every run: the inventory, and each account’s scan and rotation',
+  'central-github-oidc.yaml › CentralRole › AssumeCentralSecretsRole': '`secrets-location: central`',
+  'central-github-oidc.yaml › CentralRole › SendNotificationsAsSender': '`notify: true`',
+  'central-github-oidc.yaml › CentralRole › ReadSendQuota':
+    '`notify: true` (stops before the daily quota)',
+  'central-github-oidc.yaml › CentralRole › CheckMemberRoleStackSet': '`deploy-stacks: check` or `apply`',
+  'central-github-oidc.yaml › CentralRole › DeployMemberRoleStackSet':
+    '`deploy-stacks: apply` with `mode: enforce`',
+  'central-github-oidc.yaml › CentralRole › ActAsStackSetsDelegatedAdministrator':
+    '`deploy-stacks` when the central role is outside the management account',
+  'central-github-oidc.yaml › CentralRole › DescribeThisStack':
+    '`central-stack-name` (the deploy phase reports this stack)',
+  'management-list-accounts-role.yaml › ListAccountsRole › CentralRoleOfThisOrganizationOnly':
+    'every run',
+  'management-list-accounts-role.yaml › ListAccountsRole › ReadOrganization':
+    'every run (the inventory); `deploy-stacks` with empty `deployment-ous` (ListRoots)',
+  'management-list-accounts-role.yaml › ListAccountsRole › WalkOrganizationalUnits':
+    '`organizational-units`',
+  'member-role.yaml › MemberRole › CentralRoleOfThisOrganizationOnly': 'every run',
+  'member-role.yaml › MemberRole › ReadUserDirectoryAndCredentialReport': 'every run: the scan',
+  'member-role.yaml › MemberRole › ManageUserAccessKeys':
+    'every run (key listing, last use); `mode: enforce` (create, deactivate, delete)',
+  'member-role.yaml › MemberRole › RecordKeyLifecycleInOwnUserTags': '`mode: enforce`',
+  'member-role.yaml › MemberRole › AttachOnlyTheReadOwnSecretPolicy': '`mode: enforce` (rotation)',
+  'member-role.yaml › MemberRole › StoreRotatedKeysUnderPrefix':
+    '`mode: enforce` (rotation; replicas with `secret-replica-regions`); the scan’s stored-secret check',
+  'member-role.yaml › MemberRole › TagSecretsWithToolKeysOnly': '`mode: enforce` (rotation)',
+  'member-role.yaml › MemberRole › EncryptSecretsThroughSecretsManager': '`kms-key-id`',
+  'member-role.yaml › ReadOwnSecretPolicy › ReadOwnRotatedKey':
+    'the rotated user’s application, reading its new key',
+  'member-role.yaml › ReadOwnSecretPolicy › DecryptOwnSecret': 'the same, with `kms-key-id`',
+  'central-secrets-kms.yaml › SecretsKey › AccountAdministersKey':
+    'administering the key (never decrypting with it)',
+  'central-secrets-kms.yaml › SecretsKey › OrganizationDecryptsThroughSecretsManager':
+    'users reading their secret (`secrets-location: central`)',
+  'central-secrets-kms.yaml › SecretsKey › SecretsRoleEncryptsThroughSecretsManager':
+    'storing rotated keys (`secrets-location: central`)'
+}
+
+interface Row {
+  readonly where: string
+  readonly kind: string
+  readonly condition: string
+  readonly actions: string[]
+}
+
+/** Every statement with the template condition it depends on (its Fn::If), in template order. */
+function rows(template: LoadedTemplate): Row[] {
+  return policyDocuments(template).flatMap(document => {
+    if (!isRecord(document.document)) return []
+    const raw = document.document['Statement']
+    return (Array.isArray(raw) ? raw : [raw]).flatMap((entry: unknown) => {
+      let condition = ''
+      let body = entry
+      if (isRecord(entry) && Array.isArray(entry['Fn::If'])) {
+        const [name, whenTrue] = entry['Fn::If'] as unknown[]
+        condition = String(name)
+        body = whenTrue
+      }
+      if (!isRecord(body)) return []
+      const sid = typeof body['Sid'] === 'string' ? body['Sid'] : '(no Sid)'
+      return [
+        {
+          where: `${template.file} › ${document.resource} › ${sid}`,
+          kind: document.kind,
+          condition,
+          actions: strings(body['Action'])
+        }
+      ]
+    })
+  })
+}
+
+export function permissionsTable(): string {
+  const lines = [
+    '| template › resource › statement | policy | only when | actions | needed for |',
+    '|---|---|---|---|---|'
+  ]
+  for (const template of loadTemplates()) {
+    for (const row of rows(template)) {
+      const needed = NEEDED_FOR[row.where]
+      if (needed === undefined) throw new Error(`${row.where}: add what needs it to NEEDED_FOR`)
+      const actions = row.actions.map(action => `\`${action}\``).join(', ')
+      const condition = row.condition ? `\`${row.condition}\`` : ''
+      lines.push(`| ${row.where} | ${row.kind} | ${condition} | ${actions} | ${needed} |`)
+    }
+  }
+  return lines.join('\n')
+}
+
+export const TABLE_START = '<!-- permissions-table: generated by npm run docs:permissions -->'
+export const TABLE_END = '<!-- permissions-table: end -->'
+
+/** cfn/README.md with the table between its markers replaced by the current one. */
+export function withCurrentTable(readme: string): string {
+  const start = readme.indexOf(TABLE_START)
+  const end = readme.indexOf(TABLE_END)
+  if (start < 0 || end < start) throw new Error('cfn/README.md lacks the permissions-table markers')
+  return `${readme.slice(0, start + TABLE_START.length)}\n\n${permissionsTable()}\n\n${readme.slice(end)}`
+}
