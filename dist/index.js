@@ -76852,7 +76852,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7825);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(287);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -76861,7 +76861,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7825:
+/***/ 287:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84695,6 +84695,59 @@ function mergedWarnings(plans) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/deploy/central-stacks.ts
+
+/** A value as one shell word. */
+function shellWord(value) {
+    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+function deployCommand(spec, parameters) {
+    const overrides = Object.entries(parameters)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => shellWord(`${key}=${value}`));
+    return [
+        'aws cloudformation deploy',
+        `--stack-name ${shellWord(spec.name)}`,
+        `--template-file cfn/${spec.templateFile}`,
+        '--capabilities CAPABILITY_NAMED_IAM',
+        `--region ${spec.region}`,
+        ...(overrides.length > 0 ? [`--parameter-overrides ${overrides.join(' ')}`] : [])
+    ].join(' ');
+}
+/** Compares a described stack (undefined: it does not exist) with the spec. */
+function assessCentralStack(spec, stack) {
+    if (!stack) {
+        return {
+            name: spec.name,
+            status: 'MISSING',
+            problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
+            fix: deployCommand(spec, spec.wanted)
+        };
+    }
+    const status = stack.StackStatus ?? 'UNKNOWN';
+    const reason = stack.StackStatusReason;
+    const version = stack.Outputs?.find(output => output.OutputKey === 'TemplateVersion')?.OutputValue;
+    const deployed = Object.fromEntries((stack.Parameters ?? []).flatMap(p => p.ParameterKey ? [[p.ParameterKey, p.ParameterValue ?? '']] : []));
+    const problems = [];
+    if (version === undefined || Number(version) < TEMPLATE_VERSION) {
+        problems.push(`deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`);
+    }
+    for (const [key, value] of Object.entries(spec.wanted)) {
+        if (key in deployed && deployed[key] !== value) {
+            problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`);
+        }
+    }
+    return {
+        name: spec.name,
+        status,
+        ...(reason ? { reason } : {}),
+        ...(version !== undefined ? { templateVersion: version } : {}),
+        ...(problems.length > 0
+            ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
+            : {})
+    };
+}
+
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -84919,6 +84972,7 @@ function isRecord(value) {
 
 
 
+
 const CAPABILITIES = ['CAPABILITY_NAMED_IAM'];
 const STACK_SET_DESCRIPTION = 'iam-key-rotation member role (cfn/member-role.yaml), managed by the iam-key-rotation GitHub Action.';
 const DEFAULT_TIMEOUT_MS = 20 * 60_000;
@@ -84980,7 +85034,7 @@ async function deployStacks(cfn, options, log) {
     log.debug?.(`StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`);
     const callAs = options.callAs ? { CallAs: options.callAs } : {};
     const operations = [];
-    const centralStacks = await describeCentralStacks(cfn, options.centralStackNames ?? [], warn);
+    const centralStacks = await describeCentralStacks(cfn, options.centralStacks ?? [], warn);
     const failed = (message) => {
         warn(message);
         return {
@@ -85314,22 +85368,31 @@ async function listInstances(cfn, name, callAs) {
     } while (nextToken);
     return instances;
 }
-async function describeCentralStacks(cfn, names, warn) {
+async function describeCentralStacks(cfn, specs, warn) {
     const states = [];
-    for (const name of names) {
+    for (const spec of specs) {
+        let state;
         try {
-            const { Stacks: stacks } = await cfn.send(new dist_cjs/* DescribeStacksCommand */.Y47({ StackName: name }));
-            const stack = stacks?.[0];
-            const status = stack?.StackStatus ?? 'UNKNOWN';
-            const reason = stack?.StackStatusReason;
-            states.push({ name, status, ...(reason ? { reason } : {}) });
-            if (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status)) {
-                warn(`Stack ${name} is ${status}${reason ? ` (${reason})` : ''}.`);
-            }
+            const { Stacks: stacks } = await cfn.send(new dist_cjs/* DescribeStacksCommand */.Y47({ StackName: spec.name }));
+            state = assessCentralStack(spec, stacks?.[0]);
         }
         catch (error) {
-            states.push({ name, status: 'UNKNOWN', reason: errorMessage(error) });
-            warn(`Could not read stack ${name}: ${explain(error)}`);
+            if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
+                state = assessCentralStack(spec, undefined);
+            }
+            else {
+                states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) });
+                warn(`Could not read stack ${spec.name}: ${explain(error)}`);
+                continue;
+            }
+        }
+        states.push(state);
+        const { status, reason } = state;
+        if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
+            warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`);
+        }
+        if (state.problems && state.fix) {
+            warn(`Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`);
         }
     }
     return states;
@@ -85419,8 +85482,42 @@ function memberRoleParameters(config, centralRoleArn, options = {}) {
         ExemptionGroupName: config.exemptionGroup
     };
 }
+/**
+ * The central stack (cfn/central-github-oidc.yaml) as these inputs need it: the parameters that
+ * decide what the central role may do for this workflow. GitHubOrg and GitHubRepo come from the
+ * repository running the workflow, for a stack that does not exist yet.
+ */
+function centralStackSpec(config, stackName, repository) {
+    const [org, repo] = (repository ?? '').split('/');
+    const { secrets } = config;
+    return {
+        name: stackName,
+        templateFile: 'central-github-oidc.yaml',
+        region: config.awsRegion,
+        wanted: {
+            ...(org && repo ? { GitHubOrg: org, GitHubRepo: repo } : {}),
+            OrganizationId: config.organizationId,
+            ManagementAccountId: config.managementAccountId,
+            MemberRoleName: config.memberRoleName,
+            ListAccountsRoleName: config.listAccountsRoleName,
+            Audience: config.audience,
+            DeployStacks: config.deploy.mode,
+            StackSetName: config.deploy.stackSetName,
+            ...(config.notify.enabled && config.notify.senderEmail
+                ? { SenderEmail: config.notify.senderEmail }
+                : {}),
+            ...(secrets.location === 'central' && secrets.accountId
+                ? { SecretsAccountId: secrets.accountId }
+                : {}),
+            ...(secrets.location === 'central' && secrets.roleName !== config.memberRoleName
+                ? { SecretsRoleName: secrets.roleName }
+                : {})
+        }
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/index.ts
+
 
 
 
@@ -92659,7 +92756,9 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         accountsInScope: accounts.map(account => account.id),
         managementAccountId: config.managementAccountId,
         callAs: callAsFor(caller.accountId, config.managementAccountId),
-        centralStackNames: config.deploy.centralStackName ? [config.deploy.centralStackName] : []
+        centralStacks: config.deploy.centralStackName
+            ? [centralStackSpec(config, config.deploy.centralStackName, process.env.GITHUB_REPOSITORY)]
+            : []
     }, log);
     return {
         mode: report.mode,
@@ -92668,11 +92767,7 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         differences: report.stackSet.differences,
         missingInstances: report.missingInstances,
         failedInstances: report.failedInstances,
-        centralStacks: report.centralStacks.map(({ name, status, reason }) => ({
-            name,
-            status,
-            ...(reason ? { reason } : {})
-        })),
+        centralStacks: report.centralStacks,
         messages: report.messages
     };
 }
@@ -92845,7 +92940,16 @@ function deploymentLines(plan) {
     if (deployment.failedInstances.length > 0)
         lines.push('');
     for (const stack of deployment.centralStacks ?? []) {
-        lines.push(`- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}`);
+        lines.push(`- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}` +
+            (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : ''));
+        for (const problem of stack.problems ?? [])
+            lines.push(`  - ${cell(problem)}`);
+        if (stack.fix) {
+            // A fence longer than any run of backticks in the command, so nothing in it ends the block.
+            const longest = Math.max(0, ...[...stack.fix.matchAll(/`+/g)].map(run => run[0].length));
+            const fence = '`'.repeat(Math.max(3, longest + 1));
+            lines.push('', `  ${fence}sh`, `  ${stack.fix.replace(/\n/g, ' ')}`, `  ${fence}`);
+        }
     }
     if ((deployment.centralStacks ?? []).length > 0)
         lines.push('');

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { ListRootsCommand } from '@aws-sdk/client-organizations'
 import {
   callAsFor,
+  centralStackSpec,
   deployStacks,
   memberRoleParameters,
   roleArnFromCallerArn
@@ -67,7 +68,9 @@ export async function deployPhase(
       accountsInScope: accounts.map(account => account.id),
       managementAccountId: config.managementAccountId,
       callAs: callAsFor(caller.accountId, config.managementAccountId),
-      centralStackNames: config.deploy.centralStackName ? [config.deploy.centralStackName] : []
+      centralStacks: config.deploy.centralStackName
+        ? [centralStackSpec(config, config.deploy.centralStackName, process.env.GITHUB_REPOSITORY)]
+        : []
     },
     log
   )
@@ -78,11 +81,7 @@ export async function deployPhase(
     differences: report.stackSet.differences,
     missingInstances: report.missingInstances,
     failedInstances: report.failedInstances,
-    centralStacks: report.centralStacks.map(({ name, status, reason }) => ({
-      name,
-      status,
-      ...(reason ? { reason } : {})
-    })),
+    centralStacks: report.centralStacks,
     messages: report.messages
   }
 }

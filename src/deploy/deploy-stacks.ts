@@ -14,6 +14,11 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
 import {
+  assessCentralStack,
+  type CentralStackSpec,
+  type CentralStackState
+} from './central-stacks.js'
+import {
   DeployConfigError,
   loadMemberTemplate,
   parameterProblems,
@@ -81,8 +86,8 @@ export interface DeployOptions {
   readonly callAs?: CallAs
   readonly operationPreferences?: StackSetOperationPreferences
   readonly wait?: DeployWaitOptions
-  /** Central stacks (in the client's account and region) whose status `check` reports. */
-  readonly centralStackNames?: readonly string[]
+  /** Bootstrap stacks (in the client's account and region) compared with what this release needs. */
+  readonly centralStacks?: readonly CentralStackSpec[]
 }
 
 export interface FailedInstance {
@@ -97,12 +102,6 @@ export interface OperationOutcome {
   /** SUCCEEDED, FAILED, STOPPED, or the last status seen when the wait ran out. */
   readonly status: string
   readonly timedOut: boolean
-  readonly reason?: string
-}
-
-export interface CentralStackState {
-  readonly name: string
-  readonly status: string
   readonly reason?: string
 }
 
@@ -208,7 +207,7 @@ export async function deployStacks(
 
   const callAs = options.callAs ? { CallAs: options.callAs } : {}
   const operations: OperationOutcome[] = []
-  const centralStacks = await describeCentralStacks(cfn, options.centralStackNames ?? [], warn)
+  const centralStacks = await describeCentralStacks(cfn, options.centralStacks ?? [], warn)
   const failed = (message: string): DeployReport => {
     warn(message)
     return {
@@ -607,23 +606,33 @@ async function listInstances(
 
 async function describeCentralStacks(
   cfn: CloudFormationSender,
-  names: readonly string[],
+  specs: readonly CentralStackSpec[],
   warn: (message: string) => void
 ): Promise<CentralStackState[]> {
   const states: CentralStackState[] = []
-  for (const name of names) {
+  for (const spec of specs) {
+    let state: CentralStackState
     try {
-      const { Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: name }))
-      const stack = stacks?.[0]
-      const status = stack?.StackStatus ?? 'UNKNOWN'
-      const reason = stack?.StackStatusReason
-      states.push({ name, status, ...(reason ? { reason } : {}) })
-      if (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status)) {
-        warn(`Stack ${name} is ${status}${reason ? ` (${reason})` : ''}.`)
-      }
+      const { Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: spec.name }))
+      state = assessCentralStack(spec, stacks?.[0])
     } catch (error) {
-      states.push({ name, status: 'UNKNOWN', reason: errorMessage(error) })
-      warn(`Could not read stack ${name}: ${explain(error)}`)
+      if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
+        state = assessCentralStack(spec, undefined)
+      } else {
+        states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) })
+        warn(`Could not read stack ${spec.name}: ${explain(error)}`)
+        continue
+      }
+    }
+    states.push(state)
+    const { status, reason } = state
+    if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
+      warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`)
+    }
+    if (state.problems && state.fix) {
+      warn(
+        `Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`
+      )
     }
   }
   return states

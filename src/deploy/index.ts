@@ -2,7 +2,6 @@ export {
   DEFAULT_OPERATION_PREFERENCES,
   deployStacks,
   type CallAs,
-  type CentralStackState,
   type CloudFormationSender,
   type DeployLog,
   type DeployMode,
@@ -24,4 +23,15 @@ export {
   type MemberTemplate,
   type ParameterSpec
 } from './template.js'
-export { callAsFor, memberRoleParameters, roleArnFromCallerArn } from './wiring.js'
+export {
+  assessCentralStack,
+  deployCommand,
+  type CentralStackSpec,
+  type CentralStackState
+} from './central-stacks.js'
+export {
+  callAsFor,
+  centralStackSpec,
+  memberRoleParameters,
+  roleArnFromCallerArn
+} from './wiring.js'

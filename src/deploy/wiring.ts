@@ -1,4 +1,5 @@
 import type { Config } from '../inputs.js'
+import type { CentralStackSpec } from './central-stacks.js'
 import type { CallAs, MemberRoleParameters } from './deploy-stacks.js'
 
 const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/
@@ -53,5 +54,54 @@ export function memberRoleParameters(
       ? {}
       : { CreateExemptionGroup: options.createExemptionGroup ? 'true' : 'false' }),
     ExemptionGroupName: config.exemptionGroup
+  }
+}
+
+/**
+ * The central stack (cfn/central-github-oidc.yaml) as these inputs need it: the parameters that
+ * decide what the central role may do for this workflow. GitHubOrg and GitHubRepo come from the
+ * repository running the workflow, for a stack that does not exist yet.
+ */
+export function centralStackSpec(
+  config: Pick<
+    Config,
+    | 'awsRegion'
+    | 'organizationId'
+    | 'managementAccountId'
+    | 'memberRoleName'
+    | 'listAccountsRoleName'
+    | 'audience'
+    | 'deploy'
+    | 'notify'
+    | 'secrets'
+  >,
+  stackName: string,
+  repository: string | undefined
+): CentralStackSpec {
+  const [org, repo] = (repository ?? '').split('/')
+  const { secrets } = config
+  return {
+    name: stackName,
+    templateFile: 'central-github-oidc.yaml',
+    region: config.awsRegion,
+    wanted: {
+      ...(org && repo ? { GitHubOrg: org, GitHubRepo: repo } : {}),
+      OrganizationId: config.organizationId,
+      ManagementAccountId: config.managementAccountId,
+      MemberRoleName: config.memberRoleName,
+      ListAccountsRoleName: config.listAccountsRoleName,
+      Audience: config.audience,
+      DeployStacks: config.deploy.mode,
+      StackSetName: config.deploy.stackSetName,
+      ...(config.notify.enabled && config.notify.senderEmail
+        ? { SenderEmail: config.notify.senderEmail }
+        : {}),
+      ...(secrets.location === 'central' && secrets.accountId
+        ? { SecretsAccountId: secrets.accountId }
+        : {}),
+      ...(secrets.location === 'central' && secrets.roleName !== config.memberRoleName
+        ? { SecretsRoleName: secrets.roleName }
+        : {})
+    }
   }
 }

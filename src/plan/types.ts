@@ -99,8 +99,18 @@ export interface PlanDeployment {
   differences: string[]
   missingInstances: string[]
   failedInstances: { account: string; region: string; reason: string }[]
-  /** Bootstrap stacks whose status was checked (central-stack-name). */
-  centralStacks?: { name: string; status: string; reason?: string }[]
+  /**
+   * Bootstrap stacks compared with what this release needs (central-stack-name): status, template
+   * version, what falls short and the `aws cloudformation deploy` command that fixes it.
+   */
+  centralStacks?: {
+    name: string
+    status: string
+    reason?: string
+    templateVersion?: string
+    problems?: string[]
+    fix?: string
+  }[]
   messages: string[]
 }
 

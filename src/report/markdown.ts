@@ -134,8 +134,16 @@ function deploymentLines(plan: Plan): string[] {
   if (deployment.failedInstances.length > 0) lines.push('')
   for (const stack of deployment.centralStacks ?? []) {
     lines.push(
-      `- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}`
+      `- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}` +
+        (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : '')
     )
+    for (const problem of stack.problems ?? []) lines.push(`  - ${cell(problem)}`)
+    if (stack.fix) {
+      // A fence longer than any run of backticks in the command, so nothing in it ends the block.
+      const longest = Math.max(0, ...[...stack.fix.matchAll(/`+/g)].map(run => run[0].length))
+      const fence = '`'.repeat(Math.max(3, longest + 1))
+      lines.push('', `  ${fence}sh`, `  ${stack.fix.replace(/\n/g, ' ')}`, `  ${fence}`)
+    }
   }
   if ((deployment.centralStacks ?? []).length > 0) lines.push('')
   if (deployment.messages.length > 0)

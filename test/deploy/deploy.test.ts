@@ -386,27 +386,70 @@ describe('deployStacks: check', () => {
     expect(lines.info[0]).toMatch(/"apply" but mode is "audit": only checking .*nothing is changed/)
   })
 
-  it('reports the status of the central stacks it is given', async () => {
+  it('compares the central stacks with this release: status, template version, parameters, the fix', async () => {
     const cfn = organization()
-    cfn.stacks.set('iam-key-rotation-central', { StackStatus: 'UPDATE_COMPLETE' })
-    cfn.stacks.set('broken', { StackStatus: 'UPDATE_ROLLBACK_COMPLETE', StackStatusReason: 'no' })
+    const parameters = (values: Record<string, string>) =>
+      Object.entries(values).map(([ParameterKey, ParameterValue]) => ({
+        ParameterKey,
+        ParameterValue
+      }))
+    const version = (value: string) => [{ OutputKey: 'TemplateVersion', OutputValue: value }]
+    cfn.stacks.set('current', {
+      StackStatus: 'UPDATE_COMPLETE',
+      Parameters: parameters({ DeployStacks: 'apply', GitHubOrg: 'acme' }),
+      Outputs: version('2')
+    })
+    cfn.stacks.set('old', {
+      StackStatus: 'CREATE_COMPLETE',
+      Parameters: parameters({ DeployStacks: 'check', GitHubOrg: 'acme', GitHubRepo: "it's" })
+    })
+    cfn.stacks.set('broken', {
+      StackStatus: 'UPDATE_ROLLBACK_COMPLETE',
+      StackStatusReason: 'no',
+      Outputs: version('2')
+    })
     const { log, lines, sleep } = recorder()
+    const spec = (name: string) => ({
+      name,
+      templateFile: 'central-github-oidc.yaml',
+      region: 'us-east-1',
+      wanted: { DeployStacks: 'apply' }
+    })
 
     const report = await deployStacks(
       cfn.client,
       options(sleep, {
         mode: 'check',
-        centralStackNames: ['iam-key-rotation-central', 'broken', 'gone']
+        centralStacks: ['current', 'old', 'broken', 'gone'].map(spec)
       }),
       log
     )
 
     expect(report.centralStacks).toEqual([
-      { name: 'iam-key-rotation-central', status: 'UPDATE_COMPLETE' },
-      { name: 'broken', status: 'UPDATE_ROLLBACK_COMPLETE', reason: 'no' },
-      { name: 'gone', status: 'UNKNOWN', reason: 'Stack with id gone does not exist' }
+      { name: 'current', status: 'UPDATE_COMPLETE', templateVersion: '2' },
+      {
+        name: 'old',
+        status: 'CREATE_COMPLETE',
+        problems: [
+          'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 2',
+          'parameter DeployStacks is "check", the inputs need "apply"'
+        ],
+        // The stack's other parameters are kept, quoted for the shell.
+        fix: "aws cloudformation deploy --stack-name old --template-file cfn/central-github-oidc.yaml --capabilities CAPABILITY_NAMED_IAM --region us-east-1 --parameter-overrides DeployStacks=apply GitHubOrg=acme 'GitHubRepo=it'\\''s'"
+      },
+      { name: 'broken', status: 'UPDATE_ROLLBACK_COMPLETE', reason: 'no', templateVersion: '2' },
+      {
+        name: 'gone',
+        status: 'MISSING',
+        problems: ['stack gone does not exist (cfn/README.md)'],
+        fix: 'aws cloudformation deploy --stack-name gone --template-file cfn/central-github-oidc.yaml --capabilities CAPABILITY_NAMED_IAM --region us-east-1 --parameter-overrides DeployStacks=apply'
+      }
     ])
-    expect(lines.warning.join('\n')).toMatch(/Stack broken is UPDATE_ROLLBACK_COMPLETE/)
+    const warnings = lines.warning.join('\n')
+    expect(warnings).toMatch(/Stack broken is UPDATE_ROLLBACK_COMPLETE/)
+    expect(warnings).toMatch(
+      /Stack old: deployed from .* version 1 .*Fix, with that account's administrator credentials: aws cloudformation deploy --stack-name old/
+    )
   })
 })
 

@@ -6,6 +6,7 @@ import type {
   DescribeStacksCommandInput,
   ListStackInstancesCommandInput,
   StackInstanceSummary,
+  Stack,
   StackSet,
   UpdateStackSetCommandInput
 } from '@aws-sdk/client-cloudformation'
@@ -54,7 +55,7 @@ function awsError(name: string, message: string): Error {
 export class FakeCloudFormation {
   readonly sent: SentCommand[] = []
   readonly stackSets = new Map<string, FakeStackSet>()
-  readonly stacks = new Map<string, { StackStatus: string; StackStatusReason?: string }>()
+  readonly stacks = new Map<string, Omit<Stack, 'StackName' | 'CreationTime'>>()
   /** Accounts whose stack instance fails, with the reason. */
   readonly failingAccounts = new Map<string, string>()
   /** Commands (by class name) that throw this error. */

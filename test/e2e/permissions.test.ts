@@ -131,7 +131,14 @@ describe.concurrent('the templates grant what the action does, in both topologie
         'central-stack-name': 'iam-key-rotation-central'
       })
       expect(run.exitCode, run.stdout).toBe(0)
-      expect(run.plan?.deployment).toMatchObject({ mode: 'apply', status: 'created' })
+      expect(run.plan?.deployment).toMatchObject({
+        mode: 'apply',
+        status: 'created',
+        centralStacks: [
+          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '2' }
+        ]
+      })
+      expect(run.plan?.deployment?.centralStacks?.[0]?.problems).toBeUndefined()
       expect(
         planActions(run.plan!)
           .filter(a => a.result === 'done')
@@ -140,9 +147,75 @@ describe.concurrent('the templates grant what the action does, in both topologie
       ).toEqual(['ci-bot', 'mgmt-bot'])
       expect(emulator.emails().length).toBeGreaterThan(0)
       const counts = emulator.requestCounts()
+      expect(counts.byOperation['organizations:ListAccountsForParent']).toBeGreaterThan(0)
       expect(counts.byErrorCode['AccessDenied'] ?? 0).toBe(0)
       expect(counts.byErrorCode['AccessDeniedException'] ?? 0).toBe(0)
     } finally {
+      await emulator.close()
+    }
+  })
+})
+
+describe('a central stack older than this release, or deployed for other inputs', () => {
+  it('is reported with the exact command that fixes it, and the run goes on', async () => {
+    // Version 1 of the template had no TemplateVersion output; this one was deployed for check.
+    const body = readFileSync(join(CFN_DIR, 'central-github-oidc.yaml'), 'utf8')
+    const versionOne = body.slice(0, body.indexOf('  TemplateVersion:'))
+    const emulator = await startEmulator({
+      world: world(MANAGEMENT, {
+        bootstrap: {
+          central: { DeployStacks: 'check', SenderEmail: SENDER },
+          templates: { 'central-github-oidc.yaml': versionOne }
+        }
+      })
+    })
+    const tokens = await startOidcTokenServer()
+    try {
+      const run = await rotate(emulator, tokens, MANAGEMENT, {
+        mode: 'audit',
+        accounts: MANAGEMENT, // the member account gets its role from the StackSet, not here
+        'deploy-stacks': 'check',
+        'central-stack-name': 'iam-key-rotation-central'
+      })
+      expect(run.exitCode, run.stdout).toBe(0)
+      const [central] = run.plan?.deployment?.centralStacks ?? []
+      expect(central?.problems).toEqual([
+        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 2'
+      ])
+      // The deployed parameters are kept, the inputs' own values win.
+      expect(central?.fix).toBe(
+        'aws cloudformation deploy --stack-name iam-key-rotation-central --template-file cfn/central-github-oidc.yaml --capabilities CAPABILITY_NAMED_IAM --region us-east-1 --parameter-overrides ' +
+          [
+            'Audience=sts.amazonaws.com',
+            'CentralRoleName=iam-key-rotation-central',
+            'DeployStacks=check',
+            'GitHubBranch=main',
+            'GitHubOrg=example-org',
+            'GitHubRepo=key-rotation',
+            'ListAccountsRoleName=iam-key-rotation-list-accounts',
+            'ManagementAccountId=111111111111',
+            'MemberRoleName=iam-key-rotation-member',
+            'OrganizationId=o-a1b2c3d4e5',
+            `SenderEmail=${SENDER}`,
+            'StackSetName=iam-key-rotation-member'
+          ].join(' ')
+      )
+      expect(run.summary).toContain('this release needs version 2')
+      expect(run.summary).toContain(
+        'aws cloudformation deploy --stack-name iam-key-rotation-central'
+      )
+      // deploy-stacks: apply would need DeployStacks=apply: the same report says so.
+      const apply = await rotate(emulator, tokens, MANAGEMENT, {
+        mode: 'audit',
+        accounts: MANAGEMENT,
+        'deploy-stacks': 'apply',
+        'central-stack-name': 'iam-key-rotation-central'
+      })
+      expect(apply.plan?.deployment?.centralStacks?.[0]?.problems).toContain(
+        'parameter DeployStacks is "check", the inputs need "apply"'
+      )
+    } finally {
+      await tokens.close()
       await emulator.close()
     }
   })
@@ -252,7 +325,7 @@ describe.concurrent(
     it('a trust whose sub does not match the token', async () => {
       const emulator = await startEmulator({ world: world(MANAGEMENT) })
       const stranger = await startOidcTokenServer({
-        sub: 'repo:example-org/iam-key-rotation:ref:refs/heads/feature',
+        sub: 'repo:example-org/key-rotation:ref:refs/heads/feature',
         ref: 'refs/heads/feature'
       })
       try {

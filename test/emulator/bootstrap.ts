@@ -23,8 +23,11 @@ export const LIST_ACCOUNTS_STACK = 'iam-key-rotation-list-accounts'
 export const SECRETS_KEY_STACK = 'iam-key-rotation-secrets-key'
 export const MEMBER_STACK = 'iam-key-rotation-member'
 
-/** The repository whose workflow the default central role trusts (its classic `sub` claim). */
-export const DEFAULT_GITHUB = { org: 'example-org', repo: 'iam-key-rotation', branch: 'main' }
+/**
+ * The repository whose workflow the default central role trusts (its classic `sub` claim): the
+ * GITHUB_REPOSITORY that test/support/run-action.ts gives the action.
+ */
+export const DEFAULT_GITHUB = { org: 'example-org', repo: 'key-rotation', branch: 'main' }
 /** The SES sender the default central role may send as. */
 export const DEFAULT_SENDER = 'security@example.com'
 

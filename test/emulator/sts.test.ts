@@ -181,13 +181,13 @@ describe('STS and caller identity', () => {
         RoleArn: CENTRAL_ROLE_ARN,
         RoleSessionName: 'github-actions',
         WebIdentityToken: jwt({
-          sub: 'repo:example-org/iam-key-rotation:ref:refs/heads/main',
+          sub: 'repo:example-org/key-rotation:ref:refs/heads/main',
           aud: 'sts.amazonaws.com'
         })
       })
     )
     expect(response.SubjectFromWebIdentityToken).toBe(
-      'repo:example-org/iam-key-rotation:ref:refs/heads/main'
+      'repo:example-org/key-rotation:ref:refs/heads/main'
     )
     expect(response.AssumedRoleUser?.Arn).toBe(
       'arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/github-actions'

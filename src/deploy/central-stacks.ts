@@ -1,0 +1,95 @@
+import type { Stack } from '@aws-sdk/client-cloudformation'
+import { TEMPLATE_VERSION } from './versions.js'
+
+/**
+ * The bootstrap stacks the action cannot update itself (it never changes the role it runs as):
+ * each is compared with what this release needs, its template version and the parameters the
+ * workflow's inputs imply, and a stack that falls short comes with the exact command that fixes
+ * it.
+ */
+
+export interface CentralStackSpec {
+  readonly name: string
+  /** The template under cfn/ the stack was deployed from. */
+  readonly templateFile: string
+  readonly region: string
+  /** Parameter values the workflow's inputs need; the stack's other parameters are kept. */
+  readonly wanted: Readonly<Record<string, string>>
+}
+
+export interface CentralStackState {
+  readonly name: string
+  readonly status: string
+  readonly reason?: string
+  /** The stack's TemplateVersion output; absent before version 2. */
+  readonly templateVersion?: string
+  /** What falls short: an older template, parameters that do not match the inputs. */
+  readonly problems?: string[]
+  /** The command that brings the stack to what this release needs. */
+  readonly fix?: string
+}
+
+/** A value as one shell word. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+}
+
+export function deployCommand(
+  spec: CentralStackSpec,
+  parameters: Readonly<Record<string, string>>
+): string {
+  const overrides = Object.entries(parameters)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => shellWord(`${key}=${value}`))
+  return [
+    'aws cloudformation deploy',
+    `--stack-name ${shellWord(spec.name)}`,
+    `--template-file cfn/${spec.templateFile}`,
+    '--capabilities CAPABILITY_NAMED_IAM',
+    `--region ${spec.region}`,
+    ...(overrides.length > 0 ? [`--parameter-overrides ${overrides.join(' ')}`] : [])
+  ].join(' ')
+}
+
+/** Compares a described stack (undefined: it does not exist) with the spec. */
+export function assessCentralStack(
+  spec: CentralStackSpec,
+  stack: Stack | undefined
+): CentralStackState {
+  if (!stack) {
+    return {
+      name: spec.name,
+      status: 'MISSING',
+      problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
+      fix: deployCommand(spec, spec.wanted)
+    }
+  }
+  const status = stack.StackStatus ?? 'UNKNOWN'
+  const reason = stack.StackStatusReason
+  const version = stack.Outputs?.find(output => output.OutputKey === 'TemplateVersion')?.OutputValue
+  const deployed = Object.fromEntries(
+    (stack.Parameters ?? []).flatMap(p =>
+      p.ParameterKey ? [[p.ParameterKey, p.ParameterValue ?? '']] : []
+    )
+  )
+  const problems: string[] = []
+  if (version === undefined || Number(version) < TEMPLATE_VERSION) {
+    problems.push(
+      `deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`
+    )
+  }
+  for (const [key, value] of Object.entries(spec.wanted)) {
+    if (key in deployed && deployed[key] !== value) {
+      problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`)
+    }
+  }
+  return {
+    name: spec.name,
+    status,
+    ...(reason ? { reason } : {}),
+    ...(version !== undefined ? { templateVersion: version } : {}),
+    ...(problems.length > 0
+      ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
+      : {})
+  }
+}
