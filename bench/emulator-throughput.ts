@@ -11,7 +11,7 @@
  * emulator; `sdk` goes through the real SDK clients, whose signing and parsing then dominate
  * (both share this one process).
  */
-import { GetUserCommand, IAMClient } from '@aws-sdk/client-iam'
+import { ListAccessKeysCommand, IAMClient } from '@aws-sdk/client-iam'
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations'
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { Agent, request } from 'node:http'
@@ -35,6 +35,7 @@ const clientKind = values.client === 'sdk' ? 'sdk' : 'raw'
 
 const AMBIENT = { accessKeyId: 'AKIDBENCHAMBIENT', secretAccessKey: 'bench' }
 const MEMBER_ROLE_ARN = 'arn:aws:iam::200000000000:role/iam-key-rotation-member'
+const LIST_ACCOUNTS_ROLE_ARN = 'arn:aws:iam::100000000000:role/iam-key-rotation-list-accounts'
 
 type Call = () => Promise<unknown>
 
@@ -65,21 +66,25 @@ async function sdkCalls(emulator: Emulator): Promise<Call[]> {
     maxAttempts: 1
   }
   const sts = new STSClient(config)
-  const organizations = new OrganizationsClient(config)
-  const { Credentials } = await sts.send(
-    new AssumeRoleCommand({ RoleArn: MEMBER_ROLE_ARN, RoleSessionName: 'bench' })
-  )
-  if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) throw new Error('no credentials')
-  const iam = new IAMClient({
-    ...config,
-    credentials: {
-      accessKeyId: Credentials.AccessKeyId,
-      secretAccessKey: Credentials.SecretAccessKey,
-      ...(Credentials.SessionToken !== undefined && { sessionToken: Credentials.SessionToken })
+  const session = async (roleArn: string) => {
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'bench' })
+    )
+    if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) throw new Error('no credentials')
+    return {
+      ...config,
+      credentials: {
+        accessKeyId: Credentials.AccessKeyId,
+        secretAccessKey: Credentials.SecretAccessKey,
+        ...(Credentials.SessionToken !== undefined && { sessionToken: Credentials.SessionToken })
+      }
     }
-  })
+  }
+  // The calls the action makes, each as the role that makes it (IAM is evaluated on each).
+  const iam = new IAMClient(await session(MEMBER_ROLE_ARN))
+  const organizations = new OrganizationsClient(await session(LIST_ACCOUNTS_ROLE_ARN))
   return [
-    () => iam.send(new GetUserCommand({ UserName: randomUser() })),
+    () => iam.send(new ListAccessKeysCommand({ UserName: randomUser() })),
     () => sts.send(new GetCallerIdentityCommand({})),
     () => organizations.send(new DescribeOrganizationCommand({}))
   ]
@@ -116,17 +121,21 @@ async function rawCalls(emulator: Emulator): Promise<Call[]> {
       outgoing.end(body)
     })
   const form = 'application/x-www-form-urlencoded'
-  // A real session for the member account, so GetUser runs as that role session.
+  // Real sessions, so each call runs (and is authorized) as the role the action uses for it.
   const sts = new STSClient({ region: 'us-east-1', endpoint: emulator.url, credentials: AMBIENT })
-  const { Credentials } = await sts.send(
-    new AssumeRoleCommand({ RoleArn: MEMBER_ROLE_ARN, RoleSessionName: 'bench' })
-  )
-  const sessionKey = Credentials?.AccessKeyId ?? ''
+  const sessionKey = async (roleArn: string): Promise<string> => {
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'bench' })
+    )
+    return Credentials?.AccessKeyId ?? ''
+  }
+  const memberKey = await sessionKey(MEMBER_ROLE_ARN)
+  const listAccountsKey = await sessionKey(LIST_ACCOUNTS_ROLE_ARN)
   return [
     () =>
       send(
-        { authorization: authorization(sessionKey, 'iam'), 'content-type': form },
-        `Action=GetUser&Version=2010-05-08&UserName=${randomUser()}`
+        { authorization: authorization(memberKey, 'iam'), 'content-type': form },
+        `Action=ListAccessKeys&Version=2010-05-08&UserName=${randomUser()}`
       ),
     () =>
       send(
@@ -136,7 +145,7 @@ async function rawCalls(emulator: Emulator): Promise<Call[]> {
     () =>
       send(
         {
-          authorization: authorization(AMBIENT.accessKeyId, 'organizations'),
+          authorization: authorization(listAccountsKey, 'organizations'),
           'content-type': 'application/x-amz-json-1.1',
           'x-amz-target': 'AWSOrganizationsV20161128.DescribeOrganization'
         },
