@@ -84243,6 +84243,7 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'deployment-ous',
     'stackset-regions',
     'central-stack-name',
+    'list-accounts-stack-name',
     'report-dir',
     'open-issues',
     'issue-label',
@@ -84536,12 +84537,14 @@ function getInputs(read = readActionInput) {
         const deploymentOus = list('deployment-ous', PATTERNS.ouOrRoot, ouRule);
         const stackSetRegions = list('stackset-regions', PATTERNS.region, regionRule);
         const centralStackName = matching('central-stack-name', PATTERNS.stackSetName, 'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)');
+        const listAccountsStackName = matching('list-accounts-stack-name', PATTERNS.stackSetName, 'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)');
         return {
             mode: deployMode,
             stackSetName,
             deploymentOus,
             stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion],
-            ...(centralStackName ? { centralStackName } : {})
+            ...(centralStackName ? { centralStackName } : {}),
+            ...(listAccountsStackName ? { listAccountsStackName } : {})
         };
     }
     function readShard() {
@@ -84695,59 +84698,6 @@ function mergedWarnings(plans) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/deploy/central-stacks.ts
-
-/** A value as one shell word. */
-function shellWord(value) {
-    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-function deployCommand(spec, parameters) {
-    const overrides = Object.entries(parameters)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, value]) => shellWord(`${key}=${value}`));
-    return [
-        'aws cloudformation deploy',
-        `--stack-name ${shellWord(spec.name)}`,
-        `--template-file cfn/${spec.templateFile}`,
-        '--capabilities CAPABILITY_NAMED_IAM',
-        `--region ${spec.region}`,
-        ...(overrides.length > 0 ? [`--parameter-overrides ${overrides.join(' ')}`] : [])
-    ].join(' ');
-}
-/** Compares a described stack (undefined: it does not exist) with the spec. */
-function assessCentralStack(spec, stack) {
-    if (!stack) {
-        return {
-            name: spec.name,
-            status: 'MISSING',
-            problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
-            fix: deployCommand(spec, spec.wanted)
-        };
-    }
-    const status = stack.StackStatus ?? 'UNKNOWN';
-    const reason = stack.StackStatusReason;
-    const version = stack.Outputs?.find(output => output.OutputKey === 'TemplateVersion')?.OutputValue;
-    const deployed = Object.fromEntries((stack.Parameters ?? []).flatMap(p => p.ParameterKey ? [[p.ParameterKey, p.ParameterValue ?? '']] : []));
-    const problems = [];
-    if (version === undefined || Number(version) < TEMPLATE_VERSION) {
-        problems.push(`deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`);
-    }
-    for (const [key, value] of Object.entries(spec.wanted)) {
-        if (key in deployed && deployed[key] !== value) {
-            problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`);
-        }
-    }
-    return {
-        name: spec.name,
-        status,
-        ...(reason ? { reason } : {}),
-        ...(version !== undefined ? { templateVersion: version } : {}),
-        ...(problems.length > 0
-            ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
-            : {})
-    };
-}
-
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -84972,7 +84922,6 @@ function isRecord(value) {
 
 
 
-
 const CAPABILITIES = ['CAPABILITY_NAMED_IAM'];
 const STACK_SET_DESCRIPTION = 'iam-key-rotation member role (cfn/member-role.yaml), managed by the iam-key-rotation GitHub Action.';
 const DEFAULT_TIMEOUT_MS = 20 * 60_000;
@@ -85034,7 +84983,6 @@ async function deployStacks(cfn, options, log) {
     log.debug?.(`StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`);
     const callAs = options.callAs ? { CallAs: options.callAs } : {};
     const operations = [];
-    const centralStacks = await describeCentralStacks(cfn, options.centralStacks ?? [], warn);
     const failed = (message) => {
         warn(message);
         return {
@@ -85044,7 +84992,6 @@ async function deployStacks(cfn, options, log) {
             missingInstances: [],
             failedInstances: [],
             operations,
-            centralStacks,
             messages
         };
     };
@@ -85121,7 +85068,6 @@ async function deployStacks(cfn, options, log) {
         missingInstances,
         failedInstances,
         operations,
-        centralStacks,
         messages
     };
     async function create() {
@@ -85368,35 +85314,6 @@ async function listInstances(cfn, name, callAs) {
     } while (nextToken);
     return instances;
 }
-async function describeCentralStacks(cfn, specs, warn) {
-    const states = [];
-    for (const spec of specs) {
-        let state;
-        try {
-            const { Stacks: stacks } = await cfn.send(new dist_cjs/* DescribeStacksCommand */.Y47({ StackName: spec.name }));
-            state = assessCentralStack(spec, stacks?.[0]);
-        }
-        catch (error) {
-            if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
-                state = assessCentralStack(spec, undefined);
-            }
-            else {
-                states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) });
-                warn(`Could not read stack ${spec.name}: ${explain(error)}`);
-                continue;
-            }
-        }
-        states.push(state);
-        const { status, reason } = state;
-        if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
-            warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`);
-        }
-        if (state.problems && state.fix) {
-            warn(`Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`);
-        }
-    }
-    return states;
-}
 function parameterValues(parameters) {
     const values = {};
     for (const [key, value] of Object.entries(parameters)) {
@@ -85431,6 +85348,94 @@ function deploy_stacks_seconds(ms) {
 }
 function deploy_stacks_defaultSleep(ms) {
     return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/central-stacks.ts
+
+
+
+/** A value as one shell word. */
+function shellWord(value) {
+    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+function deployCommand(spec, parameters) {
+    const overrides = Object.entries(parameters)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => shellWord(`${key}=${value}`));
+    return [
+        'aws cloudformation deploy',
+        `--stack-name ${shellWord(spec.name)}`,
+        `--template-file cfn/${spec.templateFile}`,
+        '--capabilities CAPABILITY_NAMED_IAM',
+        `--region ${spec.region}`,
+        ...(overrides.length > 0 ? [`--parameter-overrides ${overrides.join(' ')}`] : [])
+    ].join(' ');
+}
+/** Compares a described stack (undefined: it does not exist) with the spec. */
+function assessCentralStack(spec, stack) {
+    if (!stack) {
+        return {
+            name: spec.name,
+            status: 'MISSING',
+            problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
+            fix: deployCommand(spec, spec.wanted)
+        };
+    }
+    const status = stack.StackStatus ?? 'UNKNOWN';
+    const reason = stack.StackStatusReason;
+    const version = stack.Outputs?.find(output => output.OutputKey === 'TemplateVersion')?.OutputValue;
+    const deployed = Object.fromEntries((stack.Parameters ?? []).flatMap(p => p.ParameterKey ? [[p.ParameterKey, p.ParameterValue ?? '']] : []));
+    const problems = [];
+    if (version === undefined || Number(version) < TEMPLATE_VERSION) {
+        problems.push(`deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`);
+    }
+    for (const [key, value] of Object.entries(spec.wanted)) {
+        if (key in deployed && deployed[key] !== value) {
+            problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`);
+        }
+    }
+    return {
+        name: spec.name,
+        status,
+        ...(reason ? { reason } : {}),
+        ...(version !== undefined ? { templateVersion: version } : {}),
+        ...(problems.length > 0
+            ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
+            : {})
+    };
+}
+/**
+ * Describes each stack (with credentials that may read it) and compares it with the spec.
+ * Problems are warnings: the run goes on, and the report carries the command that fixes them.
+ */
+async function checkBootstrapStacks(cfn, specs, warn) {
+    const states = [];
+    for (const spec of specs) {
+        let state;
+        try {
+            const { Stacks: stacks } = await cfn.send(new dist_cjs/* DescribeStacksCommand */.Y47({ StackName: spec.name }));
+            state = assessCentralStack(spec, stacks?.[0]);
+        }
+        catch (error) {
+            if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
+                state = assessCentralStack(spec, undefined);
+            }
+            else {
+                states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) });
+                warn(`Could not read stack ${spec.name}: ${errorMessage(error)}`);
+                continue;
+            }
+        }
+        states.push(state);
+        const { status, reason } = state;
+        if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
+            warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`);
+        }
+        if (state.problems && state.fix) {
+            warn(`Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`);
+        }
+    }
+    return states;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/wiring.ts
@@ -85512,6 +85517,19 @@ function centralStackSpec(config, stackName, repository) {
             ...(secrets.location === 'central' && secrets.roleName !== config.memberRoleName
                 ? { SecretsRoleName: secrets.roleName }
                 : {})
+        }
+    };
+}
+/** The list-accounts stack (cfn/management-list-accounts-role.yaml) as these inputs need it. */
+function listAccountsStackSpec(config, stackName, centralRoleArn) {
+    return {
+        name: stackName,
+        templateFile: 'management-list-accounts-role.yaml',
+        region: config.awsRegion,
+        wanted: {
+            CentralRoleArn: centralRoleArn,
+            OrganizationId: config.organizationId,
+            ListAccountsRoleName: config.listAccountsRoleName
         }
     };
 }
@@ -92755,11 +92773,23 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         parameters: memberRoleParameters(config, centralRoleArn),
         accountsInScope: accounts.map(account => account.id),
         managementAccountId: config.managementAccountId,
-        callAs: callAsFor(caller.accountId, config.managementAccountId),
-        centralStacks: config.deploy.centralStackName
-            ? [centralStackSpec(config, config.deploy.centralStackName, process.env.GITHUB_REPOSITORY)]
-            : []
+        callAs: callAsFor(caller.accountId, config.managementAccountId)
     }, log);
+    // The bootstrap stacks, each read by the role it created (the action updates none of them).
+    const { centralStackName, listAccountsStackName } = config.deploy;
+    const messages = [...report.messages];
+    const warn = (message) => {
+        messages.push(message);
+        log.warning(message);
+    };
+    const centralStacks = [
+        ...(centralStackName
+            ? await checkBootstrapStacks(factory.cloudFormation(deps.central), [centralStackSpec(config, centralStackName, process.env.GITHUB_REPOSITORY)], warn)
+            : []),
+        ...(listAccountsStackName
+            ? await checkBootstrapStacks(factory.cloudFormation(managementCredentials(deps)), [listAccountsStackSpec(config, listAccountsStackName, centralRoleArn)], warn)
+            : [])
+    ];
     return {
         mode: report.mode,
         stackSetName: report.stackSetName,
@@ -92767,8 +92797,8 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         differences: report.stackSet.differences,
         missingInstances: report.missingInstances,
         failedInstances: report.failedInstances,
-        centralStacks: report.centralStacks,
-        messages: report.messages
+        centralStacks,
+        messages
     };
 }
 /** Emails: one digest per recipient, through SES with the central credentials. */

@@ -38,6 +38,7 @@ export const INPUT_NAMES = [
   'deployment-ous',
   'stackset-regions',
   'central-stack-name',
+  'list-accounts-stack-name',
   'report-dir',
   'open-issues',
   'issue-label',
@@ -106,8 +107,10 @@ export interface Config {
     readonly stackSetName: string
     readonly deploymentOus: readonly string[]
     readonly stackSetRegions: readonly string[]
-    /** The bootstrap stack of the central role, whose status `check` reports; empty: none. */
+    /** The bootstrap stack of the central role, compared with this release; empty: none. */
     readonly centralStackName?: string
+    /** The bootstrap stack of the list-accounts role (management account); empty: none. */
+    readonly listAccountsStackName?: string
   }
   readonly reportDir: string
   readonly issues: {
@@ -514,12 +517,18 @@ export function getInputs(read: InputReader = readActionInput): Config {
       PATTERNS.stackSetName,
       'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)'
     )
+    const listAccountsStackName = matching(
+      'list-accounts-stack-name',
+      PATTERNS.stackSetName,
+      'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)'
+    )
     return {
       mode: deployMode,
       stackSetName,
       deploymentOus,
       stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion],
-      ...(centralStackName ? { centralStackName } : {})
+      ...(centralStackName ? { centralStackName } : {}),
+      ...(listAccountsStackName ? { listAccountsStackName } : {})
     }
   }
 

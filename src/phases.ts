@@ -6,7 +6,9 @@ import { ListRootsCommand } from '@aws-sdk/client-organizations'
 import {
   callAsFor,
   centralStackSpec,
+  checkBootstrapStacks,
   deployStacks,
+  listAccountsStackSpec,
   memberRoleParameters,
   roleArnFromCallerArn
 } from './deploy/index.js'
@@ -67,13 +69,33 @@ export async function deployPhase(
       parameters: memberRoleParameters(config, centralRoleArn),
       accountsInScope: accounts.map(account => account.id),
       managementAccountId: config.managementAccountId,
-      callAs: callAsFor(caller.accountId, config.managementAccountId),
-      centralStacks: config.deploy.centralStackName
-        ? [centralStackSpec(config, config.deploy.centralStackName, process.env.GITHUB_REPOSITORY)]
-        : []
+      callAs: callAsFor(caller.accountId, config.managementAccountId)
     },
     log
   )
+  // The bootstrap stacks, each read by the role it created (the action updates none of them).
+  const { centralStackName, listAccountsStackName } = config.deploy
+  const messages = [...report.messages]
+  const warn = (message: string) => {
+    messages.push(message)
+    log.warning(message)
+  }
+  const centralStacks = [
+    ...(centralStackName
+      ? await checkBootstrapStacks(
+          factory.cloudFormation(deps.central),
+          [centralStackSpec(config, centralStackName, process.env.GITHUB_REPOSITORY)],
+          warn
+        )
+      : []),
+    ...(listAccountsStackName
+      ? await checkBootstrapStacks(
+          factory.cloudFormation(managementCredentials(deps)),
+          [listAccountsStackSpec(config, listAccountsStackName, centralRoleArn)],
+          warn
+        )
+      : [])
+  ]
   return {
     mode: report.mode,
     stackSetName: report.stackSetName,
@@ -81,8 +103,8 @@ export async function deployPhase(
     differences: report.stackSet.differences,
     missingInstances: report.missingInstances,
     failedInstances: report.failedInstances,
-    centralStacks: report.centralStacks,
-    messages: report.messages
+    centralStacks,
+    messages
   }
 }
 

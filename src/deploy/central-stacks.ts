@@ -1,4 +1,6 @@
-import type { Stack } from '@aws-sdk/client-cloudformation'
+import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation'
+import { awsErrorCode, errorMessage } from '../util/errors.js'
+import type { CloudFormationSender } from './deploy-stacks.js'
 import { TEMPLATE_VERSION } from './versions.js'
 
 /**
@@ -92,4 +94,42 @@ export function assessCentralStack(
       ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
       : {})
   }
+}
+
+/**
+ * Describes each stack (with credentials that may read it) and compares it with the spec.
+ * Problems are warnings: the run goes on, and the report carries the command that fixes them.
+ */
+export async function checkBootstrapStacks(
+  cfn: CloudFormationSender,
+  specs: readonly CentralStackSpec[],
+  warn: (message: string) => void
+): Promise<CentralStackState[]> {
+  const states: CentralStackState[] = []
+  for (const spec of specs) {
+    let state: CentralStackState
+    try {
+      const { Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: spec.name }))
+      state = assessCentralStack(spec, stacks?.[0])
+    } catch (error) {
+      if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
+        state = assessCentralStack(spec, undefined)
+      } else {
+        states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) })
+        warn(`Could not read stack ${spec.name}: ${errorMessage(error)}`)
+        continue
+      }
+    }
+    states.push(state)
+    const { status, reason } = state
+    if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
+      warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`)
+    }
+    if (state.problems && state.fix) {
+      warn(
+        `Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`
+      )
+    }
+  }
+  return states
 }

@@ -3,7 +3,6 @@ import {
   CreateStackSetCommand,
   DescribeStackSetCommand,
   DescribeStackSetOperationCommand,
-  DescribeStacksCommand,
   ListStackInstancesCommand,
   UpdateStackSetCommand,
   type CloudFormationClient,
@@ -13,11 +12,6 @@ import {
   type StackSetOperationPreferences
 } from '@aws-sdk/client-cloudformation'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
-import {
-  assessCentralStack,
-  type CentralStackSpec,
-  type CentralStackState
-} from './central-stacks.js'
 import {
   DeployConfigError,
   loadMemberTemplate,
@@ -86,8 +80,6 @@ export interface DeployOptions {
   readonly callAs?: CallAs
   readonly operationPreferences?: StackSetOperationPreferences
   readonly wait?: DeployWaitOptions
-  /** Bootstrap stacks (in the client's account and region) compared with what this release needs. */
-  readonly centralStacks?: readonly CentralStackSpec[]
 }
 
 export interface FailedInstance {
@@ -114,7 +106,6 @@ export interface DeployReport {
   readonly missingInstances: string[]
   readonly failedInstances: FailedInstance[]
   readonly operations: OperationOutcome[]
-  readonly centralStacks: CentralStackState[]
   readonly messages: string[]
 }
 
@@ -207,7 +198,6 @@ export async function deployStacks(
 
   const callAs = options.callAs ? { CallAs: options.callAs } : {}
   const operations: OperationOutcome[] = []
-  const centralStacks = await describeCentralStacks(cfn, options.centralStacks ?? [], warn)
   const failed = (message: string): DeployReport => {
     warn(message)
     return {
@@ -217,7 +207,6 @@ export async function deployStacks(
       missingInstances: [],
       failedInstances: [],
       operations,
-      centralStacks,
       messages
     }
   }
@@ -302,7 +291,6 @@ export async function deployStacks(
     missingInstances,
     failedInstances,
     operations,
-    centralStacks,
     messages
   }
 
@@ -602,40 +590,6 @@ async function listInstances(
     nextToken = page.NextToken
   } while (nextToken)
   return instances
-}
-
-async function describeCentralStacks(
-  cfn: CloudFormationSender,
-  specs: readonly CentralStackSpec[],
-  warn: (message: string) => void
-): Promise<CentralStackState[]> {
-  const states: CentralStackState[] = []
-  for (const spec of specs) {
-    let state: CentralStackState
-    try {
-      const { Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: spec.name }))
-      state = assessCentralStack(spec, stacks?.[0])
-    } catch (error) {
-      if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
-        state = assessCentralStack(spec, undefined)
-      } else {
-        states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) })
-        warn(`Could not read stack ${spec.name}: ${explain(error)}`)
-        continue
-      }
-    }
-    states.push(state)
-    const { status, reason } = state
-    if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
-      warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`)
-    }
-    if (state.problems && state.fix) {
-      warn(
-        `Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`
-      )
-    }
-  }
-  return states
 }
 
 function parameterValues(parameters: MemberRoleParameters): Record<string, string> {

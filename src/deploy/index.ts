@@ -25,6 +25,7 @@ export {
 } from './template.js'
 export {
   assessCentralStack,
+  checkBootstrapStacks,
   deployCommand,
   type CentralStackSpec,
   type CentralStackState
@@ -32,6 +33,7 @@ export {
 export {
   callAsFor,
   centralStackSpec,
+  listAccountsStackSpec,
   memberRoleParameters,
   roleArnFromCallerArn
 } from './wiring.js'

@@ -105,3 +105,21 @@ export function centralStackSpec(
     }
   }
 }
+
+/** The list-accounts stack (cfn/management-list-accounts-role.yaml) as these inputs need it. */
+export function listAccountsStackSpec(
+  config: Pick<Config, 'awsRegion' | 'organizationId' | 'listAccountsRoleName'>,
+  stackName: string,
+  centralRoleArn: string
+): CentralStackSpec {
+  return {
+    name: stackName,
+    templateFile: 'management-list-accounts-role.yaml',
+    region: config.awsRegion,
+    wanted: {
+      CentralRoleArn: centralRoleArn,
+      OrganizationId: config.organizationId,
+      ListAccountsRoleName: config.listAccountsRoleName
+    }
+  }
+}

@@ -29,6 +29,8 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
     'every run (the inventory); `deploy-stacks` with empty `deployment-ous` (ListRoots)',
   'management-list-accounts-role.yaml › ListAccountsRole › WalkOrganizationalUnits':
     '`organizational-units`',
+  'management-list-accounts-role.yaml › ListAccountsRole › DescribeThisStack':
+    '`list-accounts-stack-name` (the deploy phase reports this stack)',
   'member-role.yaml › MemberRole › CentralRoleOfThisOrganizationOnly': 'every run',
   'member-role.yaml › MemberRole › ReadUserDirectoryAndCredentialReport': 'every run: the scan',
   'member-role.yaml › MemberRole › ManageUserAccessKeys':

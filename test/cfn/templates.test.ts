@@ -440,9 +440,13 @@ describe('member-role.yaml', () => {
 describe('management-list-accounts-role.yaml', () => {
   const file = 'management-list-accounts-role.yaml'
 
-  it('reads the organization only', () => {
+  it('reads the organization only, and its own stack', () => {
     const all = statementsOf(file, 'ListAccountsRole').flatMap(actionsOf)
-    expect(all.every(a => /^organizations:(Describe|List)/.test(a))).toBe(true)
+    expect(all.every(a => /^organizations:(Describe|List)|^cloudformation:DescribeStacks$/.test(a))).toBe(true)
+    const [own] = statementsOf(file, 'ListAccountsRole').filter(s =>
+      actionsOf(s).includes('cloudformation:DescribeStacks')
+    )
+    expect(own?.body['Resource']).toEqual({ Ref: 'AWS::StackId' })
   })
 
   it('is trusted only by the central role of the organization', () => {

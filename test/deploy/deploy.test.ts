@@ -10,6 +10,7 @@ import {
   parameterProblems,
   roleArnFromCallerArn,
   type DeployOptions,
+  checkBootstrapStacks,
   type MemberRoleParameters
 } from '../../src/deploy/index.js'
 import { getInputs, type InputName } from '../../src/inputs.js'
@@ -408,7 +409,7 @@ describe('deployStacks: check', () => {
       StackStatusReason: 'no',
       Outputs: version('2')
     })
-    const { log, lines, sleep } = recorder()
+    const { log, lines } = recorder()
     const spec = (name: string) => ({
       name,
       templateFile: 'central-github-oidc.yaml',
@@ -416,16 +417,13 @@ describe('deployStacks: check', () => {
       wanted: { DeployStacks: 'apply' }
     })
 
-    const report = await deployStacks(
+    const states = await checkBootstrapStacks(
       cfn.client,
-      options(sleep, {
-        mode: 'check',
-        centralStacks: ['current', 'old', 'broken', 'gone'].map(spec)
-      }),
-      log
+      ['current', 'old', 'broken', 'gone'].map(spec),
+      message => log.warning(message)
     )
 
-    expect(report.centralStacks).toEqual([
+    expect(states).toEqual([
       { name: 'current', status: 'UPDATE_COMPLETE', templateVersion: '2' },
       {
         name: 'old',

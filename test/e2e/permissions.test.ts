@@ -128,17 +128,25 @@ describe.concurrent('the templates grant what the action does, in both topologie
       // With the optional reads too: the OU walk and the central stack's own status.
       const run = await rotate(emulator, tokens, TOOLING, {
         'organizational-units': 'r-a1b2',
-        'central-stack-name': 'iam-key-rotation-central'
+        'central-stack-name': 'iam-key-rotation-central',
+        'list-accounts-stack-name': 'iam-key-rotation-list-accounts'
       })
       expect(run.exitCode, run.stdout).toBe(0)
       expect(run.plan?.deployment).toMatchObject({
         mode: 'apply',
         status: 'created',
         centralStacks: [
-          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '2' }
+          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '2' },
+          {
+            name: 'iam-key-rotation-list-accounts',
+            status: 'CREATE_COMPLETE',
+            templateVersion: '2'
+          }
         ]
       })
-      expect(run.plan?.deployment?.centralStacks?.[0]?.problems).toBeUndefined()
+      for (const stack of run.plan?.deployment?.centralStacks ?? []) {
+        expect(stack.problems, stack.name).toBeUndefined()
+      }
       expect(
         planActions(run.plan!)
           .filter(a => a.result === 'done')
