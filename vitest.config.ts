@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 
 /** Where the emulators of the suite record the permissions the action used (one file per process). */
 const PERMISSION_LOG_DIR = join(import.meta.dirname, 'test-results', 'permissions-used')
+// Set here, in the main process, so the global setup sees it too (test.env reaches workers only).
+process.env.IAM_EMULATOR_PERMISSION_LOG_DIR = PERMISSION_LOG_DIR
 
 export default defineConfig({
   test: {
@@ -13,6 +15,8 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
     env: { IAM_EMULATOR_PERMISSION_LOG_DIR: PERMISSION_LOG_DIR },
+    // Runs once, in the main process, before any project: a fresh permission log for this run.
+    globalSetup: ['test/support/clear-permission-log.ts'],
     projects: [
       {
         extends: true,
@@ -20,7 +24,7 @@ export default defineConfig({
           name: 'suite',
           include: ['test/**/*.test.ts'],
           exclude: ['test/after-suite/**'],
-          globalSetup: ['test/support/clear-permission-log.ts'],
+          globalSetup: [],
           sequence: { groupOrder: 0 }
         }
       },
@@ -30,6 +34,7 @@ export default defineConfig({
         test: {
           name: 'after-suite',
           include: ['test/after-suite/**/*.test.ts'],
+          globalSetup: [],
           sequence: { groupOrder: 1 }
         }
       }

@@ -79904,52 +79904,116 @@ const TEMPLATE_VERSION = 2;
 ;// CONCATENATED MODULE: ./src/aws/permission-hints.ts
 
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
-// "User: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION is not authorized to perform: ACTION on
-// resource: RESOURCE[ because …| with an explicit deny in …]"
-const NOT_AUTHORIZED = /User: arn:[^:]+:sts::(\d{12}):assumed-role\/([^/\s]+)\/\S+ is not authorized to perform: (\S+) on resource: (\S+)/;
-/** What to do about a denial, or undefined when the message is not a policy denial of ours. */
-function permissionHint(message, roles) {
-    const match = NOT_AUTHORIZED.exec(message);
-    if (!match)
-        return undefined;
-    const [, account = '', role = '', action = '', resource = ''] = match;
-    // STS gives no reason for a refused AssumeRole: sessions.ts lists the possible causes.
-    if (action === 'sts:AssumeRole')
-        return undefined;
-    if (/explicit deny/.test(message)) {
-        return (`Fix: a policy outside this action's templates explicitly denies ${action} to role "${role}" ` +
-            `(a service control policy, a permissions boundary or a resource policy): remove that Deny ` +
-            `for ${resource}.`);
-    }
+// "User: ARN is not authorized to perform: ACTION on resource: RESOURCE[ because …| with …]"
+const NOT_AUTHORIZED = /is not authorized to perform: (\S+) on resource: (\S+?)\.?(?:\s|$)/;
+const PRINCIPAL = /User: arn:[^:]+:sts::(\d{12}):assumed-role\/([^/\s]+)\//;
+/** SDK client name → IAM service prefix. */
+const SERVICE_PREFIX = {
+    IAMClient: 'iam',
+    STSClient: 'sts',
+    OrganizationsClient: 'organizations',
+    SecretsManagerClient: 'secretsmanager',
+    SESClient: 'ses',
+    CloudFormationClient: 'cloudformation'
+};
+function grantHint(role, account, action, resource, roles) {
     const version = `version ${TEMPLATE_VERSION}`;
     if (role === roles.listAccountsRoleName) {
-        return (`Fix: the list-accounts role "${role}" lacks ${action}: deploy cfn/management-list-accounts-role.yaml ` +
+        return (`the list-accounts role "${role}" lacks ${action}: deploy cfn/management-list-accounts-role.yaml ` +
             `${version} in the management account ${roles.managementAccountId} (cfn/README.md, step 2).`);
     }
     if (role === roles.memberRoleName || role === roles.secretsRoleName) {
-        return (`Fix: the member role "${role}" in account ${account} lacks ${action}: update it to ` +
+        return (`the member role "${role}"${account ? ` in account ${account}` : ''} lacks ${action}: update it to ` +
             `cfn/member-role.yaml ${version} (deploy-stacks: apply with mode: enforce updates the StackSet ` +
             `"${roles.stackSetName}"; the stack in the management account is updated by hand, cfn/README.md step 4b).`);
     }
-    return (`Fix: the central role "${role}" lacks ${action} on ${resource}: deploy cfn/central-github-oidc.yaml ` +
-        `${version} with parameters that match this workflow's inputs (DeployStacks, SenderEmail, ` +
-        `SecretsAccountId; cfn/README.md, step 1).`);
+    return (`the central role "${role}" lacks ${action}${resource ? ` on ${resource}` : ''}: deploy ` +
+        `cfn/central-github-oidc.yaml ${version} with parameters that match this workflow's inputs ` +
+        `(DeployStacks, SenderEmail, SecretsAccountId; cfn/README.md, step 1).`);
 }
-/** Adds the hint to AccessDenied errors as they leave the client, once per call. */
-function permissionHintMiddleware(roles) {
-    return (next, _context) => async (args) => {
+/**
+ * Why STS may have refused the central role an AssumeRole into `roleName` (it never says which):
+ * the role is missing, its trust does not name the central role, or the central role's own
+ * policy does not allow it. Each cause with the template that fixes it.
+ */
+function assumeRoleHint(roleName, accountId, roles) {
+    const central = `or the central role's own policy does not allow sts:AssumeRole on it (deploy ` +
+        `cfn/central-github-oidc.yaml version ${TEMPLATE_VERSION} with OrganizationId, ManagementAccountId, ` +
+        `MemberRoleName, ListAccountsRoleName and SecretsAccountId matching the inputs).`;
+    if (roles && roleName === roles.listAccountsRoleName && accountId === roles.managementAccountId) {
+        return (`Either the list-accounts role "${roleName}" is missing in the management account (deploy ` +
+            `cfn/management-list-accounts-role.yaml version ${TEMPLATE_VERSION} there, cfn/README.md step 2), ` +
+            `or its trust does not name the central role or the organization (CentralRoleArn, OrganizationId), ${central}`);
+    }
+    const member = roles && roleName === roles.secretsRoleName && roleName !== roles.memberRoleName
+        ? `the secrets role "${roleName}" is missing in the secrets account (deploy cfn/member-role.yaml there as a stack, cfn/README.md step 3)`
+        : `the role "${roleName}" is missing in that account (deploy the member-role StackSet there; a ` +
+            `service-managed StackSet does not deploy to the management account: deploy cfn/member-role.yaml ` +
+            `there as a stack)`;
+    return (`Either ${member}, or its trust does not name the central role or the organization ` +
+        `(CentralRoleArn, OrganizationId), ${central}`);
+}
+/** What to do about a refused call, or undefined when there is nothing better to say. */
+function permissionHint(call, roles) {
+    const { message } = call;
+    const stated = NOT_AUTHORIZED.exec(message);
+    const action = stated?.[1] ?? call.action;
+    // STS gives no reason for a refused AssumeRole: sessions.ts lists the possible causes.
+    if (action === 'sts:AssumeRole')
+        return undefined;
+    const resource = stated?.[2] ?? '';
+    const principal = PRINCIPAL.exec(message);
+    const role = call.role?.roleName ?? principal?.[2] ?? 'iam-key-rotation-central';
+    const account = call.role?.accountId ?? principal?.[1] ?? '';
+    const who = `role "${role}"`;
+    if (/Access to KMS is not allowed/i.test(message)) {
+        return (`Fix: the KMS key of the secret does not let ${who} use it through Secrets Manager: deploy ` +
+            `cfn/central-secrets-kms.yaml version ${TEMPLATE_VERSION} (or allow kms:GenerateDataKey and ` +
+            `kms:Decrypt with kms:ViaService secretsmanager in your key's policy), and give the member role ` +
+            `KmsKeyArn (cfn/member-role.yaml).`);
+    }
+    const explicit = /with an explicit deny in (?:an? )?([\w -]+?) policy/.exec(message);
+    if (explicit) {
+        return (`Fix: a Deny in a ${explicit[1] ?? ''} policy blocks ${action} for ${who}; this action's templates ` +
+            `contain none. Exempt the role from that Deny (for example by aws:PrincipalArn), or ask its owner to.`);
+    }
+    const missing = /because no ([\w -]+?) (?:policy )?allows/.exec(message)?.[1];
+    if (missing && !/identity-based/.test(missing)) {
+        return (`Fix: no ${missing} policy allows ${action}${resource ? ` on ${resource}` : ''} for ${who}: ` +
+            `the policy on that side must allow it too (cfn/README.md).`);
+    }
+    // No identity policy allows it, or the service did not say why: the role's template is what
+    // grants the action.
+    const likely = missing ? '' : 'most likely ';
+    return `Fix: ${likely}${grantHint(role, account, action, resource, roles)}`;
+}
+/** Adds the hint to access-denied errors as they leave the client, once per call. */
+function permissionHintMiddleware(roles, role) {
+    return (next, context) => async (args) => {
         try {
             return await next(args);
         }
         catch (error) {
             if (error instanceof Error && ACCESS_DENIED.has(error.name)) {
-                const hint = permissionHint(error.message, roles);
-                if (hint && !error.message.includes(hint))
+                const prefix = SERVICE_PREFIX[context.clientName ?? ''] ?? 'unknown';
+                const operation = (context.commandName ?? '').replace(/Command$/, '');
+                const hint = permissionHint({ message: error.message, action: `${prefix}:${operation}`, role }, roles);
+                if (hint && !error.message.includes(hint)) {
                     error.message = `${error.message.replace(/\.?$/, '.')} ${hint}`;
+                }
             }
             throw error;
         }
     };
+}
+// The role each credential provider stands for, so a client built with it can say who it is.
+const ROLES = new WeakMap();
+function rememberRole(credentials, role) {
+    ROLES.set(credentials, role);
+    return credentials;
+}
+function roleOf(credentials) {
+    return credentials === undefined ? undefined : ROLES.get(credentials);
 }
 
 ;// CONCATENATED MODULE: ./src/aws/clients.ts
@@ -79985,14 +80049,14 @@ class AwsClientFactory {
         });
     }
     sts(credentials) {
-        return this.instrument(new client_sts_dist_cjs/* STSClient */.iM(this.config(credentials)));
+        return this.instrument(new client_sts_dist_cjs/* STSClient */.iM(this.config(credentials)), credentials);
     }
     organizations(credentials) {
         // Organizations is served from us-east-1 in the commercial partition.
-        return this.instrument(new client_organizations_dist_cjs/* OrganizationsClient */.gnq(this.config(credentials, 'us-east-1')));
+        return this.instrument(new client_organizations_dist_cjs/* OrganizationsClient */.gnq(this.config(credentials, 'us-east-1')), credentials);
     }
     iam(credentials) {
-        const client = this.instrument(new client_iam_dist_cjs/* IAMClient */.h8v(this.config(credentials, 'us-east-1')));
+        const client = this.instrument(new client_iam_dist_cjs/* IAMClient */.h8v(this.config(credentials, 'us-east-1')), credentials);
         client.middlewareStack.add(quotaErrorsAreFinal, {
             step: 'deserialize',
             priority: 'high',
@@ -80001,13 +80065,13 @@ class AwsClientFactory {
         return client;
     }
     secretsManager(credentials, region = this.settings.region) {
-        return this.instrument(new client_secrets_manager_dist_cjs/* SecretsManagerClient */._H(this.config(credentials, region)));
+        return this.instrument(new client_secrets_manager_dist_cjs/* SecretsManagerClient */._H(this.config(credentials, region)), credentials);
     }
     ses(credentials) {
-        return this.instrument(new client_ses_dist_cjs/* SESClient */.T5E(this.config(credentials)));
+        return this.instrument(new client_ses_dist_cjs/* SESClient */.T5E(this.config(credentials)), credentials);
     }
     cloudFormation(credentials, region = this.settings.region) {
-        return this.instrument(new dist_cjs/* CloudFormationClient */.m1N(this.config(credentials, region)));
+        return this.instrument(new dist_cjs/* CloudFormationClient */.m1N(this.config(credentials, region)), credentials);
     }
     destroy() {
         this.requestHandler.destroy();
@@ -80023,7 +80087,7 @@ class AwsClientFactory {
             requestHandler: this.requestHandler
         };
     }
-    instrument(client) {
+    instrument(client, credentials) {
         // High priority puts it outside the deserializer, where service errors are thrown.
         client.middlewareStack.add(this.metrics.middleware(), {
             step: 'deserialize',
@@ -80031,7 +80095,7 @@ class AwsClientFactory {
             name: 'keyRotationCallMetrics'
         });
         if (this.settings.roles) {
-            client.middlewareStack.add(permissionHintMiddleware(this.settings.roles), {
+            client.middlewareStack.add(permissionHintMiddleware(this.settings.roles, roleOf(credentials)), {
                 step: 'initialize',
                 name: 'keyRotationPermissionHints'
             });
@@ -80107,7 +80171,9 @@ function centralCredentials(options) {
     if (!roleToAssume)
         return undefined;
     const sts = options.factory.sts();
-    return refreshing(async () => {
+    const [, , , , accountId = '', resource = ''] = roleToAssume.split(':');
+    const central = { roleName: resource.slice(resource.lastIndexOf('/') + 1), accountId };
+    return rememberRole(refreshing(async () => {
         let token;
         try {
             token = await options.getIdToken(options.audience);
@@ -80129,7 +80195,7 @@ function centralCredentials(options) {
                 `Check the role's trust policy: federated principal token.actions.githubusercontent.com, ` +
                 `"aud" = "${options.audience}" and a "sub" that matches this repository and branch or environment.`);
         }
-    });
+    }), central);
 }
 /**
  * One session per role for the whole run: the first request assumes the role, later ones reuse
@@ -80142,11 +80208,13 @@ class RoleSessions {
     partition;
     sessions = new Map();
     sts;
+    roles;
     constructor(factory, base, sessionName, mask, partition = 'aws') {
         this.sessionName = sessionName;
         this.mask = mask;
         this.partition = partition;
         this.sts = factory.sts(base);
+        this.roles = factory.settings.roles;
     }
     roleArn(accountId, roleName) {
         return `arn:${this.partition}:iam::${accountId}:role/${roleName}`;
@@ -80156,7 +80224,7 @@ class RoleSessions {
         const roleArn = this.roleArn(accountId, roleName);
         let session = this.sessions.get(roleArn);
         if (!session) {
-            session = refreshing(() => this.assume(roleArn, roleName));
+            session = rememberRole(refreshing(() => this.assume(roleArn, roleName)), { roleName, accountId });
             this.sessions.set(roleArn, session);
         }
         return session;
@@ -80173,14 +80241,9 @@ class RoleSessions {
         catch (error) {
             const code = awsErrorCode(error) ?? 'Error';
             const message = errorMessage(error);
-            const hint = code === 'AccessDenied' || code === 'AccessDeniedException'
-                ? ` Either the role "${roleName}" is missing in that account (deploy the member-role StackSet ` +
-                    `there; a service-managed StackSet does not deploy to the management account, deploy the ` +
-                    `template there as a stack), or its trust does not name the central role, or the central ` +
-                    `role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml ` +
-                    `version ${TEMPLATE_VERSION} with MemberRoleName, ListAccountsRoleName and SecretsAccountId ` +
-                    `matching the inputs).`
-                : '';
+            const denied = code === 'AccessDenied' || code === 'AccessDeniedException';
+            const accountId = roleArn.split(':')[4] ?? '';
+            const hint = denied ? ` ${assumeRoleHint(roleName, accountId, this.roles)}` : '';
             throw new AssumeRoleError(roleArn, code, `Could not assume ${roleArn}: ${message.replace(/\.$/, '')}.${hint}`);
         }
     }

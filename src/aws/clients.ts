@@ -14,7 +14,7 @@ import type {
   InitializeMiddleware
 } from '@smithy/types'
 import { CallMetrics } from './metrics.js'
-import { permissionHintMiddleware, type RoleNames } from './permission-hints.js'
+import { permissionHintMiddleware, roleOf, type RoleNames } from './permission-hints.js'
 
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider
 
@@ -55,16 +55,22 @@ export class AwsClientFactory {
   }
 
   sts(credentials?: Credentials): STSClient {
-    return this.instrument(new STSClient(this.config(credentials)))
+    return this.instrument(new STSClient(this.config(credentials)), credentials)
   }
 
   organizations(credentials: Credentials | undefined): OrganizationsClient {
     // Organizations is served from us-east-1 in the commercial partition.
-    return this.instrument(new OrganizationsClient(this.config(credentials, 'us-east-1')))
+    return this.instrument(
+      new OrganizationsClient(this.config(credentials, 'us-east-1')),
+      credentials
+    )
   }
 
   iam(credentials: Credentials | undefined): IAMClient {
-    const client = this.instrument(new IAMClient(this.config(credentials, 'us-east-1')))
+    const client = this.instrument(
+      new IAMClient(this.config(credentials, 'us-east-1')),
+      credentials
+    )
     ;(client.middlewareStack as InstrumentableStack).add(quotaErrorsAreFinal, {
       step: 'deserialize',
       priority: 'high',
@@ -77,18 +83,18 @@ export class AwsClientFactory {
     credentials: Credentials | undefined,
     region = this.settings.region
   ): SecretsManagerClient {
-    return this.instrument(new SecretsManagerClient(this.config(credentials, region)))
+    return this.instrument(new SecretsManagerClient(this.config(credentials, region)), credentials)
   }
 
   ses(credentials: Credentials | undefined): SESClient {
-    return this.instrument(new SESClient(this.config(credentials)))
+    return this.instrument(new SESClient(this.config(credentials)), credentials)
   }
 
   cloudFormation(
     credentials: Credentials | undefined,
     region = this.settings.region
   ): CloudFormationClient {
-    return this.instrument(new CloudFormationClient(this.config(credentials, region)))
+    return this.instrument(new CloudFormationClient(this.config(credentials, region)), credentials)
   }
 
   destroy(): void {
@@ -107,7 +113,10 @@ export class AwsClientFactory {
     }
   }
 
-  private instrument<C extends { middlewareStack: InstrumentableStack }>(client: C): C {
+  private instrument<C extends { middlewareStack: InstrumentableStack }>(
+    client: C,
+    credentials: Credentials | undefined
+  ): C {
     // High priority puts it outside the deserializer, where service errors are thrown.
     client.middlewareStack.add(this.metrics.middleware(), {
       step: 'deserialize',
@@ -115,10 +124,13 @@ export class AwsClientFactory {
       name: 'keyRotationCallMetrics'
     })
     if (this.settings.roles) {
-      client.middlewareStack.add(permissionHintMiddleware(this.settings.roles), {
-        step: 'initialize',
-        name: 'keyRotationPermissionHints'
-      })
+      client.middlewareStack.add(
+        permissionHintMiddleware(this.settings.roles, roleOf(credentials)),
+        {
+          step: 'initialize',
+          name: 'keyRotationPermissionHints'
+        }
+      )
     }
     return client
   }

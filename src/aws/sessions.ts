@@ -4,9 +4,9 @@ import {
   type Credentials as StsCredentials
 } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
-import { TEMPLATE_VERSION } from '../deploy/versions.js'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
 import type { AwsClientFactory } from './clients.js'
+import { assumeRoleHint, rememberRole, type RoleNames } from './permission-hints.js'
 
 /** Refresh a session this long before it expires, so no call runs on expiring credentials. */
 const REFRESH_MARGIN_MS = 5 * 60_000
@@ -42,36 +42,41 @@ export function centralCredentials(options: {
   const { roleToAssume } = options
   if (!roleToAssume) return undefined
   const sts = options.factory.sts()
-  return refreshing(async () => {
-    let token: string
-    try {
-      token = await options.getIdToken(options.audience)
-    } catch (error) {
-      throw new Error(
-        `Could not get the GitHub OIDC token (${errorMessage(error)}). The job needs "permissions: id-token: write".`,
-        { cause: error }
-      )
-    }
-    try {
-      const { Credentials: credentials } = await sts.send(
-        new AssumeRoleWithWebIdentityCommand({
-          RoleArn: roleToAssume,
-          RoleSessionName: options.sessionName,
-          WebIdentityToken: token,
-          DurationSeconds: SESSION_SECONDS
-        })
-      )
-      return toIdentity(credentials, options.mask)
-    } catch (error) {
-      throw new AssumeRoleError(
-        roleToAssume,
-        awsErrorCode(error) ?? 'Error',
-        `Could not assume ${roleToAssume} with the GitHub OIDC token: ${errorMessage(error)}. ` +
-          `Check the role's trust policy: federated principal token.actions.githubusercontent.com, ` +
-          `"aud" = "${options.audience}" and a "sub" that matches this repository and branch or environment.`
-      )
-    }
-  })
+  const [, , , , accountId = '', resource = ''] = roleToAssume.split(':')
+  const central = { roleName: resource.slice(resource.lastIndexOf('/') + 1), accountId }
+  return rememberRole(
+    refreshing(async () => {
+      let token: string
+      try {
+        token = await options.getIdToken(options.audience)
+      } catch (error) {
+        throw new Error(
+          `Could not get the GitHub OIDC token (${errorMessage(error)}). The job needs "permissions: id-token: write".`,
+          { cause: error }
+        )
+      }
+      try {
+        const { Credentials: credentials } = await sts.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: roleToAssume,
+            RoleSessionName: options.sessionName,
+            WebIdentityToken: token,
+            DurationSeconds: SESSION_SECONDS
+          })
+        )
+        return toIdentity(credentials, options.mask)
+      } catch (error) {
+        throw new AssumeRoleError(
+          roleToAssume,
+          awsErrorCode(error) ?? 'Error',
+          `Could not assume ${roleToAssume} with the GitHub OIDC token: ${errorMessage(error)}. ` +
+            `Check the role's trust policy: federated principal token.actions.githubusercontent.com, ` +
+            `"aud" = "${options.audience}" and a "sub" that matches this repository and branch or environment.`
+        )
+      }
+    }),
+    central
+  )
 }
 
 /**
@@ -83,6 +88,8 @@ export class RoleSessions {
   private readonly sessions = new Map<string, AwsCredentialIdentityProvider>()
   private readonly sts
 
+  private readonly roles: RoleNames | undefined
+
   constructor(
     factory: AwsClientFactory,
     base: AwsCredentialIdentityProvider | undefined,
@@ -91,6 +98,7 @@ export class RoleSessions {
     readonly partition = 'aws'
   ) {
     this.sts = factory.sts(base)
+    this.roles = factory.settings.roles
   }
 
   roleArn(accountId: string, roleName: string): string {
@@ -102,7 +110,10 @@ export class RoleSessions {
     const roleArn = this.roleArn(accountId, roleName)
     let session = this.sessions.get(roleArn)
     if (!session) {
-      session = refreshing(() => this.assume(roleArn, roleName))
+      session = rememberRole(
+        refreshing(() => this.assume(roleArn, roleName)),
+        { roleName, accountId }
+      )
       this.sessions.set(roleArn, session)
     }
     return session
@@ -121,15 +132,9 @@ export class RoleSessions {
     } catch (error) {
       const code = awsErrorCode(error) ?? 'Error'
       const message = errorMessage(error)
-      const hint =
-        code === 'AccessDenied' || code === 'AccessDeniedException'
-          ? ` Either the role "${roleName}" is missing in that account (deploy the member-role StackSet ` +
-            `there; a service-managed StackSet does not deploy to the management account, deploy the ` +
-            `template there as a stack), or its trust does not name the central role, or the central ` +
-            `role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml ` +
-            `version ${TEMPLATE_VERSION} with MemberRoleName, ListAccountsRoleName and SecretsAccountId ` +
-            `matching the inputs).`
-          : ''
+      const denied = code === 'AccessDenied' || code === 'AccessDeniedException'
+      const accountId = roleArn.split(':')[4] ?? ''
+      const hint = denied ? ` ${assumeRoleHint(roleName, accountId, this.roles)}` : ''
       throw new AssumeRoleError(
         roleArn,
         code,

@@ -4,7 +4,8 @@
  * whenever a template changes what a role may do.
  *
  * 1: release 0.1.0.
- * 2: the list-accounts role may ListRoots (the inventory always goes through it); grants nothing
- *    the action does not use (no DescribeAccount, SendRawEmail, kms:Encrypt or kms:DescribeKey).
+ * 2: the list-accounts role may ListRoots (the inventory always goes through it) and describe its
+ *    own stack; grants nothing the action does not use (no DescribeAccount, SendRawEmail,
+ *    kms:Encrypt or kms:DescribeKey); every template has the TemplateVersion output.
  */
 export const TEMPLATE_VERSION = 2

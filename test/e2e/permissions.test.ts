@@ -289,7 +289,7 @@ describe.concurrent(
         const run = await rotate(emulator, tokens, MANAGEMENT)
         expect(run.exitCode).toBe(1)
         expect(run.stdout).toMatch(
-          /::error::.*is not authorized to perform: organizations:ListAccounts on resource: \*.*Fix: the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 2/
+          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 2/
         )
       } finally {
         await emulator.close()

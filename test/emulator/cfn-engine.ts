@@ -119,7 +119,10 @@ class Scope {
   private substitute(text: string, variables: Record<string, unknown>): string {
     return text.replace(/\$\{(!?)([^}]+)\}/g, (_whole, bang: string, name: string) => {
       if (bang === '!') return `\${${name}}`
-      if (name in variables) return String(this.resolve(variables[name]))
+      if (name in variables) {
+        const value = this.resolve(variables[name])
+        return value === NO_VALUE ? '' : String(value)
+      }
       const dot = name.indexOf('.')
       if (dot > 0 && !this.refs.has(name))
         return this.getAtt(name.slice(0, dot), name.slice(dot + 1))
@@ -264,6 +267,8 @@ interface ResourceHandler {
   /** Creates or updates the resource; returns what Ref and GetAtt give. */
   deploy(context: ResourceContext): Omit<DeployedResource, 'logicalId' | 'type' | 'retain'>
   delete(state: EmulatorState, account: Account, resource: DeployedResource): void
+  /** Captures what an update may change; the returned function puts it back (rollback). */
+  snapshot?(account: Account, resource: DeployedResource): () => void
 }
 
 function generatedName(context: ResourceContext, max: number): string {
@@ -284,7 +289,6 @@ const HANDLERS: Record<string, ResourceHandler> = {
       const name = text(properties, 'RoleName') ?? previous?.ref ?? generatedName(context, 64)
       const existing = account.iam.roles.get(name)
       if (existing && previous?.ref !== name) throw alreadyExists('Role', name)
-      if (previous && previous.ref !== name) account.iam.roles.delete(previous.ref)
       const trust = trustFromDocument(
         documentOf(
           properties['AssumeRolePolicyDocument'],
@@ -326,6 +330,14 @@ const HANDLERS: Record<string, ResourceHandler> = {
     },
     delete(_state, account, resource) {
       account.iam.roles.delete(resource.ref)
+    },
+    snapshot(account, resource) {
+      const role = account.iam.roles.get(resource.ref)
+      if (!role) return () => undefined
+      const before = { ...role, inlinePolicies: new Map(role.inlinePolicies) }
+      return () => {
+        Object.assign(role, before)
+      }
     }
   },
 
@@ -356,6 +368,14 @@ const HANDLERS: Record<string, ResourceHandler> = {
     },
     delete(_state, account, resource) {
       account.iam.policies.delete(resource.ref)
+    },
+    snapshot(account, resource) {
+      const policy = account.iam.policies.get(resource.ref)
+      if (!policy) return () => undefined
+      const before = { ...policy }
+      return () => {
+        Object.assign(policy, before)
+      }
     }
   },
 
@@ -428,6 +448,13 @@ const HANDLERS: Record<string, ResourceHandler> = {
     delete(_state, account, resource) {
       const arn = resource.attributes['Arn']
       if (arn) account.kms.delete(arn)
+    },
+    snapshot(account, resource) {
+      const arn = resource.attributes['Arn'] ?? ''
+      const before = account.kms.get(arn)
+      return () => {
+        if (before) account.kms.set(arn, before)
+      }
     }
   },
 
@@ -464,8 +491,9 @@ export function readTemplate(body: string): Template {
 }
 
 /**
- * Creates or updates a stack's resources, in dependency order. A failure throws after removing
- * what this deployment created (updated resources keep their new properties).
+ * Creates or updates a stack's resources, in dependency order. A failure rolls back: what this
+ * deployment created is removed and what it updated gets its old properties again. A resource
+ * replaced under a new name is removed only once the whole deployment has succeeded.
  */
 export function deployTemplate(state: EmulatorState, request: DeployRequest): Deployment {
   const template = readTemplate(request.templateBody)
@@ -490,6 +518,7 @@ export function deployTemplate(state: EmulatorState, request: DeployRequest): De
   )
   const declared = section(template, 'Resources')
   const deployed = new Map<string, DeployedResource>()
+  const restores: (() => void)[] = []
   try {
     for (const logicalId of creationOrder(declared)) {
       const resource = declared[logicalId] ?? {}
@@ -501,6 +530,8 @@ export function deployTemplate(state: EmulatorState, request: DeployRequest): De
         throw new DeploymentError(`Resource ${logicalId}: the emulator cannot deploy ${type}`)
       }
       const properties = scope.resolve(resource['Properties'] ?? {}) as Record<string, unknown>
+      const earlier = request.previous?.get(logicalId)
+      if (earlier && handler.snapshot) restores.push(handler.snapshot(request.account, earlier))
       const result = handler.deploy({
         state,
         account: request.account,
@@ -522,14 +553,17 @@ export function deployTemplate(state: EmulatorState, request: DeployRequest): De
       })
     }
   } catch (error) {
-    // Roll back what this deployment created; resources it updated keep their new properties.
     for (const [logicalId, created] of [...deployed].reverse()) {
-      if (!request.previous?.has(logicalId)) deleteResource(state, request.account, created)
+      if (request.previous?.get(logicalId)?.ref !== created.ref) {
+        HANDLERS[created.type]?.delete(state, request.account, created)
+      }
     }
+    for (const restore of restores.reverse()) restore()
     throw error
   }
+  // Cleanup: resources gone from the template, and the old ones of replaced resources.
   for (const [logicalId, old] of request.previous ?? []) {
-    if (!deployed.has(logicalId)) deleteResource(state, request.account, old)
+    if (deployed.get(logicalId)?.ref !== old.ref) deleteResource(state, request.account, old)
   }
   const outputs = new Map<string, string>()
   for (const [name, output] of Object.entries(section(template, 'Outputs'))) {

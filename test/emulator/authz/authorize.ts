@@ -18,6 +18,8 @@ import { checksFor, type AuthorizationCheck } from './requests.js'
 export interface PermissionUse {
   /** Logical id of the template resource whose policy granted it (CentralRole). */
   readonly origin: string
+  /** The statement that granted it. */
+  readonly sid: string
   readonly action: string
 }
 
@@ -38,14 +40,12 @@ export class PermissionRecorder {
     if (logDir) mkdirSync(logDir, { recursive: true })
   }
 
-  record(origins: readonly string[], action: string): void {
-    for (const origin of origins) {
-      const key = `${origin} ${action}`
-      if (this.seen.has(key)) continue
-      this.seen.add(key)
-      this.uses.push({ origin, action })
-      if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify({ origin, action })}\n`)
-    }
+  record(use: PermissionUse): void {
+    const key = `${use.origin} ${use.sid} ${use.action}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    this.uses.push(use)
+    if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(use)}\n`)
   }
 }
 
@@ -60,7 +60,12 @@ export interface AuthorizationRequest {
   readonly userAgent: string | undefined
 }
 
+/** Organizations does not say who was refused what, whatever refused it. */
+const ORGANIZATIONS_DENIAL = "You don't have permissions to access this resource."
+
 function accessDenied(service: ServiceDefinition, message: string): ServiceError {
+  if (service.name === 'organizations')
+    return new ServiceError('AccessDeniedException', ORGANIZATIONS_DENIAL)
   return new ServiceError(
     service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied',
     message
@@ -128,6 +133,85 @@ function enforce(
   if (decision !== 'Allowed') throw accessDenied(service, deniedMessage(request, decision))
 }
 
+interface Grant {
+  readonly origin: string
+  readonly sid: string
+}
+
+interface StatementView {
+  readonly Effect?: unknown
+  readonly Sid?: unknown
+  readonly Action?: unknown
+}
+
+const statementsByDocument = new Map<string, StatementView[]>()
+
+function allowStatements(document: string): StatementView[] {
+  let found = statementsByDocument.get(document)
+  if (!found) {
+    const parsed = JSON.parse(document) as { Statement?: unknown }
+    const list = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement]
+    found = (list as StatementView[]).filter(statement => statement.Effect === 'Allow')
+    statementsByDocument.set(document, found)
+  }
+  return found
+}
+
+function names(action: unknown, wanted: string): boolean {
+  const list = Array.isArray(action) ? (action as unknown[]) : [action]
+  return list.some(item => item === wanted || item === '*')
+}
+
+/**
+ * The template statements that granted a check that passed (origin and Sid), for the
+ * least-privilege test: none when the resource policy allowed it alone (as it may within one
+ * account). When several statements name the action, each is evaluated alone, with the resource
+ * policy, to find the ones that allow this request.
+ */
+function grantingStatements(
+  state: EmulatorState,
+  principal: Principal,
+  check: AuthorizationCheck,
+  request: { region: string; now: Date }
+): Grant[] {
+  const context = requestContext(state, principal, check, request.region, request.now)
+  // With the request's resource policy (trust, key or secret policy) as it was evaluated.
+  const allowedWith = (policies: readonly NamedPolicy[]) =>
+    evaluate({
+      principal: principal.arn,
+      action: check.action,
+      resource: check.resource,
+      resourceAccount: check.resourceAccount,
+      context,
+      identityPolicies: policies,
+      permissionsBoundary: principal.permissionsBoundary,
+      resourcePolicy: check.resourcePolicy
+    }) === 'Allowed'
+  if (check.resourcePolicy && allowedWith([])) return []
+  const candidates = principal.identityPolicies.flatMap(policy =>
+    policy.origin === undefined
+      ? []
+      : allowStatements(policy.document)
+          .filter(statement => names(statement.Action, check.action))
+          .map(statement => ({ policy, statement, origin: policy.origin ?? '' }))
+  )
+  const matching =
+    candidates.length <= 1
+      ? candidates
+      : candidates.filter(({ policy, statement }) =>
+          allowedWith([
+            {
+              name: `${policy.name}#${String(statement.Sid)}`,
+              document: JSON.stringify({ Version: '2012-10-17', Statement: [statement] })
+            }
+          ])
+        )
+  return matching.map(({ origin, statement }) => ({
+    origin,
+    sid: typeof statement.Sid === 'string' ? statement.Sid : '(no Sid)'
+  }))
+}
+
 export class Authorizer {
   readonly recorder = new PermissionRecorder()
 
@@ -153,12 +237,7 @@ export class Authorizer {
     }
     for (const check of checks)
       enforce(state, service, principal, check, request.region, request.now)
-    this.recordUse(
-      principal,
-      caller,
-      request.userAgent,
-      checks.map(check => check.action)
-    )
+    for (const check of checks) this.recordUse(principal, caller, request.userAgent, check, request)
   }
 
   /** One check on behalf of an operation (see RequestContext.authorize). */
@@ -169,7 +248,7 @@ export class Authorizer {
     const principal = principalOf(state, caller)
     if (!principal) throw accessDenied(service, `Not authorized to perform ${check.action}`)
     enforce(state, service, principal, check, request.region, request.now)
-    this.recordUse(principal, caller, request.userAgent, [check.action])
+    this.recordUse(principal, caller, request.userAgent, check, request)
   }
 
   /**
@@ -177,15 +256,18 @@ export class Authorizer {
    * acting as an operator do not count), and what IAM users used: applications reading the key
    * the action stored for them.
    */
-  recordUse(
+  private recordUse(
     principal: Principal,
     caller: Caller,
     userAgent: string | undefined,
-    actions: readonly string[]
+    check: AuthorizationCheck,
+    request: { state: EmulatorState; region: string; now: Date }
   ): void {
     const fromAction = userAgent?.includes(ACTION_USER_AGENT) === true
     if (!fromAction && caller.kind !== 'user') return
-    for (const action of actions) this.recorder.record(principal.origins, action)
+    for (const grant of grantingStatements(request.state, principal, check, request)) {
+      this.recorder.record({ ...grant, action: check.action })
+    }
   }
 }
 

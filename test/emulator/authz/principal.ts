@@ -2,18 +2,21 @@ import type { Caller } from '../service.js'
 import type { Account, EmulatorState, IamRole, IamUser } from '../state.js'
 import type { NamedPolicy } from './evaluate.js'
 
+/**
+ * An identity policy, and the template resource it came from (`CentralRole`,
+ * `ReadOwnSecretPolicy`), if a stack created it: what the least-privilege test compares use with.
+ */
+export interface IdentityPolicy extends NamedPolicy {
+  readonly origin?: string | undefined
+}
+
 /** Who is asking, as policy evaluation sees them: their policies and their context keys. */
 export interface Principal {
   readonly arn: string
   readonly accountId: string
-  readonly identityPolicies: readonly NamedPolicy[]
+  readonly identityPolicies: readonly IdentityPolicy[]
   readonly permissionsBoundary: NamedPolicy | undefined
   readonly context: Readonly<Record<string, string | string[]>>
-  /**
-   * The template resources whose policies speak for this principal (`CentralRole`,
-   * `ReadOwnSecretPolicy`): what the least-privilege test compares usage with.
-   */
-  readonly origins: readonly string[]
 }
 
 /** Root of an account: every action, bounded only by resource policies' explicit denies. */
@@ -25,22 +28,23 @@ const ROOT_POLICY: NamedPolicy = {
   })
 }
 
-function managedPolicy(account: Account, arn: string): NamedPolicy | undefined {
+function managedPolicy(account: Account, arn: string): IdentityPolicy | undefined {
   const policy = account.iam.policies.get(arn)
-  return policy && { name: policy.arn, document: policy.document }
+  return policy && { name: policy.arn, document: policy.document, origin: policy.origin }
 }
 
-function rolePolicies(account: Account, role: IamRole): NamedPolicy[] {
+function rolePolicies(account: Account, role: IamRole): IdentityPolicy[] {
   return [
     ...[...role.inlinePolicies].map(([name, document]) => ({
       name: `${role.name}/${name}`,
-      document
+      document,
+      origin: role.origin
     })),
     ...role.attachedPolicyArns.flatMap(arn => managedPolicy(account, arn) ?? [])
   ]
 }
 
-function userPolicies(account: Account, user: IamUser): NamedPolicy[] {
+function userPolicies(account: Account, user: IamUser): IdentityPolicy[] {
   return [
     ...[...user.inlinePolicies].map(([name, document]) => ({
       name: `${user.name}/${name}`,
@@ -75,8 +79,7 @@ export function principalOf(state: EmulatorState, caller: Caller): Principal | u
         accountId: account.id,
         identityPolicies: [ROOT_POLICY],
         permissionsBoundary: undefined,
-        context: { ...common, 'aws:PrincipalArn': caller.arn, 'aws:PrincipalType': 'Account' },
-        origins: []
+        context: { ...common, 'aws:PrincipalArn': caller.arn, 'aws:PrincipalType': 'Account' }
       }
     case 'session': {
       const role = account.iam.roles.get(caller.roleName)
@@ -93,8 +96,7 @@ export function principalOf(state: EmulatorState, caller: Caller): Principal | u
           'aws:PrincipalType': 'AssumedRole',
           'aws:userid': caller.userId,
           ...(role ? tagContext('aws:PrincipalTag', role.tags) : {})
-        },
-        origins: role?.origin ? [role.origin] : []
+        }
       }
     }
     case 'user': {
@@ -111,10 +113,7 @@ export function principalOf(state: EmulatorState, caller: Caller): Principal | u
           'aws:username': caller.userName,
           'aws:userid': caller.userId,
           ...(user ? tagContext('aws:PrincipalTag', user.tags) : {})
-        },
-        origins: (user?.attachedPolicyArns ?? []).flatMap(
-          arn => account.iam.policies.get(arn)?.origin ?? []
-        )
+        }
       }
     }
   }

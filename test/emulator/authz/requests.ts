@@ -261,7 +261,7 @@ function secretChecks(
   }
 }
 
-/** CreateSecret with AddReplicaRegions also needs secretsmanager:ReplicateSecretToRegions. */
+/** CreateSecret also needs TagResource for its Tags, and ReplicateSecretToRegions for replicas. */
 const createSecretOnly = secretChecks('CreateSecret', params => ({
   'secretsmanager:Name': params.requiredString('Name'),
   ...(params.string('KmsKeyId')
@@ -273,14 +273,20 @@ const createSecretOnly = secretChecks('CreateSecret', params => ({
 const createSecret: Describe = (scope, params) => {
   const checks = createSecretOnly(scope, params)
   const regions = params.structList('AddReplicaRegions').map(r => r.requiredString('Region'))
-  if (regions.length === 0) return checks
+  const tagged = params.structList('Tags').length > 0
   return checks.flatMap(first => [
     first,
-    {
-      ...first,
-      action: 'secretsmanager:ReplicateSecretToRegions',
-      context: { ...first.context, 'secretsmanager:AddReplicaRegions': regions }
-    }
+    // Tags given to CreateSecret need secretsmanager:TagResource too, with the same tag keys.
+    ...(tagged ? [{ ...first, action: 'secretsmanager:TagResource' }] : []),
+    ...(regions.length > 0
+      ? [
+          {
+            ...first,
+            action: 'secretsmanager:ReplicateSecretToRegions',
+            context: { ...first.context, 'secretsmanager:AddReplicaRegions': regions }
+          }
+        ]
+      : [])
   ])
 }
 

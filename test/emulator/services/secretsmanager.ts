@@ -188,6 +188,20 @@ export function kmsKeyOf(
   )
 }
 
+function authorizeOrKmsDenied(
+  ctx: RequestContext,
+  check: Parameters<RequestContext['authorize']>[0]
+): void {
+  try {
+    ctx.authorize(check)
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'AccessDeniedException') {
+      throw new ServiceError('AccessDeniedException', 'Access to KMS is not allowed')
+    }
+    throw error
+  }
+}
+
 /**
  * Secrets Manager encrypts and decrypts with the secret's KMS key on the caller's behalf, so the
  * caller needs that permission too, through Secrets Manager (kms:ViaService). Keys the emulator
@@ -203,8 +217,9 @@ function authorizeKeyUse(
   if (!key) return
   // Secrets Manager's documented needs: a new value takes both, reading takes Decrypt.
   const actions = use === 'write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']
+  // Secrets Manager reports a refusal by KMS in its own words, without the details.
   for (const action of actions)
-    ctx.authorize({
+    authorizeOrKmsDenied(ctx, {
       action,
       resource: key.arn,
       resourceAccount: key.arn.split(':')[4] ?? secret.accountId,
