@@ -79896,8 +79896,9 @@ class CallMetrics {
  * whenever a template changes what a role may do.
  *
  * 1: release 0.1.0.
- * 2: the list-accounts role may ListRoots (the inventory always goes through it); grants nothing
- *    the action does not use (no DescribeAccount, SendRawEmail, kms:Encrypt or kms:DescribeKey).
+ * 2: the list-accounts role may ListRoots (the inventory always goes through it) and describe its
+ *    own stack; grants nothing the action does not use (no DescribeAccount, SendRawEmail,
+ *    kms:Encrypt or kms:DescribeKey); every template has the TemplateVersion output.
  */
 const TEMPLATE_VERSION = 2;
 
@@ -84307,6 +84308,7 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'stackset-regions',
     'central-stack-name',
     'list-accounts-stack-name',
+    'secrets-key-stack-name',
     'report-dir',
     'open-issues',
     'issue-label',
@@ -84601,13 +84603,15 @@ function getInputs(read = readActionInput) {
         const stackSetRegions = list('stackset-regions', PATTERNS.region, regionRule);
         const centralStackName = matching('central-stack-name', PATTERNS.stackSetName, 'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)');
         const listAccountsStackName = matching('list-accounts-stack-name', PATTERNS.stackSetName, 'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)');
+        const secretsKeyStackName = matching('secrets-key-stack-name', PATTERNS.stackSetName, 'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)');
         return {
             mode: deployMode,
             stackSetName,
             deploymentOus,
             stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion],
             ...(centralStackName ? { centralStackName } : {}),
-            ...(listAccountsStackName ? { listAccountsStackName } : {})
+            ...(listAccountsStackName ? { listAccountsStackName } : {}),
+            ...(secretsKeyStackName ? { secretsKeyStackName } : {})
         };
     }
     function readShard() {
@@ -85457,14 +85461,20 @@ function assessCentralStack(spec, stack) {
             problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`);
         }
     }
+    const needsDeploy = problems.length > 0;
+    for (const [key, { value, input }] of Object.entries(spec.expectedOutputs ?? {})) {
+        const actual = stack.Outputs?.find(output => output.OutputKey === key)?.OutputValue;
+        if (actual !== undefined && actual !== value) {
+            problems.push(`its output ${key} is "${actual}" but input ${input} is "${value}": set ${input} to it`);
+        }
+    }
     return {
         name: spec.name,
         status,
         ...(reason ? { reason } : {}),
         ...(version !== undefined ? { templateVersion: version } : {}),
-        ...(problems.length > 0
-            ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
-            : {})
+        ...(problems.length > 0 ? { problems } : {}),
+        ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...spec.wanted }) } : {})
     };
 }
 /**
@@ -85494,8 +85504,11 @@ async function checkBootstrapStacks(cfn, specs, warn) {
         if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
             warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`);
         }
-        if (state.problems && state.fix) {
-            warn(`Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`);
+        if (state.problems) {
+            const fix = state.fix
+                ? ` Fix, with that account's administrator credentials: ${state.fix}`
+                : '';
+            warn(`Stack ${spec.name}: ${state.problems.join('; ')}.${fix}`);
         }
     }
     return states;
@@ -85594,6 +85607,22 @@ function listAccountsStackSpec(config, stackName, centralRoleArn) {
             OrganizationId: config.organizationId,
             ListAccountsRoleName: config.listAccountsRoleName
         }
+    };
+}
+/**
+ * The secrets key stack (cfn/central-secrets-kms.yaml in the secrets account) as these inputs
+ * need it: the role that writes the secrets, and the key the action names.
+ */
+function secretsKeyStackSpec(config, stackName) {
+    const { kmsKeyId } = config.secrets;
+    return {
+        name: stackName,
+        templateFile: 'central-secrets-kms.yaml',
+        region: config.awsRegion,
+        wanted: { OrganizationId: config.organizationId, SecretsRoleName: config.secrets.roleName },
+        ...(kmsKeyId !== undefined && KMS_KEY_ARN.test(kmsKeyId)
+            ? { expectedOutputs: { KeyArn: { value: kmsKeyId, input: 'kms-key-id' } } }
+            : {})
     };
 }
 
@@ -92839,7 +92868,8 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         callAs: callAsFor(caller.accountId, config.managementAccountId)
     }, log);
     // The bootstrap stacks, each read by the role it created (the action updates none of them).
-    const { centralStackName, listAccountsStackName } = config.deploy;
+    const { centralStackName, listAccountsStackName, secretsKeyStackName } = config.deploy;
+    const { secrets } = config;
     const messages = [...report.messages];
     const warn = (message) => {
         messages.push(message);
@@ -92851,6 +92881,9 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
             : []),
         ...(listAccountsStackName
             ? await checkBootstrapStacks(factory.cloudFormation(managementCredentials(deps)), [listAccountsStackSpec(config, listAccountsStackName, centralRoleArn)], warn)
+            : []),
+        ...(secretsKeyStackName && secrets.location === 'central' && secrets.accountId
+            ? await checkBootstrapStacks(factory.cloudFormation(deps.sessions.credentials(secrets.accountId, secrets.roleName)), [secretsKeyStackSpec(config, secretsKeyStackName)], warn)
             : [])
     ];
     return {

@@ -39,6 +39,7 @@ export const INPUT_NAMES = [
   'stackset-regions',
   'central-stack-name',
   'list-accounts-stack-name',
+  'secrets-key-stack-name',
   'report-dir',
   'open-issues',
   'issue-label',
@@ -111,6 +112,8 @@ export interface Config {
     readonly centralStackName?: string
     /** The bootstrap stack of the list-accounts role (management account); empty: none. */
     readonly listAccountsStackName?: string
+    /** The secrets key stack (secrets account, secrets-location central); empty: none. */
+    readonly secretsKeyStackName?: string
   }
   readonly reportDir: string
   readonly issues: {
@@ -522,13 +525,19 @@ export function getInputs(read: InputReader = readActionInput): Config {
       PATTERNS.stackSetName,
       'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)'
     )
+    const secretsKeyStackName = matching(
+      'secrets-key-stack-name',
+      PATTERNS.stackSetName,
+      'must be a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)'
+    )
     return {
       mode: deployMode,
       stackSetName,
       deploymentOus,
       stackSetRegions: stackSetRegions.length > 0 ? stackSetRegions : [awsRegion],
       ...(centralStackName ? { centralStackName } : {}),
-      ...(listAccountsStackName ? { listAccountsStackName } : {})
+      ...(listAccountsStackName ? { listAccountsStackName } : {}),
+      ...(secretsKeyStackName ? { secretsKeyStackName } : {})
     }
   }
 

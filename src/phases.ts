@@ -9,6 +9,7 @@ import {
   checkBootstrapStacks,
   deployStacks,
   listAccountsStackSpec,
+  secretsKeyStackSpec,
   memberRoleParameters,
   roleArnFromCallerArn
 } from './deploy/index.js'
@@ -74,7 +75,8 @@ export async function deployPhase(
     log
   )
   // The bootstrap stacks, each read by the role it created (the action updates none of them).
-  const { centralStackName, listAccountsStackName } = config.deploy
+  const { centralStackName, listAccountsStackName, secretsKeyStackName } = config.deploy
+  const { secrets } = config
   const messages = [...report.messages]
   const warn = (message: string) => {
     messages.push(message)
@@ -92,6 +94,13 @@ export async function deployPhase(
       ? await checkBootstrapStacks(
           factory.cloudFormation(managementCredentials(deps)),
           [listAccountsStackSpec(config, listAccountsStackName, centralRoleArn)],
+          warn
+        )
+      : []),
+    ...(secretsKeyStackName && secrets.location === 'central' && secrets.accountId
+      ? await checkBootstrapStacks(
+          factory.cloudFormation(deps.sessions.credentials(secrets.accountId, secrets.roleName)),
+          [secretsKeyStackSpec(config, secretsKeyStackName)],
           warn
         )
       : [])

@@ -17,6 +17,8 @@ export interface CentralStackSpec {
   readonly region: string
   /** Parameter values the workflow's inputs need; the stack's other parameters are kept. */
   readonly wanted: Readonly<Record<string, string>>
+  /** Outputs the inputs rely on, with the input that names them (KeyArn: kms-key-id). */
+  readonly expectedOutputs?: Readonly<Record<string, { value: string; input: string }>>
 }
 
 export interface CentralStackState {
@@ -85,14 +87,22 @@ export function assessCentralStack(
       problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`)
     }
   }
+  const needsDeploy = problems.length > 0
+  for (const [key, { value, input }] of Object.entries(spec.expectedOutputs ?? {})) {
+    const actual = stack.Outputs?.find(output => output.OutputKey === key)?.OutputValue
+    if (actual !== undefined && actual !== value) {
+      problems.push(
+        `its output ${key} is "${actual}" but input ${input} is "${value}": set ${input} to it`
+      )
+    }
+  }
   return {
     name: spec.name,
     status,
     ...(reason ? { reason } : {}),
     ...(version !== undefined ? { templateVersion: version } : {}),
-    ...(problems.length > 0
-      ? { problems, fix: deployCommand(spec, { ...deployed, ...spec.wanted }) }
-      : {})
+    ...(problems.length > 0 ? { problems } : {}),
+    ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...spec.wanted }) } : {})
   }
 }
 
@@ -125,10 +135,11 @@ export async function checkBootstrapStacks(
     if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
       warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`)
     }
-    if (state.problems && state.fix) {
-      warn(
-        `Stack ${spec.name}: ${state.problems.join('; ')}. Fix, with that account's administrator credentials: ${state.fix}`
-      )
+    if (state.problems) {
+      const fix = state.fix
+        ? ` Fix, with that account's administrator credentials: ${state.fix}`
+        : ''
+      warn(`Stack ${spec.name}: ${state.problems.join('; ')}.${fix}`)
     }
   }
   return states

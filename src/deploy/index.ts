@@ -35,5 +35,6 @@ export {
   centralStackSpec,
   listAccountsStackSpec,
   memberRoleParameters,
+  secretsKeyStackSpec,
   roleArnFromCallerArn
 } from './wiring.js'

@@ -123,3 +123,23 @@ export function listAccountsStackSpec(
     }
   }
 }
+
+/**
+ * The secrets key stack (cfn/central-secrets-kms.yaml in the secrets account) as these inputs
+ * need it: the role that writes the secrets, and the key the action names.
+ */
+export function secretsKeyStackSpec(
+  config: Pick<Config, 'awsRegion' | 'organizationId' | 'secrets'>,
+  stackName: string
+): CentralStackSpec {
+  const { kmsKeyId } = config.secrets
+  return {
+    name: stackName,
+    templateFile: 'central-secrets-kms.yaml',
+    region: config.awsRegion,
+    wanted: { OrganizationId: config.organizationId, SecretsRoleName: config.secrets.roleName },
+    ...(kmsKeyId !== undefined && KMS_KEY_ARN.test(kmsKeyId)
+      ? { expectedOutputs: { KeyArn: { value: kmsKeyId, input: 'kms-key-id' } } }
+      : {})
+  }
+}

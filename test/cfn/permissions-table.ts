@@ -41,6 +41,8 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
     '`mode: enforce` (rotation; replicas with `secret-replica-regions`); the scan’s stored-secret check',
   'member-role.yaml › MemberRole › TagSecretsWithToolKeysOnly': '`mode: enforce` (rotation)',
   'member-role.yaml › MemberRole › EncryptSecretsThroughSecretsManager': '`kms-key-id`',
+  'member-role.yaml › MemberRole › DescribeSecretsKeyStack':
+    '`secrets-key-stack-name` (the deploy phase reports that stack)',
   'member-role.yaml › ReadOwnSecretPolicy › ReadOwnRotatedKey':
     'the rotated user’s application, reading its new key',
   'member-role.yaml › ReadOwnSecretPolicy › DecryptOwnSecret': 'the same, with `kms-key-id`',

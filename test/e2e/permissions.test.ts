@@ -229,6 +229,55 @@ describe('a central stack older than this release, or deployed for other inputs'
   })
 })
 
+describe('the secrets key stack (secrets-location: central)', () => {
+  it('is read by the secrets role and compared with this release and with kms-key-id', async () => {
+    const SECRETS = '888888888888'
+    const base = world(MANAGEMENT)
+    const emulator = await startEmulator({
+      world: {
+        ...base,
+        bootstrap: {
+          central: { DeployStacks: 'check', SenderEmail: SENDER },
+          secretsKey: { accountId: SECRETS }
+        },
+        accounts: [...(base.accounts ?? []), { id: SECRETS, name: 'security', memberRole: true }]
+      }
+    })
+    const tokens = await startOidcTokenServer()
+    const key =
+      emulator
+        .state(SECRETS)
+        .accounts[0]?.stacks.find(stack => stack.name === 'iam-key-rotation-secrets-key')?.outputs[
+        'KeyArn'
+      ] ?? ''
+    const check = (kmsKeyId: string) =>
+      rotate(emulator, tokens, MANAGEMENT, {
+        mode: 'audit',
+        accounts: MANAGEMENT,
+        'deploy-stacks': 'check',
+        'secrets-location': 'central',
+        'secrets-account-id': SECRETS,
+        'kms-key-id': kmsKeyId,
+        'secrets-key-stack-name': 'iam-key-rotation-secrets-key'
+      })
+    try {
+      const run = await check(key)
+      expect(run.exitCode, run.stdout).toBe(0)
+      expect(run.plan?.deployment?.centralStacks).toEqual([
+        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '2' }
+      ])
+      const other = `arn:aws:kms:us-east-1:${SECRETS}:key/00000000-0000-4000-8000-000000000000`
+      const wrong = await check(other)
+      expect(wrong.plan?.deployment?.centralStacks?.[0]?.problems).toEqual([
+        `its output KeyArn is "${key}" but input kms-key-id is "${other}": set kms-key-id to it`
+      ])
+    } finally {
+      await tokens.close()
+      await emulator.close()
+    }
+  })
+})
+
 describe.concurrent(
   'negative controls: without one grant, its call is denied and the fix named',
   () => {
