@@ -6336,7 +6336,7 @@ __webpack_unused_export__ = DescribeResourceScanCommand;
 __webpack_unused_export__ = DescribeResourceScanInput$;
 __webpack_unused_export__ = DescribeResourceScanOutput$;
 __webpack_unused_export__ = DescribeStackDriftDetectionStatus$;
-__webpack_unused_export__ = DescribeStackDriftDetectionStatusCommand;
+exports.Hb8 = DescribeStackDriftDetectionStatusCommand;
 __webpack_unused_export__ = DescribeStackDriftDetectionStatusInput$;
 __webpack_unused_export__ = DescribeStackDriftDetectionStatusOutput$;
 __webpack_unused_export__ = DescribeStackEvents$;
@@ -6385,7 +6385,7 @@ __webpack_unused_export__ = DescribeTypeRegistrationInput$;
 __webpack_unused_export__ = DescribeTypeRegistrationOutput$;
 __webpack_unused_export__ = DetailedStatus;
 __webpack_unused_export__ = DetectStackDrift$;
-__webpack_unused_export__ = DetectStackDriftCommand;
+exports._9b = DetectStackDriftCommand;
 __webpack_unused_export__ = DetectStackDriftInput$;
 __webpack_unused_export__ = DetectStackDriftOutput$;
 __webpack_unused_export__ = DetectStackResourceDrift$;
@@ -85478,10 +85478,32 @@ function assessCentralStack(spec, stack) {
     };
 }
 /**
- * Describes each stack (with credentials that may read it) and compares it with the spec.
- * Problems are warnings: the run goes on, and the report carries the command that fixes them.
+ * Runs drift detection on a stack: IN_SYNC or DRIFTED with the number of resources changed by
+ * hand, or undefined when it could not run (an older template does not grant it) or took too long.
  */
-async function checkBootstrapStacks(cfn, specs, warn) {
+async function stackDrift(cfn, name, wait) {
+    const sleep = wait.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
+    try {
+        const { StackDriftDetectionId: id } = await cfn.send(new dist_cjs/* DetectStackDriftCommand */._9b({ StackName: name }));
+        for (let poll = 0; poll < (wait.polls ?? 20); poll++) {
+            const status = await cfn.send(new dist_cjs/* DescribeStackDriftDetectionStatusCommand */.Hb8({ StackDriftDetectionId: id }));
+            if (status.DetectionStatus === 'DETECTION_COMPLETE') {
+                return {
+                    status: status.StackDriftStatus ?? 'UNKNOWN',
+                    drifted: status.DriftedStackResourceCount ?? 0
+                };
+            }
+            if (status.DetectionStatus === 'DETECTION_FAILED')
+                return undefined;
+            await sleep(Math.min(1_000 * 2 ** poll, 5_000));
+        }
+    }
+    catch {
+        // Drift is an extra: a role without the permission still gets the version check.
+    }
+    return undefined;
+}
+async function checkBootstrapStacks(cfn, specs, warn, wait = {}) {
     const states = [];
     for (const spec of specs) {
         let state;
@@ -85497,6 +85519,21 @@ async function checkBootstrapStacks(cfn, specs, warn) {
                 states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) });
                 warn(`Could not read stack ${spec.name}: ${errorMessage(error)}`);
                 continue;
+            }
+        }
+        if (spec.detectDrift && state.status !== 'MISSING' && /_COMPLETE$/.test(state.status)) {
+            const drift = await stackDrift(cfn, spec.name, wait);
+            if (drift) {
+                state = { ...state, drift: drift.status };
+                if (drift.status === 'DRIFTED') {
+                    state = {
+                        ...state,
+                        problems: [
+                            ...(state.problems ?? []),
+                            `${drift.drifted} of its resources were changed outside CloudFormation (aws cloudformation describe-stack-resource-drifts --stack-name ${spec.name} shows how); undo the change, or redeploy it on purpose`
+                        ]
+                    };
+                }
             }
         }
         states.push(state);
@@ -85575,6 +85612,7 @@ function centralStackSpec(config, stackName, repository) {
         name: stackName,
         templateFile: 'central-github-oidc.yaml',
         region: config.awsRegion,
+        detectDrift: true,
         wanted: {
             ...(org && repo ? { GitHubOrg: org, GitHubRepo: repo } : {}),
             OrganizationId: config.organizationId,
@@ -85602,6 +85640,7 @@ function listAccountsStackSpec(config, stackName, centralRoleArn) {
         name: stackName,
         templateFile: 'management-list-accounts-role.yaml',
         region: config.awsRegion,
+        detectDrift: true,
         wanted: {
             CentralRoleArn: centralRoleArn,
             OrganizationId: config.organizationId,
@@ -93067,7 +93106,8 @@ function deploymentLines(plan) {
         lines.push('');
     for (const stack of deployment.centralStacks ?? []) {
         lines.push(`- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}` +
-            (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : ''));
+            (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : '') +
+            (stack.drift ? `, drift ${cell(stack.drift)}` : ''));
         for (const problem of stack.problems ?? [])
             lines.push(`  - ${cell(problem)}`);
         if (stack.fix) {

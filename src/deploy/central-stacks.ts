@@ -1,4 +1,9 @@
-import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation'
+import {
+  DescribeStackDriftDetectionStatusCommand,
+  DescribeStacksCommand,
+  DetectStackDriftCommand,
+  type Stack
+} from '@aws-sdk/client-cloudformation'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
 import type { CloudFormationSender } from './deploy-stacks.js'
 import { TEMPLATE_VERSION } from './versions.js'
@@ -19,6 +24,8 @@ export interface CentralStackSpec {
   readonly wanted: Readonly<Record<string, string>>
   /** Outputs the inputs rely on, with the input that names them (KeyArn: kms-key-id). */
   readonly expectedOutputs?: Readonly<Record<string, { value: string; input: string }>>
+  /** The reading role may run drift detection on the stack (its template grants it). */
+  readonly detectDrift?: boolean
 }
 
 export interface CentralStackState {
@@ -31,6 +38,8 @@ export interface CentralStackState {
   readonly problems?: string[]
   /** The command that brings the stack to what this release needs. */
   readonly fix?: string
+  /** IN_SYNC or DRIFTED (changed outside CloudFormation); absent when not checked. */
+  readonly drift?: string
 }
 
 /** A value as one shell word. */
@@ -110,10 +119,51 @@ export function assessCentralStack(
  * Describes each stack (with credentials that may read it) and compares it with the spec.
  * Problems are warnings: the run goes on, and the report carries the command that fixes them.
  */
+export interface DriftWait {
+  readonly sleep?: (ms: number) => Promise<void>
+  /** Polls of the detection status before giving up (one a second at first). */
+  readonly polls?: number
+}
+
+/**
+ * Runs drift detection on a stack: IN_SYNC or DRIFTED with the number of resources changed by
+ * hand, or undefined when it could not run (an older template does not grant it) or took too long.
+ */
+async function stackDrift(
+  cfn: CloudFormationSender,
+  name: string,
+  wait: DriftWait
+): Promise<{ status: string; drifted: number } | undefined> {
+  const sleep =
+    wait.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
+  try {
+    const { StackDriftDetectionId: id } = await cfn.send(
+      new DetectStackDriftCommand({ StackName: name })
+    )
+    for (let poll = 0; poll < (wait.polls ?? 20); poll++) {
+      const status = await cfn.send(
+        new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: id })
+      )
+      if (status.DetectionStatus === 'DETECTION_COMPLETE') {
+        return {
+          status: status.StackDriftStatus ?? 'UNKNOWN',
+          drifted: status.DriftedStackResourceCount ?? 0
+        }
+      }
+      if (status.DetectionStatus === 'DETECTION_FAILED') return undefined
+      await sleep(Math.min(1_000 * 2 ** poll, 5_000))
+    }
+  } catch {
+    // Drift is an extra: a role without the permission still gets the version check.
+  }
+  return undefined
+}
+
 export async function checkBootstrapStacks(
   cfn: CloudFormationSender,
   specs: readonly CentralStackSpec[],
-  warn: (message: string) => void
+  warn: (message: string) => void,
+  wait: DriftWait = {}
 ): Promise<CentralStackState[]> {
   const states: CentralStackState[] = []
   for (const spec of specs) {
@@ -128,6 +178,21 @@ export async function checkBootstrapStacks(
         states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) })
         warn(`Could not read stack ${spec.name}: ${errorMessage(error)}`)
         continue
+      }
+    }
+    if (spec.detectDrift && state.status !== 'MISSING' && /_COMPLETE$/.test(state.status)) {
+      const drift = await stackDrift(cfn, spec.name, wait)
+      if (drift) {
+        state = { ...state, drift: drift.status }
+        if (drift.status === 'DRIFTED') {
+          state = {
+            ...state,
+            problems: [
+              ...(state.problems ?? []),
+              `${drift.drifted} of its resources were changed outside CloudFormation (aws cloudformation describe-stack-resource-drifts --stack-name ${spec.name} shows how); undo the change, or redeploy it on purpose`
+            ]
+          }
+        }
       }
     }
     states.push(state)

@@ -84,6 +84,7 @@ export function centralStackSpec(
     name: stackName,
     templateFile: 'central-github-oidc.yaml',
     region: config.awsRegion,
+    detectDrift: true,
     wanted: {
       ...(org && repo ? { GitHubOrg: org, GitHubRepo: repo } : {}),
       OrganizationId: config.organizationId,
@@ -116,6 +117,7 @@ export function listAccountsStackSpec(
     name: stackName,
     templateFile: 'management-list-accounts-role.yaml',
     region: config.awsRegion,
+    detectDrift: true,
     wanted: {
       CentralRoleArn: centralRoleArn,
       OrganizationId: config.organizationId,

@@ -110,6 +110,8 @@ export interface PlanDeployment {
     templateVersion?: string
     problems?: string[]
     fix?: string
+    /** IN_SYNC or DRIFTED, when drift detection ran. */
+    drift?: string
   }[]
   messages: string[]
 }

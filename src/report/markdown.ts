@@ -135,7 +135,8 @@ function deploymentLines(plan: Plan): string[] {
   for (const stack of deployment.centralStacks ?? []) {
     lines.push(
       `- Stack ${cell(stack.name)}: ${stack.status}${stack.reason ? ` (${cell(stack.reason)})` : ''}` +
-        (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : '')
+        (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : '') +
+        (stack.drift ? `, drift ${cell(stack.drift)}` : '')
     )
     for (const problem of stack.problems ?? []) lines.push(`  - ${cell(problem)}`)
     if (stack.fix) {

@@ -22,7 +22,13 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'central-github-oidc.yaml › CentralRole › ActAsStackSetsDelegatedAdministrator':
     '`deploy-stacks` when the central role is outside the management account',
   'central-github-oidc.yaml › CentralRole › DescribeThisStack':
-    '`central-stack-name` (the deploy phase reports this stack)',
+    '`central-stack-name` (the deploy phase compares this stack, and detects drift)',
+  'central-github-oidc.yaml › CentralRole › ReadDriftDetectionStatus':
+    '`central-stack-name` (drift detection’s result)',
+  'central-github-oidc.yaml › CentralRole › ReadThisRoleForDriftDetection':
+    '`central-stack-name` (drift detection reads the role as the caller)',
+  'central-github-oidc.yaml › CentralRole › ReadThisProviderForDriftDetection':
+    '`central-stack-name` (drift detection reads the provider as the caller)',
   'management-list-accounts-role.yaml › ListAccountsRole › CentralRoleOfThisOrganizationOnly':
     'every run',
   'management-list-accounts-role.yaml › ListAccountsRole › ReadOrganization':
@@ -30,7 +36,11 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'management-list-accounts-role.yaml › ListAccountsRole › WalkOrganizationalUnits':
     '`organizational-units`',
   'management-list-accounts-role.yaml › ListAccountsRole › DescribeThisStack':
-    '`list-accounts-stack-name` (the deploy phase reports this stack)',
+    '`list-accounts-stack-name` (the deploy phase compares this stack, and detects drift)',
+  'management-list-accounts-role.yaml › ListAccountsRole › ReadDriftDetectionStatus':
+    '`list-accounts-stack-name` (drift detection’s result)',
+  'management-list-accounts-role.yaml › ListAccountsRole › ReadThisRoleForDriftDetection':
+    '`list-accounts-stack-name` (drift detection reads the role as the caller)',
   'member-role.yaml › MemberRole › CentralRoleOfThisOrganizationOnly': 'every run',
   'member-role.yaml › MemberRole › ReadUserDirectoryAndCredentialReport': 'every run: the scan',
   'member-role.yaml › MemberRole › ManageUserAccessKeys':

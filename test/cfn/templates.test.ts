@@ -70,6 +70,7 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'organizations:ListAccounts',
   'organizations:ListDelegatedAdministrators',
   'organizations:ListRoots',
+  'cloudformation:DescribeStackDriftDetectionStatus',
   'ses:GetSendQuota'
 ])
 
@@ -442,7 +443,11 @@ describe('management-list-accounts-role.yaml', () => {
 
   it('reads the organization only, and its own stack', () => {
     const all = statementsOf(file, 'ListAccountsRole').flatMap(actionsOf)
-    expect(all.every(a => /^organizations:(Describe|List)|^cloudformation:DescribeStacks$/.test(a))).toBe(true)
+    expect(
+      all.every(a =>
+        /^organizations:(Describe|List)|^cloudformation:(DescribeStacks|DetectStackDrift|DescribeStackDriftDetectionStatus)$|^iam:(GetRole|ListRolePolicies|GetRolePolicy|ListAttachedRolePolicies)$/.test(a)
+      )
+    ).toBe(true)
     const [own] = statementsOf(file, 'ListAccountsRole').filter(s =>
       actionsOf(s).includes('cloudformation:DescribeStacks')
     )
@@ -501,10 +506,23 @@ describe('central-github-oidc.yaml', () => {
     })
   })
 
-  it('grants StackSet calls on the StackSet by name only', () => {
+  it('grants StackSet calls on the StackSet by name only, and stack calls on this stack only', () => {
+    const ownStack = new Set([
+      'cloudformation:DescribeStacks',
+      'cloudformation:DetectStackDrift',
+      'cloudformation:DescribeStackDriftDetectionStatus'
+    ])
     const stackSet = statementsOf(file, 'CentralRole').filter(s =>
-      actionsOf(s).some(a => a.startsWith('cloudformation:') && a !== 'cloudformation:DescribeStacks')
+      actionsOf(s).some(a => a.startsWith('cloudformation:') && !ownStack.has(a))
     )
+    const own = statementsOf(file, 'CentralRole').filter(s => actionsOf(s).some(a => ownStack.has(a)))
+    for (const statement of own) {
+      expect(statement.body['Resource'], statement.where).toEqual(
+        actionsOf(statement).includes('cloudformation:DescribeStackDriftDetectionStatus')
+          ? '*'
+          : { Ref: 'AWS::StackId' }
+      )
+    }
     for (const statement of stackSet) {
       for (const resource of resourcesOf(statement)) {
         expect(resource, statement.where).toMatch(/(stackset|stackset-target)\/\$\{StackSetName\}:\*$|type\/resource\/AWS-IAM-\*$/)

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam'
 import { CFN_DIR } from '../emulator/bootstrap.js'
+import { rootCredentials } from '../emulator/callers.js'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
 import { ORG, planActions } from '../support/emulated-action.js'
 import { startOidcTokenServer, type OidcTokenServer } from '../support/oidc-token-server.js'
@@ -223,6 +225,52 @@ describe('a central stack older than this release, or deployed for other inputs'
         'parameter DeployStacks is "check", the inputs need "apply"'
       )
     } finally {
+      await tokens.close()
+      await emulator.close()
+    }
+  })
+})
+
+describe('a central stack changed by hand', () => {
+  it('is reported as drifted, found by drift detection the central role may run on itself', async () => {
+    const emulator = await startEmulator({ world: world(MANAGEMENT) })
+    const tokens = await startOidcTokenServer()
+    const iam = new IAMClient({
+      region: 'us-east-1',
+      endpoint: emulator.url,
+      credentials: rootCredentials(MANAGEMENT)
+    })
+    try {
+      // The inputs the stack was deployed for (audit mode makes apply a check).
+      const inputs = {
+        mode: 'audit',
+        accounts: MANAGEMENT,
+        'deploy-stacks': 'apply',
+        'central-stack-name': 'iam-key-rotation-central'
+      }
+      const clean = await rotate(emulator, tokens, MANAGEMENT, inputs)
+      expect(clean.plan?.deployment?.centralStacks?.[0]).toMatchObject({ drift: 'IN_SYNC' })
+      // Someone widens the central role by hand.
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: 'iam-key-rotation-central',
+          PolicyName: 'added-by-hand',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' }]
+          })
+        })
+      )
+      const drifted = await rotate(emulator, tokens, MANAGEMENT, inputs)
+      expect(drifted.exitCode, drifted.stdout).toBe(0)
+      const [central] = drifted.plan?.deployment?.centralStacks ?? []
+      expect(central?.drift).toBe('DRIFTED')
+      expect(central?.problems).toEqual([
+        '1 of its resources were changed outside CloudFormation (aws cloudformation describe-stack-resource-drifts --stack-name iam-key-rotation-central shows how); undo the change, or redeploy it on purpose'
+      ])
+      expect(drifted.summary).toContain('drift DRIFTED')
+    } finally {
+      iam.destroy()
       await tokens.close()
       await emulator.close()
     }

@@ -19,6 +19,8 @@ export interface DeployedResource {
   readonly ref: string
   readonly attributes: Readonly<Record<string, string>>
   readonly retain: boolean
+  /** The resource's properties as deployed, to tell drift (undefined: not tracked). */
+  readonly fingerprint?: string | undefined
 }
 
 export interface Deployment {
@@ -269,6 +271,10 @@ interface ResourceHandler {
   delete(state: EmulatorState, account: Account, resource: DeployedResource): void
   /** Captures what an update may change; the returned function puts it back (rollback). */
   snapshot?(account: Account, resource: DeployedResource): () => void
+  /** What drift detection compares; undefined when the resource is gone. */
+  fingerprint?(account: Account, resource: DeployedResource): string | undefined
+  /** The read actions drift detection performs on the caller's behalf. */
+  driftReads?: readonly string[]
 }
 
 function generatedName(context: ResourceContext, max: number): string {
@@ -331,6 +337,25 @@ const HANDLERS: Record<string, ResourceHandler> = {
     delete(_state, account, resource) {
       account.iam.roles.delete(resource.ref)
     },
+    fingerprint(account, resource) {
+      const role = account.iam.roles.get(resource.ref)
+      return (
+        role &&
+        JSON.stringify([
+          role.trust.document,
+          [...role.inlinePolicies].sort(),
+          [...role.attachedPolicyArns].sort(),
+          role.permissionsBoundary ?? null,
+          role.maxSessionDuration
+        ])
+      )
+    },
+    driftReads: [
+      'iam:GetRole',
+      'iam:ListRolePolicies',
+      'iam:GetRolePolicy',
+      'iam:ListAttachedRolePolicies'
+    ],
     snapshot(account, resource) {
       const role = account.iam.roles.get(resource.ref)
       if (!role) return () => undefined
@@ -423,7 +448,12 @@ const HANDLERS: Record<string, ResourceHandler> = {
     },
     delete(_state, account, resource) {
       account.iam.oidcProviders.delete(resource.ref)
-    }
+    },
+    fingerprint(account, resource) {
+      const provider = account.iam.oidcProviders.get(resource.ref)
+      return provider && JSON.stringify([provider.url, [...provider.clientIds].sort()])
+    },
+    driftReads: ['iam:GetOpenIDConnectProvider']
   },
 
   'AWS::KMS::Key': {
@@ -545,11 +575,10 @@ export function deployTemplate(state: EmulatorState, request: DeployRequest): De
       })
       scope.refs.set(logicalId, result.ref)
       scope.attributes.set(logicalId, result.attributes)
+      const entry = { logicalId, type, ...result, retain: resource['DeletionPolicy'] === 'Retain' }
       deployed.set(logicalId, {
-        logicalId,
-        type,
-        ...result,
-        retain: resource['DeletionPolicy'] === 'Retain'
+        ...entry,
+        fingerprint: handler.fingerprint?.(request.account, entry)
       })
     }
   } catch (error) {
@@ -585,4 +614,33 @@ export function deleteDeployment(
   resources: ReadonlyMap<string, DeployedResource>
 ): void {
   for (const resource of [...resources.values()].reverse()) deleteResource(state, account, resource)
+}
+
+export interface DriftResult {
+  readonly status: 'IN_SYNC' | 'DRIFTED'
+  readonly driftedResources: readonly string[]
+}
+
+/** The read permissions drift detection needs, per resource (checked as the caller). */
+export function driftReads(
+  resources: ReadonlyMap<string, DeployedResource>
+): { action: string; resource: DeployedResource }[] {
+  return [...resources.values()].flatMap(resource =>
+    (HANDLERS[resource.type]?.driftReads ?? []).map(action => ({ action, resource }))
+  )
+}
+
+/** Compares each tracked resource with what the stack deployed (DetectStackDrift). */
+export function detectDrift(
+  account: Account,
+  resources: ReadonlyMap<string, DeployedResource>
+): DriftResult {
+  const driftedResources = [...resources.values()]
+    .filter(resource => {
+      const handler = HANDLERS[resource.type]
+      if (!handler?.fingerprint || resource.fingerprint === undefined) return false
+      return handler.fingerprint(account, resource) !== resource.fingerprint
+    })
+    .map(resource => resource.logicalId)
+  return { status: driftedResources.length > 0 ? 'DRIFTED' : 'IN_SYNC', driftedResources }
 }

@@ -144,6 +144,14 @@ const IAM: Record<string, Describe> = {
       `arn:aws:iam::${scope.account.id}:policy${params.string('Path') ?? '/'}${params.requiredString('PolicyName')}`
     ),
   GetPolicy: (scope, params) => check(scope, 'iam:GetPolicy', params.requiredString('PolicyArn')),
+  PutRolePolicy: (scope, params) => {
+    const name = params.requiredString('RoleName')
+    return check(
+      scope,
+      'iam:PutRolePolicy',
+      scope.account.iam.roles.get(name)?.arn ?? `arn:aws:iam::${scope.account.id}:role/${name}`
+    )
+  },
   GetRole: (scope, params) => {
     const name = params.requiredString('RoleName')
     return check(
@@ -429,6 +437,8 @@ const CLOUDFORMATION: Record<string, Describe> = {
   UpdateStack: onStack('UpdateStack'),
   DescribeStacks: onStack('DescribeStacks'),
   GetTemplate: onStack('GetTemplate'),
+  DetectStackDrift: onStack('DetectStackDrift'),
+  DescribeStackDriftDetectionStatus: everything('cloudformation:DescribeStackDriftDetectionStatus'),
   DeleteStack: onStack('DeleteStack')
 }
 

@@ -1,4 +1,10 @@
-import { deleteDeployment, deployTemplate, DeploymentError } from '../cfn-engine.js'
+import {
+  deleteDeployment,
+  deployTemplate,
+  DeploymentError,
+  detectDrift,
+  driftReads
+} from '../cfn-engine.js'
 import { decodeToken, pageOf, pageSize } from '../paging.js'
 import { ServiceError } from '../protocol/errors.js'
 import type { RequestParams, ResponseObject, ResponseValue } from '../protocol/values.js'
@@ -716,6 +722,50 @@ function describeStacks(ctx: RequestContext, params: RequestParams): ResponseVal
   return { Stacks: [stackView(stack)] }
 }
 
+/** Finished drift detections by id (they complete at once). */
+const driftDetections = new WeakMap<EmulatorState, Map<string, ResponseObject>>()
+
+/**
+ * DetectStackDrift compares every resource the stack created with its current state, reading
+ * each as the caller (so the caller needs those read permissions, as on AWS).
+ */
+function detectStackDrift(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const name = params.requiredString('StackName')
+  const stack = findStack(ctx, name)
+  if (!stack) throw validation(`Stack with id ${name} does not exist`)
+  const account = callerAccount(ctx)
+  for (const { action, resource } of driftReads(stack.resources)) {
+    ctx.authorize({
+      action,
+      resource: resource.attributes['Arn'] ?? resource.ref,
+      resourceAccount: account.id
+    })
+  }
+  const result = detectDrift(account, stack.resources)
+  const id = ctx.state.ids.uuid()
+  let detections = driftDetections.get(ctx.state)
+  if (!detections) driftDetections.set(ctx.state, (detections = new Map()))
+  detections.set(id, {
+    StackId: stack.id,
+    StackDriftDetectionId: id,
+    StackDriftStatus: result.status,
+    DetectionStatus: 'DETECTION_COMPLETE',
+    DriftedStackResourceCount: result.driftedResources.length,
+    Timestamp: ctx.now
+  })
+  return { StackDriftDetectionId: id }
+}
+
+function describeStackDriftDetectionStatus(
+  ctx: RequestContext,
+  params: RequestParams
+): ResponseValue {
+  const id = params.requiredString('StackDriftDetectionId')
+  const found = driftDetections.get(ctx.state)?.get(id)
+  if (!found) throw validation(`Drift detection ${id} does not exist`)
+  return found
+}
+
 function getTemplate(ctx: RequestContext, params: RequestParams): ResponseValue {
   const name = params.requiredString('StackName')
   const stack = findStack(ctx, name)
@@ -755,6 +805,8 @@ export const cloudFormationService: QueryServiceDefinition = {
     UpdateStack: updateStack,
     DescribeStacks: describeStacks,
     GetTemplate: getTemplate,
+    DetectStackDrift: detectStackDrift,
+    DescribeStackDriftDetectionStatus: describeStackDriftDetectionStatus,
     DeleteStack: deleteStack
   })
 }

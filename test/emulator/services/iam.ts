@@ -436,6 +436,19 @@ function putUserPolicy(ctx: RequestContext, params: RequestParams): ResponseValu
   return undefined
 }
 
+function putRolePolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const name = params.requiredString('RoleName')
+  const role = callerAccount(ctx).iam.roles.get(name)
+  if (!role) throw new ServiceError('NoSuchEntity', `The role with name ${name} cannot be found.`)
+  const document = params.requiredString('PolicyDocument')
+  checkPolicyDocument(document)
+  role.inlinePolicies = new Map(role.inlinePolicies).set(
+    params.requiredString('PolicyName'),
+    document
+  )
+  return undefined
+}
+
 function inlinePolicy(target: IamUser, name: string): string {
   const document = target.inlinePolicies.get(name)
   if (document === undefined) {
@@ -654,6 +667,7 @@ export const iamService: QueryServiceDefinition = {
     GenerateCredentialReport: generateCredentialReport,
     GetCredentialReport: getCredentialReport,
     PutUserPolicy: putUserPolicy,
+    PutRolePolicy: putRolePolicy,
     GetUserPolicy: getUserPolicy,
     DeleteUserPolicy: deleteUserPolicy,
     ListUserPolicies: listUserPolicies,
