@@ -744,7 +744,7 @@ function detectStackDrift(ctx: RequestContext, params: RequestParams): ResponseV
   const result = detectDrift(account, stack.resources)
   const id = ctx.state.ids.uuid()
   let detections = driftDetections.get(ctx.state)
-  if (!detections) driftDetections.set(ctx.state, (detections = new Map()))
+  if (!detections) driftDetections.set(ctx.state, (detections = new Map<string, ResponseObject>()))
   detections.set(id, {
     StackId: stack.id,
     StackDriftDetectionId: id,
