@@ -22,6 +22,11 @@ export interface CentralStackSpec {
   readonly region: string
   /** Parameter values the workflow's inputs need; the stack's other parameters are kept. */
   readonly wanted: Readonly<Record<string, string>>
+  /**
+   * Values for a stack that does not exist yet, not compared with a deployed one (the repository
+   * a signed-in workflow runs from already matches the deployed trust).
+   */
+  readonly forNewStack?: Readonly<Record<string, string>>
   /** Outputs the inputs rely on, with the input that names them (KeyArn: kms-key-id). */
   readonly expectedOutputs?: Readonly<Record<string, { value: string; input: string }>>
   /** The reading role may run drift detection on the stack (its template grants it). */
@@ -74,7 +79,7 @@ export function assessCentralStack(
       name: spec.name,
       status: 'MISSING',
       problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
-      fix: deployCommand(spec, spec.wanted)
+      fix: deployCommand(spec, { ...spec.forNewStack, ...spec.wanted })
     }
   }
   const status = stack.StackStatus ?? 'UNKNOWN'

@@ -85,8 +85,8 @@ export function centralStackSpec(
     templateFile: 'central-github-oidc.yaml',
     region: config.awsRegion,
     detectDrift: true,
+    ...(org && repo ? { forNewStack: { GitHubOrg: org, GitHubRepo: repo } } : {}),
     wanted: {
-      ...(org && repo ? { GitHubOrg: org, GitHubRepo: repo } : {}),
       OrganizationId: config.organizationId,
       ManagementAccountId: config.managementAccountId,
       MemberRoleName: config.memberRoleName,

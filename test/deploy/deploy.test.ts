@@ -10,6 +10,7 @@ import {
   parameterProblems,
   roleArnFromCallerArn,
   type DeployOptions,
+  assessCentralStack,
   checkBootstrapStacks,
   type MemberRoleParameters
 } from '../../src/deploy/index.js'
@@ -593,5 +594,40 @@ describe('deploy wiring helpers', () => {
     expect(memberRoleParameters(member, PARAMETERS.CentralRoleArn)).not.toHaveProperty(
       'SecretsAccountId'
     )
+  })
+})
+
+describe('assessCentralStack', () => {
+  const spec = {
+    name: 'central',
+    templateFile: 'central-github-oidc.yaml',
+    region: 'us-east-1',
+    wanted: { DeployStacks: 'check' },
+    forNewStack: { GitHubOrg: 'acme', GitHubRepo: 'rotation' }
+  }
+
+  it('names the repository only in the command for a stack that does not exist yet', () => {
+    expect(assessCentralStack(spec, undefined).fix).toContain(
+      '--parameter-overrides DeployStacks=check GitHubOrg=acme GitHubRepo=rotation'
+    )
+    const deployed = assessCentralStack(spec, {
+      StackName: 'central',
+      StackStatus: 'CREATE_COMPLETE',
+      CreationTime: new Date(0),
+      Parameters: [
+        { ParameterKey: 'GitHubOrg', ParameterValue: 'Acme' },
+        { ParameterKey: 'DeployStacks', ParameterValue: 'check' }
+      ],
+      Outputs: [{ OutputKey: 'TemplateVersion', OutputValue: '2' }]
+    })
+    expect(deployed).toEqual({ name: 'central', status: 'CREATE_COMPLETE', templateVersion: '2' })
+  })
+
+  it('quotes every value the shell would read otherwise', () => {
+    const state = assessCentralStack(
+      { ...spec, wanted: { SenderEmail: "a'b $(rm -rf /) `x`" } },
+      undefined
+    )
+    expect(state.fix).toContain(`'SenderEmail=a'\\''b $(rm -rf /) \`x\`'`)
   })
 })
