@@ -85444,8 +85444,10 @@ function assessCentralStack(spec, stack) {
         return {
             name: spec.name,
             status: 'MISSING',
-            problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
-            fix: deployCommand(spec, spec.wanted)
+            problems: [
+                `stack ${spec.name} does not exist in ${spec.region} (cfn/README.md; if it was deployed in another region, deploy it here instead or name it)`
+            ],
+            fix: deployCommand(spec, { ...spec.forNewStack, ...spec.wanted })
         };
     }
     const status = stack.StackStatus ?? 'UNKNOWN';
@@ -85456,10 +85458,17 @@ function assessCentralStack(spec, stack) {
     if (version === undefined || Number(version) < TEMPLATE_VERSION) {
         problems.push(`deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`);
     }
+    const wanted = { ...spec.wanted };
     for (const [key, value] of Object.entries(spec.wanted)) {
-        if (key in deployed && deployed[key] !== value) {
-            problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`);
+        if (!(key in deployed) || deployed[key] === value)
+            continue;
+        const order = spec.atLeast?.[key];
+        const current = deployed[key] ?? '';
+        if (order && order.indexOf(current) >= order.indexOf(value)) {
+            wanted[key] = current;
+            continue;
         }
+        problems.push(`parameter ${key} is "${current}", the inputs need "${value}"`);
     }
     const needsDeploy = problems.length > 0;
     for (const [key, { value, input }] of Object.entries(spec.expectedOutputs ?? {})) {
@@ -85474,7 +85483,7 @@ function assessCentralStack(spec, stack) {
         ...(reason ? { reason } : {}),
         ...(version !== undefined ? { templateVersion: version } : {}),
         ...(problems.length > 0 ? { problems } : {}),
-        ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...spec.wanted }) } : {})
+        ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...wanted }) } : {})
     };
 }
 /**
@@ -85594,6 +85603,10 @@ function memberRoleParameters(config, centralRoleArn, options = {}) {
             ? { SecretsAccountId: secrets.accountId }
             : {}),
         ...(kmsKeyArn ? { KmsKeyArn: kmsKeyArn } : {}),
+        // The secrets role may describe the secrets key stack by this name (its default otherwise).
+        ...(secrets.location === 'central' && config.deploy?.secretsKeyStackName
+            ? { SecretsKeyStackName: config.deploy.secretsKeyStackName }
+            : {}),
         ...(options.createExemptionGroup === undefined
             ? {}
             : { CreateExemptionGroup: options.createExemptionGroup ? 'true' : 'false' }),
@@ -85613,8 +85626,10 @@ function centralStackSpec(config, stackName, repository) {
         templateFile: 'central-github-oidc.yaml',
         region: config.awsRegion,
         detectDrift: true,
+        ...(org && repo ? { forNewStack: { GitHubOrg: org, GitHubRepo: repo } } : {}),
+        // DeployStacks only needs to allow at least what the inputs use: apply covers check.
+        atLeast: { DeployStacks: ['off', 'check', 'apply'] },
         wanted: {
-            ...(org && repo ? { GitHubOrg: org, GitHubRepo: repo } : {}),
             OrganizationId: config.organizationId,
             ManagementAccountId: config.managementAccountId,
             MemberRoleName: config.memberRoleName,

@@ -29,6 +29,11 @@ export interface CentralStackSpec {
   readonly forNewStack?: Readonly<Record<string, string>>
   /** Outputs the inputs rely on, with the input that names them (KeyArn: kms-key-id). */
   readonly expectedOutputs?: Readonly<Record<string, { value: string; input: string }>>
+  /**
+   * Parameters whose values are ordered (`off` < `check` < `apply`): a deployed value at or above
+   * the wanted one is fine, and the command keeps the higher one.
+   */
+  readonly atLeast?: Readonly<Record<string, readonly string[]>>
   /** The reading role may run drift detection on the stack (its template grants it). */
   readonly detectDrift?: boolean
 }
@@ -78,7 +83,9 @@ export function assessCentralStack(
     return {
       name: spec.name,
       status: 'MISSING',
-      problems: [`stack ${spec.name} does not exist (cfn/README.md)`],
+      problems: [
+        `stack ${spec.name} does not exist in ${spec.region} (cfn/README.md; if it was deployed in another region, deploy it here instead or name it)`
+      ],
       fix: deployCommand(spec, { ...spec.forNewStack, ...spec.wanted })
     }
   }
@@ -96,10 +103,16 @@ export function assessCentralStack(
       `deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`
     )
   }
+  const wanted: Record<string, string> = { ...spec.wanted }
   for (const [key, value] of Object.entries(spec.wanted)) {
-    if (key in deployed && deployed[key] !== value) {
-      problems.push(`parameter ${key} is "${deployed[key] ?? ''}", the inputs need "${value}"`)
+    if (!(key in deployed) || deployed[key] === value) continue
+    const order = spec.atLeast?.[key]
+    const current = deployed[key] ?? ''
+    if (order && order.indexOf(current) >= order.indexOf(value)) {
+      wanted[key] = current
+      continue
     }
+    problems.push(`parameter ${key} is "${current}", the inputs need "${value}"`)
   }
   const needsDeploy = problems.length > 0
   for (const [key, { value, input }] of Object.entries(spec.expectedOutputs ?? {})) {
@@ -116,7 +129,7 @@ export function assessCentralStack(
     ...(reason ? { reason } : {}),
     ...(version !== undefined ? { templateVersion: version } : {}),
     ...(problems.length > 0 ? { problems } : {}),
-    ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...spec.wanted }) } : {})
+    ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...wanted }) } : {})
   }
 }
 

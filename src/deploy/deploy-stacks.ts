@@ -42,6 +42,7 @@ export interface MemberRoleParameters {
   readonly SecretNamePrefix?: string
   readonly SecretsAccountId?: string
   readonly KmsKeyArn?: string
+  readonly SecretsKeyStackName?: string
   readonly CreateExemptionGroup?: 'true' | 'false'
   readonly ExemptionGroupName?: string
 }

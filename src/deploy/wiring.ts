@@ -32,7 +32,9 @@ export function roleArnFromCallerArn(callerArn: string): string | undefined {
  * must then allow the member role itself.
  */
 export function memberRoleParameters(
-  config: Pick<Config, 'memberRoleName' | 'organizationId' | 'exemptionGroup' | 'secrets'>,
+  config: Pick<Config, 'memberRoleName' | 'organizationId' | 'exemptionGroup' | 'secrets'> & {
+    readonly deploy?: Pick<Config['deploy'], 'secretsKeyStackName'>
+  },
   centralRoleArn: string,
   options: { readonly createExemptionGroup?: boolean } = {}
 ): MemberRoleParameters {
@@ -50,6 +52,10 @@ export function memberRoleParameters(
       ? { SecretsAccountId: secrets.accountId }
       : {}),
     ...(kmsKeyArn ? { KmsKeyArn: kmsKeyArn } : {}),
+    // The secrets role may describe the secrets key stack by this name (its default otherwise).
+    ...(secrets.location === 'central' && config.deploy?.secretsKeyStackName
+      ? { SecretsKeyStackName: config.deploy.secretsKeyStackName }
+      : {}),
     ...(options.createExemptionGroup === undefined
       ? {}
       : { CreateExemptionGroup: options.createExemptionGroup ? 'true' : 'false' }),
@@ -86,6 +92,8 @@ export function centralStackSpec(
     region: config.awsRegion,
     detectDrift: true,
     ...(org && repo ? { forNewStack: { GitHubOrg: org, GitHubRepo: repo } } : {}),
+    // DeployStacks only needs to allow at least what the inputs use: apply covers check.
+    atLeast: { DeployStacks: ['off', 'check', 'apply'] },
     wanted: {
       OrganizationId: config.organizationId,
       ManagementAccountId: config.managementAccountId,

@@ -440,7 +440,9 @@ describe('deployStacks: check', () => {
       {
         name: 'gone',
         status: 'MISSING',
-        problems: ['stack gone does not exist (cfn/README.md)'],
+        problems: [
+          'stack gone does not exist in us-east-1 (cfn/README.md; if it was deployed in another region, deploy it here instead or name it)'
+        ],
         fix: 'aws cloudformation deploy --stack-name gone --template-file cfn/central-github-oidc.yaml --capabilities CAPABILITY_NAMED_IAM --region us-east-1 --parameter-overrides DeployStacks=apply'
       }
     ])
@@ -629,5 +631,46 @@ describe('assessCentralStack', () => {
       undefined
     )
     expect(state.fix).toContain(`'SenderEmail=a'\\''b $(rm -rf /) \`x\`'`)
+  })
+})
+
+describe('bootstrap stacks and the inputs', () => {
+  it('accepts a DeployStacks that allows more than the inputs use, and keeps it in the command', () => {
+    const spec = {
+      name: 'central',
+      templateFile: 'central-github-oidc.yaml',
+      region: 'us-east-1',
+      atLeast: { DeployStacks: ['off', 'check', 'apply'] },
+      wanted: { DeployStacks: 'check' }
+    }
+    const stack = (deployStacks: string, version?: string) => ({
+      StackName: 'central',
+      StackStatus: 'CREATE_COMPLETE' as const,
+      CreationTime: new Date(0),
+      Parameters: [{ ParameterKey: 'DeployStacks', ParameterValue: deployStacks }],
+      ...(version ? { Outputs: [{ OutputKey: 'TemplateVersion', OutputValue: version }] } : {})
+    })
+    expect(assessCentralStack(spec, stack('apply', '2')).problems).toBeUndefined()
+    // An older template is fixed without taking the other workflow's apply away.
+    expect(assessCentralStack(spec, stack('apply')).fix).toContain('DeployStacks=apply')
+    expect(assessCentralStack(spec, stack('off', '2')).problems).toEqual([
+      'parameter DeployStacks is "off", the inputs need "check"'
+    ])
+  })
+
+  it('gives the member role the secrets key stack name it may describe', () => {
+    const values: Partial<Record<InputName, string>> = {
+      'organization-id': 'o-a1b2c3d4e5',
+      'management-account-id': '111111111111',
+      'secrets-location': 'central',
+      'secrets-account-id': '999999999999',
+      'kms-key-id': 'arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'secrets-key-stack-name': 'our-secrets-key',
+      notify: 'false'
+    }
+    const config = getInputs(name => values[name] ?? '')
+    expect(
+      memberRoleParameters(config, 'arn:aws:iam::111111111111:role/central').SecretsKeyStackName
+    ).toBe('our-secrets-key')
   })
 })

@@ -157,16 +157,11 @@ function allowStatements(document: string): StatementView[] {
   return found
 }
 
-function names(action: unknown, wanted: string): boolean {
-  const list = Array.isArray(action) ? (action as unknown[]) : [action]
-  return list.some(item => item === wanted || item === '*')
-}
-
 /**
  * The template statements that granted a check that passed (origin and Sid), for the
  * least-privilege test: none when the resource policy allowed it alone (as it may within one
- * account). When several statements name the action, each is evaluated alone, with the resource
- * policy, to find the ones that allow this request.
+ * account). Each statement is evaluated alone, with the resource policy, to find the ones that
+ * allow this request (wildcards and NotAction included).
  */
 function grantingStatements(
   state: EmulatorState,
@@ -188,24 +183,21 @@ function grantingStatements(
       resourcePolicy: check.resourcePolicy
     }) === 'Allowed'
   if (check.resourcePolicy && allowedWith([])) return []
-  const candidates = principal.identityPolicies.flatMap(policy =>
+  // Each Allow statement alone, with the resource policy: the ones that allow this request.
+  const matching = principal.identityPolicies.flatMap(policy =>
     policy.origin === undefined
       ? []
       : allowStatements(policy.document)
-          .filter(statement => names(statement.Action, check.action))
-          .map(statement => ({ policy, statement, origin: policy.origin ?? '' }))
+          .filter(statement =>
+            allowedWith([
+              {
+                name: `${policy.name}#${String(statement.Sid)}`,
+                document: JSON.stringify({ Version: '2012-10-17', Statement: [statement] })
+              }
+            ])
+          )
+          .map(statement => ({ statement, origin: policy.origin ?? '' }))
   )
-  const matching =
-    candidates.length <= 1
-      ? candidates
-      : candidates.filter(({ policy, statement }) =>
-          allowedWith([
-            {
-              name: `${policy.name}#${String(statement.Sid)}`,
-              document: JSON.stringify({ Version: '2012-10-17', Statement: [statement] })
-            }
-          ])
-        )
   return matching.map(({ origin, statement }) => ({
     origin,
     sid: typeof statement.Sid === 'string' ? statement.Sid : '(no Sid)'

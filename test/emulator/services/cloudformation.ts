@@ -722,35 +722,45 @@ function describeStacks(ctx: RequestContext, params: RequestParams): ResponseVal
   return { Stacks: [stackView(stack)] }
 }
 
-/** Finished drift detections by id (they complete at once). */
+/** Finished drift detections, by account and id (they complete at once). */
 const driftDetections = new WeakMap<EmulatorState, Map<string, ResponseObject>>()
 
 /**
- * DetectStackDrift compares every resource the stack created with its current state, reading
- * each as the caller (so the caller needs those read permissions, as on AWS).
+ * DetectStackDrift compares every resource the stack created with its current state. As on AWS,
+ * the call itself needs only cloudformation:DetectStackDrift; the detection reads each resource
+ * as the caller, and ends DETECTION_FAILED when one of those reads is refused.
  */
 function detectStackDrift(ctx: RequestContext, params: RequestParams): ResponseValue {
   const name = params.requiredString('StackName')
   const stack = findStack(ctx, name)
   if (!stack) throw validation(`Stack with id ${name} does not exist`)
   const account = callerAccount(ctx)
+  let failure: string | undefined
   for (const { action, resource } of driftReads(stack.resources)) {
-    ctx.authorize({
-      action,
-      resource: resource.attributes['Arn'] ?? resource.ref,
-      resourceAccount: account.id
-    })
+    try {
+      ctx.authorize({
+        action,
+        resource: resource.attributes['Arn'] ?? resource.ref,
+        resourceAccount: account.id
+      })
+    } catch (error) {
+      failure ??= error instanceof Error ? error.message : String(error)
+    }
   }
   const result = detectDrift(account, stack.resources)
   const id = ctx.state.ids.uuid()
   let detections = driftDetections.get(ctx.state)
   if (!detections) driftDetections.set(ctx.state, (detections = new Map<string, ResponseObject>()))
-  detections.set(id, {
+  detections.set(`${account.id}/${id}`, {
     StackId: stack.id,
     StackDriftDetectionId: id,
-    StackDriftStatus: result.status,
-    DetectionStatus: 'DETECTION_COMPLETE',
-    DriftedStackResourceCount: result.driftedResources.length,
+    ...(failure
+      ? { DetectionStatus: 'DETECTION_FAILED', DetectionStatusReason: failure }
+      : {
+          StackDriftStatus: result.status,
+          DetectionStatus: 'DETECTION_COMPLETE',
+          DriftedStackResourceCount: result.driftedResources.length
+        }),
     Timestamp: ctx.now
   })
   return { StackDriftDetectionId: id }
@@ -761,7 +771,7 @@ function describeStackDriftDetectionStatus(
   params: RequestParams
 ): ResponseValue {
   const id = params.requiredString('StackDriftDetectionId')
-  const found = driftDetections.get(ctx.state)?.get(id)
+  const found = driftDetections.get(ctx.state)?.get(`${callerAccount(ctx).id}/${id}`)
   if (!found) throw validation(`Drift detection ${id} does not exist`)
   return found
 }
