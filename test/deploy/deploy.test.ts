@@ -15,9 +15,9 @@ import {
   type MemberRoleParameters
 } from '../../src/deploy/index.js'
 import { getInputs, type InputName } from '../../src/inputs.js'
+import { CFN_DIR } from '../cfn/policies.js'
 import { FakeCloudFormation } from './fake-cloudformation.js'
 
-const CFN_DIR = join(import.meta.dirname, '..', '..', 'cfn')
 const MEMBER_TEMPLATE = readFileSync(join(CFN_DIR, 'member-role.yaml'), 'utf8')
 
 const MANAGEMENT = '111111111111'

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { CFN_DIR } from '../cfn/policies.js'
 import { createStackRecord } from './services/cloudformation.js'
 import type { Account, EmulatorState } from './state.js'
 import { WorldError, type World } from './world.js'
@@ -10,8 +11,6 @@ import { WorldError, type World } from './world.js'
  * the ones a user deploys. Defaults describe a typical installation of the test organization;
  * `world.bootstrap` overrides any parameter or template.
  */
-
-export const CFN_DIR = join(import.meta.dirname, '..', '..', 'cfn')
 
 export const CENTRAL_TEMPLATE = 'central-github-oidc.yaml'
 export const LIST_ACCOUNTS_TEMPLATE = 'management-list-accounts-role.yaml'

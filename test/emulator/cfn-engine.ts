@@ -1,4 +1,5 @@
 import { parseCloudFormation } from '../../src/deploy/cfn-yaml.js'
+import { isRecord, section } from '../cfn/policies.js'
 import { parameterProblems, parameterSpecs } from '../../src/deploy/template.js'
 import { policyProblems, type PolicyKind } from './authz/evaluate.js'
 import { iamArn, normalizePath, putRole, trustFromDocument } from './iam-model.js'
@@ -50,18 +51,6 @@ export class DeploymentError extends Error {
 const NO_VALUE = Symbol('AWS::NoValue')
 
 type Template = Record<string, unknown>
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-function section(template: Template, name: string): Record<string, Record<string, unknown>> {
-  const value = template[name]
-  if (!isRecord(value)) return {}
-  const entries: Record<string, Record<string, unknown>> = {}
-  for (const [key, entry] of Object.entries(value)) if (isRecord(entry)) entries[key] = entry
-  return entries
-}
 
 class Scope {
   readonly refs = new Map<string, string>()

@@ -162,19 +162,6 @@ export function trustFromDocument(document: string): RoleTrust {
   return { awsPrincipals, webIdentity, document }
 }
 
-/**
- * Whether a trust lets a caller in. `callerPrincipals` lists every name the caller goes by
- * (session ARN, role ARN, user ARN, account root, account id); "*" trusts everybody, and an
- * account id or root ARN trusts every principal of that account, as in IAM.
- */
-export function trustAllows(trust: RoleTrust, callerPrincipals: readonly string[]): boolean {
-  return trust.awsPrincipals.some(principal => {
-    if (principal === '*') return true
-    const normalized = /^\d{12}$/.test(principal) ? accountRootArn(principal) : principal
-    return callerPrincipals.includes(normalized)
-  })
-}
-
 export function putRole(
   state: EmulatorState,
   account: Account,
@@ -209,48 +196,4 @@ export function putRole(
   }
   account.iam.roles.set(role.name, role)
   return role
-}
-
-/** Creates the role, or re-points an existing one's trust (a stack update does the same). */
-export function ensureRoleTrusting(
-  state: EmulatorState,
-  account: Account,
-  roleName: string,
-  trustedArn: string,
-  now: Date,
-  managedBy: string
-): IamRole {
-  const trust = trustFromPrincipals(account.id, [trustedArn], false)
-  const existing = account.iam.roles.get(roleName)
-  if (existing) {
-    existing.trust = trust
-    existing.managedBy = managedBy
-    return existing
-  }
-  return putRole(state, account, { name: roleName, trust, createDate: now, managedBy })
-}
-
-/** The customer-managed policy cfn/member-role.yaml creates beside the member role. */
-export const READ_OWN_SECRET_POLICY = 'iam-key-rotation-read-own-secret'
-
-/**
- * What deploying the member-role template adds besides the role: the policy the action attaches
- * to users so they can read their own secret. Idempotent, like a stack update.
- */
-export function ensureReadOwnSecretPolicy(state: EmulatorState, account: Account, now: Date): void {
-  const arn = iamArn(account.id, 'policy', '/', READ_OWN_SECRET_POLICY)
-  if (account.iam.policies.has(arn)) return
-  account.iam.policies.set(arn, {
-    name: READ_OWN_SECRET_POLICY,
-    path: '/',
-    id: state.ids.uniqueId('ANPA'),
-    arn,
-    document: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }]
-    }),
-    description: 'Lets an IAM user read the secret holding its own rotated access key.',
-    createDate: now,
-    tags: new Map()
-  })
 }

@@ -104,19 +104,6 @@ export function callerArn(caller: Caller): string {
   return caller.kind === 'anonymous' ? 'anonymous' : caller.arn
 }
 
-/** The names a caller goes by in trust policies. */
-export function callerPrincipals(caller: Caller): string[] {
-  switch (caller.kind) {
-    case 'session':
-      return [caller.arn, caller.roleArn, `arn:aws:iam::${caller.accountId}:root`]
-    case 'user':
-    case 'root':
-      return [caller.arn, `arn:aws:iam::${caller.accountId}:root`]
-    case 'anonymous':
-      return []
-  }
-}
-
 /** Query-protocol validation error, worded like AWS's. */
 export function queryValidationError(name: string): ServiceError {
   const member = name.charAt(0).toLowerCase() + name.slice(1)

@@ -1,6 +1,7 @@
 import type { RequestParams } from '../protocol/values.js'
 import type { Caller, ServiceName } from '../service.js'
 import { lookupSecret, secretArn } from '../services/secretsmanager.js'
+import { addressOf, sendingIdentity } from '../services/ses.js'
 import type { Account, EmulatorState } from '../state.js'
 import type { NamedPolicy } from './evaluate.js'
 
@@ -333,27 +334,10 @@ const SECRETS_MANAGER: Record<string, Describe> = {
 
 // ----- SES (an identity of the caller's account and region) ----------------------------------
 
-function addressOf(source: string): string {
-  const bracketed = /<([^>]+)>/.exec(source)
-  return (bracketed?.[1] ?? source).trim()
-}
-
-/**
- * The identity a sender address is authorized through: its domain when only the domain is
- * verified, otherwise the address itself (an unverified address is then refused by SES).
- */
-function sendingIdentity(scope: RequestScope, address: string): string {
-  const verified = (identity: string): boolean =>
-    scope.state.config.ses.verifiedIdentities.has(identity) ||
-    scope.account.ses.get(scope.region)?.verifiedIdentities.has(identity) === true
-  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase()
-  return !verified(address.toLowerCase()) && verified(domain) ? domain : address
-}
-
 const SES: Record<string, Describe> = {
   SendEmail: (scope, params) => {
     const from = addressOf(params.string('Source') ?? '')
-    const identity = sendingIdentity(scope, from)
+    const identity = sendingIdentity(scope.state, scope.account, scope.region, from)
     return check(
       scope,
       'ses:SendEmail',

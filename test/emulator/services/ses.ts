@@ -27,21 +27,40 @@ function regionState(account: Account, region: string): SesRegionState {
 }
 
 /** `"Security Team <security@example.com>"` → `security@example.com`. */
-function addressOf(source: string): string {
+export function addressOf(source: string): string {
   const bracketed = /<([^>]+)>/.exec(source)
   return (bracketed?.[1] ?? source).trim()
 }
 
-function isVerified(state: EmulatorState, local: SesRegionState, address: string): boolean {
+/** The verified identity that covers an address: the address itself, or else its domain. */
+function verifiedIdentity(
+  state: EmulatorState,
+  local: SesRegionState | undefined,
+  address: string
+): string | undefined {
+  const verified = (identity: string): boolean =>
+    state.config.ses.verifiedIdentities.has(identity) ||
+    local?.verifiedIdentities.has(identity) === true
   const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase()
-  const global = state.config.ses.verifiedIdentities
-  const lower = address.toLowerCase()
-  return (
-    global.has(lower) ||
-    global.has(domain) ||
-    local.verifiedIdentities.has(lower) ||
-    local.verifiedIdentities.has(domain)
-  )
+  if (verified(address.toLowerCase())) return address
+  return verified(domain) ? domain : undefined
+}
+
+function isVerified(state: EmulatorState, local: SesRegionState, address: string): boolean {
+  return verifiedIdentity(state, local, address) !== undefined
+}
+
+/**
+ * The identity a send is authorized through: the verified one that covers the sender, or the
+ * address itself when none does (SES then refuses the unverified sender).
+ */
+export function sendingIdentity(
+  state: EmulatorState,
+  account: Account,
+  region: string,
+  address: string
+): string {
+  return verifiedIdentity(state, account.ses.get(region), address) ?? address
 }
 
 /** Recipients delivered in the 24 hours before `now`. */
