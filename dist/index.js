@@ -76852,7 +76852,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(287);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(275);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -76861,7 +76861,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 287:
+/***/ 275:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76898,7 +76898,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -79711,7 +79711,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -79719,7 +79719,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -79727,7 +79727,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -79899,8 +79899,12 @@ class CallMetrics {
  * 2: the list-accounts role may ListRoots (the inventory always goes through it) and describe its
  *    own stack; grants nothing the action does not use (no DescribeAccount, SendRawEmail,
  *    kms:Encrypt or kms:DescribeKey); every template has the TemplateVersion output.
+ * 3: two privilege levels: a read-only audit role and audit member role beside the write roles;
+ *    the write role is trusted only by the rotation workflow in its environment; immutable
+ *    subjects; key and tag writes only for users under UserPath and never for protected users;
+ *    member roles never read a secret value; the management account is out of reach by default.
  */
-const TEMPLATE_VERSION = 2;
+const TEMPLATE_VERSION = 3;
 
 ;// CONCATENATED MODULE: ./src/aws/permission-hints.ts
 
@@ -80604,12 +80608,17 @@ function timelineText(params) {
 // - Shapes the table does not cover (more than two keys, an AWS limit) get steps 1 and 2 only.
 
 const DAY_MS = 86_400_000;
+const EXEMPT_NOTES = {
+    'exemption-group': 'Exempt (member of the exemption group): not evaluated.',
+    'protected-tag': 'Exempt (tagged iam-key-rotation:protected=true): not evaluated.',
+    'outside-user-path': 'Exempt (outside user-path): not evaluated.'
+};
 /** Decide what happens to one user's keys. Pure: no I/O, no clock; `now` is the only time. */
 function evaluateUser(user, params, now) {
     if (user.exempt) {
         return {
             actions: [],
-            notes: ['Exempt (member of the exemption group): not evaluated.'],
+            notes: [EXEMPT_NOTES[user.exemptReason ?? 'exemption-group']],
             lifecycleUpdates: []
         };
     }
@@ -83173,8 +83182,10 @@ const FIELDS = {
 function lifecycleTagKey(accessKeyId) {
     return `${LIFECYCLE_TAG_PREFIX}${accessKeyId}`;
 }
+/** A lifecycle tag names an access key id; other tool tags (iam-key-rotation:protected) are not. */
 function isLifecycleTag(tagKey) {
-    return tagKey.startsWith(LIFECYCLE_TAG_PREFIX);
+    return (tagKey.startsWith(LIFECYCLE_TAG_PREFIX) &&
+        /^[A-Z0-9]{16,128}$/.test(tagKey.slice(LIFECYCLE_TAG_PREFIX.length)));
 }
 function encodeKeyRecord(record) {
     const parts = [];
@@ -83273,9 +83284,15 @@ async function scanUser(iam, entry, reportKeys, options) {
     const records = recordsFromTags(entry.tags);
     const lifecycle = lifecycleOf(records);
     const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined;
-    const exempt = entry.groups.includes(options.exemptionGroup);
+    const exemptReason = exemptionOf(entry, options);
+    const exempt = exemptReason !== undefined;
     const forced = options.isForced(entry.userName);
-    const base = { userName: entry.userName, exempt, forced };
+    const base = {
+        userName: entry.userName,
+        exempt,
+        ...(exemptReason ? { exemptReason } : {}),
+        forced
+    };
     let keys;
     if (reportKeys) {
         if (reportKeys.length === 0 && !exempt)
@@ -83434,6 +83451,29 @@ async function lastUsedOf(iam, accessKeyId) {
     catch {
         return { kind: 'unknown' };
     }
+}
+/** The tag that puts a user out of the tool's reach; the member role may not change it. */
+const PROTECTED_TAG = 'iam-key-rotation:protected';
+/** Why a user is never evaluated, or undefined when it is evaluated. */
+function exemptionOf(user, options) {
+    if (user.groups.includes(options.exemptionGroup))
+        return 'exemption-group';
+    // The tag key is matched as IAM matches it (case-insensitively), the value as the template's
+    // StringEqualsIgnoreCase does.
+    for (const [key, value] of user.tags) {
+        if (key.toLowerCase() === PROTECTED_TAG && value.toLowerCase() === 'true')
+            return 'protected-tag';
+    }
+    if (options.userPath &&
+        options.userPath !== '/' &&
+        !pathOf(user.arn).startsWith(options.userPath))
+        return 'outside-user-path';
+    return undefined;
+}
+/** The path of a user ARN (arn:aws:iam::1…:user/apps/bob → /apps/). */
+function pathOf(userArn) {
+    const resource = userArn.slice(userArn.indexOf(':user/') + ':user'.length);
+    return resource.slice(0, resource.lastIndexOf('/') + 1);
 }
 /**
  * Every IAM user with its groups and tags, in one paged call: it replaces a GetGroup for the
@@ -83744,6 +83784,11 @@ async function listAccountsInScope(organizations, organizationId, scope) {
     }
     const excluded = new Set(scope.excludeAccounts);
     inScope = inScope.filter(account => !excluded.has(account.id));
+    const managementAccountLeftOut = !scope.includeManagementAccount &&
+        inScope.some(account => account.id === scope.managementAccountId);
+    if (managementAccountLeftOut) {
+        inScope = inScope.filter(account => account.id !== scope.managementAccountId);
+    }
     const { shard } = scope;
     if (shard)
         inScope = inScope.filter(account => shardOf(account.id, shard.count) === shard.index);
@@ -83751,7 +83796,8 @@ async function listAccountsInScope(organizations, organizationId, scope) {
     return {
         accounts: inScope.sort((a, b) => a.id.localeCompare(b.id)),
         organizationAccountCount: active.length,
-        unknownAccounts: scope.accounts.filter(id => !activeIds.has(id))
+        unknownAccounts: scope.accounts.filter(id => !activeIds.has(id)),
+        managementAccountLeftOut
     };
 }
 /**
@@ -84089,6 +84135,13 @@ async function takeInventory(deps) {
     for (const id of inventory.unknownAccounts) {
         log.warning(`Account ${id} (input accounts) is not an active account of ${config.organizationId}.`);
     }
+    if (inventory.managementAccountLeftOut) {
+        const message = `The management account ${config.managementAccountId} is out of scope (include-management-account: false): its IAM users are not scanned.`;
+        if (config.accounts.includes(config.managementAccountId))
+            log.warning(message);
+        else
+            log.info(message);
+    }
     const shard = config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : '';
     log.info(`${inventory.accounts.length} of ${inventory.organizationAccountCount} active accounts in scope${shard}.`);
     return inventory.accounts;
@@ -84101,10 +84154,11 @@ async function scanAll(deps, accounts, secrets) {
         const started = Date.now();
         let outcome;
         try {
-            const iam = factory.iam(sessions.credentials(account.id, config.memberRoleName));
+            const iam = factory.iam(sessions.credentials(account.id, config.chain.memberRoleName));
             const scan = await scanAccount(iam, {
                 accountId: account.id,
                 exemptionGroup: config.exemptionGroup,
+                userPath: config.userPath,
                 ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
                 policy: config.policy,
                 now: deps.now,
@@ -84150,7 +84204,7 @@ async function applyAll(deps, outcomes, secrets) {
     let done = 0;
     await Promise.all(withWork.map(outcome => limit(async () => {
         const started = Date.now();
-        const iam = factory.iam(sessions.credentials(outcome.account.id, config.memberRoleName));
+        const iam = factory.iam(sessions.credentials(outcome.account.id, config.chain.memberRoleName));
         const ctx = {
             accountId: outcome.account.id,
             iam,
@@ -84192,8 +84246,8 @@ function secretStore(deps) {
         replicaRegions: config.secrets.replicaRegions,
         clientFor: memberAccountId => {
             const [accountId, roleName] = config.secrets.location === 'central' && config.secrets.accountId
-                ? [config.secrets.accountId, config.secrets.roleName]
-                : [memberAccountId, config.memberRoleName];
+                ? [config.secrets.accountId, config.chain.secretsRoleName]
+                : [memberAccountId, config.chain.memberRoleName];
             let client = clients.get(accountId);
             if (!client) {
                 client = factory.secretsManager(sessions.credentials(accountId, roleName));
@@ -84267,18 +84321,25 @@ function seconds(since) {
     return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 /** Every input of action.yml, named once. A test checks this list against action.yml. */
 const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'mode',
     'aws-region',
     'role-to-assume',
+    'audit-role-to-assume',
     'audience',
     'organization-id',
     'management-account-id',
     'list-accounts-role-name',
     'member-role-name',
+    'audit-member-role-name',
+    'include-management-account',
+    'user-path',
     'accounts',
     'exclude-accounts',
     'organizational-units',
@@ -84364,6 +84425,7 @@ const PATTERNS = {
     email: /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/,
     tagKey: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
     stackSetName: /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/,
+    userPath: /^\/([\x21-\x2e\x30-\x7e]+\/)*$/,
     label: /^.{1,50}$/u,
     wholeNumber: /^\d+$/,
     shard: /^(\d+)\/(\d+)$/
@@ -84379,7 +84441,7 @@ function splitList(raw) {
  * Reads and validates every input before anything touches AWS. Returns one frozen configuration
  * or throws InputErrors listing every bad input.
  */
-function getInputs(read = readActionInput) {
+function getInputs(read = readActionInput, run = runContextFromEnv()) {
     const errors = [];
     const fail = (input, value, allowed) => {
         errors.push(new InputError(input, value, allowed));
@@ -84444,14 +84506,21 @@ function getInputs(read = readActionInput) {
     const accountIdRule = 'must be a 12-digit AWS account id';
     const regionRule = 'must be an AWS region such as "us-east-1"';
     const roleNameRule = 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)';
-    const mode = oneOf('mode', ['audit', 'enforce'], 'audit');
+    const givenMode = oneOf('mode', ['audit', 'enforce'], 'audit');
+    const pullRequest = run.eventName === 'pull_request' ? run.pullRequest : undefined;
+    // A pull request previews the configuration it proposes; only the protected branch acts.
+    const mode = pullRequest ? 'audit' : givenMode;
     const awsRegion = matching('aws-region', PATTERNS.region, regionRule, 'us-east-1');
     const roleToAssume = matching('role-to-assume', PATTERNS.roleArn, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central"');
+    const auditRoleToAssume = matching('audit-role-to-assume', PATTERNS.roleArn, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central-audit"');
     const audience = raw('audience') || 'sts.amazonaws.com';
     const organizationId = required('organization-id', PATTERNS.organizationId, 'must be an organization id: "o-" followed by 10 to 32 lowercase letters or digits');
     const managementAccountId = required('management-account-id', PATTERNS.accountId, accountIdRule);
     const listAccountsRoleName = matching('list-accounts-role-name', PATTERNS.roleName, roleNameRule, 'iam-key-rotation-list-accounts');
     const memberRoleName = matching('member-role-name', PATTERNS.roleName, roleNameRule, 'iam-key-rotation-member');
+    const auditMemberRoleName = matching('audit-member-role-name', PATTERNS.roleName, roleNameRule, 'iam-key-rotation-member-audit');
+    const includeManagementAccount = bool('include-management-account', false);
+    const userPath = matching('user-path', PATTERNS.userPath, 'must be an IAM path: "/" or "/name/…/" (each part of printable ASCII without "/")', '/');
     const accounts = list('accounts', PATTERNS.accountId, accountIdRule);
     const excludeAccounts = list('exclude-accounts', PATTERNS.accountId, accountIdRule);
     const ouRule = 'must be an organization root id ("r-…") or organizational unit id ("ou-…-…")';
@@ -84483,17 +84552,32 @@ function getInputs(read = readActionInput) {
     if (mergeFrom !== '' && shard) {
         fail('merge-from', mergeFrom, 'cannot be combined with shard: the merge job reads the shards, it is not one');
     }
+    const chain = chooseChain();
     if (errors.length > 0)
         throw new InputErrors(errors);
+    const dryRun = pullRequest && {
+        pullRequest: pullRequest.number,
+        ...(pullRequest.fromFork && !run.canRequestIdToken && chain.roleToAssume
+            ? {
+                unavailable: 'Dry run unavailable for forks: GitHub gives a pull_request run from a fork no OIDC token, so it cannot sign in to AWS. The plan of this change runs once it is merged, or when its branch is pushed to this repository.'
+            }
+            : {})
+    };
     return deepFreeze({
         mode,
         awsRegion,
         ...(roleToAssume ? { roleToAssume } : {}),
+        ...(auditRoleToAssume ? { auditRoleToAssume } : {}),
         audience,
         organizationId,
         managementAccountId,
+        includeManagementAccount,
         listAccountsRoleName,
         memberRoleName,
+        auditMemberRoleName,
+        userPath,
+        chain,
+        ...(dryRun ? { dryRun } : {}),
         accounts,
         excludeAccounts,
         organizationalUnits,
@@ -84502,15 +84586,50 @@ function getInputs(read = readActionInput) {
         reminderDays: reminderDays.length > 0 ? reminderDays : [Number(DEFAULT_REMINDER_DAYS)],
         forceRotate,
         secrets,
-        notify,
+        // A dry run mails nobody and opens no issue: it only shows the plan.
+        notify: dryRun ? { ...notify, enabled: false } : notify,
         deploy,
         reportDir,
-        issues: { enabled: openIssues, label: issueLabel, ...(githubToken ? { githubToken } : {}) },
+        issues: {
+            enabled: openIssues && !dryRun,
+            label: issueLabel,
+            ...(githubToken ? { githubToken } : {})
+        },
         maxConcurrency,
         ...(shard ? { shard } : {}),
         failOnAccountError,
         ...(mergeFrom ? { mergeFrom } : {})
     });
+    /**
+     * Audit signs in with the read-only chain when audit-role-to-assume is set (main warns when an
+     * audit uses the write chain instead); enforce needs the write chain.
+     */
+    function chooseChain() {
+        const write = {
+            kind: 'write',
+            ...(roleToAssume ? { roleToAssume } : {}),
+            memberRoleName,
+            secretsRoleName: secrets.roleName
+        };
+        if (mode === 'enforce') {
+            if (!roleToAssume && auditRoleToAssume) {
+                fail('role-to-assume', '', 'is required when mode is "enforce": the write role (output CentralRoleArn of cfn/central-github-oidc.yaml); audit-role-to-assume is read-only');
+            }
+            return write;
+        }
+        if (auditRoleToAssume) {
+            return {
+                kind: 'read-only',
+                roleToAssume: auditRoleToAssume,
+                memberRoleName: auditMemberRoleName,
+                secretsRoleName: auditMemberRoleName
+            };
+        }
+        if (pullRequest && roleToAssume) {
+            fail('audit-role-to-assume', '', 'is required for a pull-request dry run: the read-only audit role (output AuditRoleArn of cfn/central-github-oidc.yaml); the write role trusts only the rotation workflow in its environment');
+        }
+        return write;
+    }
     function readPolicy() {
         const days = (name, min, fallback) => wholeNumber(name, min, Number.MAX_SAFE_INTEGER, fallback);
         const rotationDays = days('rotation-period-days', 1, 90);
@@ -84626,6 +84745,29 @@ function getInputs(read = readActionInput) {
         }
         return { index, count };
     }
+}
+/** The event and pull request of this run, as the runner describes them. */
+function runContextFromEnv(env = process.env) {
+    const eventName = env.GITHUB_EVENT_NAME;
+    const canRequestIdToken = Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL);
+    if (eventName !== 'pull_request' || !env.GITHUB_EVENT_PATH) {
+        return { ...(eventName ? { eventName } : {}), canRequestIdToken };
+    }
+    let event = {};
+    try {
+        event = JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
+    }
+    catch {
+        // No readable payload: not treated as a pull request run.
+    }
+    const pr = event.pull_request;
+    if (typeof pr?.number !== 'number')
+        return { eventName, canRequestIdToken };
+    const head = pr.head?.repo?.full_name;
+    const base = pr.base?.repo?.full_name;
+    // A deleted fork leaves head.repo null.
+    const fromFork = pr.head?.repo === null || pr.head?.repo?.fork === true || (head !== undefined && head !== base);
+    return { eventName, pullRequest: { number: pr.number, fromFork }, canRequestIdToken };
 }
 function deepFreeze(value) {
     if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -84761,1167 +84903,6 @@ function mergedWarnings(plans) {
         return userName !== undefined && warning === forceRotateUnmatchedEverywhere(userName);
     };
     return [...new Set(plans.flatMap(plan => plan.warnings))].filter(warning => !isUserWide(warning) || everyShard(warning));
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/deploy/cfn-yaml.ts
-
-/** A template that is not valid YAML, or not a CloudFormation template (a mapping). */
-class TemplateParseError extends Error {
-    name = 'TemplateParseError';
-}
-/** Short-form intrinsic functions, written `!Name`, stored as `{ "Fn::Name": … }`. */
-const FUNCTIONS = [
-    'And',
-    'Base64',
-    'Cidr',
-    'Equals',
-    'FindInMap',
-    'GetAtt',
-    'GetAZs',
-    'If',
-    'ImportValue',
-    'Join',
-    'Not',
-    'Or',
-    'Select',
-    'Split',
-    'Sub'
-];
-/** The long form CloudFormation stores for a short-form tag (`!Ref` → `Ref`, `!If` → `Fn::If`). */
-function longName(tag) {
-    return tag === 'Ref' || tag === 'Condition' ? tag : `Fn::${tag}`;
-}
-function scalarTag(name) {
-    return {
-        tag: `!${name}`,
-        // `!GetAtt Resource.Attribute` is short for `Fn::GetAtt: [Resource, Attribute]`.
-        resolve: (value) => {
-            if (name !== 'GetAtt')
-                return { [longName(name)]: value };
-            const dot = value.indexOf('.');
-            return { 'Fn::GetAtt': dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)] };
-        }
-    };
-}
-function collectionTag(name, collection) {
-    return {
-        tag: `!${name}`,
-        collection,
-        // Wrap the parsed collection in a one-key mapping, so nested tags and anchors resolve as usual.
-        resolve: (value) => {
-            const wrapper = new dist/* YAMLMap */.CA();
-            wrapper.items.push(new dist/* Pair */.Rm(new dist/* Scalar */.X5(longName(name)), value));
-            return wrapper;
-        }
-    };
-}
-/** Custom tags for the `yaml` parser: every CloudFormation short form, as scalar, sequence or map. */
-const CLOUDFORMATION_TAGS = [
-    scalarTag('Ref'),
-    scalarTag('Condition'),
-    ...FUNCTIONS.flatMap(name => [
-        scalarTag(name),
-        collectionTag(name, 'seq'),
-        collectionTag(name, 'map')
-    ])
-];
-/**
- * Parses a CloudFormation template (YAML with short-form tags, or JSON) into plain data in the
- * long form (`{ "Fn::Sub": … }`), as CloudFormation itself reads it.
- */
-function parseCloudFormation(body) {
-    const document = (0,dist/* parseDocument */.Tp)(body, { customTags: CLOUDFORMATION_TAGS, prettyErrors: false });
-    const [error] = document.errors;
-    if (error)
-        throw new TemplateParseError(`The template is not valid YAML: ${error.message}`);
-    const template = document.toJS({ maxAliasCount: 100 });
-    if (template === null || typeof template !== 'object' || Array.isArray(template)) {
-        throw new TemplateParseError('The template is not a mapping of sections.');
-    }
-    return template;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/template.ts
-
-
-
-
-/** The member-role template, deployed by the StackSet, in the templates folder. */
-const MEMBER_TEMPLATE_FILE = 'member-role.yaml';
-/** Bad deploy configuration: found before any AWS call. */
-class DeployConfigError extends Error {
-    name = 'DeployConfigError';
-}
-/** Reads and parses the member-role template; `body` replaces the file when given. */
-async function loadMemberTemplate(templateDir, body) {
-    const path = (0,external_node_path_.join)(templateDir, MEMBER_TEMPLATE_FILE);
-    let text = body;
-    if (text === undefined) {
-        try {
-            text = await (0,promises_.readFile)(path, 'utf8');
-        }
-        catch (error) {
-            throw new DeployConfigError(`Cannot read the member-role template ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-        }
-    }
-    let parsed;
-    try {
-        parsed = parseCloudFormation(text);
-    }
-    catch (error) {
-        throw new DeployConfigError(`The member-role template ${path} cannot be parsed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    return { body: text, parsed, parameters: parameterSpecs(parsed) };
-}
-/** The Parameters section: defaults, AllowedPattern and AllowedValues by name. */
-function parameterSpecs(template) {
-    const specs = new Map();
-    const section = template['Parameters'];
-    if (!isRecord(section))
-        return specs;
-    for (const [name, raw] of Object.entries(section)) {
-        if (!isRecord(raw))
-            continue;
-        const fallback = raw['Default'];
-        const pattern = raw['AllowedPattern'];
-        const values = raw['AllowedValues'];
-        specs.set(name, {
-            name,
-            ...(fallback === undefined ? {} : { default: scalarText(fallback) }),
-            ...(typeof pattern === 'string' ? { allowedPattern: pattern } : {}),
-            ...(Array.isArray(values) ? { allowedValues: values.map(scalarText) } : {})
-        });
-    }
-    return specs;
-}
-/**
- * Problems with the parameters for a template, as CloudFormation would find them at deploy time:
- * unknown names, missing required values, values outside AllowedValues or AllowedPattern.
- */
-function parameterProblems(specs, values) {
-    const problems = [];
-    for (const name of Object.keys(values)) {
-        if (!specs.has(name))
-            problems.push(`parameter ${name} is not declared by the template`);
-    }
-    for (const spec of specs.values()) {
-        const value = values[spec.name] ?? spec.default;
-        if (value === undefined) {
-            problems.push(`parameter ${spec.name} is required (the template gives it no default)`);
-            continue;
-        }
-        if (spec.allowedValues && !spec.allowedValues.includes(value)) {
-            problems.push(`parameter ${spec.name} is "${value}": must be one of ${spec.allowedValues.map(v => `"${v}"`).join(', ')}`);
-        }
-        // CloudFormation matches AllowedPattern against the whole value.
-        if (spec.allowedPattern !== undefined &&
-            !new RegExp(`^(?:${spec.allowedPattern})$`).test(value)) {
-            problems.push(`parameter ${spec.name} is "${value}": does not match ${spec.allowedPattern}`);
-        }
-    }
-    return problems;
-}
-/**
- * What differs between a deployed template body and the wanted one, per top-level entry
- * (`Resources.MemberRole changed`). Formatting and comments do not count: both are parsed and
- * compared as data. Empty when they are the same.
- */
-function templateDifferences(deployedBody, wanted) {
-    if (deployedBody === undefined)
-        return ['template: the deployed template body is not available'];
-    if (deployedBody === wanted.body)
-        return [];
-    let deployed;
-    try {
-        deployed = parseCloudFormation(deployedBody);
-    }
-    catch {
-        return ['template: the deployed template cannot be parsed'];
-    }
-    const differences = [];
-    for (const key of unionKeys(deployed, wanted.parsed)) {
-        const before = deployed[key];
-        const after = wanted.parsed[key];
-        if ((0,external_node_util_.isDeepStrictEqual)(before, after))
-            continue;
-        if (isRecord(before) && isRecord(after)) {
-            for (const entry of unionKeys(before, after)) {
-                const change = changeOf(before[entry], after[entry]);
-                if (change)
-                    differences.push(`template: ${key}.${entry} ${change}`);
-            }
-        }
-        else {
-            differences.push(`template: ${key} ${changeOf(before, after) ?? 'changed'}`);
-        }
-    }
-    return differences;
-}
-/** Parameter values are strings to CloudFormation; YAML may have read `8` or `true`. */
-function scalarText(value) {
-    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-        ? String(value)
-        : JSON.stringify(value);
-}
-function changeOf(before, after) {
-    if ((0,external_node_util_.isDeepStrictEqual)(before, after))
-        return undefined;
-    if (before === undefined)
-        return 'added';
-    if (after === undefined)
-        return 'removed';
-    return 'changed';
-}
-function unionKeys(a, b) {
-    return [...new Set([...Object.keys(a), ...Object.keys(b)])];
-}
-function isRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/deploy/deploy-stacks.ts
-
-
-
-const CAPABILITIES = ['CAPABILITY_NAMED_IAM'];
-const STACK_SET_DESCRIPTION = 'iam-key-rotation member role (cfn/member-role.yaml), managed by the iam-key-rotation GitHub Action.';
-const DEFAULT_TIMEOUT_MS = 20 * 60_000;
-const FIRST_POLL_MS = 1_000;
-const LONGEST_POLL_MS = 15_000;
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED']);
-const LISTED_ACCOUNTS = 20;
-/**
- * One failing account (an SCP, a name clash) must not stop the rollout to the others, but a
- * template that fails everywhere should stop early.
- */
-const DEFAULT_OPERATION_PREFERENCES = {
-    RegionConcurrencyType: 'PARALLEL',
-    ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
-    FailureTolerancePercentage: 10,
-    MaxConcurrentPercentage: 25
-};
-/**
- * The deploy phase: compares the member-role StackSet with cfn/member-role.yaml and the wanted
- * parameters and targets, reports accounts in scope that lack a CURRENT stack instance, and in
- * `apply` creates or updates the StackSet and waits for the operation. A second run with nothing
- * changed makes no write call. Never throws for AWS errors (they are in the report); throws
- * DeployConfigError for a bad template or parameters, before any AWS call.
- */
-async function deployStacks(cfn, options, log) {
-    const messages = [];
-    const info = (message) => {
-        messages.push(message);
-        log.info(message);
-    };
-    const warn = (message) => {
-        messages.push(message);
-        log.warning(message);
-    };
-    const name = options.stackSetName;
-    const mode = options.mode === 'apply' && !options.enforce ? 'check' : options.mode;
-    if (mode !== options.mode) {
-        info(`deploy-stacks is "apply" but mode is "audit": only checking StackSet ${name}; nothing is changed.`);
-    }
-    const template = await loadMemberTemplate(options.templateDir, options.templateBody);
-    const values = parameterValues(options.parameters);
-    const problems = parameterProblems(template.parameters, values);
-    if (problems.length > 0) {
-        throw new DeployConfigError(`The parameters for StackSet ${name} do not fit cfn/member-role.yaml: ${problems.join('; ')}.`);
-    }
-    if (options.deploymentOus.length === 0 && options.organizationRootId === undefined) {
-        throw new DeployConfigError('deployment-ous is empty and the organization root id is unknown: name the OUs to deploy to.');
-    }
-    if (options.stackSetRegions.length === 0) {
-        throw new DeployConfigError('stackset-regions is empty: the StackSet needs one region.');
-    }
-    if (options.stackSetRegions.length > 1) {
-        warn(`stackset-regions names ${options.stackSetRegions.length} regions, but the member role is an IAM ` +
-            `resource (global): every region after the first fails with "already exists". Use one region.`);
-    }
-    const wantedParameters = Object.entries(values)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
-    log.debug?.(`StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`);
-    const callAs = options.callAs ? { CallAs: options.callAs } : {};
-    const operations = [];
-    const failed = (message) => {
-        warn(message);
-        return {
-            mode,
-            stackSetName: name,
-            stackSet: { status: 'failed', differences: [] },
-            missingInstances: [],
-            failedInstances: [],
-            operations,
-            messages
-        };
-    };
-    let stackSet;
-    try {
-        stackSet = await describeStackSet(cfn, name, callAs);
-    }
-    catch (error) {
-        return failed(`Could not read StackSet ${name}: ${explain(error)}`);
-    }
-    let instances = [];
-    if (stackSet) {
-        if (stackSet.PermissionModel !== 'SERVICE_MANAGED') {
-            return failed(`StackSet ${name} uses ${stackSet.PermissionModel ?? 'self-managed'} permissions; the action ` +
-                `manages only service-managed StackSets. Delete it or choose another stackset-name.`);
-        }
-        try {
-            instances = await listInstances(cfn, name, callAs);
-        }
-        catch (error) {
-            return failed(`Could not list the stack instances of StackSet ${name}: ${explain(error)}`);
-        }
-    }
-    let ous = [];
-    if (stackSet || mode === 'apply') {
-        try {
-            ous = await wantedOus(options);
-        }
-        catch (error) {
-            return failed(`Could not find the organization root to deploy StackSet ${name} to: ${explain(error)}`);
-        }
-    }
-    // Set once a write call went through: the instances are listed again afterwards.
-    let changed = false;
-    let status;
-    let differences;
-    if (!stackSet) {
-        differences = [`StackSet ${name} does not exist`];
-        status = mode === 'apply' ? await create() : 'missing';
-    }
-    else {
-        const drift = driftOf(stackSet, instances, template, values, ous, options);
-        differences = drift.differences;
-        status =
-            differences.length === 0
-                ? 'current'
-                : mode === 'apply'
-                    ? await bringUpToDate(drift)
-                    : 'drifted';
-    }
-    if (changed) {
-        try {
-            instances = await listInstances(cfn, name, callAs);
-        }
-        catch (error) {
-            warn(`Could not list the stack instances of StackSet ${name}: ${explain(error)}`);
-        }
-    }
-    if (status === 'current') {
-        info(`StackSet ${name} matches cfn/member-role.yaml and the wanted settings.`);
-    }
-    else if (status === 'missing') {
-        warn(`StackSet ${name} does not exist. deploy-stacks: apply (with mode: enforce) creates it from cfn/member-role.yaml.`);
-    }
-    else if (status === 'drifted') {
-        warn(`StackSet ${name} differs from cfn/member-role.yaml and the wanted settings: ${differences.join('; ')}. ` +
-            `deploy-stacks: apply (with mode: enforce) updates it.`);
-    }
-    const { missingInstances, failedInstances } = assessInstances(instances, options, info, warn);
-    return {
-        mode,
-        stackSetName: name,
-        stackSet: { status, differences },
-        missingInstances,
-        failedInstances,
-        operations,
-        messages
-    };
-    async function create() {
-        info(`Creating StackSet ${name} (service-managed, automatic deployment to new accounts).`);
-        try {
-            await cfn.send(new dist_cjs/* CreateStackSetCommand */.MmF({
-                StackSetName: name,
-                Description: STACK_SET_DESCRIPTION,
-                TemplateBody: template.body,
-                Parameters: wantedParameters,
-                Capabilities: CAPABILITIES,
-                PermissionModel: 'SERVICE_MANAGED',
-                AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
-                // Queue operations that would otherwise fail with OperationInProgressException.
-                ManagedExecution: { Active: true },
-                ...callAs
-            }));
-        }
-        catch (error) {
-            warn(`Could not create StackSet ${name}: ${explain(error)}`);
-            return 'failed';
-        }
-        changed = true;
-        const outcome = await createInstances(ous, options.stackSetRegions);
-        return outcome === 'failed' ? 'failed' : 'created';
-    }
-    async function bringUpToDate(drift) {
-        if (drift.needsUpdate) {
-            info(`Updating StackSet ${name}: ${drift.differences.join('; ')}.`);
-            let operationId;
-            try {
-                const response = await cfn.send(new dist_cjs/* UpdateStackSetCommand */.fRn({
-                    StackSetName: name,
-                    Description: STACK_SET_DESCRIPTION,
-                    TemplateBody: template.body,
-                    Parameters: wantedParameters,
-                    Capabilities: CAPABILITIES,
-                    AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
-                    OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,
-                    ...callAs
-                }));
-                operationId = response.OperationId;
-                changed = true;
-            }
-            catch (error) {
-                warn(`Could not update StackSet ${name}: ${explain(error)}`);
-                return 'failed';
-            }
-            if (operationId && (await waitFor(operationId, 'UPDATE')) === 'failed')
-                return 'failed';
-        }
-        const covered = ous.filter(ou => !drift.missingOus.includes(ou));
-        if (drift.missingOus.length > 0) {
-            if ((await createInstances(drift.missingOus, options.stackSetRegions)) === 'failed') {
-                return 'failed';
-            }
-        }
-        if (drift.missingRegions.length > 0 && covered.length > 0) {
-            if ((await createInstances(covered, drift.missingRegions)) === 'failed')
-                return 'failed';
-        }
-        return 'updated';
-    }
-    async function createInstances(ous, regions) {
-        info(`StackSet ${name}: adding stack instances for ${ous.join(', ')} in ${regions.join(', ')}.`);
-        let operationId;
-        try {
-            const response = await cfn.send(new dist_cjs/* CreateStackInstancesCommand */.iv2({
-                StackSetName: name,
-                DeploymentTargets: { OrganizationalUnitIds: [...ous] },
-                Regions: [...regions],
-                OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,
-                ...callAs
-            }));
-            operationId = response.OperationId;
-            changed = true;
-        }
-        catch (error) {
-            warn(`Could not create the stack instances of StackSet ${name}: ${explain(error)}`);
-            return 'failed';
-        }
-        if (!operationId)
-            return 'done';
-        return waitFor(operationId, 'CREATE_INSTANCES');
-    }
-    async function waitFor(operationId, action) {
-        const timeoutMs = options.wait?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-        const fixedPollMs = options.wait?.pollIntervalMs;
-        let pollMs = fixedPollMs ?? FIRST_POLL_MS;
-        const sleep = options.wait?.sleep ?? deploy_stacks_defaultSleep;
-        // Waited time is the sum of the pauses: deterministic, and independent of the clock.
-        let waited = 0;
-        for (;;) {
-            let operation;
-            try {
-                const response = await cfn.send(new dist_cjs/* DescribeStackSetOperationCommand */.aJ7({
-                    StackSetName: name,
-                    OperationId: operationId,
-                    ...callAs
-                }));
-                operation = response.StackSetOperation;
-            }
-            catch (error) {
-                warn(`Could not follow operation ${operationId} of StackSet ${name}: ${explain(error)}`);
-                operations.push({ operationId, action, status: 'UNKNOWN', timedOut: false });
-                return 'failed';
-            }
-            const status = operation?.Status ?? 'UNKNOWN';
-            const reason = operation?.StatusReason;
-            if (TERMINAL.has(status)) {
-                operations.push({
-                    operationId,
-                    action,
-                    status,
-                    timedOut: false,
-                    ...(reason ? { reason } : {})
-                });
-                if (status === 'SUCCEEDED') {
-                    info(`StackSet ${name}: operation ${operationId} succeeded.`);
-                    return 'done';
-                }
-                warn(`StackSet ${name}: operation ${operationId} ${status.toLowerCase()}${reason ? `: ${reason}` : ''}.`);
-                return 'failed';
-            }
-            if (waited >= timeoutMs) {
-                operations.push({ operationId, action, status, timedOut: true });
-                warn(`StackSet ${name}: operation ${operationId} is still ${status} after ${deploy_stacks_seconds(waited)}; ` +
-                    `it goes on in CloudFormation and the next run checks the result.`);
-                return 'done';
-            }
-            const failedSoFar = operation?.StatusDetails?.FailedStackInstancesCount ?? 0;
-            log.info(`StackSet ${name}: operation ${operationId} ${status} (${deploy_stacks_seconds(waited)} waited` +
-                `${failedSoFar > 0 ? `, ${failedSoFar} stack instance(s) failed so far` : ''}).`);
-            const pause = Math.min(pollMs, timeoutMs - waited);
-            await sleep(pause);
-            waited += pause;
-            if (fixedPollMs === undefined)
-                pollMs = Math.min(pollMs * 2, LONGEST_POLL_MS);
-        }
-    }
-}
-/** The deployment targets: the given OUs, or else the organization root. */
-async function wantedOus(options) {
-    if (options.deploymentOus.length > 0)
-        return [...options.deploymentOus];
-    const root = options.organizationRootId;
-    const id = typeof root === 'function' ? await root() : root;
-    if (!id)
-        throw new Error('the organization root id is empty');
-    return [id];
-}
-function driftOf(stackSet, instances, template, values, wantedOus, options) {
-    const differences = templateDifferences(stackSet.TemplateBody, template);
-    const deployed = new Map((stackSet.Parameters ?? []).map(p => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
-    for (const spec of template.parameters.values()) {
-        const wanted = values[spec.name] ?? spec.default;
-        const current = deployed.get(spec.name) ?? spec.default;
-        if (wanted !== current) {
-            differences.push(`parameter ${spec.name}: deployed ${quoted(current)}, wanted ${quoted(wanted)}`);
-        }
-    }
-    for (const key of deployed.keys()) {
-        if (!template.parameters.has(key))
-            differences.push(`parameter ${key}: no longer in the template`);
-    }
-    if (stackSet.AutoDeployment?.Enabled !== true) {
-        differences.push('automatic deployment to new accounts is off');
-    }
-    if (stackSet.AutoDeployment?.RetainStacksOnAccountRemoval === true) {
-        differences.push('stacks are retained when an account leaves');
-    }
-    if (!(stackSet.Capabilities ?? []).includes('CAPABILITY_NAMED_IAM')) {
-        differences.push('capability CAPABILITY_NAMED_IAM is not acknowledged');
-    }
-    const needsUpdate = differences.length > 0;
-    // Targets: from the StackSet, and from its instances (older responses may omit the former).
-    const deployedOus = new Set([
-        ...(stackSet.OrganizationalUnitIds ?? []),
-        ...instances.flatMap(i => (i.OrganizationalUnitId ? [i.OrganizationalUnitId] : []))
-    ]);
-    const deployedRegions = new Set([
-        ...(stackSet.Regions ?? []),
-        ...instances.flatMap(i => (i.Region ? [i.Region] : []))
-    ]);
-    const missingOus = wantedOus.filter(ou => !deployedOus.has(ou));
-    const missingRegions = options.stackSetRegions.filter(region => !deployedRegions.has(region));
-    for (const ou of missingOus)
-        differences.push(`deployment target ${ou} has no stack instances`);
-    for (const region of missingRegions)
-        differences.push(`region ${region} has no stack instances`);
-    return { differences, needsUpdate, missingOus, missingRegions };
-}
-function assessInstances(instances, options, info, warn) {
-    const current = new Set(instances.filter(i => i.Status === 'CURRENT').flatMap(i => (i.Account ? [i.Account] : [])));
-    const management = options.managementAccountId;
-    if (management !== undefined && options.accountsInScope.includes(management)) {
-        info(`The management account ${management} is never a target of a service-managed StackSet: ` +
-            `deploy cfn/member-role.yaml there as a stack (see cfn/README.md).`);
-    }
-    const missingInstances = [...new Set(options.accountsInScope)]
-        .filter(account => account !== management && !current.has(account))
-        .sort();
-    if (missingInstances.length > 0) {
-        const shown = missingInstances.slice(0, LISTED_ACCOUNTS).join(', ');
-        const more = missingInstances.length > LISTED_ACCOUNTS
-            ? ` and ${missingInstances.length - LISTED_ACCOUNTS} more`
-            : '';
-        warn(`${missingInstances.length} account(s) in scope have no CURRENT stack instance of StackSet ` +
-            `${options.stackSetName}, so AssumeRole into them will fail: ${shown}${more}. ` +
-            `Are they outside deployment-ous, or did their stack instance fail?`);
-    }
-    const failedInstances = instances
-        .filter(i => i.StackInstanceStatus?.DetailedStatus === 'FAILED' || i.Status === 'INOPERABLE')
-        .map(i => ({
-        account: i.Account ?? '',
-        region: i.Region ?? '',
-        reason: i.StatusReason ?? i.StackInstanceStatus?.DetailedStatus ?? i.Status ?? 'unknown'
-    }))
-        .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
-    for (const instance of failedInstances) {
-        warn(`StackSet ${options.stackSetName}: the stack instance in ${instance.account} (${instance.region}) failed: ${instance.reason}`);
-    }
-    return { missingInstances, failedInstances };
-}
-async function describeStackSet(cfn, name, callAs) {
-    try {
-        const { StackSet: stackSet } = await cfn.send(new dist_cjs/* DescribeStackSetCommand */.TDS({ StackSetName: name, ...callAs }));
-        // A deleted StackSet may still be described; its name can be used again.
-        return stackSet?.Status === 'DELETED' ? undefined : stackSet;
-    }
-    catch (error) {
-        if (awsErrorCode(error) === 'StackSetNotFoundException')
-            return undefined;
-        throw error;
-    }
-}
-async function listInstances(cfn, name, callAs) {
-    const instances = [];
-    let nextToken;
-    do {
-        const page = await cfn.send(new dist_cjs/* ListStackInstancesCommand */.EkF({ StackSetName: name, NextToken: nextToken, ...callAs }));
-        instances.push(...(page.Summaries ?? []));
-        nextToken = page.NextToken;
-    } while (nextToken);
-    return instances;
-}
-function parameterValues(parameters) {
-    const values = {};
-    for (const [key, value] of Object.entries(parameters)) {
-        if (typeof value === 'string')
-            values[key] = value;
-    }
-    return values;
-}
-/** An AWS error with what to do about the usual causes. */
-function explain(error) {
-    const message = errorMessage(error);
-    const code = awsErrorCode(error);
-    if (/not a delegated administrator/i.test(message)) {
-        return (`${message}. Register the central account as a StackSets delegated administrator, or run ` +
-            `from the management account (see cfn/README.md); the central role also needs ` +
-            `organizations:ListDelegatedAdministrators.`);
-    }
-    if (code === 'AccessDenied' || code === 'AccessDeniedException') {
-        return (`${message}. The central role needs the StackSet permissions of cfn/central-github-oidc.yaml ` +
-            `(parameter DeployStacks "check" or "apply", StackSetName as here).`);
-    }
-    if (code === 'OperationInProgressException') {
-        return `${message}. Another operation runs on the StackSet; the next run tries again.`;
-    }
-    return message;
-}
-function quoted(value) {
-    return value === undefined ? '(none)' : `"${value}"`;
-}
-function deploy_stacks_seconds(ms) {
-    return `${Math.round(ms / 1000)} s`;
-}
-function deploy_stacks_defaultSleep(ms) {
-    return new Promise(resolve => setTimeout(resolve, ms));
-}
-
-;// CONCATENATED MODULE: ./src/deploy/central-stacks.ts
-
-
-
-/** A value as one shell word. */
-function shellWord(value) {
-    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-function deployCommand(spec, parameters) {
-    const overrides = Object.entries(parameters)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, value]) => shellWord(`${key}=${value}`));
-    return [
-        'aws cloudformation deploy',
-        `--stack-name ${shellWord(spec.name)}`,
-        `--template-file cfn/${spec.templateFile}`,
-        '--capabilities CAPABILITY_NAMED_IAM',
-        `--region ${spec.region}`,
-        ...(overrides.length > 0 ? [`--parameter-overrides ${overrides.join(' ')}`] : [])
-    ].join(' ');
-}
-/** Compares a described stack (undefined: it does not exist) with the spec. */
-function assessCentralStack(spec, stack) {
-    if (!stack) {
-        return {
-            name: spec.name,
-            status: 'MISSING',
-            problems: [
-                `stack ${spec.name} does not exist in ${spec.region} (cfn/README.md; if it was deployed in another region, deploy it here instead or name it)`
-            ],
-            fix: deployCommand(spec, { ...spec.forNewStack, ...spec.wanted })
-        };
-    }
-    const status = stack.StackStatus ?? 'UNKNOWN';
-    const reason = stack.StackStatusReason;
-    const version = stack.Outputs?.find(output => output.OutputKey === 'TemplateVersion')?.OutputValue;
-    const deployed = Object.fromEntries((stack.Parameters ?? []).flatMap(p => p.ParameterKey ? [[p.ParameterKey, p.ParameterValue ?? '']] : []));
-    const problems = [];
-    if (version === undefined || Number(version) < TEMPLATE_VERSION) {
-        problems.push(`deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`);
-    }
-    const wanted = { ...spec.wanted };
-    for (const [key, value] of Object.entries(spec.wanted)) {
-        if (!(key in deployed) || deployed[key] === value)
-            continue;
-        const order = spec.atLeast?.[key];
-        const current = deployed[key] ?? '';
-        if (order && order.indexOf(current) >= order.indexOf(value)) {
-            wanted[key] = current;
-            continue;
-        }
-        problems.push(`parameter ${key} is "${current}", the inputs need "${value}"`);
-    }
-    const needsDeploy = problems.length > 0;
-    for (const [key, { value, input }] of Object.entries(spec.expectedOutputs ?? {})) {
-        const actual = stack.Outputs?.find(output => output.OutputKey === key)?.OutputValue;
-        if (actual !== undefined && actual !== value) {
-            problems.push(`its output ${key} is "${actual}" but input ${input} is "${value}": set ${input} to it`);
-        }
-    }
-    return {
-        name: spec.name,
-        status,
-        ...(reason ? { reason } : {}),
-        ...(version !== undefined ? { templateVersion: version } : {}),
-        ...(problems.length > 0 ? { problems } : {}),
-        ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...wanted }) } : {})
-    };
-}
-/**
- * Runs drift detection on a stack: IN_SYNC or DRIFTED with the number of resources changed by
- * hand, or undefined when it could not run (an older template does not grant it) or took too long.
- */
-async function stackDrift(cfn, name, wait) {
-    const sleep = wait.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
-    try {
-        const { StackDriftDetectionId: id } = await cfn.send(new dist_cjs/* DetectStackDriftCommand */._9b({ StackName: name }));
-        for (let poll = 0; poll < (wait.polls ?? 20); poll++) {
-            const status = await cfn.send(new dist_cjs/* DescribeStackDriftDetectionStatusCommand */.Hb8({ StackDriftDetectionId: id }));
-            if (status.DetectionStatus === 'DETECTION_COMPLETE') {
-                return {
-                    status: status.StackDriftStatus ?? 'UNKNOWN',
-                    drifted: status.DriftedStackResourceCount ?? 0
-                };
-            }
-            if (status.DetectionStatus === 'DETECTION_FAILED')
-                return undefined;
-            await sleep(Math.min(1_000 * 2 ** poll, 5_000));
-        }
-    }
-    catch {
-        // Drift is an extra: a role without the permission still gets the version check.
-    }
-    return undefined;
-}
-async function checkBootstrapStacks(cfn, specs, warn, wait = {}) {
-    const states = [];
-    for (const spec of specs) {
-        let state;
-        try {
-            const { Stacks: stacks } = await cfn.send(new dist_cjs/* DescribeStacksCommand */.Y47({ StackName: spec.name }));
-            state = assessCentralStack(spec, stacks?.[0]);
-        }
-        catch (error) {
-            if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
-                state = assessCentralStack(spec, undefined);
-            }
-            else {
-                states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) });
-                warn(`Could not read stack ${spec.name}: ${errorMessage(error)}`);
-                continue;
-            }
-        }
-        if (spec.detectDrift && state.status !== 'MISSING' && /_COMPLETE$/.test(state.status)) {
-            const drift = await stackDrift(cfn, spec.name, wait);
-            if (drift) {
-                state = { ...state, drift: drift.status };
-                if (drift.status === 'DRIFTED') {
-                    state = {
-                        ...state,
-                        problems: [
-                            ...(state.problems ?? []),
-                            `${drift.drifted} of its resources were changed outside CloudFormation (aws cloudformation describe-stack-resource-drifts --stack-name ${spec.name} shows how); undo the change, or redeploy it on purpose`
-                        ]
-                    };
-                }
-            }
-        }
-        states.push(state);
-        const { status, reason } = state;
-        if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
-            warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`);
-        }
-        if (state.problems) {
-            const fix = state.fix
-                ? ` Fix, with that account's administrator credentials: ${state.fix}`
-                : '';
-            warn(`Stack ${spec.name}: ${state.problems.join('; ')}.${fix}`);
-        }
-    }
-    return states;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/wiring.ts
-const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
-/**
- * Service-managed StackSets are operated from the management account (SELF) or from a
- * registered StackSets delegated administrator (DELEGATED_ADMIN).
- */
-function callAsFor(centralAccountId, managementAccountId) {
-    return centralAccountId === managementAccountId ? 'SELF' : 'DELEGATED_ADMIN';
-}
-/**
- * The role ARN behind an STS caller ARN (`arn:aws:sts::1…:assumed-role/NAME/session` →
- * `arn:aws:iam::1…:role/NAME`), for when the action runs on ambient credentials. A role path
- * cannot be recovered from the session ARN: with a path, pass role-to-assume instead.
- */
-function roleArnFromCallerArn(callerArn) {
-    const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/.+$/.exec(callerArn);
-    if (role)
-        return callerArn;
-    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(callerArn);
-    if (!session)
-        return undefined;
-    const [, partition, account, name] = session;
-    return `arn:${partition ?? 'aws'}:iam::${account ?? ''}:role/${name ?? ''}`;
-}
-/**
- * The member-role StackSet parameters that match the action's inputs. A kms-key-id that is not
- * a key ARN (an alias, a bare id) cannot be named in a policy: it is left out, and the key policy
- * must then allow the member role itself.
- */
-function memberRoleParameters(config, centralRoleArn, options = {}) {
-    const { secrets } = config;
-    const kmsKeyArn = secrets.kmsKeyId !== undefined && KMS_KEY_ARN.test(secrets.kmsKeyId)
-        ? secrets.kmsKeyId
-        : undefined;
-    return {
-        MemberRoleName: config.memberRoleName,
-        CentralRoleArn: centralRoleArn,
-        OrganizationId: config.organizationId,
-        SecretNamePrefix: secrets.namePrefix,
-        ...(secrets.location === 'central' && secrets.accountId
-            ? { SecretsAccountId: secrets.accountId }
-            : {}),
-        ...(kmsKeyArn ? { KmsKeyArn: kmsKeyArn } : {}),
-        // The secrets role may describe the secrets key stack by this name (its default otherwise).
-        ...(secrets.location === 'central' && config.deploy?.secretsKeyStackName
-            ? { SecretsKeyStackName: config.deploy.secretsKeyStackName }
-            : {}),
-        ...(options.createExemptionGroup === undefined
-            ? {}
-            : { CreateExemptionGroup: options.createExemptionGroup ? 'true' : 'false' }),
-        ExemptionGroupName: config.exemptionGroup
-    };
-}
-/**
- * The central stack (cfn/central-github-oidc.yaml) as these inputs need it: the parameters that
- * decide what the central role may do for this workflow. GitHubOrg and GitHubRepo come from the
- * repository running the workflow, for a stack that does not exist yet.
- */
-function centralStackSpec(config, stackName, repository) {
-    const [org, repo] = (repository ?? '').split('/');
-    const { secrets } = config;
-    return {
-        name: stackName,
-        templateFile: 'central-github-oidc.yaml',
-        region: config.awsRegion,
-        detectDrift: true,
-        ...(org && repo ? { forNewStack: { GitHubOrg: org, GitHubRepo: repo } } : {}),
-        // DeployStacks only needs to allow at least what the inputs use: apply covers check.
-        atLeast: { DeployStacks: ['off', 'check', 'apply'] },
-        wanted: {
-            OrganizationId: config.organizationId,
-            ManagementAccountId: config.managementAccountId,
-            MemberRoleName: config.memberRoleName,
-            ListAccountsRoleName: config.listAccountsRoleName,
-            Audience: config.audience,
-            DeployStacks: config.deploy.mode,
-            StackSetName: config.deploy.stackSetName,
-            ...(config.notify.enabled && config.notify.senderEmail
-                ? { SenderEmail: config.notify.senderEmail }
-                : {}),
-            ...(secrets.location === 'central' && secrets.accountId
-                ? { SecretsAccountId: secrets.accountId }
-                : {}),
-            ...(secrets.location === 'central' && secrets.roleName !== config.memberRoleName
-                ? { SecretsRoleName: secrets.roleName }
-                : {})
-        }
-    };
-}
-/** The list-accounts stack (cfn/management-list-accounts-role.yaml) as these inputs need it. */
-function listAccountsStackSpec(config, stackName, centralRoleArn) {
-    return {
-        name: stackName,
-        templateFile: 'management-list-accounts-role.yaml',
-        region: config.awsRegion,
-        detectDrift: true,
-        wanted: {
-            CentralRoleArn: centralRoleArn,
-            OrganizationId: config.organizationId,
-            ListAccountsRoleName: config.listAccountsRoleName
-        }
-    };
-}
-/**
- * The secrets key stack (cfn/central-secrets-kms.yaml in the secrets account) as these inputs
- * need it: the role that writes the secrets, and the key the action names.
- */
-function secretsKeyStackSpec(config, stackName) {
-    const { kmsKeyId } = config.secrets;
-    return {
-        name: stackName,
-        templateFile: 'central-secrets-kms.yaml',
-        region: config.awsRegion,
-        wanted: { OrganizationId: config.organizationId, SecretsRoleName: config.secrets.roleName },
-        ...(kmsKeyId !== undefined && KMS_KEY_ARN.test(kmsKeyId)
-            ? { expectedOutputs: { KeyArn: { value: kmsKeyId, input: 'kms-key-id' } } }
-            : {})
-    };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/index.ts
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/issues/markers.ts
-
-const PREFIX = 'iam-key-rotation';
-const SUBJECT_MARKER = new RegExp(`<!-- ${PREFIX}:(?:blocked:(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`);
-const FINGERPRINT_MARKER = new RegExp(`<!-- ${PREFIX}:fingerprint:([0-9a-f]{1,64}) -->`);
-/** A stable key per subject, e.g. `blocked:222222222222:ci-bot`. */
-function subjectKey(subject) {
-    return subject.kind === 'blocked'
-        ? `blocked:${subject.accountId}:${subject.userName}`
-        : `account-failed:${subject.accountId}`;
-}
-/** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */
-function subjectMarker(subject) {
-    return `<!-- ${PREFIX}:${subjectKey(subject)} -->`;
-}
-function parseSubjectMarker(body) {
-    const match = SUBJECT_MARKER.exec(body ?? '');
-    if (!match)
-        return undefined;
-    const [, accountId, userName, failedAccountId] = match;
-    if (accountId !== undefined && userName !== undefined) {
-        return { kind: 'blocked', accountId, userName };
-    }
-    return failedAccountId !== undefined
-        ? { kind: 'account-failed', accountId: failedAccountId }
-        : undefined;
-}
-/** The hidden marker carrying the evidence fingerprint. */
-function fingerprintMarker(fingerprint) {
-    return `<!-- ${PREFIX}:fingerprint:${fingerprint} -->`;
-}
-function parseFingerprint(body) {
-    return FINGERPRINT_MARKER.exec(body ?? '')?.[1];
-}
-/** A short hash of evidence, computed over a canonical JSON form. */
-function fingerprint(evidence) {
-    return (0,external_node_crypto_.createHash)('sha256').update(canonicalJson(evidence)).digest('hex').slice(0, 16);
-}
-function canonicalJson(value) {
-    if (Array.isArray(value))
-        return `[${value.map(canonicalJson).join(',')}]`;
-    if (value !== null && typeof value === 'object') {
-        const entries = Object.entries(value)
-            .filter(([, v]) => v !== undefined)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-    }
-    return JSON.stringify(value) ?? 'null';
-}
-
-;// CONCATENATED MODULE: ./src/issues/bodies.ts
-
-const FOOTER = '_This issue is maintained by the IAM access key rotation workflow: it is updated when the evidence changes and closed automatically when the problem is gone._';
-/**
- * Text inside an inline code span: no markup, mention or HTML from an account name or error
- * message can take effect. In a table cell a pipe must be escaped even there.
- */
-function code(text, inTable = false) {
-    const flat = text.replace(/\r?\n/g, ' ');
-    const safe = inTable ? flat.replace(/\|/g, '\\|') : flat;
-    return safe.includes('`') ? `\`\` ${safe} \`\`` : `\`${safe}\``;
-}
-/** A fenced block that the text cannot close early. */
-function fenced(text) {
-    const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map(match => match[0].length));
-    const fence = '`'.repeat(longest + 1);
-    return `${fence}text\n${text}\n${fence}`;
-}
-function day(iso) {
-    return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso;
-}
-function runLine(plan) {
-    return `Evidence from run ${plan.runId} on ${day(plan.generatedAt)} (${plan.mode} mode).`;
-}
-/**
- * What a blocked rotation issue rests on. Only facts that change when the situation changes:
- * key ids, statuses, creation dates, whether a key was ever used, the blocked actions. Ages and
- * last-use dates move every day and would turn every run into a comment.
- */
-function blockedEvidence(account, user, blocked) {
-    return {
-        accountId: account.accountId,
-        userName: user.userName,
-        keys: [...user.keys]
-            .sort((a, b) => a.accessKeyId.localeCompare(b.accessKeyId))
-            .map(key => ({
-            id: key.accessKeyId,
-            status: key.status,
-            createdAt: key.createdAt,
-            used: lastUsedKind(key)
-        })),
-        blocked: blocked
-            .map(action => ({ key: action.accessKeyId, reason: action.reason }))
-            .sort((a, b) => a.key.localeCompare(b.key) || a.reason.localeCompare(b.reason))
-    };
-}
-function lastUsedKind(key) {
-    return key.lastUsedAt === 'never' || key.lastUsedAt === 'unknown' ? key.lastUsedAt : 'used';
-}
-/** One issue per account and user with a BLOCKED action. */
-function blockedIssue(plan, account, user) {
-    const blocked = user.actions.filter(action => action.type === 'BLOCKED');
-    const subject = {
-        kind: 'blocked',
-        accountId: account.accountId,
-        userName: user.userName
-    };
-    const blockedIds = new Set(blocked.map(action => action.accessKeyId));
-    const rows = user.keys.map(key => `| ${code(key.accessKeyId, true)} | ${key.status} | ${day(key.createdAt)} | ${key.ageDays} | ${day(key.lastUsedAt)} | ${blockedIds.has(key.accessKeyId) ? '⛔ blocked' : ''} |`);
-    const evidence = [
-        runLine(plan),
-        '',
-        '| key | status | created | age (days) | last used | |',
-        '|---|---|---|---:|---|---|',
-        ...rows,
-        '',
-        ...blocked.map(action => `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${action.message}`),
-        ...(user.notes ?? []).map(note => `- Note: ${note}`)
-    ].join('\n');
-    const print = fingerprint(blockedEvidence(account, user, blocked));
-    const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`;
-    const body = [
-        subjectMarker(subject),
-        fingerprintMarker(print),
-        `## Key rotation blocked: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
-        '',
-        `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
-            'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
-        ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
-        '',
-        '### Evidence',
-        '',
-        evidence,
-        '',
-        '### What to do',
-        '',
-        '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
-            '(`userIdentity.accessKeyId`) for who uses it.',
-        `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
-        '',
-        '   ```sh',
-        `   aws iam update-access-key ${keyArgs} --status Inactive`,
-        `   aws iam delete-access-key ${keyArgs}`,
-        '   ```',
-        '',
-        '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
-            'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
-        '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
-            '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
-        '',
-        FOOTER
-    ].join('\n');
-    return {
-        subject,
-        title: `IAM key rotation blocked: ${user.userName} in ${account.accountId} (${account.accountName})`,
-        body,
-        fingerprint: print,
-        evidence
-    };
-}
-/**
- * Error text without what changes on every attempt: request ids, timestamps, and role session
- * names (an AccessDenied names the caller's session, which is named after the workflow run).
- */
-function stableError(error) {
-    return error
-        .replace(/(:assumed-role\/[\w+=,.@-]+\/)[\w+=,.@-]+/g, '$1<session>')
-        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
-        .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
-        .replace(/\b(request ?id:?\s*)\S+/gi, '$1<id>');
-}
-/** One issue per account the run could not process. */
-function failedAccountIssue(plan, account) {
-    const subject = { kind: 'account-failed', accountId: account.accountId };
-    const error = account.error ?? 'unknown error';
-    const evidence = [runLine(plan), '', fenced(error)].join('\n');
-    const print = fingerprint({ accountId: account.accountId, error: stableError(error) });
-    const body = [
-        subjectMarker(subject),
-        fingerprintMarker(print),
-        `## Account ${account.accountId} (${code(account.accountName)}) could not be processed`,
-        '',
-        'The run could not scan this account, so none of its access keys were checked, rotated or warned about.',
-        '',
-        '### Error',
-        '',
-        evidence,
-        '',
-        '### What to do',
-        '',
-        '- **AccessDenied on `sts:AssumeRole`**: the member role (input `member-role-name`) is missing in this account ' +
-            'or does not trust the central role. Deploy it with the StackSet (`deploy-stacks: check` reports missing stack instances).',
-        '- **AccessDenied on an IAM call**: the member role lacks a permission, or a service control policy denies it.',
-        '- **Throttling, timeouts or network errors**: usually gone on the next run.',
-        '',
-        FOOTER
-    ].join('\n');
-    return {
-        subject,
-        title: `IAM key rotation: account ${account.accountId} (${account.accountName}) could not be processed`,
-        body,
-        fingerprint: print,
-        evidence
-    };
-}
-/** The issues this run wants open. */
-function desiredIssues(plan) {
-    const issues = [];
-    for (const account of plan.accounts) {
-        if (account.status === 'failed') {
-            issues.push(failedAccountIssue(plan, account));
-            continue;
-        }
-        if (account.status !== 'ok')
-            continue;
-        for (const user of account.users) {
-            if (user.actions.some(action => action.type === 'BLOCKED')) {
-                issues.push(blockedIssue(plan, account, user));
-            }
-        }
-    }
-    return issues;
-}
-function changedComment(plan, issue) {
-    return [
-        `The evidence changed in run ${plan.runId} (${day(plan.generatedAt)}); the description is updated.`,
-        '',
-        issue.evidence
-    ].join('\n');
-}
-function resolvedComment(plan, subject, accountName) {
-    const where = `account ${subject.accountId} (${code(accountName)})`;
-    return subject.kind === 'blocked'
-        ? `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`
-        : `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) processed ${where} again. Closing.`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -91287,6 +90268,1242 @@ function createGitHubClient(token, options) {
     }, throttling, retry);
 }
 
+;// CONCATENATED MODULE: ./src/issues/pull-request-comment.ts
+/** Marks the dry-run comment, so every later run of the pull request updates the same one. */
+const DRY_RUN_COMMENT_MARKER = '<!-- iam-key-rotation:dry-run -->';
+/** GitHub refuses comment bodies over 65,536 characters; keep room for the marker and footer. */
+const COMMENT_BUDGET = 60_000;
+/**
+ * The dry-run comment: the job summary of the audit, cut at a line to fit a comment, with a
+ * link to the run where the whole plan is.
+ */
+function dryRunCommentBody(summary, runUrl) {
+    const where = runUrl ? `[the run](${runUrl})` : 'the run';
+    let shown = summary;
+    let cut = '';
+    if (shown.length > COMMENT_BUDGET) {
+        shown = shown.slice(0, shown.lastIndexOf('\n', COMMENT_BUDGET) + 1);
+        cut = `\n_The plan is longer than a comment allows: the rest is in the job summary and the report artifact of ${where}._\n`;
+    }
+    return [
+        DRY_RUN_COMMENT_MARKER,
+        '**Dry run of this pull request** (audit mode, read-only roles: nothing was changed, no mail sent, no issue opened). ' +
+            `It shows what the proposed configuration would do today; see ${where}.`,
+        '',
+        shown.trimEnd(),
+        cut
+    ].join('\n');
+}
+/**
+ * Keeps one dry-run comment per pull request: updates the comment carrying the marker, or
+ * creates it. A marked comment this token cannot edit (someone else's) is left alone.
+ */
+async function upsertDryRunComment(octokit, repo, pullNumber, body) {
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+        ...repo,
+        issue_number: pullNumber,
+        per_page: 100
+    });
+    const marked = comments.filter(comment => comment.body?.startsWith(DRY_RUN_COMMENT_MARKER));
+    // The workflow token comments as a bot; a person's comment quoting the marker is not ours.
+    const ours = marked.find(comment => comment.user?.type === 'Bot') ?? marked[0];
+    if (ours?.body === body)
+        return 'unchanged';
+    if (ours) {
+        try {
+            await octokit.rest.issues.updateComment({ ...repo, comment_id: ours.id, body });
+            return 'updated';
+        }
+        catch (error) {
+            const status = error.status;
+            if (status !== 403 && status !== 404)
+                throw error;
+        }
+    }
+    await octokit.rest.issues.createComment({ ...repo, issue_number: pullNumber, body });
+    return 'created';
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/deploy/cfn-yaml.ts
+
+/** A template that is not valid YAML, or not a CloudFormation template (a mapping). */
+class TemplateParseError extends Error {
+    name = 'TemplateParseError';
+}
+/** Short-form intrinsic functions, written `!Name`, stored as `{ "Fn::Name": … }`. */
+const FUNCTIONS = [
+    'And',
+    'Base64',
+    'Cidr',
+    'Equals',
+    'FindInMap',
+    'GetAtt',
+    'GetAZs',
+    'If',
+    'ImportValue',
+    'Join',
+    'Not',
+    'Or',
+    'Select',
+    'Split',
+    'Sub'
+];
+/** The long form CloudFormation stores for a short-form tag (`!Ref` → `Ref`, `!If` → `Fn::If`). */
+function longName(tag) {
+    return tag === 'Ref' || tag === 'Condition' ? tag : `Fn::${tag}`;
+}
+function scalarTag(name) {
+    return {
+        tag: `!${name}`,
+        // `!GetAtt Resource.Attribute` is short for `Fn::GetAtt: [Resource, Attribute]`.
+        resolve: (value) => {
+            if (name !== 'GetAtt')
+                return { [longName(name)]: value };
+            const dot = value.indexOf('.');
+            return { 'Fn::GetAtt': dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)] };
+        }
+    };
+}
+function collectionTag(name, collection) {
+    return {
+        tag: `!${name}`,
+        collection,
+        // Wrap the parsed collection in a one-key mapping, so nested tags and anchors resolve as usual.
+        resolve: (value) => {
+            const wrapper = new dist/* YAMLMap */.CA();
+            wrapper.items.push(new dist/* Pair */.Rm(new dist/* Scalar */.X5(longName(name)), value));
+            return wrapper;
+        }
+    };
+}
+/** Custom tags for the `yaml` parser: every CloudFormation short form, as scalar, sequence or map. */
+const CLOUDFORMATION_TAGS = [
+    scalarTag('Ref'),
+    scalarTag('Condition'),
+    ...FUNCTIONS.flatMap(name => [
+        scalarTag(name),
+        collectionTag(name, 'seq'),
+        collectionTag(name, 'map')
+    ])
+];
+/**
+ * Parses a CloudFormation template (YAML with short-form tags, or JSON) into plain data in the
+ * long form (`{ "Fn::Sub": … }`), as CloudFormation itself reads it.
+ */
+function parseCloudFormation(body) {
+    const document = (0,dist/* parseDocument */.Tp)(body, { customTags: CLOUDFORMATION_TAGS, prettyErrors: false });
+    const [error] = document.errors;
+    if (error)
+        throw new TemplateParseError(`The template is not valid YAML: ${error.message}`);
+    const template = document.toJS({ maxAliasCount: 100 });
+    if (template === null || typeof template !== 'object' || Array.isArray(template)) {
+        throw new TemplateParseError('The template is not a mapping of sections.');
+    }
+    return template;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/template.ts
+
+
+
+
+/** The member-role template, deployed by the StackSet, in the templates folder. */
+const MEMBER_TEMPLATE_FILE = 'member-role.yaml';
+/** Bad deploy configuration: found before any AWS call. */
+class DeployConfigError extends Error {
+    name = 'DeployConfigError';
+}
+/** Reads and parses the member-role template; `body` replaces the file when given. */
+async function loadMemberTemplate(templateDir, body) {
+    const path = (0,external_node_path_.join)(templateDir, MEMBER_TEMPLATE_FILE);
+    let text = body;
+    if (text === undefined) {
+        try {
+            text = await (0,promises_.readFile)(path, 'utf8');
+        }
+        catch (error) {
+            throw new DeployConfigError(`Cannot read the member-role template ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+    }
+    let parsed;
+    try {
+        parsed = parseCloudFormation(text);
+    }
+    catch (error) {
+        throw new DeployConfigError(`The member-role template ${path} cannot be parsed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return { body: text, parsed, parameters: parameterSpecs(parsed) };
+}
+/** The Parameters section: defaults, AllowedPattern and AllowedValues by name. */
+function parameterSpecs(template) {
+    const specs = new Map();
+    const section = template['Parameters'];
+    if (!isRecord(section))
+        return specs;
+    for (const [name, raw] of Object.entries(section)) {
+        if (!isRecord(raw))
+            continue;
+        const fallback = raw['Default'];
+        const pattern = raw['AllowedPattern'];
+        const values = raw['AllowedValues'];
+        specs.set(name, {
+            name,
+            ...(fallback === undefined ? {} : { default: scalarText(fallback) }),
+            ...(typeof pattern === 'string' ? { allowedPattern: pattern } : {}),
+            ...(Array.isArray(values) ? { allowedValues: values.map(scalarText) } : {})
+        });
+    }
+    return specs;
+}
+/**
+ * Problems with the parameters for a template, as CloudFormation would find them at deploy time:
+ * unknown names, missing required values, values outside AllowedValues or AllowedPattern.
+ */
+function parameterProblems(specs, values, 
+/** Parameters the caller cannot tell; the deployed value stands, so they are not checked. */
+unknown = []) {
+    const problems = [];
+    for (const name of Object.keys(values)) {
+        if (!specs.has(name))
+            problems.push(`parameter ${name} is not declared by the template`);
+    }
+    for (const spec of specs.values()) {
+        if (unknown.includes(spec.name))
+            continue;
+        const value = values[spec.name] ?? spec.default;
+        if (value === undefined) {
+            problems.push(`parameter ${spec.name} is required (the template gives it no default)`);
+            continue;
+        }
+        if (spec.allowedValues && !spec.allowedValues.includes(value)) {
+            problems.push(`parameter ${spec.name} is "${value}": must be one of ${spec.allowedValues.map(v => `"${v}"`).join(', ')}`);
+        }
+        // CloudFormation matches AllowedPattern against the whole value.
+        if (spec.allowedPattern !== undefined &&
+            !new RegExp(`^(?:${spec.allowedPattern})$`).test(value)) {
+            problems.push(`parameter ${spec.name} is "${value}": does not match ${spec.allowedPattern}`);
+        }
+    }
+    return problems;
+}
+/**
+ * What differs between a deployed template body and the wanted one, per top-level entry
+ * (`Resources.MemberRole changed`). Formatting and comments do not count: both are parsed and
+ * compared as data. Empty when they are the same.
+ */
+function templateDifferences(deployedBody, wanted) {
+    if (deployedBody === undefined)
+        return ['template: the deployed template body is not available'];
+    if (deployedBody === wanted.body)
+        return [];
+    let deployed;
+    try {
+        deployed = parseCloudFormation(deployedBody);
+    }
+    catch {
+        return ['template: the deployed template cannot be parsed'];
+    }
+    const differences = [];
+    for (const key of unionKeys(deployed, wanted.parsed)) {
+        const before = deployed[key];
+        const after = wanted.parsed[key];
+        if ((0,external_node_util_.isDeepStrictEqual)(before, after))
+            continue;
+        if (isRecord(before) && isRecord(after)) {
+            for (const entry of unionKeys(before, after)) {
+                const change = changeOf(before[entry], after[entry]);
+                if (change)
+                    differences.push(`template: ${key}.${entry} ${change}`);
+            }
+        }
+        else {
+            differences.push(`template: ${key} ${changeOf(before, after) ?? 'changed'}`);
+        }
+    }
+    return differences;
+}
+/** Parameter values are strings to CloudFormation; YAML may have read `8` or `true`. */
+function scalarText(value) {
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : JSON.stringify(value);
+}
+function changeOf(before, after) {
+    if ((0,external_node_util_.isDeepStrictEqual)(before, after))
+        return undefined;
+    if (before === undefined)
+        return 'added';
+    if (after === undefined)
+        return 'removed';
+    return 'changed';
+}
+function unionKeys(a, b) {
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])];
+}
+function isRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/deploy-stacks.ts
+
+
+
+const CAPABILITIES = ['CAPABILITY_NAMED_IAM'];
+const STACK_SET_DESCRIPTION = 'iam-key-rotation member role (cfn/member-role.yaml), managed by the iam-key-rotation GitHub Action.';
+const DEFAULT_TIMEOUT_MS = 20 * 60_000;
+const FIRST_POLL_MS = 1_000;
+const LONGEST_POLL_MS = 15_000;
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED']);
+const LISTED_ACCOUNTS = 20;
+/**
+ * One failing account (an SCP, a name clash) must not stop the rollout to the others, but a
+ * template that fails everywhere should stop early.
+ */
+const DEFAULT_OPERATION_PREFERENCES = {
+    RegionConcurrencyType: 'PARALLEL',
+    ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+    FailureTolerancePercentage: 10,
+    MaxConcurrentPercentage: 25
+};
+/**
+ * The deploy phase: compares the member-role StackSet with cfn/member-role.yaml and the wanted
+ * parameters and targets, reports accounts in scope that lack a CURRENT stack instance, and in
+ * `apply` creates or updates the StackSet and waits for the operation. A second run with nothing
+ * changed makes no write call. Never throws for AWS errors (they are in the report); throws
+ * DeployConfigError for a bad template or parameters, before any AWS call.
+ */
+async function deployStacks(cfn, options, log) {
+    const messages = [];
+    const info = (message) => {
+        messages.push(message);
+        log.info(message);
+    };
+    const warn = (message) => {
+        messages.push(message);
+        log.warning(message);
+    };
+    const name = options.stackSetName;
+    const mode = options.mode === 'apply' && !options.enforce ? 'check' : options.mode;
+    if (mode !== options.mode) {
+        info(`deploy-stacks is "apply" but mode is "audit": only checking StackSet ${name}; nothing is changed.`);
+    }
+    const template = await loadMemberTemplate(options.templateDir, options.templateBody);
+    const values = parameterValues(options.parameters);
+    const problems = parameterProblems(template.parameters, values, options.unknownParameters);
+    if (problems.length > 0) {
+        throw new DeployConfigError(`The parameters for StackSet ${name} do not fit cfn/member-role.yaml: ${problems.join('; ')}.`);
+    }
+    if (options.deploymentOus.length === 0 && options.organizationRootId === undefined) {
+        throw new DeployConfigError('deployment-ous is empty and the organization root id is unknown: name the OUs to deploy to.');
+    }
+    if (options.stackSetRegions.length === 0) {
+        throw new DeployConfigError('stackset-regions is empty: the StackSet needs one region.');
+    }
+    if (options.stackSetRegions.length > 1) {
+        warn(`stackset-regions names ${options.stackSetRegions.length} regions, but the member role is an IAM ` +
+            `resource (global): every region after the first fails with "already exists". Use one region.`);
+    }
+    const unknown = new Set(options.unknownParameters ?? []);
+    const newParameters = Object.entries(values)
+        .filter(([key]) => !unknown.has(key))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+    const updatedParameters = [
+        ...newParameters,
+        ...[...unknown].sort().map(ParameterKey => ({ ParameterKey, UsePreviousValue: true }))
+    ];
+    const wantedParameters = newParameters;
+    log.debug?.(`StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`);
+    const callAs = options.callAs ? { CallAs: options.callAs } : {};
+    const operations = [];
+    const failed = (message) => {
+        warn(message);
+        return {
+            mode,
+            stackSetName: name,
+            stackSet: { status: 'failed', differences: [] },
+            missingInstances: [],
+            failedInstances: [],
+            operations,
+            messages
+        };
+    };
+    let stackSet;
+    try {
+        stackSet = await describeStackSet(cfn, name, callAs);
+    }
+    catch (error) {
+        return failed(`Could not read StackSet ${name}: ${explain(error)}`);
+    }
+    let instances = [];
+    if (stackSet) {
+        if (stackSet.PermissionModel !== 'SERVICE_MANAGED') {
+            return failed(`StackSet ${name} uses ${stackSet.PermissionModel ?? 'self-managed'} permissions; the action ` +
+                `manages only service-managed StackSets. Delete it or choose another stackset-name.`);
+        }
+        try {
+            instances = await listInstances(cfn, name, callAs);
+        }
+        catch (error) {
+            return failed(`Could not list the stack instances of StackSet ${name}: ${explain(error)}`);
+        }
+    }
+    let ous = [];
+    if (stackSet || mode === 'apply') {
+        try {
+            ous = await wantedOus(options);
+        }
+        catch (error) {
+            return failed(`Could not find the organization root to deploy StackSet ${name} to: ${explain(error)}`);
+        }
+    }
+    // Set once a write call went through: the instances are listed again afterwards.
+    let changed = false;
+    let status;
+    let differences;
+    if (!stackSet) {
+        differences = [`StackSet ${name} does not exist`];
+        status = mode === 'apply' ? await create() : 'missing';
+    }
+    else {
+        const drift = driftOf(stackSet, instances, template, values, ous, options);
+        differences = drift.differences;
+        status =
+            differences.length === 0
+                ? 'current'
+                : mode === 'apply'
+                    ? await bringUpToDate(drift)
+                    : 'drifted';
+    }
+    if (changed) {
+        try {
+            instances = await listInstances(cfn, name, callAs);
+        }
+        catch (error) {
+            warn(`Could not list the stack instances of StackSet ${name}: ${explain(error)}`);
+        }
+    }
+    if (status === 'current') {
+        info(`StackSet ${name} matches cfn/member-role.yaml and the wanted settings.`);
+    }
+    else if (status === 'missing') {
+        warn(`StackSet ${name} does not exist. deploy-stacks: apply (with mode: enforce) creates it from cfn/member-role.yaml.`);
+    }
+    else if (status === 'drifted') {
+        warn(`StackSet ${name} differs from cfn/member-role.yaml and the wanted settings: ${differences.join('; ')}. ` +
+            `deploy-stacks: apply (with mode: enforce) updates it.`);
+    }
+    const { missingInstances, failedInstances } = assessInstances(instances, options, info, warn);
+    return {
+        mode,
+        stackSetName: name,
+        stackSet: { status, differences },
+        missingInstances,
+        failedInstances,
+        operations,
+        messages
+    };
+    async function create() {
+        info(`Creating StackSet ${name} (service-managed, automatic deployment to new accounts).`);
+        try {
+            await cfn.send(new dist_cjs/* CreateStackSetCommand */.MmF({
+                StackSetName: name,
+                Description: STACK_SET_DESCRIPTION,
+                TemplateBody: template.body,
+                Parameters: wantedParameters,
+                Capabilities: CAPABILITIES,
+                PermissionModel: 'SERVICE_MANAGED',
+                AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+                // Queue operations that would otherwise fail with OperationInProgressException.
+                ManagedExecution: { Active: true },
+                ...callAs
+            }));
+        }
+        catch (error) {
+            warn(`Could not create StackSet ${name}: ${explain(error)}`);
+            return 'failed';
+        }
+        changed = true;
+        const outcome = await createInstances(ous, options.stackSetRegions);
+        return outcome === 'failed' ? 'failed' : 'created';
+    }
+    async function bringUpToDate(drift) {
+        if (drift.needsUpdate) {
+            info(`Updating StackSet ${name}: ${drift.differences.join('; ')}.`);
+            let operationId;
+            try {
+                const response = await cfn.send(new dist_cjs/* UpdateStackSetCommand */.fRn({
+                    StackSetName: name,
+                    Description: STACK_SET_DESCRIPTION,
+                    TemplateBody: template.body,
+                    Parameters: updatedParameters,
+                    Capabilities: CAPABILITIES,
+                    AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+                    OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,
+                    ...callAs
+                }));
+                operationId = response.OperationId;
+                changed = true;
+            }
+            catch (error) {
+                warn(`Could not update StackSet ${name}: ${explain(error)}`);
+                return 'failed';
+            }
+            if (operationId && (await waitFor(operationId, 'UPDATE')) === 'failed')
+                return 'failed';
+        }
+        const covered = ous.filter(ou => !drift.missingOus.includes(ou));
+        if (drift.missingOus.length > 0) {
+            if ((await createInstances(drift.missingOus, options.stackSetRegions)) === 'failed') {
+                return 'failed';
+            }
+        }
+        if (drift.missingRegions.length > 0 && covered.length > 0) {
+            if ((await createInstances(covered, drift.missingRegions)) === 'failed')
+                return 'failed';
+        }
+        return 'updated';
+    }
+    async function createInstances(ous, regions) {
+        info(`StackSet ${name}: adding stack instances for ${ous.join(', ')} in ${regions.join(', ')}.`);
+        let operationId;
+        try {
+            const response = await cfn.send(new dist_cjs/* CreateStackInstancesCommand */.iv2({
+                StackSetName: name,
+                DeploymentTargets: { OrganizationalUnitIds: [...ous] },
+                Regions: [...regions],
+                OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,
+                ...callAs
+            }));
+            operationId = response.OperationId;
+            changed = true;
+        }
+        catch (error) {
+            warn(`Could not create the stack instances of StackSet ${name}: ${explain(error)}`);
+            return 'failed';
+        }
+        if (!operationId)
+            return 'done';
+        return waitFor(operationId, 'CREATE_INSTANCES');
+    }
+    async function waitFor(operationId, action) {
+        const timeoutMs = options.wait?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        const fixedPollMs = options.wait?.pollIntervalMs;
+        let pollMs = fixedPollMs ?? FIRST_POLL_MS;
+        const sleep = options.wait?.sleep ?? deploy_stacks_defaultSleep;
+        // Waited time is the sum of the pauses: deterministic, and independent of the clock.
+        let waited = 0;
+        for (;;) {
+            let operation;
+            try {
+                const response = await cfn.send(new dist_cjs/* DescribeStackSetOperationCommand */.aJ7({
+                    StackSetName: name,
+                    OperationId: operationId,
+                    ...callAs
+                }));
+                operation = response.StackSetOperation;
+            }
+            catch (error) {
+                warn(`Could not follow operation ${operationId} of StackSet ${name}: ${explain(error)}`);
+                operations.push({ operationId, action, status: 'UNKNOWN', timedOut: false });
+                return 'failed';
+            }
+            const status = operation?.Status ?? 'UNKNOWN';
+            const reason = operation?.StatusReason;
+            if (TERMINAL.has(status)) {
+                operations.push({
+                    operationId,
+                    action,
+                    status,
+                    timedOut: false,
+                    ...(reason ? { reason } : {})
+                });
+                if (status === 'SUCCEEDED') {
+                    info(`StackSet ${name}: operation ${operationId} succeeded.`);
+                    return 'done';
+                }
+                warn(`StackSet ${name}: operation ${operationId} ${status.toLowerCase()}${reason ? `: ${reason}` : ''}.`);
+                return 'failed';
+            }
+            if (waited >= timeoutMs) {
+                operations.push({ operationId, action, status, timedOut: true });
+                warn(`StackSet ${name}: operation ${operationId} is still ${status} after ${deploy_stacks_seconds(waited)}; ` +
+                    `it goes on in CloudFormation and the next run checks the result.`);
+                return 'done';
+            }
+            const failedSoFar = operation?.StatusDetails?.FailedStackInstancesCount ?? 0;
+            log.info(`StackSet ${name}: operation ${operationId} ${status} (${deploy_stacks_seconds(waited)} waited` +
+                `${failedSoFar > 0 ? `, ${failedSoFar} stack instance(s) failed so far` : ''}).`);
+            const pause = Math.min(pollMs, timeoutMs - waited);
+            await sleep(pause);
+            waited += pause;
+            if (fixedPollMs === undefined)
+                pollMs = Math.min(pollMs * 2, LONGEST_POLL_MS);
+        }
+    }
+}
+/** The deployment targets: the given OUs, or else the organization root. */
+async function wantedOus(options) {
+    if (options.deploymentOus.length > 0)
+        return [...options.deploymentOus];
+    const root = options.organizationRootId;
+    const id = typeof root === 'function' ? await root() : root;
+    if (!id)
+        throw new Error('the organization root id is empty');
+    return [id];
+}
+function driftOf(stackSet, instances, template, values, wantedOus, options) {
+    const differences = templateDifferences(stackSet.TemplateBody, template);
+    const deployed = new Map((stackSet.Parameters ?? []).map(p => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
+    for (const spec of template.parameters.values()) {
+        if (options.unknownParameters?.includes(spec.name))
+            continue;
+        const wanted = values[spec.name] ?? spec.default;
+        const current = deployed.get(spec.name) ?? spec.default;
+        if (wanted !== current) {
+            differences.push(`parameter ${spec.name}: deployed ${quoted(current)}, wanted ${quoted(wanted)}`);
+        }
+    }
+    for (const key of deployed.keys()) {
+        if (!template.parameters.has(key))
+            differences.push(`parameter ${key}: no longer in the template`);
+    }
+    if (stackSet.AutoDeployment?.Enabled !== true) {
+        differences.push('automatic deployment to new accounts is off');
+    }
+    if (stackSet.AutoDeployment?.RetainStacksOnAccountRemoval === true) {
+        differences.push('stacks are retained when an account leaves');
+    }
+    if (!(stackSet.Capabilities ?? []).includes('CAPABILITY_NAMED_IAM')) {
+        differences.push('capability CAPABILITY_NAMED_IAM is not acknowledged');
+    }
+    const needsUpdate = differences.length > 0;
+    // Targets: from the StackSet, and from its instances (older responses may omit the former).
+    const deployedOus = new Set([
+        ...(stackSet.OrganizationalUnitIds ?? []),
+        ...instances.flatMap(i => (i.OrganizationalUnitId ? [i.OrganizationalUnitId] : []))
+    ]);
+    const deployedRegions = new Set([
+        ...(stackSet.Regions ?? []),
+        ...instances.flatMap(i => (i.Region ? [i.Region] : []))
+    ]);
+    const missingOus = wantedOus.filter(ou => !deployedOus.has(ou));
+    const missingRegions = options.stackSetRegions.filter(region => !deployedRegions.has(region));
+    for (const ou of missingOus)
+        differences.push(`deployment target ${ou} has no stack instances`);
+    for (const region of missingRegions)
+        differences.push(`region ${region} has no stack instances`);
+    return { differences, needsUpdate, missingOus, missingRegions };
+}
+function assessInstances(instances, options, info, warn) {
+    const current = new Set(instances.filter(i => i.Status === 'CURRENT').flatMap(i => (i.Account ? [i.Account] : [])));
+    const management = options.managementAccountId;
+    if (management !== undefined && options.accountsInScope.includes(management)) {
+        info(`The management account ${management} is never a target of a service-managed StackSet: ` +
+            `deploy cfn/member-role.yaml there as a stack (see cfn/README.md).`);
+    }
+    const missingInstances = [...new Set(options.accountsInScope)]
+        .filter(account => account !== management && !current.has(account))
+        .sort();
+    if (missingInstances.length > 0) {
+        const shown = missingInstances.slice(0, LISTED_ACCOUNTS).join(', ');
+        const more = missingInstances.length > LISTED_ACCOUNTS
+            ? ` and ${missingInstances.length - LISTED_ACCOUNTS} more`
+            : '';
+        warn(`${missingInstances.length} account(s) in scope have no CURRENT stack instance of StackSet ` +
+            `${options.stackSetName}, so AssumeRole into them will fail: ${shown}${more}. ` +
+            `Are they outside deployment-ous, or did their stack instance fail?`);
+    }
+    const failedInstances = instances
+        .filter(i => i.StackInstanceStatus?.DetailedStatus === 'FAILED' || i.Status === 'INOPERABLE')
+        .map(i => ({
+        account: i.Account ?? '',
+        region: i.Region ?? '',
+        reason: i.StatusReason ?? i.StackInstanceStatus?.DetailedStatus ?? i.Status ?? 'unknown'
+    }))
+        .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+    for (const instance of failedInstances) {
+        warn(`StackSet ${options.stackSetName}: the stack instance in ${instance.account} (${instance.region}) failed: ${instance.reason}`);
+    }
+    return { missingInstances, failedInstances };
+}
+async function describeStackSet(cfn, name, callAs) {
+    try {
+        const { StackSet: stackSet } = await cfn.send(new dist_cjs/* DescribeStackSetCommand */.TDS({ StackSetName: name, ...callAs }));
+        // A deleted StackSet may still be described; its name can be used again.
+        return stackSet?.Status === 'DELETED' ? undefined : stackSet;
+    }
+    catch (error) {
+        if (awsErrorCode(error) === 'StackSetNotFoundException')
+            return undefined;
+        throw error;
+    }
+}
+async function listInstances(cfn, name, callAs) {
+    const instances = [];
+    let nextToken;
+    do {
+        const page = await cfn.send(new dist_cjs/* ListStackInstancesCommand */.EkF({ StackSetName: name, NextToken: nextToken, ...callAs }));
+        instances.push(...(page.Summaries ?? []));
+        nextToken = page.NextToken;
+    } while (nextToken);
+    return instances;
+}
+function parameterValues(parameters) {
+    const values = {};
+    for (const [key, value] of Object.entries(parameters)) {
+        if (typeof value === 'string')
+            values[key] = value;
+    }
+    return values;
+}
+/** An AWS error with what to do about the usual causes. */
+function explain(error) {
+    const message = errorMessage(error);
+    const code = awsErrorCode(error);
+    if (/not a delegated administrator/i.test(message)) {
+        return (`${message}. Register the central account as a StackSets delegated administrator, or run ` +
+            `from the management account (see cfn/README.md); the central role also needs ` +
+            `organizations:ListDelegatedAdministrators.`);
+    }
+    if (code === 'AccessDenied' || code === 'AccessDeniedException') {
+        return (`${message}. The central role needs the StackSet permissions of cfn/central-github-oidc.yaml ` +
+            `(parameter DeployStacks "check" or "apply", StackSetName as here).`);
+    }
+    if (code === 'OperationInProgressException') {
+        return `${message}. Another operation runs on the StackSet; the next run tries again.`;
+    }
+    return message;
+}
+function quoted(value) {
+    return value === undefined ? '(none)' : `"${value}"`;
+}
+function deploy_stacks_seconds(ms) {
+    return `${Math.round(ms / 1000)} s`;
+}
+function deploy_stacks_defaultSleep(ms) {
+    return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/central-stacks.ts
+
+
+
+/** A value as one shell word. */
+function shellWord(value) {
+    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+function deployCommand(spec, parameters) {
+    const overrides = Object.entries(parameters)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => shellWord(`${key}=${value}`));
+    return [
+        'aws cloudformation deploy',
+        `--stack-name ${shellWord(spec.name)}`,
+        `--template-file cfn/${spec.templateFile}`,
+        '--capabilities CAPABILITY_NAMED_IAM',
+        `--region ${spec.region}`,
+        ...(overrides.length > 0 ? [`--parameter-overrides ${overrides.join(' ')}`] : [])
+    ].join(' ');
+}
+/** Compares a described stack (undefined: it does not exist) with the spec. */
+function assessCentralStack(spec, stack) {
+    if (!stack) {
+        return {
+            name: spec.name,
+            status: 'MISSING',
+            problems: [
+                `stack ${spec.name} does not exist in ${spec.region} (cfn/README.md; if it was deployed in another region, deploy it here instead or name it)`
+            ],
+            fix: deployCommand(spec, { ...spec.forNewStack, ...spec.wanted })
+        };
+    }
+    const status = stack.StackStatus ?? 'UNKNOWN';
+    const reason = stack.StackStatusReason;
+    const version = stack.Outputs?.find(output => output.OutputKey === 'TemplateVersion')?.OutputValue;
+    const deployed = Object.fromEntries((stack.Parameters ?? []).flatMap(p => p.ParameterKey ? [[p.ParameterKey, p.ParameterValue ?? '']] : []));
+    const problems = [];
+    if (version === undefined || Number(version) < TEMPLATE_VERSION) {
+        problems.push(`deployed from cfn/${spec.templateFile} version ${version ?? '1 (no TemplateVersion output)'}; this release needs version ${TEMPLATE_VERSION}`);
+    }
+    const wanted = { ...spec.wanted };
+    for (const [key, value] of Object.entries(spec.wanted)) {
+        if (!(key in deployed) || deployed[key] === value)
+            continue;
+        const order = spec.atLeast?.[key];
+        const current = deployed[key] ?? '';
+        if (order && order.indexOf(current) >= order.indexOf(value)) {
+            wanted[key] = current;
+            continue;
+        }
+        problems.push(`parameter ${key} is "${current}", the inputs need "${value}"`);
+    }
+    const needsDeploy = problems.length > 0;
+    for (const [key, { value, input }] of Object.entries(spec.expectedOutputs ?? {})) {
+        const actual = stack.Outputs?.find(output => output.OutputKey === key)?.OutputValue;
+        if (actual !== undefined && actual !== value) {
+            problems.push(`its output ${key} is "${actual}" but input ${input} is "${value}": set ${input} to it`);
+        }
+    }
+    return {
+        name: spec.name,
+        status,
+        ...(reason ? { reason } : {}),
+        ...(version !== undefined ? { templateVersion: version } : {}),
+        ...(problems.length > 0 ? { problems } : {}),
+        ...(needsDeploy ? { fix: deployCommand(spec, { ...deployed, ...wanted }) } : {})
+    };
+}
+/**
+ * Runs drift detection on a stack: IN_SYNC or DRIFTED with the number of resources changed by
+ * hand, or undefined when it could not run (an older template does not grant it) or took too long.
+ */
+async function stackDrift(cfn, name, wait) {
+    const sleep = wait.sleep ?? ((ms) => new Promise(resolve => setTimeout(resolve, ms)));
+    try {
+        const { StackDriftDetectionId: id } = await cfn.send(new dist_cjs/* DetectStackDriftCommand */._9b({ StackName: name }));
+        for (let poll = 0; poll < (wait.polls ?? 20); poll++) {
+            const status = await cfn.send(new dist_cjs/* DescribeStackDriftDetectionStatusCommand */.Hb8({ StackDriftDetectionId: id }));
+            if (status.DetectionStatus === 'DETECTION_COMPLETE') {
+                return {
+                    status: status.StackDriftStatus ?? 'UNKNOWN',
+                    drifted: status.DriftedStackResourceCount ?? 0
+                };
+            }
+            if (status.DetectionStatus === 'DETECTION_FAILED')
+                return undefined;
+            await sleep(Math.min(1_000 * 2 ** poll, 5_000));
+        }
+    }
+    catch {
+        // Drift is an extra: a role without the permission still gets the version check.
+    }
+    return undefined;
+}
+async function checkBootstrapStacks(cfn, specs, warn, wait = {}) {
+    const states = [];
+    for (const spec of specs) {
+        let state;
+        try {
+            const { Stacks: stacks } = await cfn.send(new dist_cjs/* DescribeStacksCommand */.Y47({ StackName: spec.name }));
+            state = assessCentralStack(spec, stacks?.[0]);
+        }
+        catch (error) {
+            if (awsErrorCode(error) === 'ValidationError' && /does not exist/.test(errorMessage(error))) {
+                state = assessCentralStack(spec, undefined);
+            }
+            else {
+                states.push({ name: spec.name, status: 'UNKNOWN', reason: errorMessage(error) });
+                warn(`Could not read stack ${spec.name}: ${errorMessage(error)}`);
+                continue;
+            }
+        }
+        if (spec.detectDrift && state.status !== 'MISSING' && /_COMPLETE$/.test(state.status)) {
+            const drift = await stackDrift(cfn, spec.name, wait);
+            if (drift) {
+                state = { ...state, drift: drift.status };
+                if (drift.status === 'DRIFTED') {
+                    state = {
+                        ...state,
+                        problems: [
+                            ...(state.problems ?? []),
+                            `${drift.drifted} of its resources were changed outside CloudFormation (aws cloudformation describe-stack-resource-drifts --stack-name ${spec.name} shows how); undo the change, or redeploy it on purpose`
+                        ]
+                    };
+                }
+            }
+        }
+        states.push(state);
+        const { status, reason } = state;
+        if (status !== 'MISSING' && (!/_COMPLETE$/.test(status) || /ROLLBACK|DELETE/.test(status))) {
+            warn(`Stack ${spec.name} is ${status}${reason ? ` (${reason})` : ''}.`);
+        }
+        if (state.problems) {
+            const fix = state.fix
+                ? ` Fix, with that account's administrator credentials: ${state.fix}`
+                : '';
+            warn(`Stack ${spec.name}: ${state.problems.join('; ')}.${fix}`);
+        }
+    }
+    return states;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/wiring.ts
+const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
+/**
+ * Service-managed StackSets are operated from the management account (SELF) or from a
+ * registered StackSets delegated administrator (DELEGATED_ADMIN).
+ */
+function callAsFor(centralAccountId, managementAccountId) {
+    return centralAccountId === managementAccountId ? 'SELF' : 'DELEGATED_ADMIN';
+}
+/**
+ * The role ARN behind an STS caller ARN (`arn:aws:sts::1…:assumed-role/NAME/session` →
+ * `arn:aws:iam::1…:role/NAME`), for when the action runs on ambient credentials. A role path
+ * cannot be recovered from the session ARN: with a path, pass role-to-assume instead.
+ */
+function roleArnFromCallerArn(callerArn) {
+    const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/.+$/.exec(callerArn);
+    if (role)
+        return callerArn;
+    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(callerArn);
+    if (!session)
+        return undefined;
+    const [, partition, account, name] = session;
+    return `arn:${partition ?? 'aws'}:iam::${account ?? ''}:role/${name ?? ''}`;
+}
+/**
+ * The member-role StackSet parameters that match the action's inputs. A kms-key-id that is not
+ * a key ARN (an alias, a bare id) cannot be named in a policy: it is left out, and the key policy
+ * must then allow the member role itself.
+ */
+function memberRoleParameters(config, centralRoles, options = {}) {
+    const { secrets } = config;
+    const kmsKeyArn = secrets.kmsKeyId !== undefined && KMS_KEY_ARN.test(secrets.kmsKeyId)
+        ? secrets.kmsKeyId
+        : undefined;
+    return {
+        MemberRoleName: config.memberRoleName,
+        ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
+        ...(config.auditMemberRoleName ? { AuditMemberRoleName: config.auditMemberRoleName } : {}),
+        ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+        ...(config.userPath ? { UserPath: config.userPath } : {}),
+        OrganizationId: config.organizationId,
+        SecretNamePrefix: secrets.namePrefix,
+        ...(secrets.location === 'central' && secrets.accountId
+            ? { SecretsAccountId: secrets.accountId }
+            : {}),
+        ...(kmsKeyArn ? { KmsKeyArn: kmsKeyArn } : {}),
+        // The secrets role may describe the secrets key stack by this name (its default otherwise).
+        ...(secrets.location === 'central' && config.deploy?.secretsKeyStackName
+            ? { SecretsKeyStackName: config.deploy.secretsKeyStackName }
+            : {}),
+        ...(options.createExemptionGroup === undefined
+            ? {}
+            : { CreateExemptionGroup: options.createExemptionGroup ? 'true' : 'false' }),
+        ExemptionGroupName: config.exemptionGroup
+    };
+}
+/**
+ * The central stack (cfn/central-github-oidc.yaml) as these inputs need it: the parameters that
+ * decide what the central role may do for this workflow. GitHubOrg and GitHubRepo come from the
+ * repository running the workflow, for a stack that does not exist yet.
+ */
+function centralStackSpec(config, stackName, repository) {
+    const [org, repo] = (repository ?? '').split('/');
+    const { secrets } = config;
+    return {
+        name: stackName,
+        templateFile: 'central-github-oidc.yaml',
+        region: config.awsRegion,
+        detectDrift: true,
+        ...(org && repo ? { forNewStack: { GitHubOrg: org, GitHubRepo: repo } } : {}),
+        // DeployStacks only needs to allow at least what the inputs use: apply covers check.
+        atLeast: { DeployStacks: ['off', 'check', 'apply'] },
+        wanted: {
+            OrganizationId: config.organizationId,
+            ManagementAccountId: config.managementAccountId,
+            IncludeManagementAccount: config.includeManagementAccount ? 'true' : 'false',
+            MemberRoleName: config.memberRoleName,
+            AuditMemberRoleName: config.auditMemberRoleName,
+            ListAccountsRoleName: config.listAccountsRoleName,
+            Audience: config.audience,
+            DeployStacks: config.deploy.mode,
+            StackSetName: config.deploy.stackSetName,
+            ...(config.notify.enabled && config.notify.senderEmail
+                ? { SenderEmail: config.notify.senderEmail }
+                : {}),
+            ...(secrets.location === 'central' && secrets.accountId
+                ? { SecretsAccountId: secrets.accountId }
+                : {}),
+            ...(secrets.location === 'central' && secrets.roleName !== config.memberRoleName
+                ? { SecretsRoleName: secrets.roleName }
+                : {})
+        }
+    };
+}
+/** The list-accounts stack (cfn/management-list-accounts-role.yaml) as these inputs need it. */
+function listAccountsStackSpec(config, stackName, centralRoles) {
+    return {
+        name: stackName,
+        templateFile: 'management-list-accounts-role.yaml',
+        region: config.awsRegion,
+        detectDrift: true,
+        wanted: {
+            ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
+            ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+            OrganizationId: config.organizationId,
+            ListAccountsRoleName: config.listAccountsRoleName
+        }
+    };
+}
+/**
+ * The secrets key stack (cfn/central-secrets-kms.yaml in the secrets account) as these inputs
+ * need it: the role that writes the secrets, and the key the action names.
+ */
+function secretsKeyStackSpec(config, stackName) {
+    const { kmsKeyId } = config.secrets;
+    return {
+        name: stackName,
+        templateFile: 'central-secrets-kms.yaml',
+        region: config.awsRegion,
+        wanted: { OrganizationId: config.organizationId, SecretsRoleName: config.secrets.roleName },
+        ...(kmsKeyId !== undefined && KMS_KEY_ARN.test(kmsKeyId)
+            ? { expectedOutputs: { KeyArn: { value: kmsKeyId, input: 'kms-key-id' } } }
+            : {})
+    };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/index.ts
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/issues/markers.ts
+
+const PREFIX = 'iam-key-rotation';
+const SUBJECT_MARKER = new RegExp(`<!-- ${PREFIX}:(?:blocked:(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`);
+const FINGERPRINT_MARKER = new RegExp(`<!-- ${PREFIX}:fingerprint:([0-9a-f]{1,64}) -->`);
+/** A stable key per subject, e.g. `blocked:222222222222:ci-bot`. */
+function subjectKey(subject) {
+    return subject.kind === 'blocked'
+        ? `blocked:${subject.accountId}:${subject.userName}`
+        : `account-failed:${subject.accountId}`;
+}
+/** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */
+function subjectMarker(subject) {
+    return `<!-- ${PREFIX}:${subjectKey(subject)} -->`;
+}
+function parseSubjectMarker(body) {
+    const match = SUBJECT_MARKER.exec(body ?? '');
+    if (!match)
+        return undefined;
+    const [, accountId, userName, failedAccountId] = match;
+    if (accountId !== undefined && userName !== undefined) {
+        return { kind: 'blocked', accountId, userName };
+    }
+    return failedAccountId !== undefined
+        ? { kind: 'account-failed', accountId: failedAccountId }
+        : undefined;
+}
+/** The hidden marker carrying the evidence fingerprint. */
+function fingerprintMarker(fingerprint) {
+    return `<!-- ${PREFIX}:fingerprint:${fingerprint} -->`;
+}
+function parseFingerprint(body) {
+    return FINGERPRINT_MARKER.exec(body ?? '')?.[1];
+}
+/** A short hash of evidence, computed over a canonical JSON form. */
+function fingerprint(evidence) {
+    return (0,external_node_crypto_.createHash)('sha256').update(canonicalJson(evidence)).digest('hex').slice(0, 16);
+}
+function canonicalJson(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(value)
+            .filter(([, v]) => v !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    }
+    return JSON.stringify(value) ?? 'null';
+}
+
+;// CONCATENATED MODULE: ./src/issues/bodies.ts
+
+const FOOTER = '_This issue is maintained by the IAM access key rotation workflow: it is updated when the evidence changes and closed automatically when the problem is gone._';
+/**
+ * Text inside an inline code span: no markup, mention or HTML from an account name or error
+ * message can take effect. In a table cell a pipe must be escaped even there.
+ */
+function code(text, inTable = false) {
+    const flat = text.replace(/\r?\n/g, ' ');
+    const safe = inTable ? flat.replace(/\|/g, '\\|') : flat;
+    return safe.includes('`') ? `\`\` ${safe} \`\`` : `\`${safe}\``;
+}
+/** A fenced block that the text cannot close early. */
+function fenced(text) {
+    const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map(match => match[0].length));
+    const fence = '`'.repeat(longest + 1);
+    return `${fence}text\n${text}\n${fence}`;
+}
+function day(iso) {
+    return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso;
+}
+function runLine(plan) {
+    return `Evidence from run ${plan.runId} on ${day(plan.generatedAt)} (${plan.mode} mode).`;
+}
+/**
+ * What a blocked rotation issue rests on. Only facts that change when the situation changes:
+ * key ids, statuses, creation dates, whether a key was ever used, the blocked actions. Ages and
+ * last-use dates move every day and would turn every run into a comment.
+ */
+function blockedEvidence(account, user, blocked) {
+    return {
+        accountId: account.accountId,
+        userName: user.userName,
+        keys: [...user.keys]
+            .sort((a, b) => a.accessKeyId.localeCompare(b.accessKeyId))
+            .map(key => ({
+            id: key.accessKeyId,
+            status: key.status,
+            createdAt: key.createdAt,
+            used: lastUsedKind(key)
+        })),
+        blocked: blocked
+            .map(action => ({ key: action.accessKeyId, reason: action.reason }))
+            .sort((a, b) => a.key.localeCompare(b.key) || a.reason.localeCompare(b.reason))
+    };
+}
+function lastUsedKind(key) {
+    return key.lastUsedAt === 'never' || key.lastUsedAt === 'unknown' ? key.lastUsedAt : 'used';
+}
+/** One issue per account and user with a BLOCKED action. */
+function blockedIssue(plan, account, user) {
+    const blocked = user.actions.filter(action => action.type === 'BLOCKED');
+    const subject = {
+        kind: 'blocked',
+        accountId: account.accountId,
+        userName: user.userName
+    };
+    const blockedIds = new Set(blocked.map(action => action.accessKeyId));
+    const rows = user.keys.map(key => `| ${code(key.accessKeyId, true)} | ${key.status} | ${day(key.createdAt)} | ${key.ageDays} | ${day(key.lastUsedAt)} | ${blockedIds.has(key.accessKeyId) ? '⛔ blocked' : ''} |`);
+    const evidence = [
+        runLine(plan),
+        '',
+        '| key | status | created | age (days) | last used | |',
+        '|---|---|---|---:|---|---|',
+        ...rows,
+        '',
+        ...blocked.map(action => `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${action.message}`),
+        ...(user.notes ?? []).map(note => `- Note: ${note}`)
+    ].join('\n');
+    const print = fingerprint(blockedEvidence(account, user, blocked));
+    const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`;
+    const body = [
+        subjectMarker(subject),
+        fingerprintMarker(print),
+        `## Key rotation blocked: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
+        '',
+        `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
+            'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
+        ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
+        '',
+        '### Evidence',
+        '',
+        evidence,
+        '',
+        '### What to do',
+        '',
+        '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
+            '(`userIdentity.accessKeyId`) for who uses it.',
+        `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
+        '',
+        '   ```sh',
+        `   aws iam update-access-key ${keyArgs} --status Inactive`,
+        `   aws iam delete-access-key ${keyArgs}`,
+        '   ```',
+        '',
+        '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
+            'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
+        '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
+            '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
+        '',
+        FOOTER
+    ].join('\n');
+    return {
+        subject,
+        title: `IAM key rotation blocked: ${user.userName} in ${account.accountId} (${account.accountName})`,
+        body,
+        fingerprint: print,
+        evidence
+    };
+}
+/**
+ * Error text without what changes on every attempt: request ids, timestamps, and role session
+ * names (an AccessDenied names the caller's session, which is named after the workflow run).
+ */
+function stableError(error) {
+    return error
+        .replace(/(:assumed-role\/[\w+=,.@-]+\/)[\w+=,.@-]+/g, '$1<session>')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+        .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
+        .replace(/\b(request ?id:?\s*)\S+/gi, '$1<id>');
+}
+/** One issue per account the run could not process. */
+function failedAccountIssue(plan, account) {
+    const subject = { kind: 'account-failed', accountId: account.accountId };
+    const error = account.error ?? 'unknown error';
+    const evidence = [runLine(plan), '', fenced(error)].join('\n');
+    const print = fingerprint({ accountId: account.accountId, error: stableError(error) });
+    const body = [
+        subjectMarker(subject),
+        fingerprintMarker(print),
+        `## Account ${account.accountId} (${code(account.accountName)}) could not be processed`,
+        '',
+        'The run could not scan this account, so none of its access keys were checked, rotated or warned about.',
+        '',
+        '### Error',
+        '',
+        evidence,
+        '',
+        '### What to do',
+        '',
+        '- **AccessDenied on `sts:AssumeRole`**: the member role (input `member-role-name`) is missing in this account ' +
+            'or does not trust the central role. Deploy it with the StackSet (`deploy-stacks: check` reports missing stack instances).',
+        '- **AccessDenied on an IAM call**: the member role lacks a permission, or a service control policy denies it.',
+        '- **Throttling, timeouts or network errors**: usually gone on the next run.',
+        '',
+        FOOTER
+    ].join('\n');
+    return {
+        subject,
+        title: `IAM key rotation: account ${account.accountId} (${account.accountName}) could not be processed`,
+        body,
+        fingerprint: print,
+        evidence
+    };
+}
+/** The issues this run wants open. */
+function desiredIssues(plan) {
+    const issues = [];
+    for (const account of plan.accounts) {
+        if (account.status === 'failed') {
+            issues.push(failedAccountIssue(plan, account));
+            continue;
+        }
+        if (account.status !== 'ok')
+            continue;
+        for (const user of account.users) {
+            if (user.actions.some(action => action.type === 'BLOCKED')) {
+                issues.push(blockedIssue(plan, account, user));
+            }
+        }
+    }
+    return issues;
+}
+function changedComment(plan, issue) {
+    return [
+        `The evidence changed in run ${plan.runId} (${day(plan.generatedAt)}); the description is updated.`,
+        '',
+        issue.evidence
+    ].join('\n');
+}
+function resolvedComment(plan, subject, accountName) {
+    const where = `account ${subject.accountId} (${code(accountName)})`;
+    return subject.kind === 'blocked'
+        ? `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`
+        : `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) processed ${where} again. Closing.`;
+}
+
 ;// CONCATENATED MODULE: ./src/issues/sync.ts
 
 
@@ -92896,11 +93113,21 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
     const { config, factory, log } = deps;
     if (config.deploy.mode === 'off')
         return undefined;
-    const centralRoleArn = config.roleToAssume ?? roleArnFromCallerArn(caller.arn);
-    if (!centralRoleArn) {
+    // Both central roles go into the StackSet; the one this run signs in as is also known from
+    // the caller. One that cannot be told is left as deployed.
+    const signedInAs = roleArnFromCallerArn(caller.arn);
+    const centralRoles = {
+        write: config.roleToAssume ?? (config.chain.kind === 'write' ? signedInAs : undefined),
+        audit: config.auditRoleToAssume ?? (config.chain.kind === 'read-only' ? signedInAs : undefined)
+    };
+    if (!centralRoles.write && !centralRoles.audit) {
         log.warning(`deploy-stacks: cannot tell the central role from the caller ${caller.arn}; set role-to-assume. Skipping the StackSet ${config.deploy.mode}.`);
         return undefined;
     }
+    const unknownParameters = [
+        ...(centralRoles.write ? [] : ['CentralRoleArn']),
+        ...(centralRoles.audit ? [] : ['CentralAuditRoleArn'])
+    ];
     const organizations = factory.organizations(managementCredentials(deps));
     const report = await deployStacks(factory.cloudFormation(deps.central), {
         mode: config.deploy.mode,
@@ -92916,7 +93143,8 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
         },
         stackSetRegions: config.deploy.stackSetRegions,
         templateDir: (0,external_node_path_.join)(actionRoot(moduleUrl), 'cfn'),
-        parameters: memberRoleParameters(config, centralRoleArn),
+        parameters: memberRoleParameters(config, centralRoles),
+        unknownParameters,
         accountsInScope: accounts.map(account => account.id),
         managementAccountId: config.managementAccountId,
         callAs: callAsFor(caller.accountId, config.managementAccountId)
@@ -92934,10 +93162,10 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
             ? await checkBootstrapStacks(factory.cloudFormation(deps.central), [centralStackSpec(config, centralStackName, process.env.GITHUB_REPOSITORY)], warn)
             : []),
         ...(listAccountsStackName
-            ? await checkBootstrapStacks(factory.cloudFormation(managementCredentials(deps)), [listAccountsStackSpec(config, listAccountsStackName, centralRoleArn)], warn)
+            ? await checkBootstrapStacks(factory.cloudFormation(managementCredentials(deps)), [listAccountsStackSpec(config, listAccountsStackName, centralRoles)], warn)
             : []),
         ...(secretsKeyStackName && secrets.location === 'central' && secrets.accountId
-            ? await checkBootstrapStacks(factory.cloudFormation(deps.sessions.credentials(secrets.accountId, secrets.roleName)), [secretsKeyStackSpec(config, secretsKeyStackName)], warn)
+            ? await checkBootstrapStacks(factory.cloudFormation(deps.sessions.credentials(secrets.accountId, config.chain.secretsRoleName)), [secretsKeyStackSpec(config, secretsKeyStackName)], warn)
             : [])
     ];
     return {
@@ -94210,6 +94438,8 @@ function blank() {
 
 
 
+
+
 /**
  * Evaluation time. `IAM_KEY_ROTATION_NOW` (ISO 8601) replays a run as of another moment: the
  * tests use it to walk a key through its timeline against the emulator's clock.
@@ -94240,9 +94470,16 @@ async function run() {
         setFailed(error instanceof InputErrors ? error.message : errorMessage(error));
         return;
     }
+    if (config.dryRun?.unavailable) {
+        notice(config.dryRun.unavailable);
+        await summary.addRaw(`${config.dryRun.unavailable}\n`).write();
+        return;
+    }
     try {
         const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config);
         await publish(config, plan);
+        if (config.dryRun)
+            await commentOnPullRequest(config, config.dryRun.pullRequest, plan, logger);
     }
     catch (error) {
         setFailed(`IAM key rotation failed: ${errorMessage(error)}`);
@@ -94253,9 +94490,9 @@ async function rotate(config) {
     const factory = new AwsClientFactory({
         region: config.awsRegion,
         roles: {
-            memberRoleName: config.memberRoleName,
+            memberRoleName: config.chain.memberRoleName,
             listAccountsRoleName: config.listAccountsRoleName,
-            secretsRoleName: config.secrets.roleName,
+            secretsRoleName: config.chain.secretsRoleName,
             stackSetName: config.deploy.stackSetName,
             managementAccountId: config.managementAccountId
         }
@@ -94267,15 +94504,21 @@ async function rotate(config) {
         const mask = (secret) => setSecret(secret);
         const central = centralCredentials({
             factory,
-            ...(config.roleToAssume ? { roleToAssume: config.roleToAssume } : {}),
+            ...(config.chain.roleToAssume ? { roleToAssume: config.chain.roleToAssume } : {}),
             audience: config.audience,
             sessionName,
             getIdToken: audience => getIDToken(audience),
             mask
         });
-        const partition = /^arn:([^:]+):/.exec(config.roleToAssume ?? '')?.[1] ?? 'aws';
+        const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws';
         const sessions = new RoleSessions(factory, central, sessionName, mask, partition);
         info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`);
+        if (config.dryRun) {
+            info(`Pull request #${config.dryRun.pullRequest}: a dry run of the proposed configuration (audit, read-only chain, no mail, no issues).`);
+        }
+        if (config.mode === 'audit' && config.chain.kind === 'write' && config.roleToAssume) {
+            warning('This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).');
+        }
         const deps = { config, factory, sessions, central, now, runId, log: logger, mask };
         const caller = await whoAmI(deps);
         info(`Signed in as ${caller.arn}`);
@@ -94324,6 +94567,24 @@ async function publish(config, plan) {
     }
     else if (plan.totals.failedActions > 0) {
         setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`);
+    }
+}
+/** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */
+async function commentOnPullRequest(config, pullNumber, plan, log) {
+    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+    if (!config.issues.githubToken || !owner || !repo) {
+        log.warning('Dry run: no github-token or GITHUB_REPOSITORY, so the plan is not commented on the pull request.');
+        return;
+    }
+    const { GITHUB_SERVER_URL: server, GITHUB_RUN_ID: runId } = process.env;
+    const runUrl = server && runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined;
+    try {
+        const octokit = createGitHubClient(config.issues.githubToken, { log });
+        const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, dryRunCommentBody(summaryMarkdown(plan), runUrl));
+        log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`);
+    }
+    catch (error) {
+        log.warning(`Dry run: could not comment on pull request #${pullNumber} (${errorMessage(error)}); the job needs "permissions: pull-requests: write".`);
     }
 }
 function setOutputs(plan, planPath, reportDir) {

@@ -133,6 +133,11 @@ export async function takeInventory(deps: EngineDeps): Promise<OrgAccount[]> {
       `Account ${id} (input accounts) is not an active account of ${config.organizationId}.`
     )
   }
+  if (inventory.managementAccountLeftOut) {
+    const message = `The management account ${config.managementAccountId} is out of scope (include-management-account: false): its IAM users are not scanned.`
+    if (config.accounts.includes(config.managementAccountId)) log.warning(message)
+    else log.info(message)
+  }
   const shard = config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''
   log.info(
     `${inventory.accounts.length} of ${inventory.organizationAccountCount} active accounts in scope${shard}.`
@@ -154,10 +159,11 @@ async function scanAll(
         const started = Date.now()
         let outcome: AccountOutcome
         try {
-          const iam = factory.iam(sessions.credentials(account.id, config.memberRoleName))
+          const iam = factory.iam(sessions.credentials(account.id, config.chain.memberRoleName))
           const scan = await scanAccount(iam, {
             accountId: account.id,
             exemptionGroup: config.exemptionGroup,
+            userPath: config.userPath,
             ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
             policy: config.policy,
             now: deps.now,
@@ -214,7 +220,9 @@ async function applyAll(
     withWork.map(outcome =>
       limit(async () => {
         const started = Date.now()
-        const iam = factory.iam(sessions.credentials(outcome.account.id, config.memberRoleName))
+        const iam = factory.iam(
+          sessions.credentials(outcome.account.id, config.chain.memberRoleName)
+        )
         const ctx = {
           accountId: outcome.account.id,
           iam,
@@ -263,8 +271,8 @@ function secretStore(deps: EngineDeps): SecretStore {
     clientFor: memberAccountId => {
       const [accountId, roleName] =
         config.secrets.location === 'central' && config.secrets.accountId
-          ? [config.secrets.accountId, config.secrets.roleName]
-          : [memberAccountId, config.memberRoleName]
+          ? [config.secrets.accountId, config.chain.secretsRoleName]
+          : [memberAccountId, config.chain.memberRoleName]
       let client = clients.get(accountId)
       if (!client) {
         client = factory.secretsManager(sessions.credentials(accountId, roleName))

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 
 /** Every input of action.yml, named once. A test checks this list against action.yml. */
@@ -5,11 +6,15 @@ export const INPUT_NAMES = [
   'mode',
   'aws-region',
   'role-to-assume',
+  'audit-role-to-assume',
   'audience',
   'organization-id',
   'management-account-id',
   'list-accounts-role-name',
   'member-role-name',
+  'audit-member-role-name',
+  'include-management-account',
+  'user-path',
   'accounts',
   'exclude-accounts',
   'organizational-units',
@@ -71,15 +76,58 @@ export interface RotationPolicyConfig {
   readonly conflictResolution: ConflictResolution
 }
 
+/**
+ * The roles a run signs in with. The read-only chain (audit role, audit member roles) can scan,
+ * plan, report, mail and check stacks; the write chain (write role, member roles) can also
+ * rotate, deactivate and delete keys and deploy the StackSet.
+ */
+export interface RoleChain {
+  readonly kind: 'read-only' | 'write'
+  /** The central role of the chain; undefined: the job's ambient credentials. */
+  readonly roleToAssume?: string
+  readonly memberRoleName: string
+  /** The role in secrets-account-id (secrets-location central). */
+  readonly secretsRoleName: string
+}
+
+/** What the runner says about the run: the event, and the pull request of a pull_request run. */
+export interface RunContext {
+  readonly eventName?: string
+  readonly pullRequest?: { readonly number: number; readonly fromFork: boolean }
+  /** The job may request an OIDC token (permissions: id-token: write, not a fork). */
+  readonly canRequestIdToken: boolean
+}
+
 export interface Config {
   readonly mode: Mode
   readonly awsRegion: string
+  /** The write chain's central role (enforce, deploy-stacks apply). */
   readonly roleToAssume?: string
+  /** The read-only chain's central role (audit, pull-request dry runs). */
+  readonly auditRoleToAssume?: string
   readonly audience: string
   readonly organizationId: string
   readonly managementAccountId: string
+  /** Whether the management account's IAM users are in scope (out by default). */
+  readonly includeManagementAccount: boolean
   readonly listAccountsRoleName: string
+  /** The write chain's member role. */
   readonly memberRoleName: string
+  /** The read-only chain's member role. */
+  readonly auditMemberRoleName: string
+  /** IAM path whose users are in scope ("/" for all). */
+  readonly userPath: string
+  /** The roles this run signs in with, chosen from the mode. */
+  readonly chain: RoleChain
+  /**
+   * A pull_request run: a dry run of the proposed configuration. It audits with the read-only
+   * chain, sends no mail, opens no issue, and keeps one comment on the pull request up to date.
+   */
+  readonly dryRun?: {
+    readonly pullRequest: number
+    /** A fork's pull request gets no OIDC token: there is nothing to sign in with. */
+    readonly unavailable?: string
+  }
   readonly accounts: readonly string[]
   readonly excludeAccounts: readonly string[]
   readonly organizationalUnits: readonly string[]
@@ -182,6 +230,7 @@ const PATTERNS = {
   email: /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/,
   tagKey: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
   stackSetName: /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/,
+  userPath: /^\/([\x21-\x2e\x30-\x7e]+\/)*$/,
   label: /^.{1,50}$/u,
   wholeNumber: /^\d+$/,
   shard: /^(\d+)\/(\d+)$/
@@ -199,7 +248,10 @@ export function splitList(raw: string): string[] {
  * Reads and validates every input before anything touches AWS. Returns one frozen configuration
  * or throws InputErrors listing every bad input.
  */
-export function getInputs(read: InputReader = readActionInput): Config {
+export function getInputs(
+  read: InputReader = readActionInput,
+  run: RunContext = runContextFromEnv()
+): Config {
   const errors: InputError[] = []
   const fail = (input: InputName, value: string, allowed: string): undefined => {
     errors.push(new InputError(input, value, allowed))
@@ -260,12 +312,20 @@ export function getInputs(read: InputReader = readActionInput): Config {
   const regionRule = 'must be an AWS region such as "us-east-1"'
   const roleNameRule = 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)'
 
-  const mode = oneOf<Mode>('mode', ['audit', 'enforce'], 'audit')
+  const givenMode = oneOf<Mode>('mode', ['audit', 'enforce'], 'audit')
+  const pullRequest = run.eventName === 'pull_request' ? run.pullRequest : undefined
+  // A pull request previews the configuration it proposes; only the protected branch acts.
+  const mode: Mode = pullRequest ? 'audit' : givenMode
   const awsRegion = matching('aws-region', PATTERNS.region, regionRule, 'us-east-1')
   const roleToAssume = matching(
     'role-to-assume',
     PATTERNS.roleArn,
     'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central"'
+  )
+  const auditRoleToAssume = matching(
+    'audit-role-to-assume',
+    PATTERNS.roleArn,
+    'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central-audit"'
   )
   const audience = raw('audience') || 'sts.amazonaws.com'
   const organizationId = required(
@@ -285,6 +345,19 @@ export function getInputs(read: InputReader = readActionInput): Config {
     PATTERNS.roleName,
     roleNameRule,
     'iam-key-rotation-member'
+  )
+  const auditMemberRoleName = matching(
+    'audit-member-role-name',
+    PATTERNS.roleName,
+    roleNameRule,
+    'iam-key-rotation-member-audit'
+  )
+  const includeManagementAccount = bool('include-management-account', false)
+  const userPath = matching(
+    'user-path',
+    PATTERNS.userPath,
+    'must be an IAM path: "/" or "/name/…/" (each part of printable ASCII without "/")',
+    '/'
   )
   const accounts = list('accounts', PATTERNS.accountId, accountIdRule)
   const excludeAccounts = list('exclude-accounts', PATTERNS.accountId, accountIdRule)
@@ -343,17 +416,35 @@ export function getInputs(read: InputReader = readActionInput): Config {
     )
   }
 
+  const chain = chooseChain()
+
   if (errors.length > 0) throw new InputErrors(errors)
+
+  const dryRun: Config['dryRun'] = pullRequest && {
+    pullRequest: pullRequest.number,
+    ...(pullRequest.fromFork && !run.canRequestIdToken && chain.roleToAssume
+      ? {
+          unavailable:
+            'Dry run unavailable for forks: GitHub gives a pull_request run from a fork no OIDC token, so it cannot sign in to AWS. The plan of this change runs once it is merged, or when its branch is pushed to this repository.'
+        }
+      : {})
+  }
 
   return deepFreeze<Config>({
     mode,
     awsRegion,
     ...(roleToAssume ? { roleToAssume } : {}),
+    ...(auditRoleToAssume ? { auditRoleToAssume } : {}),
     audience,
     organizationId,
     managementAccountId,
+    includeManagementAccount,
     listAccountsRoleName,
     memberRoleName,
+    auditMemberRoleName,
+    userPath,
+    chain,
+    ...(dryRun ? { dryRun } : {}),
     accounts,
     excludeAccounts,
     organizationalUnits,
@@ -362,15 +453,59 @@ export function getInputs(read: InputReader = readActionInput): Config {
     reminderDays: reminderDays.length > 0 ? reminderDays : [Number(DEFAULT_REMINDER_DAYS)],
     forceRotate,
     secrets,
-    notify,
+    // A dry run mails nobody and opens no issue: it only shows the plan.
+    notify: dryRun ? { ...notify, enabled: false } : notify,
     deploy,
     reportDir,
-    issues: { enabled: openIssues, label: issueLabel, ...(githubToken ? { githubToken } : {}) },
+    issues: {
+      enabled: openIssues && !dryRun,
+      label: issueLabel,
+      ...(githubToken ? { githubToken } : {})
+    },
     maxConcurrency,
     ...(shard ? { shard } : {}),
     failOnAccountError,
     ...(mergeFrom ? { mergeFrom } : {})
   })
+
+  /**
+   * Audit signs in with the read-only chain when audit-role-to-assume is set (main warns when an
+   * audit uses the write chain instead); enforce needs the write chain.
+   */
+  function chooseChain(): RoleChain {
+    const write: RoleChain = {
+      kind: 'write',
+      ...(roleToAssume ? { roleToAssume } : {}),
+      memberRoleName,
+      secretsRoleName: secrets.roleName
+    }
+    if (mode === 'enforce') {
+      if (!roleToAssume && auditRoleToAssume) {
+        fail(
+          'role-to-assume',
+          '',
+          'is required when mode is "enforce": the write role (output CentralRoleArn of cfn/central-github-oidc.yaml); audit-role-to-assume is read-only'
+        )
+      }
+      return write
+    }
+    if (auditRoleToAssume) {
+      return {
+        kind: 'read-only',
+        roleToAssume: auditRoleToAssume,
+        memberRoleName: auditMemberRoleName,
+        secretsRoleName: auditMemberRoleName
+      }
+    }
+    if (pullRequest && roleToAssume) {
+      fail(
+        'audit-role-to-assume',
+        '',
+        'is required for a pull-request dry run: the read-only audit role (output AuditRoleArn of cfn/central-github-oidc.yaml); the write role trusts only the rotation workflow in its environment'
+      )
+    }
+    return write
+  }
 
   function readPolicy(): RotationPolicyConfig {
     const days = (name: InputName, min: number, fallback?: number) =>
@@ -555,6 +690,37 @@ export function getInputs(read: InputReader = readActionInput): Config {
       )
     }
     return { index, count }
+  }
+}
+
+/** The event and pull request of this run, as the runner describes them. */
+export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext {
+  const eventName = env.GITHUB_EVENT_NAME
+  const canRequestIdToken = Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL)
+  if (eventName !== 'pull_request' || !env.GITHUB_EVENT_PATH) {
+    return { ...(eventName ? { eventName } : {}), canRequestIdToken }
+  }
+  let event: PullRequestEvent = {}
+  try {
+    event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as PullRequestEvent
+  } catch {
+    // No readable payload: not treated as a pull request run.
+  }
+  const pr = event.pull_request
+  if (typeof pr?.number !== 'number') return { eventName, canRequestIdToken }
+  const head = pr.head?.repo?.full_name
+  const base = pr.base?.repo?.full_name
+  // A deleted fork leaves head.repo null.
+  const fromFork =
+    pr.head?.repo === null || pr.head?.repo?.fork === true || (head !== undefined && head !== base)
+  return { eventName, pullRequest: { number: pr.number, fromFork }, canRequestIdToken }
+}
+
+interface PullRequestEvent {
+  pull_request?: {
+    number?: unknown
+    head?: { repo?: { full_name?: string; fork?: boolean } | null }
+    base?: { repo?: { full_name?: string } }
   }
 }
 

@@ -5,6 +5,8 @@ import { centralCredentials, RoleSessions } from './aws/sessions.js'
 import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from './engine.js'
 import { getInputs, InputErrors, type Config } from './inputs.js'
 import { mergePlans, readShardPlans } from './merge.js'
+import { createGitHubClient } from './issues/client.js'
+import { dryRunCommentBody, upsertDryRunComment } from './issues/pull-request-comment.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import type { Plan } from './plan/types.js'
 import { summaryMarkdown } from './report/markdown.js'
@@ -42,9 +44,15 @@ export async function run(): Promise<void> {
     return
   }
 
+  if (config.dryRun?.unavailable) {
+    core.notice(config.dryRun.unavailable)
+    await core.summary.addRaw(`${config.dryRun.unavailable}\n`).write()
+    return
+  }
   try {
     const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config)
     await publish(config, plan)
+    if (config.dryRun) await commentOnPullRequest(config, config.dryRun.pullRequest, plan, logger)
   } catch (error) {
     core.setFailed(`IAM key rotation failed: ${errorMessage(error)}`)
   }
@@ -55,9 +63,9 @@ async function rotate(config: Config): Promise<Plan> {
   const factory = new AwsClientFactory({
     region: config.awsRegion,
     roles: {
-      memberRoleName: config.memberRoleName,
+      memberRoleName: config.chain.memberRoleName,
       listAccountsRoleName: config.listAccountsRoleName,
-      secretsRoleName: config.secrets.roleName,
+      secretsRoleName: config.chain.secretsRoleName,
       stackSetName: config.deploy.stackSetName,
       managementAccountId: config.managementAccountId
     }
@@ -69,16 +77,26 @@ async function rotate(config: Config): Promise<Plan> {
     const mask = (secret: string) => core.setSecret(secret)
     const central = centralCredentials({
       factory,
-      ...(config.roleToAssume ? { roleToAssume: config.roleToAssume } : {}),
+      ...(config.chain.roleToAssume ? { roleToAssume: config.chain.roleToAssume } : {}),
       audience: config.audience,
       sessionName,
       getIdToken: audience => core.getIDToken(audience),
       mask
     })
-    const partition = /^arn:([^:]+):/.exec(config.roleToAssume ?? '')?.[1] ?? 'aws'
+    const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
     const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
 
     core.info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`)
+    if (config.dryRun) {
+      core.info(
+        `Pull request #${config.dryRun.pullRequest}: a dry run of the proposed configuration (audit, read-only chain, no mail, no issues).`
+      )
+    }
+    if (config.mode === 'audit' && config.chain.kind === 'write' && config.roleToAssume) {
+      core.warning(
+        'This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).'
+      )
+    }
     const deps: EngineDeps = { config, factory, sessions, central, now, runId, log: logger, mask }
     const caller = await whoAmI(deps)
     core.info(`Signed in as ${caller.arn}`)
@@ -130,6 +148,38 @@ async function publish(config: Config, plan: Plan): Promise<void> {
     )
   } else if (plan.totals.failedActions > 0) {
     core.setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`)
+  }
+}
+
+/** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */
+async function commentOnPullRequest(
+  config: Config,
+  pullNumber: number,
+  plan: Plan,
+  log: Logger
+): Promise<void> {
+  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/')
+  if (!config.issues.githubToken || !owner || !repo) {
+    log.warning(
+      'Dry run: no github-token or GITHUB_REPOSITORY, so the plan is not commented on the pull request.'
+    )
+    return
+  }
+  const { GITHUB_SERVER_URL: server, GITHUB_RUN_ID: runId } = process.env
+  const runUrl = server && runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined
+  try {
+    const octokit = createGitHubClient(config.issues.githubToken, { log })
+    const outcome = await upsertDryRunComment(
+      octokit,
+      { owner, repo },
+      pullNumber,
+      dryRunCommentBody(summaryMarkdown(plan), runUrl)
+    )
+    log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`)
+  } catch (error) {
+    log.warning(
+      `Dry run: could not comment on pull request #${pullNumber} (${errorMessage(error)}); the job needs "permissions: pull-requests: write".`
+    )
   }
 }
 

@@ -44,13 +44,23 @@ export async function deployPhase(
 ): Promise<PlanDeployment | undefined> {
   const { config, factory, log } = deps
   if (config.deploy.mode === 'off') return undefined
-  const centralRoleArn = config.roleToAssume ?? roleArnFromCallerArn(caller.arn)
-  if (!centralRoleArn) {
+  // Both central roles go into the StackSet; the one this run signs in as is also known from
+  // the caller. One that cannot be told is left as deployed.
+  const signedInAs = roleArnFromCallerArn(caller.arn)
+  const centralRoles = {
+    write: config.roleToAssume ?? (config.chain.kind === 'write' ? signedInAs : undefined),
+    audit: config.auditRoleToAssume ?? (config.chain.kind === 'read-only' ? signedInAs : undefined)
+  }
+  if (!centralRoles.write && !centralRoles.audit) {
     log.warning(
       `deploy-stacks: cannot tell the central role from the caller ${caller.arn}; set role-to-assume. Skipping the StackSet ${config.deploy.mode}.`
     )
     return undefined
   }
+  const unknownParameters = [
+    ...(centralRoles.write ? [] : ['CentralRoleArn' as const]),
+    ...(centralRoles.audit ? [] : ['CentralAuditRoleArn' as const])
+  ]
   const organizations = factory.organizations(managementCredentials(deps))
   const report = await deployStacks(
     factory.cloudFormation(deps.central),
@@ -67,7 +77,8 @@ export async function deployPhase(
       },
       stackSetRegions: config.deploy.stackSetRegions,
       templateDir: join(actionRoot(moduleUrl), 'cfn'),
-      parameters: memberRoleParameters(config, centralRoleArn),
+      parameters: memberRoleParameters(config, centralRoles),
+      unknownParameters,
       accountsInScope: accounts.map(account => account.id),
       managementAccountId: config.managementAccountId,
       callAs: callAsFor(caller.accountId, config.managementAccountId)
@@ -93,13 +104,15 @@ export async function deployPhase(
     ...(listAccountsStackName
       ? await checkBootstrapStacks(
           factory.cloudFormation(managementCredentials(deps)),
-          [listAccountsStackSpec(config, listAccountsStackName, centralRoleArn)],
+          [listAccountsStackSpec(config, listAccountsStackName, centralRoles)],
           warn
         )
       : []),
     ...(secretsKeyStackName && secrets.location === 'central' && secrets.accountId
       ? await checkBootstrapStacks(
-          factory.cloudFormation(deps.sessions.credentials(secrets.accountId, secrets.roleName)),
+          factory.cloudFormation(
+            deps.sessions.credentials(secrets.accountId, config.chain.secretsRoleName)
+          ),
           [secretsKeyStackSpec(config, secretsKeyStackName)],
           warn
         )

@@ -37,7 +37,12 @@ export interface DeployLog {
 /** Parameters of cfn/member-role.yaml. Unset optional ones take the template's default. */
 export interface MemberRoleParameters {
   readonly MemberRoleName: string
-  readonly CentralRoleArn: string
+  /** Undefined when this run cannot tell it: the deployed value is kept. */
+  readonly CentralRoleArn?: string
+  readonly AuditMemberRoleName?: string
+  /** Undefined when this run cannot tell it: the deployed value is kept. */
+  readonly CentralAuditRoleArn?: string
+  readonly UserPath?: string
   readonly OrganizationId: string
   readonly SecretNamePrefix?: string
   readonly SecretsAccountId?: string
@@ -73,6 +78,11 @@ export interface DeployOptions {
   /** Replaces the template file's content (tests, or a template fetched elsewhere). */
   readonly templateBody?: string
   readonly parameters: MemberRoleParameters
+  /**
+   * Parameters this run cannot tell (the other chain's central role when its input is empty):
+   * never reported as different, and kept as deployed by an update.
+   */
+  readonly unknownParameters?: readonly (keyof MemberRoleParameters)[]
   /** Accounts the run processes: each needs a CURRENT stack instance for AssumeRole to work. */
   readonly accountsInScope: readonly string[]
   /** Service-managed StackSets never deploy here; it is left out of missingInstances. */
@@ -170,7 +180,7 @@ export async function deployStacks(
 
   const template = await loadMemberTemplate(options.templateDir, options.templateBody)
   const values = parameterValues(options.parameters)
-  const problems = parameterProblems(template.parameters, values)
+  const problems = parameterProblems(template.parameters, values, options.unknownParameters)
   if (problems.length > 0) {
     throw new DeployConfigError(
       `The parameters for StackSet ${name} do not fit cfn/member-role.yaml: ${problems.join('; ')}.`
@@ -190,9 +200,16 @@ export async function deployStacks(
         `resource (global): every region after the first fails with "already exists". Use one region.`
     )
   }
-  const wantedParameters: Parameter[] = Object.entries(values)
+  const unknown = new Set<string>(options.unknownParameters ?? [])
+  const newParameters: Parameter[] = Object.entries(values)
+    .filter(([key]) => !unknown.has(key))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }))
+  const updatedParameters: Parameter[] = [
+    ...newParameters,
+    ...[...unknown].sort().map(ParameterKey => ({ ParameterKey, UsePreviousValue: true }))
+  ]
+  const wantedParameters = newParameters
   log.debug?.(
     `StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`
   )
@@ -331,7 +348,7 @@ export async function deployStacks(
             StackSetName: name,
             Description: STACK_SET_DESCRIPTION,
             TemplateBody: template.body,
-            Parameters: wantedParameters,
+            Parameters: updatedParameters,
             Capabilities: CAPABILITIES,
             AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
             OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,
@@ -472,6 +489,7 @@ function driftOf(
     (stackSet.Parameters ?? []).map(p => [p.ParameterKey ?? '', p.ParameterValue ?? ''])
   )
   for (const spec of template.parameters.values()) {
+    if (options.unknownParameters?.includes(spec.name as keyof MemberRoleParameters)) continue
     const wanted = values[spec.name] ?? spec.default
     const current = deployed.get(spec.name) ?? spec.default
     if (wanted !== current) {

@@ -80,13 +80,16 @@ export function parameterSpecs(template: Record<string, unknown>): Map<string, P
  */
 export function parameterProblems(
   specs: ReadonlyMap<string, ParameterSpec>,
-  values: Readonly<Record<string, string>>
+  values: Readonly<Record<string, string>>,
+  /** Parameters the caller cannot tell; the deployed value stands, so they are not checked. */
+  unknown: readonly string[] = []
 ): string[] {
   const problems: string[] = []
   for (const name of Object.keys(values)) {
     if (!specs.has(name)) problems.push(`parameter ${name} is not declared by the template`)
   }
   for (const spec of specs.values()) {
+    if (unknown.includes(spec.name)) continue
     const value = values[spec.name] ?? spec.default
     if (value === undefined) {
       problems.push(`parameter ${spec.name} is required (the template gives it no default)`)

@@ -7,5 +7,9 @@
  * 2: the list-accounts role may ListRoots (the inventory always goes through it) and describe its
  *    own stack; grants nothing the action does not use (no DescribeAccount, SendRawEmail,
  *    kms:Encrypt or kms:DescribeKey); every template has the TemplateVersion output.
+ * 3: two privilege levels: a read-only audit role and audit member role beside the write roles;
+ *    the write role is trusted only by the rotation workflow in its environment; immutable
+ *    subjects; key and tag writes only for users under UserPath and never for protected users;
+ *    member roles never read a secret value; the management account is out of reach by default.
  */
-export const TEMPLATE_VERSION = 2
+export const TEMPLATE_VERSION = 3

@@ -2,6 +2,12 @@ import type { Config } from '../inputs.js'
 import type { CentralStackSpec } from './central-stacks.js'
 import type { CallAs, MemberRoleParameters } from './deploy-stacks.js'
 
+/** The two central roles, as far as this run can tell them (undefined: unknown). */
+export interface CentralRoles {
+  readonly write?: string | undefined
+  readonly audit?: string | undefined
+}
+
 const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/
 
 /**
@@ -32,10 +38,11 @@ export function roleArnFromCallerArn(callerArn: string): string | undefined {
  * must then allow the member role itself.
  */
 export function memberRoleParameters(
-  config: Pick<Config, 'memberRoleName' | 'organizationId' | 'exemptionGroup' | 'secrets'> & {
-    readonly deploy?: Pick<Config['deploy'], 'secretsKeyStackName'>
-  },
-  centralRoleArn: string,
+  config: Pick<Config, 'memberRoleName' | 'organizationId' | 'exemptionGroup' | 'secrets'> &
+    Partial<Pick<Config, 'auditMemberRoleName' | 'userPath'>> & {
+      readonly deploy?: Pick<Config['deploy'], 'secretsKeyStackName'>
+    },
+  centralRoles: CentralRoles,
   options: { readonly createExemptionGroup?: boolean } = {}
 ): MemberRoleParameters {
   const { secrets } = config
@@ -45,7 +52,10 @@ export function memberRoleParameters(
       : undefined
   return {
     MemberRoleName: config.memberRoleName,
-    CentralRoleArn: centralRoleArn,
+    ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
+    ...(config.auditMemberRoleName ? { AuditMemberRoleName: config.auditMemberRoleName } : {}),
+    ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+    ...(config.userPath ? { UserPath: config.userPath } : {}),
     OrganizationId: config.organizationId,
     SecretNamePrefix: secrets.namePrefix,
     ...(secrets.location === 'central' && secrets.accountId
@@ -74,7 +84,9 @@ export function centralStackSpec(
     | 'awsRegion'
     | 'organizationId'
     | 'managementAccountId'
+    | 'includeManagementAccount'
     | 'memberRoleName'
+    | 'auditMemberRoleName'
     | 'listAccountsRoleName'
     | 'audience'
     | 'deploy'
@@ -97,7 +109,9 @@ export function centralStackSpec(
     wanted: {
       OrganizationId: config.organizationId,
       ManagementAccountId: config.managementAccountId,
+      IncludeManagementAccount: config.includeManagementAccount ? 'true' : 'false',
       MemberRoleName: config.memberRoleName,
+      AuditMemberRoleName: config.auditMemberRoleName,
       ListAccountsRoleName: config.listAccountsRoleName,
       Audience: config.audience,
       DeployStacks: config.deploy.mode,
@@ -119,7 +133,7 @@ export function centralStackSpec(
 export function listAccountsStackSpec(
   config: Pick<Config, 'awsRegion' | 'organizationId' | 'listAccountsRoleName'>,
   stackName: string,
-  centralRoleArn: string
+  centralRoles: CentralRoles
 ): CentralStackSpec {
   return {
     name: stackName,
@@ -127,7 +141,8 @@ export function listAccountsStackSpec(
     region: config.awsRegion,
     detectDrift: true,
     wanted: {
-      CentralRoleArn: centralRoleArn,
+      ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
+      ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
       OrganizationId: config.organizationId,
       ListAccountsRoleName: config.listAccountsRoleName
     }

@@ -19,6 +19,9 @@ export interface AccountScope {
   readonly excludeAccounts: readonly string[]
   readonly organizationalUnits: readonly string[]
   readonly shard?: { readonly index: number; readonly count: number }
+  /** The management account is left out unless includeManagementAccount. */
+  readonly managementAccountId: string
+  readonly includeManagementAccount: boolean
 }
 
 export interface Inventory {
@@ -28,6 +31,8 @@ export interface Inventory {
   readonly organizationAccountCount: number
   /** Named in `accounts` but not an ACTIVE member of the organization. */
   readonly unknownAccounts: string[]
+  /** The management account would be in scope but include-management-account is false. */
+  readonly managementAccountLeftOut: boolean
 }
 
 export class OrganizationMismatchError extends Error {
@@ -68,6 +73,12 @@ export async function listAccountsInScope(
   }
   const excluded = new Set(scope.excludeAccounts)
   inScope = inScope.filter(account => !excluded.has(account.id))
+  const managementAccountLeftOut =
+    !scope.includeManagementAccount &&
+    inScope.some(account => account.id === scope.managementAccountId)
+  if (managementAccountLeftOut) {
+    inScope = inScope.filter(account => account.id !== scope.managementAccountId)
+  }
   const { shard } = scope
   if (shard) inScope = inScope.filter(account => shardOf(account.id, shard.count) === shard.index)
 
@@ -75,7 +86,8 @@ export async function listAccountsInScope(
   return {
     accounts: inScope.sort((a, b) => a.id.localeCompare(b.id)),
     organizationAccountCount: active.length,
-    unknownAccounts: scope.accounts.filter(id => !activeIds.has(id))
+    unknownAccounts: scope.accounts.filter(id => !activeIds.has(id)),
+    managementAccountLeftOut
   }
 }
 

@@ -37,6 +37,7 @@ import type {
   KeyLifecycle,
   LifecycleUpdate,
   PlannedAction,
+  ExemptReason,
   PolicyParams,
   ReasonCode,
   UserDecision,
@@ -45,12 +46,18 @@ import type {
 
 const DAY_MS = 86_400_000
 
+const EXEMPT_NOTES: Record<ExemptReason, string> = {
+  'exemption-group': 'Exempt (member of the exemption group): not evaluated.',
+  'protected-tag': 'Exempt (tagged iam-key-rotation:protected=true): not evaluated.',
+  'outside-user-path': 'Exempt (outside user-path): not evaluated.'
+}
+
 /** Decide what happens to one user's keys. Pure: no I/O, no clock; `now` is the only time. */
 export function evaluateUser(user: UserFacts, params: PolicyParams, now: Date): UserDecision {
   if (user.exempt) {
     return {
       actions: [],
-      notes: ['Exempt (member of the exemption group): not evaluated.'],
+      notes: [EXEMPT_NOTES[user.exemptReason ?? 'exemption-group']],
       lifecycleUpdates: []
     }
   }

@@ -4,6 +4,7 @@ export { REASON_CODES, REASON_SENTENCES, reasonSentence, timelineText } from './
 export type {
   ActionType,
   ConflictResolution,
+  ExemptReason,
   KeyFacts,
   KeyLifecycle,
   KeyStatus,

@@ -45,13 +45,21 @@ export interface PolicyParams {
   readonly conflictResolution: ConflictResolution
 }
 
+/**
+ * Why a user is never evaluated: a member of the exemption group, tagged
+ * iam-key-rotation:protected=true (the member role is also denied changing it), or outside
+ * user-path (the member role may change only users under it).
+ */
+export type ExemptReason = 'exemption-group' | 'protected-tag' | 'outside-user-path'
+
 export interface UserFacts {
   readonly userName: string
   readonly keys: readonly KeyFacts[]
   /** Recorded lifecycle per access key id; a key without an entry has no recorded state. */
   readonly lifecycle: Readonly<Record<string, KeyLifecycle>>
-  /** Member of the exemption group: never evaluated. */
+  /** Out of the tool's reach: never evaluated; `exemptReason` says why. */
   readonly exempt: boolean
+  readonly exemptReason?: ExemptReason
   /** Named in `force-rotate`. */
   readonly forced: boolean
   /** Access key id held by the user's stored secret, to recognise a rotation whose state was lost. */

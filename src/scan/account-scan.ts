@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-iam'
 import {
   evaluateUser,
+  type ExemptReason,
   type KeyFacts,
   type KeyLifecycle,
   type LastUsed,
@@ -34,6 +35,8 @@ export interface DirectoryUser {
 export interface ScanOptions {
   readonly accountId: string
   readonly exemptionGroup: string
+  /** IAM path whose users are in scope ("/" for all). */
+  readonly userPath?: string
   readonly ownerTag?: string
   readonly policy: PolicyParams
   readonly now: Date
@@ -119,9 +122,15 @@ async function scanUser(
   const records = recordsFromTags(entry.tags)
   const lifecycle = lifecycleOf(records)
   const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined
-  const exempt = entry.groups.includes(options.exemptionGroup)
+  const exemptReason = exemptionOf(entry, options)
+  const exempt = exemptReason !== undefined
   const forced = options.isForced(entry.userName)
-  const base = { userName: entry.userName, exempt, forced }
+  const base = {
+    userName: entry.userName,
+    exempt,
+    ...(exemptReason ? { exemptReason } : {}),
+    forced
+  }
 
   let keys: KeyFacts[]
   if (reportKeys) {
@@ -310,6 +319,36 @@ export async function lastUsedOf(iam: IAMClient, accessKeyId: string): Promise<L
   } catch {
     return { kind: 'unknown' }
   }
+}
+
+/** The tag that puts a user out of the tool's reach; the member role may not change it. */
+export const PROTECTED_TAG = 'iam-key-rotation:protected'
+
+/** Why a user is never evaluated, or undefined when it is evaluated. */
+export function exemptionOf(
+  user: Pick<DirectoryUser, 'arn' | 'groups' | 'tags'>,
+  options: Pick<ScanOptions, 'exemptionGroup' | 'userPath'>
+): ExemptReason | undefined {
+  if (user.groups.includes(options.exemptionGroup)) return 'exemption-group'
+  // The tag key is matched as IAM matches it (case-insensitively), the value as the template's
+  // StringEqualsIgnoreCase does.
+  for (const [key, value] of user.tags) {
+    if (key.toLowerCase() === PROTECTED_TAG && value.toLowerCase() === 'true')
+      return 'protected-tag'
+  }
+  if (
+    options.userPath &&
+    options.userPath !== '/' &&
+    !pathOf(user.arn).startsWith(options.userPath)
+  )
+    return 'outside-user-path'
+  return undefined
+}
+
+/** The path of a user ARN (arn:aws:iam::1…:user/apps/bob → /apps/). */
+function pathOf(userArn: string): string {
+  const resource = userArn.slice(userArn.indexOf(':user/') + ':user'.length)
+  return resource.slice(0, resource.lastIndexOf('/') + 1)
 }
 
 /**

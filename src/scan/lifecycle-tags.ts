@@ -27,8 +27,12 @@ export function lifecycleTagKey(accessKeyId: string): string {
   return `${LIFECYCLE_TAG_PREFIX}${accessKeyId}`
 }
 
+/** A lifecycle tag names an access key id; other tool tags (iam-key-rotation:protected) are not. */
 export function isLifecycleTag(tagKey: string): boolean {
-  return tagKey.startsWith(LIFECYCLE_TAG_PREFIX)
+  return (
+    tagKey.startsWith(LIFECYCLE_TAG_PREFIX) &&
+    /^[A-Z0-9]{16,128}$/.test(tagKey.slice(LIFECYCLE_TAG_PREFIX.length))
+  )
 }
 
 export function encodeKeyRecord(record: KeyRecord): string {

@@ -8,11 +8,13 @@ import { isRecord, loadTemplates, policyDocuments, strings, type LoadedTemplate 
 
 /** What needs each statement, by `file › resource › Sid`. A new statement must be added here. */
 export const NEEDED_FOR: Readonly<Record<string, string>> = {
-  'central-github-oidc.yaml › CentralRole › OneRepositoryBranchOrEnvironment':
-    'signing in from the workflow (`role-to-assume`)',
+  'central-github-oidc.yaml › CentralRole › RotationWorkflowInEnvironment':
+    'signing in with the write chain (`role-to-assume`): the rotation workflow, protected branch, environment',
   'central-github-oidc.yaml › CentralRole › AssumeMemberAndListAccountsRoles':
     'every run: the inventory, and each account’s scan and rotation',
   'central-github-oidc.yaml › CentralRole › AssumeCentralSecretsRole': '`secrets-location: central`',
+  'central-github-oidc.yaml › CentralRole › NeverTheManagementAccountsMemberRole':
+    'guard: the management account’s users stay out of reach unless `IncludeManagementAccount`',
   'central-github-oidc.yaml › CentralRole › SendNotificationsAsSender': '`notify: true`',
   'central-github-oidc.yaml › CentralRole › ReadSendQuota':
     '`notify: true` (stops before the daily quota)',
@@ -25,12 +27,32 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
     '`central-stack-name` (the deploy phase compares this stack, and detects drift)',
   'central-github-oidc.yaml › CentralRole › ReadDriftDetectionStatus':
     '`central-stack-name` (drift detection’s result)',
-  'central-github-oidc.yaml › CentralRole › ReadThisRoleForDriftDetection':
-    '`central-stack-name` (drift detection reads the role as the caller)',
+  'central-github-oidc.yaml › CentralRole › ReadThisStacksRolesForDriftDetection':
+    '`central-stack-name` (drift detection reads the stack’s roles as the caller)',
   'central-github-oidc.yaml › CentralRole › ReadThisProviderForDriftDetection':
     '`central-stack-name` (drift detection reads the provider as the caller)',
-  'management-list-accounts-role.yaml › ListAccountsRole › CentralRoleOfThisOrganizationOnly':
-    'every run',
+  'central-github-oidc.yaml › AuditRole › RotationWorkflowOnBranchOrPullRequest':
+    'signing in with the read-only chain (`audit-role-to-assume`): audits and pull-request dry runs',
+  'central-github-oidc.yaml › AuditRole › AssumeAuditMemberAndListAccountsRoles':
+    'every audit: the inventory, and each account’s scan',
+  'central-github-oidc.yaml › AuditRole › NeverTheManagementAccountsMemberRole':
+    'guard: as for the write role',
+  'central-github-oidc.yaml › AuditRole › SendNotificationsAsSender': '`notify: true` in audits',
+  'central-github-oidc.yaml › AuditRole › ReadSendQuota': '`notify: true` in audits',
+  'central-github-oidc.yaml › AuditRole › CheckMemberRoleStackSet':
+    '`deploy-stacks: check` (or `apply`, which an audit only checks)',
+  'central-github-oidc.yaml › AuditRole › ActAsStackSetsDelegatedAdministrator':
+    '`deploy-stacks` when the central roles are outside the management account',
+  'central-github-oidc.yaml › AuditRole › DescribeThisStack':
+    '`central-stack-name` in audits (compare, detect drift)',
+  'central-github-oidc.yaml › AuditRole › ReadDriftDetectionStatus':
+    '`central-stack-name` in audits (drift detection’s result)',
+  'central-github-oidc.yaml › AuditRole › ReadThisStacksRolesForDriftDetection':
+    '`central-stack-name` in audits (drift detection reads the stack’s roles)',
+  'central-github-oidc.yaml › AuditRole › ReadThisProviderForDriftDetection':
+    '`central-stack-name` in audits (drift detection reads the provider)',
+  'management-list-accounts-role.yaml › ListAccountsRole › CentralRolesOfThisOrganizationOnly':
+    'every run, with either chain',
   'management-list-accounts-role.yaml › ListAccountsRole › ReadOrganization':
     'every run (the inventory); `deploy-stacks` with empty `deployment-ous` (ListRoots)',
   'management-list-accounts-role.yaml › ListAccountsRole › WalkOrganizationalUnits':
@@ -43,16 +65,31 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
     '`list-accounts-stack-name` (drift detection reads the role as the caller)',
   'member-role.yaml › MemberRole › CentralRoleOfThisOrganizationOnly': 'every run',
   'member-role.yaml › MemberRole › ReadUserDirectoryAndCredentialReport': 'every run: the scan',
-  'member-role.yaml › MemberRole › ManageUserAccessKeys':
-    'every run (key listing, last use); `mode: enforce` (create, deactivate, delete)',
+  'member-role.yaml › MemberRole › ReadUserAccessKeys': 'every run (key listing, last use)',
+  'member-role.yaml › MemberRole › ManageAccessKeysOfUsersUnderPath':
+    '`mode: enforce` (create, deactivate, delete), users under `UserPath` only',
   'member-role.yaml › MemberRole › RecordKeyLifecycleInOwnUserTags': '`mode: enforce`',
   'member-role.yaml › MemberRole › AttachOnlyTheReadOwnSecretPolicy': '`mode: enforce` (rotation)',
   'member-role.yaml › MemberRole › StoreRotatedKeysUnderPrefix':
     '`mode: enforce` (rotation; replicas with `secret-replica-regions`); the scan’s stored-secret check',
   'member-role.yaml › MemberRole › TagSecretsWithToolKeysOnly': '`mode: enforce` (rotation)',
   'member-role.yaml › MemberRole › EncryptSecretsThroughSecretsManager': '`kms-key-id`',
+  'member-role.yaml › MemberRole › NeverChangeProtectedUsers':
+    'guard: users tagged `iam-key-rotation:protected=true` are never changed',
+  'member-role.yaml › MemberRole › NeverChangeTheProtectedTag':
+    'guard: the role cannot set or remove `iam-key-rotation:protected`',
+  'member-role.yaml › MemberRole › NeverReadSecretValues':
+    'guard: no resource policy the role writes lets it read a key',
   'member-role.yaml › MemberRole › DescribeSecretsKeyStack':
     '`secrets-key-stack-name` (the deploy phase reports that stack)',
+  'member-role.yaml › AuditMemberRole › AuditRoleOfThisOrganizationOnly': 'every audit',
+  'member-role.yaml › AuditMemberRole › ReadUserDirectoryAndCredentialReport': 'every audit: the scan',
+  'member-role.yaml › AuditMemberRole › ReadUserAccessKeys': 'every audit (key listing, last use)',
+  'member-role.yaml › AuditMemberRole › DescribeRotatedKeySecrets':
+    'the scan’s stored-secret check (a rotation whose tags were lost)',
+  'member-role.yaml › AuditMemberRole › NeverReadSecretValues': 'guard: never a key',
+  'member-role.yaml › AuditMemberRole › DescribeSecretsKeyStack':
+    '`secrets-key-stack-name` in audits',
   'member-role.yaml › ReadOwnSecretPolicy › ReadOwnRotatedKey':
     'the rotated user’s application, reading its new key',
   'member-role.yaml › ReadOwnSecretPolicy › DecryptOwnSecret': 'the same, with `kms-key-id`',
@@ -89,7 +126,7 @@ function rows(template: LoadedTemplate): Row[] {
       return [
         {
           where: `${template.file} › ${document.resource} › ${sid}`,
-          kind: document.kind,
+          kind: body['Effect'] === 'Deny' ? `${document.kind} (deny)` : document.kind,
           condition,
           actions: strings(body['Action'])
         }

@@ -27,6 +27,9 @@ import { withCurrentTable } from './permissions-table.js'
 
 const TEMPLATES = loadTemplates()
 const ALL_STATEMENTS = TEMPLATES.flatMap(t => policyDocuments(t).flatMap(statements))
+/** What the roles may do; the Deny statements are guards, checked on their own below. */
+const ALLOWS = ALL_STATEMENTS.filter(s => s.body['Effect'] === 'Allow')
+const DENIES = ALL_STATEMENTS.filter(s => s.body['Effect'] === 'Deny')
 
 function template(file: string): LoadedTemplate {
   const found = TEMPLATES.find(t => t.file === file)
@@ -241,8 +244,50 @@ describe('every policy statement', () => {
       }
       expect(statement.body, statement.where).not.toHaveProperty('NotAction')
       expect(statement.body, statement.where).not.toHaveProperty('NotResource')
-      expect(statement.body['Effect'], statement.where).toBe('Allow')
+      expect(['Allow', 'Deny'], statement.where).toContain(statement.body['Effect'])
     }
+  })
+
+  it('denies only as guards: the management account, protected users, the protected tag, secret values', () => {
+    const guards = new Map(
+      DENIES.map(s => [s.where.replace(/ › \d+$/, ''), { actions: actionsOf(s), body: s.body }])
+    )
+    expect([...new Set(DENIES.map(s => s.body['Sid']))].sort()).toEqual([
+      'NeverChangeProtectedUsers',
+      'NeverChangeTheProtectedTag',
+      'NeverReadSecretValues',
+      'NeverTheManagementAccountsMemberRole'
+    ])
+    expect(guards.size).toBeGreaterThan(0)
+    for (const statement of DENIES) {
+      const sid = statement.body['Sid']
+      if (sid === 'NeverReadSecretValues') {
+        expect(actionsOf(statement), statement.where).toEqual([
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:BatchGetSecretValue'
+        ])
+      }
+      if (sid === 'NeverChangeProtectedUsers') {
+        // Every user write a member role can make.
+        const writes = ALLOWS.filter(s => s.where.includes('MemberRole ›'))
+          .flatMap(actionsOf)
+          .filter(a => /^iam:(Create|Update|Delete)AccessKey|^iam:(Tag|Untag)User|^iam:AttachUserPolicy/.test(a))
+        expect(new Set(actionsOf(statement)), statement.where).toEqual(new Set(writes))
+        expect(statement.body['Condition'], statement.where).toEqual({
+          StringEqualsIgnoreCase: { 'aws:ResourceTag/iam-key-rotation:protected': 'true' }
+        })
+      }
+      if (sid === 'NeverChangeTheProtectedTag') {
+        expect(statement.body['Condition'], statement.where).toEqual({
+          'ForAnyValue:StringEqualsIgnoreCase': { 'aws:TagKeys': 'iam-key-rotation:protected' }
+        })
+      }
+    }
+    // Both member roles deny reading secret values.
+    expect(DENIES.filter(s => s.body['Sid'] === 'NeverReadSecretValues').map(s => s.where)).toEqual([
+      expect.stringContaining('MemberRole ›'),
+      expect.stringContaining('AuditMemberRole ›')
+    ])
   })
 
   it('never grants iam:PutUserPolicy', () => {
@@ -256,7 +301,7 @@ describe('every policy statement', () => {
 
   it('puts a Condition on every trust policy statement', () => {
     const trust = ALL_STATEMENTS.filter(s => s.kind === 'trust')
-    expect(trust.length).toBe(3)
+    expect(trust.length).toBe(5)
     for (const statement of trust) {
       const condition = statement.body['Condition']
       expect(isRecord(condition) && Object.keys(condition).length > 0, statement.where).toBe(true)
@@ -264,7 +309,7 @@ describe('every policy statement', () => {
   })
 
   it('uses Resource "*" only for actions without resource-level permissions (and in key policies)', () => {
-    for (const statement of ALL_STATEMENTS) {
+    for (const statement of ALLOWS) {
       if (!resourcesOf(statement).includes('*')) continue
       // In a key policy, "*" is the key itself: the only form KMS accepts.
       if (statement.kind === 'key') continue
@@ -275,28 +320,38 @@ describe('every policy statement', () => {
     }
     // ...and every allow-listed action is in fact used on "*" somewhere (the list stays honest).
     const onStar = new Set(
-      ALL_STATEMENTS.filter(s => s.kind !== 'key' && resourcesOf(s).includes('*')).flatMap(actionsOf)
+      ALLOWS.filter(s => s.kind !== 'key' && resourcesOf(s).includes('*')).flatMap(actionsOf)
     )
     expect(onStar).toEqual(STAR_RESOURCE_ACTIONS)
   })
 
-  it('limits access-key and user-tag actions to user ARNs of the account', () => {
+  it('limits access-key and user-tag actions to user ARNs of the account, and writes to the user path', () => {
     const userActions = /^iam:(\w*AccessKey\w*|TagUser|UntagUser|AttachUserPolicy)$/
+    const reads = /^iam:(ListAccessKeys|GetAccessKeyLastUsed)$/
     let seen = 0
-    for (const statement of ALL_STATEMENTS) {
+    for (const statement of ALLOWS) {
       if (!actionsOf(statement).some(a => userActions.test(a))) continue
       seen += 1
       expect(actionsOf(statement).every(a => userActions.test(a)), statement.where).toBe(true)
+      const onlyReads = actionsOf(statement).every(a => reads.test(a))
       expect(resourcesOf(statement), statement.where).toEqual([
-        'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*'
+        onlyReads
+          ? 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*'
+          : 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*'
       ])
     }
-    expect(seen).toBe(3)
+    expect(seen).toBe(5)
+    // "/" covers every user, "/apps/" only users under /apps/ (a user ARN holds the path).
+    const under = (path: string) => `arn:aws:iam::222222222222:user${path}*`
+    expect(iamMatch(under('/'), 'arn:aws:iam::222222222222:user/apps/bob')).toBe(true)
+    expect(iamMatch(under('/apps/'), 'arn:aws:iam::222222222222:user/apps/bob')).toBe(true)
+    expect(iamMatch(under('/apps/'), 'arn:aws:iam::222222222222:user/bob')).toBe(false)
+    expect(iamMatch(under('/apps/'), 'arn:aws:iam::222222222222:user/apps-admin/bob')).toBe(false)
   })
 
   it('limits Secrets Manager actions to secrets under the name prefix', () => {
     let seen = 0
-    for (const statement of ALL_STATEMENTS) {
+    for (const statement of ALLOWS) {
       if (!actionsOf(statement).some(a => a.startsWith('secretsmanager:'))) continue
       seen += 1
       for (const resource of resourcesOf(statement)) {
@@ -305,11 +360,11 @@ describe('every policy statement', () => {
         )
       }
     }
-    expect(seen).toBe(3)
+    expect(seen).toBe(4)
   })
 
   it('conditions tagging on the tool\'s tag keys, policy attachment on the one policy, KMS use on Secrets Manager', () => {
-    for (const statement of ALL_STATEMENTS.filter(s => s.kind !== 'key')) {
+    for (const statement of ALLOWS.filter(s => s.kind !== 'key')) {
       const actions = actionsOf(statement)
       const condition = JSON.stringify(statement.body['Condition'] ?? {})
       if (actions.some(a => /^(iam:(Tag|Untag)User|secretsmanager:TagResource)$/.test(a))) {
@@ -352,14 +407,30 @@ describe('member-role.yaml', () => {
     expect(parameters['ExemptionGroupName']?.['Default']).toBe('IAMKeyRotationExemptionGroup')
   })
 
-  it('is trusted only by the central role of the organization', () => {
-    const [trust, ...others] = statementsOf(file, 'MemberRole', 'trust')
-    expect(others).toEqual([])
-    expect(trust?.body).toMatchObject({
-      Principal: { AWS: { Ref: 'CentralRoleArn' } },
-      Action: 'sts:AssumeRole',
-      Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } }
-    })
+  it('is trusted only by the central role of the organization; the audit member role by the audit role', () => {
+    for (const [role, central] of [
+      ['MemberRole', 'CentralRoleArn'],
+      ['AuditMemberRole', 'CentralAuditRoleArn']
+    ] as const) {
+      const [trust, ...others] = statementsOf(file, role, 'trust')
+      expect(others).toEqual([])
+      expect(trust?.body).toMatchObject({
+        Principal: { AWS: { Ref: central } },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } }
+      })
+    }
+  })
+
+  it('gives the audit member role reads only', () => {
+    const actions = statementsOf(file, 'AuditMemberRole')
+      .filter(s => s.body['Effect'] === 'Allow')
+      .flatMap(actionsOf)
+    for (const action of actions) {
+      expect(action).toMatch(/^[a-z]+:(Get|List|Describe|Generate)/)
+    }
+    // GenerateCredentialReport starts a report; it changes nothing the tool or a user relies on.
+    expect(actions.filter(a => a.includes(':Generate'))).toEqual(['iam:GenerateCredentialReport'])
   })
 
   // Which calls the role needs is proven by the end-to-end suite (test/after-suite): here only
@@ -409,8 +480,8 @@ describe('member-role.yaml', () => {
   })
 
   it('scopes the role\'s secret writes to the prefix in its own account', () => {
-    const writes = statementsOf(file, 'MemberRole').filter(s =>
-      actionsOf(s).some(a => a.startsWith('secretsmanager:'))
+    const writes = statementsOf(file, 'MemberRole').filter(
+      s => s.body['Effect'] === 'Allow' && actionsOf(s).some(a => a.startsWith('secretsmanager:'))
     )
     const name = 'iam-key-rotation/333333333333/ci-bot'
     for (const statement of writes) {
@@ -454,11 +525,19 @@ describe('management-list-accounts-role.yaml', () => {
     expect(own?.body['Resource']).toEqual({ Ref: 'AWS::StackId' })
   })
 
-  it('is trusted only by the central role of the organization', () => {
+  it('is trusted only by the two central roles of the organization', () => {
     const trust = statementsOf(file, 'ListAccountsRole', 'trust')
     expect(trust.map(s => s.body)).toEqual([
       expect.objectContaining({
-        Principal: { AWS: { Ref: 'CentralRoleArn' } },
+        Principal: {
+          AWS: {
+            'Fn::If': [
+              'TrustsAuditRole',
+              [{ Ref: 'CentralRoleArn' }, { Ref: 'CentralAuditRoleArn' }],
+              { Ref: 'CentralRoleArn' }
+            ]
+          }
+        },
         Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } }
       })
     ])
@@ -469,16 +548,25 @@ describe('central-github-oidc.yaml', () => {
   const file = 'central-github-oidc.yaml'
   const t = template(file).template
 
-  it('trusts one repository and one branch or environment, with the sts.amazonaws.com audience', () => {
+  it('trusts the write role to the rotation workflow on the protected branch, in its environment', () => {
     const [trust, ...others] = statementsOf(file, 'CentralRole', 'trust')
     expect(others).toEqual([])
     expect(trust?.body['Action']).toBe('sts:AssumeRoleWithWebIdentity')
-    const equals = (trust?.body['Condition'] as Record<string, Record<string, unknown>>)['StringEquals']
+    const condition = trust?.body['Condition'] as Record<string, Record<string, unknown>>
+    expect(Object.keys(condition)).toEqual(['StringEquals'])
+    const equals = condition['StringEquals']
     expect(equals?.['token.actions.githubusercontent.com:aud']).toEqual({ Ref: 'Audience' })
     expect(render(equals?.['token.actions.githubusercontent.com:sub'])).toEqual([
-      'repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}',
-      'repo:${GitHubOrg}/${GitHubRepo}:ref:refs/heads/${GitHubBranch}'
+      '${WriteRoleSubject}',
+      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:environment:${GitHubEnvironment}',
+      'repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}'
     ])
+    expect(render(equals?.['token.actions.githubusercontent.com:job_workflow_ref'])).toEqual([
+      '${GitHubOrg}/${GitHubRepo}/.github/workflows/${WorkflowFile}@refs/heads/${GitHubBranch}'
+    ])
+    // The environment cannot be left out: the write role is never trusted by a bare branch.
+    expect(section(t, 'Parameters')['GitHubEnvironment']?.['Default']).toBe('iam-key-rotation')
+    expect(new RegExp(String(section(t, 'Parameters')['GitHubEnvironment']?.['AllowedPattern'])).test('')).toBe(false)
     expect(section(t, 'Parameters')['Audience']?.['Default']).toBe('sts.amazonaws.com')
     const provider = section(t, 'Resources')['GitHubOidcProvider']
     expect(provider?.['Condition']).toBe('CreateProvider')
@@ -487,13 +575,48 @@ describe('central-github-oidc.yaml', () => {
     )
   })
 
+  it('trusts the audit role to the rotation workflow on the protected branch and in pull requests', () => {
+    const [trust, ...others] = statementsOf(file, 'AuditRole', 'trust')
+    expect(others).toEqual([])
+    const condition = trust?.body['Condition'] as Record<string, Record<string, unknown>>
+    expect(render(condition['StringEquals']?.['token.actions.githubusercontent.com:sub'])).toEqual([
+      '{"Fn::Split":[",",{"Ref":"AuditRoleSubjects"}]}',
+      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:pull_request',
+      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:ref:refs/heads/${GitHubBranch}',
+      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:environment:${GitHubEnvironment}',
+      'repo:${GitHubOrg}/${GitHubRepo}:pull_request',
+      'repo:${GitHubOrg}/${GitHubRepo}:ref:refs/heads/${GitHubBranch}',
+      'repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}'
+    ])
+    expect(render(condition['StringLike']?.['token.actions.githubusercontent.com:job_workflow_ref'])).toEqual([
+      '${GitHubOrg}/${GitHubRepo}/.github/workflows/${WorkflowFile}@refs/heads/${GitHubBranch}',
+      '${GitHubOrg}/${GitHubRepo}/.github/workflows/${WorkflowFile}@refs/pull/*/merge'
+    ])
+  })
+
   it('assumes only the member, list-accounts and secrets roles, inside the organization', () => {
-    const assume = statementsOf(file, 'CentralRole').filter(s => actionsOf(s).includes('sts:AssumeRole'))
-    expect(assume.flatMap(resourcesOf)).toEqual([
+    const assume = (role: string) =>
+      statementsOf(file, role).filter(
+        s => s.body['Effect'] === 'Allow' && actionsOf(s).includes('sts:AssumeRole')
+      )
+    expect(assume('CentralRole').flatMap(resourcesOf)).toEqual([
       'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}',
       'arn:${AWS::Partition}:iam::${ManagementAccountId}:role/${ListAccountsRoleName}',
       'arn:${AWS::Partition}:iam::${SecretsAccountId}:role/${RoleName}'
     ])
+    // The audit role reaches only the read-only member roles (and lists accounts).
+    expect(assume('AuditRole').flatMap(resourcesOf)).toEqual([
+      'arn:${AWS::Partition}:iam::*:role/${AuditMemberRoleName}',
+      'arn:${AWS::Partition}:iam::${ManagementAccountId}:role/${ListAccountsRoleName}'
+    ])
+  })
+
+  it('gives the audit role no write: no StackSet change, no write member role', () => {
+    const actions = statementsOf(file, 'AuditRole')
+      .filter(s => s.body['Effect'] === 'Allow')
+      .flatMap(actionsOf)
+    expect(actions.filter(a => /^cloudformation:(Create|Update|Delete)/.test(a))).toEqual([])
+    expect(actions.filter(a => /^(iam|secretsmanager|kms):/.test(a) && !/:(Get|List|Describe)/.test(a))).toEqual([])
   })
 
   it('sends email only as the sender address', () => {

@@ -571,12 +571,18 @@ describe('deploy wiring helpers', () => {
       'kms-key-id': 'arn:aws:kms:us-east-1:777777777777:key/1234abcd-12ab-34cd-56ef-1234567890ab'
     }
     const config = getInputs(name => inputs[name] ?? '')
-    const parameters = memberRoleParameters(config, PARAMETERS.CentralRoleArn, {
-      createExemptionGroup: false
-    })
+    const parameters = memberRoleParameters(
+      config,
+      { write: PARAMETERS.CentralRoleArn },
+      {
+        createExemptionGroup: false
+      }
+    )
     expect(parameters).toEqual({
       MemberRoleName: 'iam-key-rotation-member',
       CentralRoleArn: PARAMETERS.CentralRoleArn,
+      AuditMemberRoleName: 'iam-key-rotation-member-audit',
+      UserPath: '/',
       OrganizationId: 'o-abc123defg',
       SecretNamePrefix: 'iam-key-rotation/',
       SecretsAccountId: '777777777777',
@@ -592,8 +598,10 @@ describe('deploy wiring helpers', () => {
       name =>
         ({ ...inputs, 'secrets-location': 'member', 'kms-key-id': 'alias/secrets' })[name] ?? ''
     )
-    expect(memberRoleParameters(member, PARAMETERS.CentralRoleArn)).not.toHaveProperty('KmsKeyArn')
-    expect(memberRoleParameters(member, PARAMETERS.CentralRoleArn)).not.toHaveProperty(
+    expect(memberRoleParameters(member, { write: PARAMETERS.CentralRoleArn })).not.toHaveProperty(
+      'KmsKeyArn'
+    )
+    expect(memberRoleParameters(member, { write: PARAMETERS.CentralRoleArn })).not.toHaveProperty(
       'SecretsAccountId'
     )
   })
@@ -670,7 +678,8 @@ describe('bootstrap stacks and the inputs', () => {
     }
     const config = getInputs(name => values[name] ?? '')
     expect(
-      memberRoleParameters(config, 'arn:aws:iam::111111111111:role/central').SecretsKeyStackName
+      memberRoleParameters(config, { write: 'arn:aws:iam::111111111111:role/central' })
+        .SecretsKeyStackName
     ).toBe('our-secrets-key')
   })
 })

@@ -85,11 +85,13 @@ function coveredByStackSets(world: World): Set<string> {
 export function memberStackParameters(
   world: World,
   centralRoleArn: string,
-  centralSecrets: Record<string, string> = {}
+  centralSecrets: Record<string, string> = {},
+  centralAuditRoleArn?: string
 ): Record<string, string> {
   return {
     MemberRoleName: world.memberRoleName ?? 'iam-key-rotation-member',
     CentralRoleArn: centralRoleArn,
+    ...(centralAuditRoleArn ? { CentralAuditRoleArn: centralAuditRoleArn } : {}),
     OrganizationId: world.organizationId,
     ...centralSecrets,
     ...world.bootstrap?.member
@@ -123,7 +125,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
     centralSecrets['SecretsAccountId'] = secretsKey.accountId
     centralSecrets['KmsKeyArn'] = outputs.get('KeyArn') ?? ''
   }
-  deployStack(
+  const centralOutputs = deployStack(
     state,
     world,
     account(central.accountId),
@@ -144,6 +146,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
     },
     now
   )
+  const auditRoleArn = centralOutputs.get('AuditRoleArn')
   const management = state.accounts.get(organization.managementAccountId)
   const managementEntry = world.accounts?.find(
     entry => entry.id === organization.managementAccountId
@@ -162,6 +165,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       {
         ListAccountsRoleName: config.listAccountsRoleName,
         CentralRoleArn: central.roleArn,
+        ...(auditRoleArn ? { CentralAuditRoleArn: auditRoleArn } : {}),
         OrganizationId: organization.id,
         ...world.bootstrap?.listAccounts
       },
@@ -177,7 +181,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       account(entry.id),
       MEMBER_STACK,
       MEMBER_TEMPLATE,
-      memberStackParameters(world, central.roleArn, centralSecrets),
+      memberStackParameters(world, central.roleArn, centralSecrets, auditRoleArn),
       now
     )
   }

@@ -11,22 +11,47 @@ export type TokenClaims = Record<string, string | undefined>
 
 const { org, repo, branch } = DEFAULT_GITHUB
 
-/** A scheduled run of the rotation workflow on the default branch of the default repository. */
+/** The GitHub environment the write role trusts by default (cfn/central-github-oidc.yaml). */
+export const ROTATION_ENVIRONMENT = 'iam-key-rotation'
+/** The rotation workflow file the roles trust by default. */
+export const ROTATION_WORKFLOW = `${org}/${repo}/.github/workflows/key-rotation.yml`
+/** Owner and repository ids of the immutable subject form. */
+export const OWNER_ID = '100001'
+export const REPO_ID = '200002'
+
+/**
+ * A scheduled run of the rotation workflow's rotate job on the default branch of the default
+ * repository, in its environment: what the write role trusts.
+ */
 export const DEFAULT_CLAIMS: TokenClaims = {
-  sub: `repo:${org}/${repo}:ref:refs/heads/${branch}`,
+  sub: `repo:${org}/${repo}:environment:${ROTATION_ENVIRONMENT}`,
   repository: `${org}/${repo}`,
   repository_owner: org,
+  repository_id: REPO_ID,
+  repository_owner_id: OWNER_ID,
   ref: `refs/heads/${branch}`,
+  environment: ROTATION_ENVIRONMENT,
   event_name: 'schedule',
-  workflow: 'IAM key rotation',
-  job_workflow_ref: `${org}/${repo}/.github/workflows/rotate-keys.yml@refs/heads/${branch}`,
+  workflow: 'IAM access key rotation',
+  job_workflow_ref: `${ROTATION_WORKFLOW}@refs/heads/${branch}`,
   iss: 'https://token.actions.githubusercontent.com'
+}
+
+/** The rotation workflow's dry-run job for pull request `number`: no environment. */
+export function pullRequestClaims(number: number): TokenClaims {
+  return {
+    sub: `repo:${org}/${repo}:pull_request`,
+    ref: `refs/pull/${number}/merge`,
+    environment: undefined,
+    event_name: 'pull_request',
+    job_workflow_ref: `${ROTATION_WORKFLOW}@refs/pull/${number}/merge`
+  }
 }
 
 /** The same job with the immutable subject form (owner and repository ids) GitHub now issues. */
 export function immutableSubject(environment?: string): string {
   const context = environment ? `environment:${environment}` : `ref:refs/heads/${branch}`
-  return `repo:${org}@100001/${repo}@200002:${context}`
+  return `repo:${org}@${OWNER_ID}/${repo}@${REPO_ID}:${context}`
 }
 
 function encode(value: object): string {
