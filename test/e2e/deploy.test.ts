@@ -133,11 +133,14 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
       for (const account of [PROD, DEV]) {
         expect(memberRole(emulator, account)?.trustedPrincipals).toEqual([CENTRAL_ROLE])
       }
+      // The management account is out of scope by default (include-management-account).
       expect(first.plan?.accounts.map(a => [a.accountId, a.status])).toEqual([
-        [MANAGEMENT, 'ok'],
         [PROD, 'ok'],
         [DEV, 'ok']
       ])
+      expect(first.stdout).toContain(
+        `The management account ${MANAGEMENT} is out of scope (include-management-account: false)`
+      )
       expect(
         planActions(first.plan!)
           .map(a => [a.account, a.user, a.type, a.result])
@@ -283,7 +286,7 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
           'is not authorized to perform: iam:GetAccountAuthorizationDetails on resource: *'
         )
         expect(failure).toContain(
-          'Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:GetAccountAuthorizationDetails: update it to cfn/member-role.yaml version 2'
+          'Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:GetAccountAuthorizationDetails: update it to cfn/member-role.yaml version 3'
         )
         expect(warningLines(check).join('\n')).toContain('deploy-stacks: apply')
         const apply = await runAgainstEmulator(emulator, {

@@ -25,6 +25,10 @@ function centralRole(accountId: string): string {
   return `arn:aws:iam::${accountId}:role/iam-key-rotation-central`
 }
 
+function auditRole(accountId: string): string {
+  return `arn:aws:iam::${accountId}:role/iam-key-rotation-central-audit`
+}
+
 /** A management account and one member; `centralAccount` holds the central role. */
 function world(centralAccount: string, overrides: Partial<World> = {}): World {
   const user = (name: string) => ({
@@ -37,7 +41,11 @@ function world(centralAccount: string, overrides: Partial<World> = {}): World {
     managementAccountId: MANAGEMENT,
     central: { accountId: centralAccount },
     // The central role as deployed for this workflow: deploy-stacks apply, mail as SENDER.
-    bootstrap: { central: { DeployStacks: 'apply', SenderEmail: SENDER } },
+    // The management account's users are in scope here (IncludeManagementAccount, and the
+    // action's include-management-account), to prove the opt-in works.
+    bootstrap: {
+      central: { DeployStacks: 'apply', SenderEmail: SENDER, IncludeManagementAccount: 'true' }
+    },
     ses: { verifiedIdentities: [SENDER] },
     accounts: [
       { id: MANAGEMENT, name: 'management', memberRole: true, users: [user('mgmt-bot')] },
@@ -73,6 +81,7 @@ async function rotate(
       notify: 'true',
       'sender-email': SENDER,
       'open-issues': 'false',
+      'include-management-account': 'true',
       ...inputs
     },
     env: {
@@ -138,11 +147,11 @@ describe.concurrent('the templates grant what the action does, in both topologie
         mode: 'apply',
         status: 'created',
         centralStacks: [
-          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '2' },
+          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '3' },
           {
             name: 'iam-key-rotation-list-accounts',
             status: 'CREATE_COMPLETE',
-            templateVersion: '2'
+            templateVersion: '3'
           }
         ]
       })
@@ -174,7 +183,7 @@ describe('a central stack older than this release, or deployed for other inputs'
     const emulator = await startEmulator({
       world: world(MANAGEMENT, {
         bootstrap: {
-          central: { DeployStacks: 'check', SenderEmail: SENDER },
+          central: { DeployStacks: 'check', SenderEmail: SENDER, IncludeManagementAccount: 'true' },
           templates: { 'central-github-oidc.yaml': versionOne }
         }
       })
@@ -183,6 +192,7 @@ describe('a central stack older than this release, or deployed for other inputs'
     try {
       const run = await rotate(emulator, tokens, MANAGEMENT, {
         mode: 'audit',
+        'audit-role-to-assume': auditRole(MANAGEMENT),
         accounts: MANAGEMENT, // the member account gets its role from the StackSet, not here
         'deploy-stacks': 'check',
         'central-stack-name': 'iam-key-rotation-central'
@@ -190,18 +200,20 @@ describe('a central stack older than this release, or deployed for other inputs'
       expect(run.exitCode, run.stdout).toBe(0)
       const [central] = run.plan?.deployment?.centralStacks ?? []
       expect(central?.problems).toEqual([
-        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 2'
+        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 3'
       ])
       // The deployed parameters are kept, the inputs' own values win.
       expect(central?.fix).toBe(
         'aws cloudformation deploy --stack-name iam-key-rotation-central --template-file cfn/central-github-oidc.yaml --capabilities CAPABILITY_NAMED_IAM --region us-east-1 --parameter-overrides ' +
           [
             'Audience=sts.amazonaws.com',
+            'AuditMemberRoleName=iam-key-rotation-member-audit',
             'CentralRoleName=iam-key-rotation-central',
             'DeployStacks=check',
             'GitHubBranch=main',
             'GitHubOrg=example-org',
             'GitHubRepo=key-rotation',
+            'IncludeManagementAccount=true',
             'ListAccountsRoleName=iam-key-rotation-list-accounts',
             'ManagementAccountId=111111111111',
             'MemberRoleName=iam-key-rotation-member',
@@ -210,13 +222,14 @@ describe('a central stack older than this release, or deployed for other inputs'
             'StackSetName=iam-key-rotation-member'
           ].join(' ')
       )
-      expect(run.summary).toContain('this release needs version 2')
+      expect(run.summary).toContain('this release needs version 3')
       expect(run.summary).toContain(
         'aws cloudformation deploy --stack-name iam-key-rotation-central'
       )
       // deploy-stacks: apply would need DeployStacks=apply: the same report says so.
       const apply = await rotate(emulator, tokens, MANAGEMENT, {
         mode: 'audit',
+        'audit-role-to-assume': auditRole(MANAGEMENT),
         accounts: MANAGEMENT,
         'deploy-stacks': 'apply',
         'central-stack-name': 'iam-key-rotation-central'
@@ -244,6 +257,7 @@ describe('a central stack changed by hand', () => {
       // The inputs the stack was deployed for (audit mode makes apply a check).
       const inputs = {
         mode: 'audit',
+        'audit-role-to-assume': auditRole(MANAGEMENT),
         accounts: MANAGEMENT,
         'deploy-stacks': 'apply',
         'central-stack-name': 'iam-key-rotation-central'
@@ -285,7 +299,7 @@ describe('the secrets key stack (secrets-location: central)', () => {
       world: {
         ...base,
         bootstrap: {
-          central: { DeployStacks: 'check', SenderEmail: SENDER },
+          central: { DeployStacks: 'check', SenderEmail: SENDER, IncludeManagementAccount: 'true' },
           secretsKey: { accountId: SECRETS }
         },
         accounts: [...(base.accounts ?? []), { id: SECRETS, name: 'security', memberRole: true }]
@@ -301,6 +315,7 @@ describe('the secrets key stack (secrets-location: central)', () => {
     const check = (kmsKeyId: string) =>
       rotate(emulator, tokens, MANAGEMENT, {
         mode: 'audit',
+        'audit-role-to-assume': auditRole(MANAGEMENT),
         accounts: MANAGEMENT,
         'deploy-stacks': 'check',
         'secrets-location': 'central',
@@ -312,7 +327,7 @@ describe('the secrets key stack (secrets-location: central)', () => {
       const run = await check(key)
       expect(run.exitCode, run.stdout).toBe(0)
       expect(run.plan?.deployment?.centralStacks).toEqual([
-        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '2' }
+        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '3' }
       ])
       const other = `arn:aws:kms:us-east-1:${SECRETS}:key/00000000-0000-4000-8000-000000000000`
       const wrong = await check(other)
@@ -362,7 +377,7 @@ describe.concurrent(
           'is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::'
         )
         expect(error).toContain('Fix: the member role "iam-key-rotation-member"')
-        expect(error).toContain('cfn/member-role.yaml version 2')
+        expect(error).toContain('cfn/member-role.yaml version 3')
       } finally {
         await emulator.close()
       }
@@ -386,7 +401,7 @@ describe.concurrent(
         const run = await rotate(emulator, tokens, MANAGEMENT)
         expect(run.exitCode).toBe(1)
         expect(run.stdout).toMatch(
-          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 2/
+          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 3/
         )
       } finally {
         await emulator.close()
@@ -419,7 +434,7 @@ describe.concurrent(
             'is not authorized to perform: sts:AssumeRole on resource:'
           )
           expect(account.error).toContain(
-            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 2"
+            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 3"
           )
         }
       } finally {

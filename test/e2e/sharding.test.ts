@@ -8,7 +8,11 @@ import { ORG, runAgainstEmulator, type EmulatedRun } from '../support/emulated-a
 import { runAction } from '../support/run-action.js'
 
 const SHARDS = 3
-const INPUTS = { ...ORG, 'force-rotate': 'only-in-one-account\nghost' }
+const INPUTS = {
+  ...ORG,
+  'include-management-account': 'true',
+  'force-rotate': 'only-in-one-account\nghost'
+}
 
 /** Twelve accounts with keys at every stage, and one user that lives in a single account. */
 function accounts(): WorldAccount[] {
@@ -52,6 +56,8 @@ describe('sharding', () => {
       world: {
         organizationId: 'o-a1b2c3d4e5',
         managementAccountId: '111111111111',
+        // Every account takes part, the management account too (so each shard has one).
+        bootstrap: { central: { IncludeManagementAccount: 'true' } },
         accounts: [
           { id: '111111111111', name: 'management', email: 'm@example.com', memberRole: true },
           ...accounts()

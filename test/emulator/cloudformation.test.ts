@@ -49,7 +49,10 @@ const TEMPLATE = JSON.stringify({
 
 /** The test organization, with a central role that may assume `rotation-member` roles. */
 const world = (overrides: Parameters<typeof testWorld>[0] = {}) =>
-  testWorld({ bootstrap: { central: { MemberRoleName: 'rotation-member' } }, ...overrides })
+  testWorld({
+    bootstrap: { central: { MemberRoleName: 'rotation-member', IncludeManagementAccount: 'true' } },
+    ...overrides
+  })
 
 const parameters = (centralRoleArn = CENTRAL_ROLE_ARN) => [
   { ParameterKey: 'MemberRoleName', ParameterValue: 'rotation-member' },

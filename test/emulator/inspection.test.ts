@@ -44,9 +44,13 @@ describe('inspection API and clock', () => {
       ['Active', 95, 'dynamodb'],
       ['Inactive', 10, null]
     ])
-    expect(dev.accounts[0]?.roles.map(r => r.name)).toEqual(['iam-key-rotation-member'])
+    expect(dev.accounts[0]?.roles.map(r => r.name)).toEqual([
+      'iam-key-rotation-member',
+      'iam-key-rotation-member-audit'
+    ])
     expect(emulator.state('111111111111').accounts[0]?.roles.map(r => r.name)).toEqual([
       'iam-key-rotation-central',
+      'iam-key-rotation-central-audit',
       'iam-key-rotation-list-accounts'
     ])
   })

@@ -181,13 +181,15 @@ describe('STS and caller identity', () => {
         RoleArn: CENTRAL_ROLE_ARN,
         RoleSessionName: 'github-actions',
         WebIdentityToken: jwt({
-          sub: 'repo:example-org/key-rotation:ref:refs/heads/main',
-          aud: 'sts.amazonaws.com'
+          sub: 'repo:example-org/key-rotation:environment:iam-key-rotation',
+          aud: 'sts.amazonaws.com',
+          job_workflow_ref:
+            'example-org/key-rotation/.github/workflows/key-rotation.yml@refs/heads/main'
         })
       })
     )
     expect(response.SubjectFromWebIdentityToken).toBe(
-      'repo:example-org/key-rotation:ref:refs/heads/main'
+      'repo:example-org/key-rotation:environment:iam-key-rotation'
     )
     expect(response.AssumedRoleUser?.Arn).toBe(
       'arn:aws:sts::111111111111:assumed-role/iam-key-rotation-central/github-actions'
@@ -221,18 +223,32 @@ describe('STS and caller identity', () => {
         })
       )
     const aud = 'sts.amazonaws.com'
-    const wrong = await rejection(exchange(jwt({ sub: 'repo:evil/fork:ref:refs/heads/main', aud })))
+    const job_workflow_ref = 'acme/infra/.github/workflows/key-rotation.yml@refs/heads/main'
+    const wrong = await rejection(
+      exchange(jwt({ sub: 'repo:evil/fork:environment:prod', aud, job_workflow_ref }))
+    )
     expect(wrong.name).toBe('AccessDenied')
     expect(wrong.message).toBe('Not authorized to perform sts:AssumeRoleWithWebIdentity')
     const branch = await rejection(
-      exchange(jwt({ sub: 'repo:acme/infra:ref:refs/heads/main', aud }))
+      exchange(jwt({ sub: 'repo:acme/infra:ref:refs/heads/main', aud, job_workflow_ref }))
     )
     expect(branch.name).toBe('AccessDenied')
+    // Another workflow file of the repository, even in the environment.
+    const otherWorkflow = await rejection(
+      exchange(
+        jwt({
+          sub: 'repo:acme/infra:environment:prod',
+          aud,
+          job_workflow_ref: 'acme/infra/.github/workflows/comment-bot.yml@refs/heads/main'
+        })
+      )
+    )
+    expect(otherWorkflow.name).toBe('AccessDenied')
     await expect(
-      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud }))
+      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud, job_workflow_ref }))
     ).resolves.toBeDefined()
     const audience = await rejection(
-      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud: 'other' }))
+      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud: 'other', job_workflow_ref }))
     )
     expect(audience.name).toBe('InvalidIdentityTokenException')
     // The member account has no OIDC provider, so no role there can be had with a token.
