@@ -312,10 +312,11 @@ describe('the secrets key stack (secrets-location: central)', () => {
         .accounts[0]?.stacks.find(stack => stack.name === 'iam-key-rotation-secrets-key')?.outputs[
         'KeyArn'
       ] ?? ''
-    const check = (kmsKeyId: string) =>
+    // Either chain reads the stack: the write chain's member role and the audit member role.
+    const check = (kmsKeyId: string, chain: 'write' | 'read-only') =>
       rotate(emulator, tokens, MANAGEMENT, {
         mode: 'audit',
-        'audit-role-to-assume': auditRole(MANAGEMENT),
+        ...(chain === 'read-only' ? { 'audit-role-to-assume': auditRole(MANAGEMENT) } : {}),
         accounts: MANAGEMENT,
         'deploy-stacks': 'check',
         'secrets-location': 'central',
@@ -324,13 +325,13 @@ describe('the secrets key stack (secrets-location: central)', () => {
         'secrets-key-stack-name': 'iam-key-rotation-secrets-key'
       })
     try {
-      const run = await check(key)
+      const run = await check(key, 'write')
       expect(run.exitCode, run.stdout).toBe(0)
       expect(run.plan?.deployment?.centralStacks).toEqual([
         { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '3' }
       ])
       const other = `arn:aws:kms:us-east-1:${SECRETS}:key/00000000-0000-4000-8000-000000000000`
-      const wrong = await check(other)
+      const wrong = await check(other, 'read-only')
       expect(wrong.plan?.deployment?.centralStacks?.[0]?.problems).toEqual([
         `its output KeyArn is "${key}" but input kms-key-id is "${other}": set kms-key-id to it`
       ])

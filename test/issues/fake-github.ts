@@ -31,6 +31,9 @@ export interface Fault {
   times?: number
 }
 
+/** The author of the comments the workflow token makes. */
+const BOT = { login: 'github-actions[bot]', type: 'Bot' }
+
 function asString(value: unknown): string {
   return typeof value === 'string' ? value : ''
 }
@@ -42,6 +45,8 @@ export class FakeGitHub {
   readonly labels = new Set<string>()
   readonly requests: RecordedRequest[] = []
   readonly faults: Fault[] = []
+  /** Comment ids (index + 1) to the issue and position of the comment. */
+  private readonly commentIds: { issue: FakeIssue; index: number }[] = []
   private server: Server | undefined
   private url = ''
 
@@ -170,7 +175,22 @@ export class FakeGitHub {
       const issue = this.issues.find(i => i.number === Number(match?.[1]))
       if (!issue) return send(404, { message: 'Not Found' })
       issue.comments.push(asString(body?.body))
-      return send(201, { id: issue.comments.length, body: body?.body })
+      const id = this.commentIds.push({ issue, index: issue.comments.length - 1 })
+      return send(201, { id, body: body?.body, user: BOT })
+    }
+    if (method === 'GET' && (match = /^\/issues\/(\d+)\/comments$/.exec(path))) {
+      const issue = this.issues.find(i => i.number === Number(match?.[1]))
+      if (!issue) return send(404, { message: 'Not Found' })
+      const comments = this.commentIds.flatMap((ref, i) =>
+        ref.issue === issue ? [{ id: i + 1, body: issue.comments[ref.index], user: BOT }] : []
+      )
+      return send(200, comments)
+    }
+    if (method === 'PATCH' && (match = /^\/issues\/comments\/(\d+)$/.exec(path))) {
+      const ref = this.commentIds[Number(match[1]) - 1]
+      if (!ref) return send(404, { message: 'Not Found' })
+      ref.issue.comments[ref.index] = asString(body?.body)
+      return send(200, { id: Number(match[1]), body: body?.body, user: BOT })
     }
     return send(404, { message: `No route for ${method} ${url.pathname}` })
   }
