@@ -183,6 +183,17 @@ describe('getInputs', () => {
     [{ 'aws-region': 'us-east' }, 'aws-region', 'AWS region'],
     [{ 'role-to-assume': 'central-role' }, 'role-to-assume', 'IAM role ARN'],
     [{ 'role-to-assume': 'arn:aws:iam::12345:role/x' }, 'role-to-assume', 'IAM role ARN'],
+    [{ 'audit-role-to-assume': 'audit' }, 'audit-role-to-assume', 'IAM role ARN'],
+    [{ 'audit-member-role-name': 'a b' }, 'audit-member-role-name', 'IAM role name'],
+    [{ 'include-management-account': 'yes' }, 'include-management-account', '"true" or "false"'],
+    [{ 'user-path': 'apps' }, 'user-path', 'IAM path'],
+    [{ 'user-path': '/apps' }, 'user-path', 'IAM path'],
+    [{ 'user-path': '/a//b/' }, 'user-path', 'IAM path'],
+    [
+      { mode: 'enforce', 'audit-role-to-assume': 'arn:aws:iam::111111111111:role/audit' },
+      'role-to-assume',
+      'is required when mode is "enforce"'
+    ],
     [{ 'organization-id': '' }, 'organization-id', 'is required'],
     [{ 'organization-id': 'o-ABC1234567' }, 'organization-id', '10 to 32 lowercase'],
     [{ 'organization-id': 'o-abc' }, 'organization-id', '10 to 32 lowercase'],
@@ -293,6 +304,91 @@ describe('getInputs', () => {
       return REQUIRED[name] ?? ''
     })
     expect(new Set(read)).toEqual(new Set(INPUT_NAMES))
+  })
+})
+
+describe('the role chain', () => {
+  const WRITE = 'arn:aws:iam::111111111111:role/iam-key-rotation-central'
+  const AUDIT = 'arn:aws:iam::111111111111:role/iam-key-rotation-central-audit'
+  const withEvent = (
+    overrides: Partial<Record<InputName, string>>,
+    run: Parameters<typeof getInputs>[1]
+  ) => {
+    const values = { ...REQUIRED, ...overrides }
+    return getInputs(name => values[name] ?? '', run)
+  }
+  const schedule = { eventName: 'schedule', canRequestIdToken: true }
+  const pullRequest = (fromFork = false, canRequestIdToken = true) => ({
+    eventName: 'pull_request',
+    pullRequest: { number: 12, fromFork },
+    canRequestIdToken
+  })
+
+  it.each<[string, Partial<Record<InputName, string>>, unknown]>([
+    [
+      'audit with both roles: the read-only chain',
+      { 'role-to-assume': WRITE, 'audit-role-to-assume': AUDIT },
+      {
+        kind: 'read-only',
+        roleToAssume: AUDIT,
+        memberRoleName: 'iam-key-rotation-member-audit',
+        secretsRoleName: 'iam-key-rotation-member-audit'
+      }
+    ],
+    [
+      'enforce with both roles: the write chain',
+      { mode: 'enforce', 'role-to-assume': WRITE, 'audit-role-to-assume': AUDIT },
+      {
+        kind: 'write',
+        roleToAssume: WRITE,
+        memberRoleName: 'iam-key-rotation-member',
+        secretsRoleName: 'iam-key-rotation-member'
+      }
+    ],
+    [
+      'audit with the write role only: the write chain (main warns)',
+      { 'role-to-assume': WRITE },
+      { kind: 'write', roleToAssume: WRITE }
+    ],
+    [
+      'ambient credentials: the write chain names',
+      {},
+      { kind: 'write', memberRoleName: 'iam-key-rotation-member' }
+    ],
+    [
+      'a secrets role of its own, in the write chain',
+      { mode: 'enforce', 'role-to-assume': WRITE, 'secrets-role-name': 'secrets-writer' },
+      { secretsRoleName: 'secrets-writer' }
+    ]
+  ])('%s', (_name, overrides, expected) => {
+    expect(withEvent(overrides, schedule).chain).toMatchObject(expected as object)
+  })
+
+  it('makes a pull_request run a dry run: audit with the read-only chain, no mail, no issues', () => {
+    const config = withEvent(
+      { mode: 'enforce', 'role-to-assume': WRITE, 'audit-role-to-assume': AUDIT },
+      pullRequest()
+    )
+    expect(config.mode).toBe('audit')
+    expect(config.chain.kind).toBe('read-only')
+    expect(config.notify.enabled).toBe(false)
+    expect(config.issues.enabled).toBe(false)
+    expect(config.dryRun).toEqual({ pullRequest: 12 })
+  })
+
+  it('says a fork pull request has nothing to sign in with', () => {
+    const config = withEvent({ 'audit-role-to-assume': AUDIT }, pullRequest(true, false))
+    expect(config.dryRun?.unavailable).toMatch(/^Dry run unavailable for forks/)
+    // A fork whose run can still get a token (a trusted setup) runs the dry run.
+    expect(withEvent({ 'audit-role-to-assume': AUDIT }, pullRequest(true, true)).dryRun).toEqual({
+      pullRequest: 12
+    })
+  })
+
+  it('refuses a dry run with the write role only', () => {
+    expect(() => withEvent({ 'role-to-assume': WRITE }, pullRequest())).toThrow(
+      /Input "audit-role-to-assume" is empty: is required for a pull-request dry run/
+    )
   })
 })
 
