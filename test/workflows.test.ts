@@ -12,10 +12,31 @@ const WORKFLOWS = [
     .map(f => `examples/${f}`)
 ]
 
+interface Step {
+  uses?: string
+  with?: Record<string, unknown>
+}
+
 interface Workflow {
+  on: Record<string, unknown>
   permissions?: Record<string, string>
   concurrency?: { 'cancel-in-progress'?: boolean }
-  jobs: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>
+  jobs: Record<
+    string,
+    { if?: string; environment?: string; permissions?: Record<string, string>; steps?: Step[] }
+  >
+}
+
+function workflow(file: string): Workflow {
+  return parse(readFileSync(join(REPO_ROOT, file), 'utf8')) as Workflow
+}
+
+/** The major versions that declare runs.using: node24 (checked against each action's tags). */
+const CURRENT_MAJORS: Record<string, string> = {
+  'actions/checkout': 'v7',
+  'actions/setup-node': 'v7',
+  'actions/upload-artifact': 'v7',
+  'actions/download-artifact': 'v8'
 }
 
 describe('workflows', () => {
@@ -25,25 +46,65 @@ describe('workflows', () => {
     expect(problems.map(p => `${p.line}:${p.column} ${p.message} [${p.kind}]`)).toEqual([])
   })
 
-  it.each(WORKFLOWS)('%s pins every third-party action to a full commit SHA', file => {
-    const workflow = parse(readFileSync(join(REPO_ROOT, file), 'utf8')) as Workflow
-    for (const job of Object.values(workflow.jobs)) {
-      for (const step of job.steps ?? []) {
-        if (!step.uses || step.uses.startsWith('./')) continue
-        expect(step.uses).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)
+  it.each(WORKFLOWS)(
+    '%s pins every third-party action to a full commit SHA of its current major',
+    file => {
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8')
+      for (const job of Object.values(workflow(file).jobs)) {
+        for (const step of job.steps ?? []) {
+          if (!step.uses || step.uses.startsWith('./')) continue
+          expect(step.uses).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)
+          const [name = ''] = step.uses.split('@')
+          const line = text.split('\n').find(l => l.includes(step.uses ?? ''))
+          expect(line, `${step.uses} has a version comment`).toMatch(/ # v\d+\.\d+\.\d+$/)
+          expect(CURRENT_MAJORS[name], `${name}: a known action`).toBeDefined()
+          expect(line).toContain(` # ${CURRENT_MAJORS[name]}.`)
+        }
       }
     }
-  })
+  )
 
-  it('the rotation workflow asks for exactly the permissions it needs and never cancels a run', () => {
-    const workflow = parse(
-      readFileSync(join(REPO_ROOT, '.github/workflows/key-rotation.yml'), 'utf8')
-    ) as Workflow
-    expect(workflow.permissions).toEqual({
+  it.each(WORKFLOWS)(
+    '%s checks out without persisting credentials, and scopes permissions per job',
+    file => {
+      const { jobs, permissions } = workflow(file)
+      for (const [name, job] of Object.entries(jobs)) {
+        for (const step of job.steps ?? []) {
+          if (step.uses?.startsWith('actions/checkout@')) {
+            expect(step.with?.['persist-credentials'], `${file} ${name}`).toBe(false)
+          }
+        }
+        if (permissions && Object.keys(permissions).length === 0) {
+          expect(job.permissions, `${file} ${name} declares its permissions`).toBeDefined()
+        }
+      }
+    }
+  )
+
+  it('the rotation workflow: the rotate job in the environment, the dry run on pull requests, the same inputs', () => {
+    const file = workflow('.github/workflows/key-rotation.yml')
+    expect(Object.keys(file.on).sort()).toEqual(['pull_request', 'schedule', 'workflow_dispatch'])
+    expect(Object.keys((file.on['workflow_dispatch'] as { inputs: object }).inputs)).toEqual([
+      'mode',
+      'force-rotate',
+      'accounts',
+      'deploy-stacks'
+    ])
+    expect(file.permissions).toEqual({})
+    expect(file.concurrency?.['cancel-in-progress']).toBe(false)
+    const { rotate, 'dry-run': dryRun } = file.jobs
+    expect(rotate?.if).toBe("github.event_name != 'pull_request'")
+    expect(rotate?.environment).toBe('iam-key-rotation')
+    expect(rotate?.permissions).toEqual({ 'id-token': 'write', contents: 'read', issues: 'write' })
+    expect(dryRun?.if).toBe("github.event_name == 'pull_request'")
+    expect(dryRun?.environment).toBeUndefined()
+    expect(dryRun?.permissions).toEqual({
       'id-token': 'write',
       contents: 'read',
-      issues: 'write'
+      'pull-requests': 'write'
     })
-    expect(workflow.concurrency?.['cancel-in-progress']).toBe(false)
+    const actionInputs = (job: typeof rotate) => job?.steps?.find(s => s.uses === './')?.with
+    expect(actionInputs(dryRun)).toEqual(actionInputs(rotate))
+    expect(actionInputs(rotate)).toHaveProperty('audit-role-to-assume')
   })
 })
