@@ -363,7 +363,9 @@ describe('trust: which workflow run earns which chain', () => {
 
   it('an audit signs in with the read-only chain only, and never asks for the write chain', async () => {
     const since = mark(emulator)
-    const audit = await run(emulator, tokens, { inputs: { mode: 'audit' } })
+    const audit = await run(emulator, tokens, {
+      inputs: { mode: 'audit', notify: 'true', 'sender-email': SENDER }
+    })
     expect(audit.exitCode, audit.stdout).toBe(0)
     expect(audit.stdout).toContain(
       `Signed in as arn:aws:sts::${CENTRAL}:assumed-role/iam-key-rotation-central-audit/`
@@ -374,8 +376,9 @@ describe('trust: which workflow run earns which chain', () => {
       'iam-key-rotation-list-accounts',
       'iam-key-rotation-member-audit'
     ])
-    // The StackSet check works with the read-only chain.
+    // The StackSet check and the owners' mails work with the read-only chain.
     expect(audit.plan?.deployment).toMatchObject({ mode: 'check', status: 'current' })
+    expect(audit.plan?.notifications?.sent.map(mail => mail.to)).toContain('ci@example.com')
     expect(audit.plan?.mode).toBe('audit')
   })
 
@@ -448,7 +451,10 @@ describe('pull requests get a read-only dry run', () => {
   let tokens: OidcTokenServer
   let github: FakeGitHub
   beforeAll(async () => {
-    emulator = await startEmulator({ world: world({}, true) })
+    // Without the credential report, the read-only chain also reads each key's last use.
+    emulator = await startEmulator({
+      world: world({ faults: { credentialReportUnavailable: [PROD] } }, true)
+    })
     tokens = await startOidcTokenServer(pullRequestClaims(7))
     github = new FakeGitHub()
     await github.start()
