@@ -79942,21 +79942,30 @@ function grantHint(role, account, action, resource, roles) {
  * policy does not allow it. Each cause with the template that fixes it.
  */
 function assumeRoleHint(roleName, accountId, roles) {
-    const central = `or the central role's own policy does not allow sts:AssumeRole on it (deploy ` +
+    const [centralRole, centralParameter, memberParameter] = roles?.readOnly
+        ? ['audit role', 'CentralAuditRoleArn', 'AuditMemberRoleName']
+        : ['central role', 'CentralRoleArn', 'MemberRoleName'];
+    const central = `or the ${centralRole}'s own policy does not allow sts:AssumeRole on it (deploy ` +
         `cfn/central-github-oidc.yaml version ${TEMPLATE_VERSION} with OrganizationId, ManagementAccountId, ` +
-        `MemberRoleName, ListAccountsRoleName and SecretsAccountId matching the inputs).`;
+        `${memberParameter}, ListAccountsRoleName and SecretsAccountId matching the inputs).`;
     if (roles && roleName === roles.listAccountsRoleName && accountId === roles.managementAccountId) {
         return (`Either the list-accounts role "${roleName}" is missing in the management account (deploy ` +
             `cfn/management-list-accounts-role.yaml version ${TEMPLATE_VERSION} there, cfn/README.md step 2), ` +
-            `or its trust does not name the central role or the organization (CentralRoleArn, OrganizationId), ${central}`);
+            `or its trust does not name the ${centralRole} or the organization (${centralParameter}, OrganizationId), ${central}`);
+    }
+    if (roles && accountId === roles.managementAccountId) {
+        return (`The central roles may assume the management account's member roles only when the central ` +
+            `stack has IncludeManagementAccount=true (deploy cfn/central-github-oidc.yaml version ` +
+            `${TEMPLATE_VERSION} with it, cfn/README.md step 1), and the role "${roleName}" must exist ` +
+            `there as a stack (step 4b); or set include-management-account: false.`);
     }
     const member = roles && roleName === roles.secretsRoleName && roleName !== roles.memberRoleName
         ? `the secrets role "${roleName}" is missing in the secrets account (deploy cfn/member-role.yaml there as a stack, cfn/README.md step 3)`
         : `the role "${roleName}" is missing in that account (deploy the member-role StackSet there; a ` +
             `service-managed StackSet does not deploy to the management account: deploy cfn/member-role.yaml ` +
             `there as a stack)`;
-    return (`Either ${member}, or its trust does not name the central role or the organization ` +
-        `(CentralRoleArn, OrganizationId), ${central}`);
+    return (`Either ${member}, or its trust does not name the ${centralRole} or the organization ` +
+        `(${centralParameter}, OrganizationId), ${central}`);
 }
 /** What to do about a refused call, or undefined when there is nothing better to say. */
 function permissionHint(call, roles) {
@@ -94494,7 +94503,8 @@ async function rotate(config) {
             listAccountsRoleName: config.listAccountsRoleName,
             secretsRoleName: config.chain.secretsRoleName,
             stackSetName: config.deploy.stackSetName,
-            managementAccountId: config.managementAccountId
+            managementAccountId: config.managementAccountId,
+            readOnly: config.chain.kind === 'read-only'
         }
     });
     try {

@@ -67,7 +67,8 @@ async function rotate(config: Config): Promise<Plan> {
       listAccountsRoleName: config.listAccountsRoleName,
       secretsRoleName: config.chain.secretsRoleName,
       stackSetName: config.deploy.stackSetName,
-      managementAccountId: config.managementAccountId
+      managementAccountId: config.managementAccountId,
+      readOnly: config.chain.kind === 'read-only'
     }
   })
   try {

@@ -21,6 +21,8 @@ export interface RoleNames {
   readonly secretsRoleName: string
   readonly stackSetName: string
   readonly managementAccountId: string
+  /** The run signs in with the read-only chain (audit role, audit member roles). */
+  readonly readOnly?: boolean
 }
 
 /** The role a client's credentials belong to; undefined: the central credentials. */
@@ -90,15 +92,26 @@ export function assumeRoleHint(
   accountId: string,
   roles: RoleNames | undefined
 ): string {
+  const [centralRole, centralParameter, memberParameter] = roles?.readOnly
+    ? ['audit role', 'CentralAuditRoleArn', 'AuditMemberRoleName']
+    : ['central role', 'CentralRoleArn', 'MemberRoleName']
   const central =
-    `or the central role's own policy does not allow sts:AssumeRole on it (deploy ` +
+    `or the ${centralRole}'s own policy does not allow sts:AssumeRole on it (deploy ` +
     `cfn/central-github-oidc.yaml version ${TEMPLATE_VERSION} with OrganizationId, ManagementAccountId, ` +
-    `MemberRoleName, ListAccountsRoleName and SecretsAccountId matching the inputs).`
+    `${memberParameter}, ListAccountsRoleName and SecretsAccountId matching the inputs).`
   if (roles && roleName === roles.listAccountsRoleName && accountId === roles.managementAccountId) {
     return (
       `Either the list-accounts role "${roleName}" is missing in the management account (deploy ` +
       `cfn/management-list-accounts-role.yaml version ${TEMPLATE_VERSION} there, cfn/README.md step 2), ` +
-      `or its trust does not name the central role or the organization (CentralRoleArn, OrganizationId), ${central}`
+      `or its trust does not name the ${centralRole} or the organization (${centralParameter}, OrganizationId), ${central}`
+    )
+  }
+  if (roles && accountId === roles.managementAccountId) {
+    return (
+      `The central roles may assume the management account's member roles only when the central ` +
+      `stack has IncludeManagementAccount=true (deploy cfn/central-github-oidc.yaml version ` +
+      `${TEMPLATE_VERSION} with it, cfn/README.md step 1), and the role "${roleName}" must exist ` +
+      `there as a stack (step 4b); or set include-management-account: false.`
     )
   }
   const member =
@@ -108,8 +121,8 @@ export function assumeRoleHint(
         `service-managed StackSet does not deploy to the management account: deploy cfn/member-role.yaml ` +
         `there as a stack)`
   return (
-    `Either ${member}, or its trust does not name the central role or the organization ` +
-    `(CentralRoleArn, OrganizationId), ${central}`
+    `Either ${member}, or its trust does not name the ${centralRole} or the organization ` +
+    `(${centralParameter}, OrganizationId), ${central}`
   )
 }
 

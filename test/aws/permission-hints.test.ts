@@ -90,4 +90,23 @@ describe('assumeRoleHint', () => {
       expect(hint).toContain("or the central role's own policy does not allow sts:AssumeRole on it")
     }
   })
+
+  it('names the audit role and its parameters on the read-only chain', () => {
+    const hint = assumeRoleHint('iam-key-rotation-member-audit', '222222222222', {
+      ...ROLES,
+      memberRoleName: 'iam-key-rotation-member-audit',
+      readOnly: true
+    })
+    expect(hint).toContain(
+      'its trust does not name the audit role or the organization (CentralAuditRoleArn'
+    )
+    expect(hint).toContain("or the audit role's own policy does not allow sts:AssumeRole on it")
+    expect(hint).toContain('AuditMemberRoleName')
+  })
+
+  it('says how to bring the management account in scope', () => {
+    expect(assumeRoleHint('iam-key-rotation-member', '111111111111', ROLES)).toMatch(
+      /only when the central stack has IncludeManagementAccount=true .* or set include-management-account: false\.$/
+    )
+  })
 })

@@ -327,6 +327,10 @@ describe('the secrets key stack (secrets-location: central)', () => {
     try {
       const run = await check(key, 'write')
       expect(run.exitCode, run.stdout).toBe(0)
+      // An audit does not need the write chain, and says so.
+      expect(run.stdout).toContain(
+        '::warning::This audit signs in with the write role (role-to-assume), which can rotate and delete keys'
+      )
       expect(run.plan?.deployment?.centralStacks).toEqual([
         { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '3' }
       ])
