@@ -84341,6 +84341,7 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'aws-region',
     'role-to-assume',
     'audit-role-to-assume',
+    'dry-run-role-to-assume',
     'audience',
     'organization-id',
     'management-account-id',
@@ -84434,7 +84435,8 @@ const PATTERNS = {
     email: /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/,
     tagKey: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
     stackSetName: /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/,
-    userPath: /^\/([\x21-\x2e\x30-\x7e]+\/)*$/,
+    // No * ? $: in a policy's Resource they are wildcards or variables.
+    userPath: /^\/([\w+=,.@-]+\/)*$/,
     label: /^.{1,50}$/u,
     wholeNumber: /^\d+$/,
     shard: /^(\d+)\/(\d+)$/
@@ -84516,12 +84518,13 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
     const regionRule = 'must be an AWS region such as "us-east-1"';
     const roleNameRule = 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)';
     const givenMode = oneOf('mode', ['audit', 'enforce'], 'audit');
-    const pullRequest = run.eventName === 'pull_request' ? run.pullRequest : undefined;
+    const pullRequest = run.pullRequest;
     // A pull request previews the configuration it proposes; only the protected branch acts.
     const mode = pullRequest ? 'audit' : givenMode;
     const awsRegion = matching('aws-region', PATTERNS.region, regionRule, 'us-east-1');
     const roleToAssume = matching('role-to-assume', PATTERNS.roleArn, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central"');
     const auditRoleToAssume = matching('audit-role-to-assume', PATTERNS.roleArn, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central-audit"');
+    const dryRunRoleToAssume = matching('dry-run-role-to-assume', PATTERNS.roleArn, 'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central-dry-run"');
     const audience = raw('audience') || 'sts.amazonaws.com';
     const organizationId = required('organization-id', PATTERNS.organizationId, 'must be an organization id: "o-" followed by 10 to 32 lowercase letters or digits');
     const managementAccountId = required('management-account-id', PATTERNS.accountId, accountIdRule);
@@ -84529,7 +84532,7 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
     const memberRoleName = matching('member-role-name', PATTERNS.roleName, roleNameRule, 'iam-key-rotation-member');
     const auditMemberRoleName = matching('audit-member-role-name', PATTERNS.roleName, roleNameRule, 'iam-key-rotation-member-audit');
     const includeManagementAccount = bool('include-management-account', false);
-    const userPath = matching('user-path', PATTERNS.userPath, 'must be an IAM path: "/" or "/name/…/" (each part of printable ASCII without "/")', '/');
+    const userPath = matching('user-path', PATTERNS.userPath, 'must be an IAM path: "/" or "/name/…/" (each name of letters, digits and +=,.@_-)', '/');
     const accounts = list('accounts', PATTERNS.accountId, accountIdRule);
     const excludeAccounts = list('exclude-accounts', PATTERNS.accountId, accountIdRule);
     const ouRule = 'must be an organization root id ("r-…") or organizational unit id ("ou-…-…")';
@@ -84565,7 +84568,7 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
     if (errors.length > 0)
         throw new InputErrors(errors);
     const dryRun = pullRequest && {
-        pullRequest: pullRequest.number,
+        ...(pullRequest.number === undefined ? {} : { pullRequest: pullRequest.number }),
         ...(pullRequest.fromFork && !run.canRequestIdToken && chain.roleToAssume
             ? {
                 unavailable: 'Dry run unavailable for forks: GitHub gives a pull_request run from a fork no OIDC token, so it cannot sign in to AWS. The plan of this change runs once it is merged, or when its branch is pushed to this repository.'
@@ -84577,6 +84580,7 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
         awsRegion,
         ...(roleToAssume ? { roleToAssume } : {}),
         ...(auditRoleToAssume ? { auditRoleToAssume } : {}),
+        ...(dryRunRoleToAssume ? { dryRunRoleToAssume } : {}),
         audience,
         organizationId,
         managementAccountId,
@@ -84610,10 +84614,22 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
         ...(mergeFrom ? { mergeFrom } : {})
     });
     /**
-     * Audit signs in with the read-only chain when audit-role-to-assume is set (main warns when an
-     * audit uses the write chain instead); enforce needs the write chain.
+     * A pull request signs in with the dry-run role; audit with the audit role when it is set (main
+     * warns when an audit uses the write chain instead); enforce needs the write chain. Both
+     * read-only central roles lead to the audit member roles.
      */
     function chooseChain() {
+        const readOnly = (central) => ({
+            kind: 'read-only',
+            roleToAssume: central,
+            memberRoleName: auditMemberRoleName,
+            secretsRoleName: auditMemberRoleName
+        });
+        if (pullRequest) {
+            if (dryRunRoleToAssume)
+                return readOnly(dryRunRoleToAssume);
+            fail('dry-run-role-to-assume', '', 'is required for a pull-request dry run: the dry-run role (output DryRunRoleArn of cfn/central-github-oidc.yaml); no other role trusts pull requests');
+        }
         const write = {
             kind: 'write',
             ...(roleToAssume ? { roleToAssume } : {}),
@@ -84626,17 +84642,8 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
             }
             return write;
         }
-        if (auditRoleToAssume) {
-            return {
-                kind: 'read-only',
-                roleToAssume: auditRoleToAssume,
-                memberRoleName: auditMemberRoleName,
-                secretsRoleName: auditMemberRoleName
-            };
-        }
-        if (pullRequest && roleToAssume) {
-            fail('audit-role-to-assume', '', 'is required for a pull-request dry run: the read-only audit role (output AuditRoleArn of cfn/central-github-oidc.yaml); the write role trusts only the rotation workflow in its environment');
-        }
+        if (auditRoleToAssume)
+            return readOnly(auditRoleToAssume);
         return write;
     }
     function readPolicy() {
@@ -84759,24 +84766,36 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
 function runContextFromEnv(env = process.env) {
     const eventName = env.GITHUB_EVENT_NAME;
     const canRequestIdToken = Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL);
-    if (eventName !== 'pull_request' || !env.GITHUB_EVENT_PATH) {
+    // pull_request, pull_request_target, pull_request_review…: every one is a dry run. A payload
+    // that cannot be read still is (fail closed), without a pull request to comment on.
+    if (!eventName?.startsWith('pull_request')) {
         return { ...(eventName ? { eventName } : {}), canRequestIdToken };
     }
     let event = {};
     try {
-        event = JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
+        if (env.GITHUB_EVENT_PATH) {
+            event = JSON.parse((0,external_node_fs_.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
+        }
     }
     catch {
-        // No readable payload: not treated as a pull request run.
+        // An unreadable payload: a dry run all the same.
     }
     const pr = event.pull_request;
-    if (typeof pr?.number !== 'number')
-        return { eventName, canRequestIdToken };
-    const head = pr.head?.repo?.full_name;
-    const base = pr.base?.repo?.full_name;
-    // A deleted fork leaves head.repo null.
-    const fromFork = pr.head?.repo === null || pr.head?.repo?.fork === true || (head !== undefined && head !== base);
-    return { eventName, pullRequest: { number: pr.number, fromFork }, canRequestIdToken };
+    const head = pr?.head?.repo;
+    const base = pr?.base?.repo;
+    // A deleted fork leaves head.repo null; a pull request between two branches of one repository
+    // has the same repository on both sides (compared by id, then name).
+    const sameRepository = head != null &&
+        base != null &&
+        (head.id !== undefined && base.id !== undefined
+            ? head.id === base.id
+            : head.full_name !== undefined && head.full_name === base.full_name);
+    const number = typeof pr?.number === 'number' ? pr.number : undefined;
+    return {
+        eventName,
+        pullRequest: { ...(number === undefined ? {} : { number }), fromFork: !sameRepository },
+        canRequestIdToken
+    };
 }
 function deepFreeze(value) {
     if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -90291,7 +90310,9 @@ function dryRunCommentBody(summary, runUrl) {
     let shown = summary;
     let cut = '';
     if (shown.length > COMMENT_BUDGET) {
-        shown = shown.slice(0, shown.lastIndexOf('\n', COMMENT_BUDGET) + 1);
+        // At the last line break that fits, or at the budget when there is none.
+        const end = shown.lastIndexOf('\n', COMMENT_BUDGET);
+        shown = shown.slice(0, end > 0 ? end + 1 : COMMENT_BUDGET);
         cut = `\n_The plan is longer than a comment allows: the rest is in the job summary and the report artifact of ${where}._\n`;
     }
     return [
@@ -90303,9 +90324,23 @@ function dryRunCommentBody(summary, runUrl) {
         cut
     ].join('\n');
 }
+/** The comment after a dry run that failed before it had a plan. */
+function dryRunFailedBody(message, runUrl) {
+    const where = runUrl ? `[the run](${runUrl})` : 'the run';
+    return [
+        DRY_RUN_COMMENT_MARKER,
+        `**Dry run of this pull request failed**; see ${where}.`,
+        '',
+        '```text',
+        message.slice(0, COMMENT_BUDGET).replaceAll('```', "'''"),
+        '```',
+        ''
+    ].join('\n');
+}
 /**
- * Keeps one dry-run comment per pull request: updates the comment carrying the marker, or
- * creates it. A marked comment this token cannot edit (someone else's) is left alone.
+ * Keeps one dry-run comment per pull request: updates the bot's comment carrying the marker, or
+ * creates it. A person's comment quoting the marker is never taken over: whoever wrote it could
+ * later edit it to show another result.
  */
 async function upsertDryRunComment(octokit, repo, pullNumber, body) {
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
@@ -90313,9 +90348,7 @@ async function upsertDryRunComment(octokit, repo, pullNumber, body) {
         issue_number: pullNumber,
         per_page: 100
     });
-    const marked = comments.filter(comment => comment.body?.startsWith(DRY_RUN_COMMENT_MARKER));
-    // The workflow token comments as a bot; a person's comment quoting the marker is not ours.
-    const ours = marked.find(comment => comment.user?.type === 'Bot') ?? marked[0];
+    const ours = comments.find(comment => comment.user?.type === 'Bot' && comment.body?.startsWith(DRY_RUN_COMMENT_MARKER));
     if (ours?.body === body)
         return 'unchanged';
     if (ours) {
@@ -90324,6 +90357,7 @@ async function upsertDryRunComment(octokit, repo, pullNumber, body) {
             return 'updated';
         }
         catch (error) {
+            // Another bot's comment (another app's token): keep ours apart.
             const status = error.status;
             if (status !== 403 && status !== 404)
                 throw error;
@@ -90623,10 +90657,18 @@ async function deployStacks(cfn, options, log) {
         .filter(([key]) => !unknown.has(key))
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
-    const updatedParameters = [
-        ...newParameters,
-        ...[...unknown].sort().map(ParameterKey => ({ ParameterKey, UsePreviousValue: true }))
-    ];
+    // An unknown parameter keeps its deployed value, if the StackSet has one: CloudFormation
+    // refuses UsePreviousValue for a parameter the deployed template did not have.
+    const updatedParameters = (deployed) => {
+        const has = new Set((deployed.Parameters ?? []).map(p => p.ParameterKey));
+        return [
+            ...newParameters,
+            ...[...unknown]
+                .filter(key => has.has(key))
+                .sort()
+                .map(ParameterKey => ({ ParameterKey, UsePreviousValue: true }))
+        ];
+    };
     const wantedParameters = newParameters;
     log.debug?.(`StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`);
     const callAs = options.callAs ? { CallAs: options.callAs } : {};
@@ -90687,7 +90729,7 @@ async function deployStacks(cfn, options, log) {
             differences.length === 0
                 ? 'current'
                 : mode === 'apply'
-                    ? await bringUpToDate(drift)
+                    ? await bringUpToDate(stackSet, drift)
                     : 'drifted';
     }
     if (changed) {
@@ -90742,7 +90784,7 @@ async function deployStacks(cfn, options, log) {
         const outcome = await createInstances(ous, options.stackSetRegions);
         return outcome === 'failed' ? 'failed' : 'created';
     }
-    async function bringUpToDate(drift) {
+    async function bringUpToDate(deployed, drift) {
         if (drift.needsUpdate) {
             info(`Updating StackSet ${name}: ${drift.differences.join('; ')}.`);
             let operationId;
@@ -90751,7 +90793,7 @@ async function deployStacks(cfn, options, log) {
                     StackSetName: name,
                     Description: STACK_SET_DESCRIPTION,
                     TemplateBody: template.body,
-                    Parameters: updatedParameters,
+                    Parameters: updatedParameters(deployed),
                     Capabilities: CAPABILITIES,
                     AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
                     OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,
@@ -91182,6 +91224,7 @@ function memberRoleParameters(config, centralRoles, options = {}) {
         ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
         ...(config.auditMemberRoleName ? { AuditMemberRoleName: config.auditMemberRoleName } : {}),
         ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+        ...(centralRoles.dryRun ? { CentralDryRunRoleArn: centralRoles.dryRun } : {}),
         ...(config.userPath ? { UserPath: config.userPath } : {}),
         OrganizationId: config.organizationId,
         SecretNamePrefix: secrets.namePrefix,
@@ -91247,6 +91290,7 @@ function listAccountsStackSpec(config, stackName, centralRoles) {
         wanted: {
             ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
             ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+            ...(centralRoles.dryRun ? { CentralDryRunRoleArn: centralRoles.dryRun } : {}),
             OrganizationId: config.organizationId,
             ListAccountsRoleName: config.listAccountsRoleName
         }
@@ -93122,20 +93166,23 @@ async function deployPhase(deps, caller, accounts, moduleUrl) {
     const { config, factory, log } = deps;
     if (config.deploy.mode === 'off')
         return undefined;
-    // Both central roles go into the StackSet; the one this run signs in as is also known from
-    // the caller. One that cannot be told is left as deployed.
-    const signedInAs = roleArnFromCallerArn(caller.arn);
+    // The central roles go into the StackSet (the member roles trust them). Each is known from
+    // its input; the write role also from the caller on the write chain. One that cannot be told
+    // is left as deployed.
     const centralRoles = {
-        write: config.roleToAssume ?? (config.chain.kind === 'write' ? signedInAs : undefined),
-        audit: config.auditRoleToAssume ?? (config.chain.kind === 'read-only' ? signedInAs : undefined)
+        write: config.roleToAssume ??
+            (config.chain.kind === 'write' ? roleArnFromCallerArn(caller.arn) : undefined),
+        audit: config.auditRoleToAssume,
+        dryRun: config.dryRunRoleToAssume
     };
-    if (!centralRoles.write && !centralRoles.audit) {
+    if (config.chain.kind === 'write' && !centralRoles.write) {
         log.warning(`deploy-stacks: cannot tell the central role from the caller ${caller.arn}; set role-to-assume. Skipping the StackSet ${config.deploy.mode}.`);
         return undefined;
     }
     const unknownParameters = [
         ...(centralRoles.write ? [] : ['CentralRoleArn']),
-        ...(centralRoles.audit ? [] : ['CentralAuditRoleArn'])
+        ...(centralRoles.audit ? [] : ['CentralAuditRoleArn']),
+        ...(centralRoles.dryRun ? [] : ['CentralDryRunRoleArn'])
     ];
     const organizations = factory.organizations(managementCredentials(deps));
     const report = await deployStacks(factory.cloudFormation(deps.central), {
@@ -94484,14 +94531,21 @@ async function run() {
         await summary.addRaw(`${config.dryRun.unavailable}\n`).write();
         return;
     }
+    const pullRequest = config.dryRun?.pullRequest;
     try {
         const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config);
         await publish(config, plan);
-        if (config.dryRun)
-            await commentOnPullRequest(config, config.dryRun.pullRequest, plan, logger);
+        if (pullRequest !== undefined) {
+            await commentOnPullRequest(config, pullRequest, runUrl => dryRunCommentBody(summaryMarkdown(plan), runUrl));
+        }
     }
     catch (error) {
-        setFailed(`IAM key rotation failed: ${errorMessage(error)}`);
+        const message = `IAM key rotation failed: ${errorMessage(error)}`;
+        setFailed(message);
+        // The comment must not go on showing an earlier run's plan as if it were this one's.
+        if (pullRequest !== undefined) {
+            await commentOnPullRequest(config, pullRequest, runUrl => dryRunFailedBody(message, runUrl));
+        }
     }
 }
 /** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
@@ -94580,7 +94634,8 @@ async function publish(config, plan) {
     }
 }
 /** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */
-async function commentOnPullRequest(config, pullNumber, plan, log) {
+async function commentOnPullRequest(config, pullNumber, body) {
+    const log = logger;
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
     if (!config.issues.githubToken || !owner || !repo) {
         log.warning('Dry run: no github-token or GITHUB_REPOSITORY, so the plan is not commented on the pull request.');
@@ -94590,7 +94645,7 @@ async function commentOnPullRequest(config, pullNumber, plan, log) {
     const runUrl = server && runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined;
     try {
         const octokit = createGitHubClient(config.issues.githubToken, { log });
-        const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, dryRunCommentBody(summaryMarkdown(plan), runUrl));
+        const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, body(runUrl));
         log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`);
     }
     catch (error) {

@@ -7,6 +7,7 @@ export const INPUT_NAMES = [
   'aws-region',
   'role-to-assume',
   'audit-role-to-assume',
+  'dry-run-role-to-assume',
   'audience',
   'organization-id',
   'management-account-id',
@@ -93,7 +94,8 @@ export interface RoleChain {
 /** What the runner says about the run: the event, and the pull request of a pull_request run. */
 export interface RunContext {
   readonly eventName?: string
-  readonly pullRequest?: { readonly number: number; readonly fromFork: boolean }
+  /** A pull_request* event: the pull request, as far as the payload tells it. */
+  readonly pullRequest?: { readonly number?: number; readonly fromFork: boolean }
   /** The job may request an OIDC token (permissions: id-token: write, not a fork). */
   readonly canRequestIdToken: boolean
 }
@@ -103,8 +105,10 @@ export interface Config {
   readonly awsRegion: string
   /** The write chain's central role (enforce, deploy-stacks apply). */
   readonly roleToAssume?: string
-  /** The read-only chain's central role (audit, pull-request dry runs). */
+  /** The read-only chain's central role (audit). */
   readonly auditRoleToAssume?: string
+  /** The read-only chain's central role for pull-request dry runs: the audit role without email. */
+  readonly dryRunRoleToAssume?: string
   readonly audience: string
   readonly organizationId: string
   readonly managementAccountId: string
@@ -124,7 +128,8 @@ export interface Config {
    * chain, sends no mail, opens no issue, and keeps one comment on the pull request up to date.
    */
   readonly dryRun?: {
-    readonly pullRequest: number
+    /** Undefined when the event payload names none: then nothing is commented. */
+    readonly pullRequest?: number
     /** A fork's pull request gets no OIDC token: there is nothing to sign in with. */
     readonly unavailable?: string
   }
@@ -230,7 +235,8 @@ const PATTERNS = {
   email: /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/,
   tagKey: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
   stackSetName: /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/,
-  userPath: /^\/([\x21-\x2e\x30-\x7e]+\/)*$/,
+  // No * ? $: in a policy's Resource they are wildcards or variables.
+  userPath: /^\/([\w+=,.@-]+\/)*$/,
   label: /^.{1,50}$/u,
   wholeNumber: /^\d+$/,
   shard: /^(\d+)\/(\d+)$/
@@ -313,7 +319,7 @@ export function getInputs(
   const roleNameRule = 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)'
 
   const givenMode = oneOf<Mode>('mode', ['audit', 'enforce'], 'audit')
-  const pullRequest = run.eventName === 'pull_request' ? run.pullRequest : undefined
+  const pullRequest = run.pullRequest
   // A pull request previews the configuration it proposes; only the protected branch acts.
   const mode: Mode = pullRequest ? 'audit' : givenMode
   const awsRegion = matching('aws-region', PATTERNS.region, regionRule, 'us-east-1')
@@ -326,6 +332,11 @@ export function getInputs(
     'audit-role-to-assume',
     PATTERNS.roleArn,
     'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central-audit"'
+  )
+  const dryRunRoleToAssume = matching(
+    'dry-run-role-to-assume',
+    PATTERNS.roleArn,
+    'must be an IAM role ARN such as "arn:aws:iam::123456789012:role/iam-key-rotation-central-dry-run"'
   )
   const audience = raw('audience') || 'sts.amazonaws.com'
   const organizationId = required(
@@ -356,7 +367,7 @@ export function getInputs(
   const userPath = matching(
     'user-path',
     PATTERNS.userPath,
-    'must be an IAM path: "/" or "/name/…/" (each part of printable ASCII without "/")',
+    'must be an IAM path: "/" or "/name/…/" (each name of letters, digits and +=,.@_-)',
     '/'
   )
   const accounts = list('accounts', PATTERNS.accountId, accountIdRule)
@@ -421,7 +432,7 @@ export function getInputs(
   if (errors.length > 0) throw new InputErrors(errors)
 
   const dryRun: Config['dryRun'] = pullRequest && {
-    pullRequest: pullRequest.number,
+    ...(pullRequest.number === undefined ? {} : { pullRequest: pullRequest.number }),
     ...(pullRequest.fromFork && !run.canRequestIdToken && chain.roleToAssume
       ? {
           unavailable:
@@ -435,6 +446,7 @@ export function getInputs(
     awsRegion,
     ...(roleToAssume ? { roleToAssume } : {}),
     ...(auditRoleToAssume ? { auditRoleToAssume } : {}),
+    ...(dryRunRoleToAssume ? { dryRunRoleToAssume } : {}),
     audience,
     organizationId,
     managementAccountId,
@@ -469,10 +481,25 @@ export function getInputs(
   })
 
   /**
-   * Audit signs in with the read-only chain when audit-role-to-assume is set (main warns when an
-   * audit uses the write chain instead); enforce needs the write chain.
+   * A pull request signs in with the dry-run role; audit with the audit role when it is set (main
+   * warns when an audit uses the write chain instead); enforce needs the write chain. Both
+   * read-only central roles lead to the audit member roles.
    */
   function chooseChain(): RoleChain {
+    const readOnly = (central: string): RoleChain => ({
+      kind: 'read-only',
+      roleToAssume: central,
+      memberRoleName: auditMemberRoleName,
+      secretsRoleName: auditMemberRoleName
+    })
+    if (pullRequest) {
+      if (dryRunRoleToAssume) return readOnly(dryRunRoleToAssume)
+      fail(
+        'dry-run-role-to-assume',
+        '',
+        'is required for a pull-request dry run: the dry-run role (output DryRunRoleArn of cfn/central-github-oidc.yaml); no other role trusts pull requests'
+      )
+    }
     const write: RoleChain = {
       kind: 'write',
       ...(roleToAssume ? { roleToAssume } : {}),
@@ -489,21 +516,7 @@ export function getInputs(
       }
       return write
     }
-    if (auditRoleToAssume) {
-      return {
-        kind: 'read-only',
-        roleToAssume: auditRoleToAssume,
-        memberRoleName: auditMemberRoleName,
-        secretsRoleName: auditMemberRoleName
-      }
-    }
-    if (pullRequest && roleToAssume) {
-      fail(
-        'audit-role-to-assume',
-        '',
-        'is required for a pull-request dry run: the read-only audit role (output AuditRoleArn of cfn/central-github-oidc.yaml); the write role trusts only the rotation workflow in its environment'
-      )
-    }
+    if (auditRoleToAssume) return readOnly(auditRoleToAssume)
     return write
   }
 
@@ -697,30 +710,43 @@ export function getInputs(
 export function runContextFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext {
   const eventName = env.GITHUB_EVENT_NAME
   const canRequestIdToken = Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL)
-  if (eventName !== 'pull_request' || !env.GITHUB_EVENT_PATH) {
+  // pull_request, pull_request_target, pull_request_review…: every one is a dry run. A payload
+  // that cannot be read still is (fail closed), without a pull request to comment on.
+  if (!eventName?.startsWith('pull_request')) {
     return { ...(eventName ? { eventName } : {}), canRequestIdToken }
   }
   let event: PullRequestEvent = {}
   try {
-    event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as PullRequestEvent
+    if (env.GITHUB_EVENT_PATH) {
+      event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as PullRequestEvent
+    }
   } catch {
-    // No readable payload: not treated as a pull request run.
+    // An unreadable payload: a dry run all the same.
   }
   const pr = event.pull_request
-  if (typeof pr?.number !== 'number') return { eventName, canRequestIdToken }
-  const head = pr.head?.repo?.full_name
-  const base = pr.base?.repo?.full_name
-  // A deleted fork leaves head.repo null.
-  const fromFork =
-    pr.head?.repo === null || pr.head?.repo?.fork === true || (head !== undefined && head !== base)
-  return { eventName, pullRequest: { number: pr.number, fromFork }, canRequestIdToken }
+  const head = pr?.head?.repo
+  const base = pr?.base?.repo
+  // A deleted fork leaves head.repo null; a pull request between two branches of one repository
+  // has the same repository on both sides (compared by id, then name).
+  const sameRepository =
+    head != null &&
+    base != null &&
+    (head.id !== undefined && base.id !== undefined
+      ? head.id === base.id
+      : head.full_name !== undefined && head.full_name === base.full_name)
+  const number = typeof pr?.number === 'number' ? pr.number : undefined
+  return {
+    eventName,
+    pullRequest: { ...(number === undefined ? {} : { number }), fromFork: !sameRepository },
+    canRequestIdToken
+  }
 }
 
 interface PullRequestEvent {
   pull_request?: {
     number?: unknown
-    head?: { repo?: { full_name?: string; fork?: boolean } | null }
-    base?: { repo?: { full_name?: string } }
+    head?: { repo?: { id?: number; full_name?: string } | null }
+    base?: { repo?: { id?: number; full_name?: string } | null }
   }
 }
 

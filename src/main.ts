@@ -6,7 +6,11 @@ import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from
 import { getInputs, InputErrors, type Config } from './inputs.js'
 import { mergePlans, readShardPlans } from './merge.js'
 import { createGitHubClient } from './issues/client.js'
-import { dryRunCommentBody, upsertDryRunComment } from './issues/pull-request-comment.js'
+import {
+  dryRunCommentBody,
+  dryRunFailedBody,
+  upsertDryRunComment
+} from './issues/pull-request-comment.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import type { Plan } from './plan/types.js'
 import { summaryMarkdown } from './report/markdown.js'
@@ -49,12 +53,22 @@ export async function run(): Promise<void> {
     await core.summary.addRaw(`${config.dryRun.unavailable}\n`).write()
     return
   }
+  const pullRequest = config.dryRun?.pullRequest
   try {
     const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config)
     await publish(config, plan)
-    if (config.dryRun) await commentOnPullRequest(config, config.dryRun.pullRequest, plan, logger)
+    if (pullRequest !== undefined) {
+      await commentOnPullRequest(config, pullRequest, runUrl =>
+        dryRunCommentBody(summaryMarkdown(plan), runUrl)
+      )
+    }
   } catch (error) {
-    core.setFailed(`IAM key rotation failed: ${errorMessage(error)}`)
+    const message = `IAM key rotation failed: ${errorMessage(error)}`
+    core.setFailed(message)
+    // The comment must not go on showing an earlier run's plan as if it were this one's.
+    if (pullRequest !== undefined) {
+      await commentOnPullRequest(config, pullRequest, runUrl => dryRunFailedBody(message, runUrl))
+    }
   }
 }
 
@@ -156,9 +170,9 @@ async function publish(config: Config, plan: Plan): Promise<void> {
 async function commentOnPullRequest(
   config: Config,
   pullNumber: number,
-  plan: Plan,
-  log: Logger
+  body: (runUrl: string | undefined) => string
 ): Promise<void> {
+  const log = logger
   const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/')
   if (!config.issues.githubToken || !owner || !repo) {
     log.warning(
@@ -170,12 +184,7 @@ async function commentOnPullRequest(
   const runUrl = server && runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined
   try {
     const octokit = createGitHubClient(config.issues.githubToken, { log })
-    const outcome = await upsertDryRunComment(
-      octokit,
-      { owner, repo },
-      pullNumber,
-      dryRunCommentBody(summaryMarkdown(plan), runUrl)
-    )
+    const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, body(runUrl))
     log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`)
   } catch (error) {
     log.warning(

@@ -44,14 +44,17 @@ export async function deployPhase(
 ): Promise<PlanDeployment | undefined> {
   const { config, factory, log } = deps
   if (config.deploy.mode === 'off') return undefined
-  // Both central roles go into the StackSet; the one this run signs in as is also known from
-  // the caller. One that cannot be told is left as deployed.
-  const signedInAs = roleArnFromCallerArn(caller.arn)
+  // The central roles go into the StackSet (the member roles trust them). Each is known from
+  // its input; the write role also from the caller on the write chain. One that cannot be told
+  // is left as deployed.
   const centralRoles = {
-    write: config.roleToAssume ?? (config.chain.kind === 'write' ? signedInAs : undefined),
-    audit: config.auditRoleToAssume ?? (config.chain.kind === 'read-only' ? signedInAs : undefined)
+    write:
+      config.roleToAssume ??
+      (config.chain.kind === 'write' ? roleArnFromCallerArn(caller.arn) : undefined),
+    audit: config.auditRoleToAssume,
+    dryRun: config.dryRunRoleToAssume
   }
-  if (!centralRoles.write && !centralRoles.audit) {
+  if (config.chain.kind === 'write' && !centralRoles.write) {
     log.warning(
       `deploy-stacks: cannot tell the central role from the caller ${caller.arn}; set role-to-assume. Skipping the StackSet ${config.deploy.mode}.`
     )
@@ -59,7 +62,8 @@ export async function deployPhase(
   }
   const unknownParameters = [
     ...(centralRoles.write ? [] : ['CentralRoleArn' as const]),
-    ...(centralRoles.audit ? [] : ['CentralAuditRoleArn' as const])
+    ...(centralRoles.audit ? [] : ['CentralAuditRoleArn' as const]),
+    ...(centralRoles.dryRun ? [] : ['CentralDryRunRoleArn' as const])
   ]
   const organizations = factory.organizations(managementCredentials(deps))
   const report = await deployStacks(

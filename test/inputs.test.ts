@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { getInputs, INPUT_NAMES, InputErrors, splitList, type InputName } from '../src/inputs.js'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  getInputs,
+  INPUT_NAMES,
+  InputErrors,
+  runContextFromEnv,
+  splitList,
+  type InputName,
+  type RunContext
+} from '../src/inputs.js'
 
 const REQUIRED: Partial<Record<InputName, string>> = {
   'organization-id': 'o-a1b2c3d4e5',
@@ -310,6 +321,7 @@ describe('getInputs', () => {
 describe('the role chain', () => {
   const WRITE = 'arn:aws:iam::111111111111:role/iam-key-rotation-central'
   const AUDIT = 'arn:aws:iam::111111111111:role/iam-key-rotation-central-audit'
+  const DRY_RUN = 'arn:aws:iam::111111111111:role/iam-key-rotation-central-dry-run'
   const withEvent = (
     overrides: Partial<Record<InputName, string>>,
     run: Parameters<typeof getInputs>[1]
@@ -364,31 +376,90 @@ describe('the role chain', () => {
     expect(withEvent(overrides, schedule).chain).toMatchObject(expected as object)
   })
 
-  it('makes a pull_request run a dry run: audit with the read-only chain, no mail, no issues', () => {
+  it('makes a pull_request run a dry run: audit with the dry-run role, no mail, no issues', () => {
     const config = withEvent(
-      { mode: 'enforce', 'role-to-assume': WRITE, 'audit-role-to-assume': AUDIT },
+      {
+        mode: 'enforce',
+        'role-to-assume': WRITE,
+        'audit-role-to-assume': AUDIT,
+        'dry-run-role-to-assume': DRY_RUN
+      },
       pullRequest()
     )
     expect(config.mode).toBe('audit')
-    expect(config.chain.kind).toBe('read-only')
+    expect(config.chain).toEqual({
+      kind: 'read-only',
+      roleToAssume: DRY_RUN,
+      memberRoleName: 'iam-key-rotation-member-audit',
+      secretsRoleName: 'iam-key-rotation-member-audit'
+    })
     expect(config.notify.enabled).toBe(false)
     expect(config.issues.enabled).toBe(false)
     expect(config.dryRun).toEqual({ pullRequest: 12 })
   })
 
   it('says a fork pull request has nothing to sign in with', () => {
-    const config = withEvent({ 'audit-role-to-assume': AUDIT }, pullRequest(true, false))
+    const config = withEvent({ 'dry-run-role-to-assume': DRY_RUN }, pullRequest(true, false))
     expect(config.dryRun?.unavailable).toMatch(/^Dry run unavailable for forks/)
     // A fork whose run can still get a token (a trusted setup) runs the dry run.
-    expect(withEvent({ 'audit-role-to-assume': AUDIT }, pullRequest(true, true)).dryRun).toEqual({
-      pullRequest: 12
-    })
+    expect(
+      withEvent({ 'dry-run-role-to-assume': DRY_RUN }, pullRequest(true, true)).dryRun
+    ).toEqual({ pullRequest: 12 })
   })
 
-  it('refuses a dry run with the write role only', () => {
-    expect(() => withEvent({ 'role-to-assume': WRITE }, pullRequest())).toThrow(
-      /Input "audit-role-to-assume" is empty: is required for a pull-request dry run/
+  it('refuses a dry run without the dry-run role', () => {
+    expect(() =>
+      withEvent({ 'role-to-assume': WRITE, 'audit-role-to-assume': AUDIT }, pullRequest())
+    ).toThrow(/Input "dry-run-role-to-assume" is empty: is required for a pull-request dry run/)
+  })
+
+  it.each<[string, Record<string, unknown> | undefined, RunContext['pullRequest']]>([
+    [
+      'a branch of this repository',
+      {
+        number: 4,
+        head: { repo: { id: 1, full_name: 'o/r' } },
+        base: { repo: { id: 1, full_name: 'o/r' } }
+      },
+      { number: 4, fromFork: false }
+    ],
+    [
+      'a fork (another repository id)',
+      {
+        number: 4,
+        head: { repo: { id: 2, full_name: 'x/r' } },
+        base: { repo: { id: 1, full_name: 'o/r' } }
+      },
+      { number: 4, fromFork: true }
+    ],
+    [
+      'a branch of a repository that is itself a fork',
+      { number: 4, head: { repo: { id: 1, fork: true } }, base: { repo: { id: 1 } } },
+      { number: 4, fromFork: false }
+    ],
+    [
+      'a deleted fork',
+      { number: 4, head: { repo: null }, base: { repo: { id: 1 } } },
+      { number: 4, fromFork: true }
+    ],
+    ['no readable payload', undefined, { fromFork: true }]
+  ])('reads a pull_request event from %s', (_name, pullRequestPayload, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), 'event-'))
+    const path = join(dir, 'event.json')
+    writeFileSync(
+      path,
+      pullRequestPayload ? JSON.stringify({ pull_request: pullRequestPayload }) : '{not json'
     )
+    expect(
+      runContextFromEnv({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: path }).pullRequest
+    ).toEqual(expected)
+  })
+
+  it('treats every pull_request* event as a dry run, and other events not', () => {
+    expect(runContextFromEnv({ GITHUB_EVENT_NAME: 'pull_request_target' }).pullRequest).toEqual({
+      fromFork: true
+    })
+    expect(runContextFromEnv({ GITHUB_EVENT_NAME: 'schedule' }).pullRequest).toBeUndefined()
   })
 })
 

@@ -31,7 +31,11 @@ function workflow(file: string): Workflow {
   return parse(readFileSync(join(REPO_ROOT, file), 'utf8')) as Workflow
 }
 
-/** The major versions that declare runs.using: node24 (checked against each action's tags). */
+/**
+ * The major versions whose action.yml declares runs.using: node24, with the pinned SHAs checked
+ * by hand against each action's repository tags when they were last bumped (dependabot keeps
+ * them current).
+ */
 const CURRENT_MAJORS: Record<string, string> = {
   'actions/checkout': 'v7',
   'actions/setup-node': 'v7',
@@ -94,7 +98,13 @@ describe('workflows', () => {
     expect(file.concurrency?.['cancel-in-progress']).toBe(false)
     const { rotate, 'dry-run': dryRun } = file.jobs
     expect(rotate?.if).toBe("github.event_name != 'pull_request'")
-    expect(rotate?.environment).toBe('iam-key-rotation')
+    // Enforce in the environment the write role trusts, audit outside it, by the same fallback.
+    expect(rotate?.environment).toBe(
+      "${{ (inputs.mode || 'audit') == 'enforce' && 'iam-key-rotation' || '' }}"
+    )
+    expect(rotate?.steps?.find(s => s.uses === './')?.with?.['mode']).toBe(
+      "${{ inputs.mode || 'audit' }}"
+    )
     expect(rotate?.permissions).toEqual({ 'id-token': 'write', contents: 'read', issues: 'write' })
     expect(dryRun?.if).toBe("github.event_name == 'pull_request'")
     expect(dryRun?.environment).toBeUndefined()
@@ -106,5 +116,6 @@ describe('workflows', () => {
     const actionInputs = (job: typeof rotate) => job?.steps?.find(s => s.uses === './')?.with
     expect(actionInputs(dryRun)).toEqual(actionInputs(rotate))
     expect(actionInputs(rotate)).toHaveProperty('audit-role-to-assume')
+    expect(actionInputs(rotate)).toHaveProperty('dry-run-role-to-assume')
   })
 })

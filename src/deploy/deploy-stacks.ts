@@ -42,6 +42,8 @@ export interface MemberRoleParameters {
   readonly AuditMemberRoleName?: string
   /** Undefined when this run cannot tell it: the deployed value is kept. */
   readonly CentralAuditRoleArn?: string
+  /** Undefined when this run cannot tell it: the deployed value is kept. */
+  readonly CentralDryRunRoleArn?: string
   readonly UserPath?: string
   readonly OrganizationId: string
   readonly SecretNamePrefix?: string
@@ -205,10 +207,18 @@ export async function deployStacks(
     .filter(([key]) => !unknown.has(key))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }))
-  const updatedParameters: Parameter[] = [
-    ...newParameters,
-    ...[...unknown].sort().map(ParameterKey => ({ ParameterKey, UsePreviousValue: true }))
-  ]
+  // An unknown parameter keeps its deployed value, if the StackSet has one: CloudFormation
+  // refuses UsePreviousValue for a parameter the deployed template did not have.
+  const updatedParameters = (deployed: StackSet): Parameter[] => {
+    const has = new Set((deployed.Parameters ?? []).map(p => p.ParameterKey))
+    return [
+      ...newParameters,
+      ...[...unknown]
+        .filter(key => has.has(key))
+        .sort()
+        .map(ParameterKey => ({ ParameterKey, UsePreviousValue: true }))
+    ]
+  }
   const wantedParameters = newParameters
   log.debug?.(
     `StackSet ${name}: parameters ${wantedParameters.map(p => `${p.ParameterKey}=${p.ParameterValue}`).join(', ')}`
@@ -276,7 +286,7 @@ export async function deployStacks(
       differences.length === 0
         ? 'current'
         : mode === 'apply'
-          ? await bringUpToDate(drift)
+          ? await bringUpToDate(stackSet, drift)
           : 'drifted'
   }
 
@@ -338,7 +348,7 @@ export async function deployStacks(
     return outcome === 'failed' ? 'failed' : 'created'
   }
 
-  async function bringUpToDate(drift: Drift): Promise<StackSetState> {
+  async function bringUpToDate(deployed: StackSet, drift: Drift): Promise<StackSetState> {
     if (drift.needsUpdate) {
       info(`Updating StackSet ${name}: ${drift.differences.join('; ')}.`)
       let operationId: string | undefined
@@ -348,7 +358,7 @@ export async function deployStacks(
             StackSetName: name,
             Description: STACK_SET_DESCRIPTION,
             TemplateBody: template.body,
-            Parameters: updatedParameters,
+            Parameters: updatedParameters(deployed),
             Capabilities: CAPABILITIES,
             AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
             OperationPreferences: options.operationPreferences ?? DEFAULT_OPERATION_PREFERENCES,

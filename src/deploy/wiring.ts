@@ -6,6 +6,7 @@ import type { CallAs, MemberRoleParameters } from './deploy-stacks.js'
 export interface CentralRoles {
   readonly write?: string | undefined
   readonly audit?: string | undefined
+  readonly dryRun?: string | undefined
 }
 
 const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/
@@ -55,6 +56,7 @@ export function memberRoleParameters(
     ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
     ...(config.auditMemberRoleName ? { AuditMemberRoleName: config.auditMemberRoleName } : {}),
     ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+    ...(centralRoles.dryRun ? { CentralDryRunRoleArn: centralRoles.dryRun } : {}),
     ...(config.userPath ? { UserPath: config.userPath } : {}),
     OrganizationId: config.organizationId,
     SecretNamePrefix: secrets.namePrefix,
@@ -143,6 +145,7 @@ export function listAccountsStackSpec(
     wanted: {
       ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
       ...(centralRoles.audit ? { CentralAuditRoleArn: centralRoles.audit } : {}),
+      ...(centralRoles.dryRun ? { CentralDryRunRoleArn: centralRoles.dryRun } : {}),
       OrganizationId: config.organizationId,
       ListAccountsRoleName: config.listAccountsRoleName
     }

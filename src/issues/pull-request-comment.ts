@@ -16,7 +16,9 @@ export function dryRunCommentBody(summary: string, runUrl?: string): string {
   let shown = summary
   let cut = ''
   if (shown.length > COMMENT_BUDGET) {
-    shown = shown.slice(0, shown.lastIndexOf('\n', COMMENT_BUDGET) + 1)
+    // At the last line break that fits, or at the budget when there is none.
+    const end = shown.lastIndexOf('\n', COMMENT_BUDGET)
+    shown = shown.slice(0, end > 0 ? end + 1 : COMMENT_BUDGET)
     cut = `\n_The plan is longer than a comment allows: the rest is in the job summary and the report artifact of ${where}._\n`
   }
   return [
@@ -29,11 +31,26 @@ export function dryRunCommentBody(summary: string, runUrl?: string): string {
   ].join('\n')
 }
 
+/** The comment after a dry run that failed before it had a plan. */
+export function dryRunFailedBody(message: string, runUrl?: string): string {
+  const where = runUrl ? `[the run](${runUrl})` : 'the run'
+  return [
+    DRY_RUN_COMMENT_MARKER,
+    `**Dry run of this pull request failed**; see ${where}.`,
+    '',
+    '```text',
+    message.slice(0, COMMENT_BUDGET).replaceAll('```', "'''"),
+    '```',
+    ''
+  ].join('\n')
+}
+
 export type CommentOutcome = 'created' | 'updated' | 'unchanged'
 
 /**
- * Keeps one dry-run comment per pull request: updates the comment carrying the marker, or
- * creates it. A marked comment this token cannot edit (someone else's) is left alone.
+ * Keeps one dry-run comment per pull request: updates the bot's comment carrying the marker, or
+ * creates it. A person's comment quoting the marker is never taken over: whoever wrote it could
+ * later edit it to show another result.
  */
 export async function upsertDryRunComment(
   octokit: GitHubClient,
@@ -46,15 +63,16 @@ export async function upsertDryRunComment(
     issue_number: pullNumber,
     per_page: 100
   })
-  const marked = comments.filter(comment => comment.body?.startsWith(DRY_RUN_COMMENT_MARKER))
-  // The workflow token comments as a bot; a person's comment quoting the marker is not ours.
-  const ours = marked.find(comment => comment.user?.type === 'Bot') ?? marked[0]
+  const ours = comments.find(
+    comment => comment.user?.type === 'Bot' && comment.body?.startsWith(DRY_RUN_COMMENT_MARKER)
+  )
   if (ours?.body === body) return 'unchanged'
   if (ours) {
     try {
       await octokit.rest.issues.updateComment({ ...repo, comment_id: ours.id, body })
       return 'updated'
     } catch (error) {
+      // Another bot's comment (another app's token): keep ours apart.
       const status = (error as { status?: unknown }).status
       if (status !== 403 && status !== 404) throw error
     }

@@ -31,8 +31,25 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
     '`central-stack-name` (drift detection reads the stack’s roles as the caller)',
   'central-github-oidc.yaml › CentralRole › ReadThisProviderForDriftDetection':
     '`central-stack-name` (drift detection reads the provider as the caller)',
-  'central-github-oidc.yaml › AuditRole › RotationWorkflowOnBranchOrPullRequest':
-    'signing in with the read-only chain (`audit-role-to-assume`): audits and pull-request dry runs',
+  'central-github-oidc.yaml › AuditRole › RotationWorkflowOnProtectedBranch':
+    'signing in with the read-only chain (`audit-role-to-assume`): audits from the protected branch',
+  'central-github-oidc.yaml › DryRunRole › RotationWorkflowInPullRequest':
+    'signing in for a pull-request dry run (`dry-run-role-to-assume`)',
+  'central-github-oidc.yaml › DryRunRole › AssumeAuditMemberAndListAccountsRoles':
+    'every dry run: the inventory, and each account’s scan',
+  'central-github-oidc.yaml › DryRunRole › NeverTheManagementAccountsMemberRole':
+    'guard: as for the write role',
+  'central-github-oidc.yaml › DryRunRole › CheckMemberRoleStackSet': '`deploy-stacks` in dry runs',
+  'central-github-oidc.yaml › DryRunRole › ActAsStackSetsDelegatedAdministrator':
+    '`deploy-stacks` in dry runs, central roles outside the management account',
+  'central-github-oidc.yaml › DryRunRole › DescribeThisStack':
+    '`central-stack-name` in dry runs (compare, detect drift)',
+  'central-github-oidc.yaml › DryRunRole › ReadDriftDetectionStatus':
+    '`central-stack-name` in dry runs (drift detection’s result)',
+  'central-github-oidc.yaml › DryRunRole › ReadThisStacksRolesForDriftDetection':
+    '`central-stack-name` in dry runs (drift detection reads the stack’s roles)',
+  'central-github-oidc.yaml › DryRunRole › ReadThisProviderForDriftDetection':
+    '`central-stack-name` in dry runs (drift detection reads the provider)',
   'central-github-oidc.yaml › AuditRole › AssumeAuditMemberAndListAccountsRoles':
     'every audit: the inventory, and each account’s scan',
   'central-github-oidc.yaml › AuditRole › NeverTheManagementAccountsMemberRole':
@@ -73,6 +90,8 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'member-role.yaml › MemberRole › StoreRotatedKeysUnderPrefix':
     '`mode: enforce` (rotation; replicas with `secret-replica-regions`); the scan’s stored-secret check',
   'member-role.yaml › MemberRole › TagSecretsWithToolKeysOnly': '`mode: enforce` (rotation)',
+  'member-role.yaml › MemberRole › ProtectSecretsWithCheckedPolicies':
+    '`mode: enforce` (the owner-only policy of each secret, public policies blocked)',
   'member-role.yaml › MemberRole › EncryptSecretsThroughSecretsManager': '`kms-key-id`',
   'member-role.yaml › MemberRole › NeverChangeProtectedUsers':
     'guard: users tagged `iam-key-rotation:protected=true` are never changed',
@@ -82,7 +101,8 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
     'guard: no resource policy the role writes lets it read a key',
   'member-role.yaml › MemberRole › DescribeSecretsKeyStack':
     '`secrets-key-stack-name` (the deploy phase reports that stack)',
-  'member-role.yaml › AuditMemberRole › AuditRoleOfThisOrganizationOnly': 'every audit',
+  'member-role.yaml › AuditMemberRole › AuditRolesOfThisOrganizationOnly':
+    'every audit and dry run',
   'member-role.yaml › AuditMemberRole › ReadUserDirectoryAndCredentialReport': 'every audit: the scan',
   'member-role.yaml › AuditMemberRole › ReadUserAccessKeys': 'every audit (key listing, last use)',
   'member-role.yaml › AuditMemberRole › DescribeRotatedKeySecrets':

@@ -301,7 +301,7 @@ describe('every policy statement', () => {
 
   it('puts a Condition on every trust policy statement', () => {
     const trust = ALL_STATEMENTS.filter(s => s.kind === 'trust')
-    expect(trust.length).toBe(5)
+    expect(trust.length).toBe(6)
     for (const statement of trust) {
       const condition = statement.body['Condition']
       expect(isRecord(condition) && Object.keys(condition).length > 0, statement.where).toBe(true)
@@ -360,7 +360,7 @@ describe('every policy statement', () => {
         )
       }
     }
-    expect(seen).toBe(4)
+    expect(seen).toBe(5)
   })
 
   it('conditions tagging on the tool\'s tag keys, policy attachment on the one policy, KMS use on Secrets Manager', () => {
@@ -371,6 +371,11 @@ describe('every policy statement', () => {
         expect(statement.body['Condition'], statement.where).toEqual({
           'ForAllValues:StringLike': { 'aws:TagKeys': 'iam-key-rotation:*' },
           Null: { 'aws:TagKeys': 'false' }
+        })
+      }
+      if (actions.includes('secretsmanager:PutResourcePolicy')) {
+        expect(statement.body['Condition'], statement.where).toEqual({
+          Bool: { 'secretsmanager:BlockPublicPolicy': 'true' }
         })
       }
       if (actions.includes('iam:AttachUserPolicy')) {
@@ -407,19 +412,23 @@ describe('member-role.yaml', () => {
     expect(parameters['ExemptionGroupName']?.['Default']).toBe('IAMKeyRotationExemptionGroup')
   })
 
-  it('is trusted only by the central role of the organization; the audit member role by the audit role', () => {
-    for (const [role, central] of [
-      ['MemberRole', 'CentralRoleArn'],
-      ['AuditMemberRole', 'CentralAuditRoleArn']
-    ] as const) {
+  it('is trusted only by the central role of the organization; the audit member role by the read-only ones', () => {
+    const trustOf = (role: string) => {
       const [trust, ...others] = statementsOf(file, role, 'trust')
       expect(others).toEqual([])
       expect(trust?.body).toMatchObject({
-        Principal: { AWS: { Ref: central } },
         Action: 'sts:AssumeRole',
         Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } }
       })
+      return trust?.body['Principal']
     }
+    expect(trustOf('MemberRole')).toEqual({ AWS: { Ref: 'CentralRoleArn' } })
+    expect(trustOf('AuditMemberRole')).toEqual({
+      AWS: [
+        { Ref: 'CentralAuditRoleArn' },
+        { 'Fn::If': ['TrustsDryRunRole', { Ref: 'CentralDryRunRoleArn' }, { Ref: 'AWS::NoValue' }] }
+      ]
+    })
   })
 
   it('gives the audit member role reads only', () => {
@@ -525,18 +534,16 @@ describe('management-list-accounts-role.yaml', () => {
     expect(own?.body['Resource']).toEqual({ Ref: 'AWS::StackId' })
   })
 
-  it('is trusted only by the two central roles of the organization', () => {
+  it('is trusted only by the central roles of the organization', () => {
     const trust = statementsOf(file, 'ListAccountsRole', 'trust')
     expect(trust.map(s => s.body)).toEqual([
       expect.objectContaining({
         Principal: {
-          AWS: {
-            'Fn::If': [
-              'TrustsAuditRole',
-              [{ Ref: 'CentralRoleArn' }, { Ref: 'CentralAuditRoleArn' }],
-              { Ref: 'CentralRoleArn' }
-            ]
-          }
+          AWS: [
+            { Ref: 'CentralRoleArn' },
+            { 'Fn::If': ['TrustsAuditRole', { Ref: 'CentralAuditRoleArn' }, { Ref: 'AWS::NoValue' }] },
+            { 'Fn::If': ['TrustsDryRunRole', { Ref: 'CentralDryRunRoleArn' }, { Ref: 'AWS::NoValue' }] }
+          ]
         },
         Condition: { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } }
       })
@@ -575,23 +582,60 @@ describe('central-github-oidc.yaml', () => {
     )
   })
 
-  it('trusts the audit role to the rotation workflow on the protected branch and in pull requests', () => {
+  it('trusts the audit role to the rotation workflow on the protected branch, without the environment', () => {
     const [trust, ...others] = statementsOf(file, 'AuditRole', 'trust')
     expect(others).toEqual([])
     const condition = trust?.body['Condition'] as Record<string, Record<string, unknown>>
+    expect(Object.keys(condition)).toEqual(['StringEquals'])
     expect(render(condition['StringEquals']?.['token.actions.githubusercontent.com:sub'])).toEqual([
-      '{"Fn::Split":[",",{"Ref":"AuditRoleSubjects"}]}',
-      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:pull_request',
+      '${AuditRoleSubject}',
       'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:ref:refs/heads/${GitHubBranch}',
-      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:environment:${GitHubEnvironment}',
-      'repo:${GitHubOrg}/${GitHubRepo}:pull_request',
-      'repo:${GitHubOrg}/${GitHubRepo}:ref:refs/heads/${GitHubBranch}',
-      'repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}'
+      'repo:${GitHubOrg}/${GitHubRepo}:ref:refs/heads/${GitHubBranch}'
+    ])
+    expect(render(condition['StringEquals']?.['token.actions.githubusercontent.com:job_workflow_ref'])).toEqual([
+      '${GitHubOrg}/${GitHubRepo}/.github/workflows/${WorkflowFile}@refs/heads/${GitHubBranch}'
+    ])
+  })
+
+  it('trusts the dry-run role to the rotation workflow as a pull request proposes it', () => {
+    const [trust, ...others] = statementsOf(file, 'DryRunRole', 'trust')
+    expect(others).toEqual([])
+    const condition = trust?.body['Condition'] as Record<string, Record<string, unknown>>
+    expect(render(condition['StringLike']?.['token.actions.githubusercontent.com:sub'])).toEqual([
+      '${DryRunRoleSubjectPattern}',
+      'repo:${GitHubOrg}@${GitHubOwnerId}/${GitHubRepo}@${GitHubRepoId}:pull_request',
+      'repo:${GitHubOrg}/${GitHubRepo}:pull_request'
     ])
     expect(render(condition['StringLike']?.['token.actions.githubusercontent.com:job_workflow_ref'])).toEqual([
-      '${GitHubOrg}/${GitHubRepo}/.github/workflows/${WorkflowFile}@refs/heads/${GitHubBranch}',
       '${GitHubOrg}/${GitHubRepo}/.github/workflows/${WorkflowFile}@refs/pull/*/merge'
     ])
+  })
+
+  it('checks the repository id on every role when it is given', () => {
+    for (const role of ['CentralRole', 'AuditRole', 'DryRunRole']) {
+      const [trust] = statementsOf(file, role, 'trust')
+      expect(JSON.stringify(trust?.body['Condition']), role).toContain(
+        '"token.actions.githubusercontent.com:repository_id":{"Fn::If":["RepositoryIdGiven",{"Ref":"GitHubRepoId"}'
+      )
+    }
+    // The write role also checks the environment claim itself, whatever the subject override.
+    const [write] = statementsOf(file, 'CentralRole', 'trust')
+    expect(
+      (write?.body['Condition'] as Record<string, Record<string, unknown>>)['StringEquals']?.[
+        'token.actions.githubusercontent.com:environment'
+      ]
+    ).toEqual({ Ref: 'GitHubEnvironment' })
+  })
+
+  it('gives the dry-run role the audit role\'s grants, without email', () => {
+    const grants = (role: string) =>
+      statementsOf(file, role)
+        .filter(s => s.body['Effect'] === 'Allow')
+        .flatMap(actionsOf)
+    expect(grants('DryRunRole').filter(a => a.startsWith('ses:'))).toEqual([])
+    expect(new Set(grants('DryRunRole'))).toEqual(
+      new Set(grants('AuditRole').filter(a => !a.startsWith('ses:')))
+    )
   })
 
   it('assumes only the member, list-accounts and secrets roles, inside the organization', () => {
@@ -604,19 +648,26 @@ describe('central-github-oidc.yaml', () => {
       'arn:${AWS::Partition}:iam::${ManagementAccountId}:role/${ListAccountsRoleName}',
       'arn:${AWS::Partition}:iam::${SecretsAccountId}:role/${RoleName}'
     ])
-    // The audit role reaches only the read-only member roles (and lists accounts).
-    expect(assume('AuditRole').flatMap(resourcesOf)).toEqual([
-      'arn:${AWS::Partition}:iam::*:role/${AuditMemberRoleName}',
-      'arn:${AWS::Partition}:iam::${ManagementAccountId}:role/${ListAccountsRoleName}'
-    ])
+    // The audit and dry-run roles reach only the read-only member roles (and list accounts).
+    for (const role of ['AuditRole', 'DryRunRole']) {
+      expect(assume(role).flatMap(resourcesOf), role).toEqual([
+        'arn:${AWS::Partition}:iam::*:role/${AuditMemberRoleName}',
+        'arn:${AWS::Partition}:iam::${ManagementAccountId}:role/${ListAccountsRoleName}'
+      ])
+    }
   })
 
-  it('gives the audit role no write: no StackSet change, no write member role', () => {
-    const actions = statementsOf(file, 'AuditRole')
-      .filter(s => s.body['Effect'] === 'Allow')
-      .flatMap(actionsOf)
-    expect(actions.filter(a => /^cloudformation:(Create|Update|Delete)/.test(a))).toEqual([])
-    expect(actions.filter(a => /^(iam|secretsmanager|kms):/.test(a) && !/:(Get|List|Describe)/.test(a))).toEqual([])
+  it('gives the audit and dry-run roles no write: no StackSet change, no write member role', () => {
+    for (const role of ['AuditRole', 'DryRunRole']) {
+      const actions = statementsOf(file, role)
+        .filter(s => s.body['Effect'] === 'Allow')
+        .flatMap(actionsOf)
+      expect(actions.filter(a => /^cloudformation:(Create|Update|Delete)/.test(a)), role).toEqual([])
+      expect(
+        actions.filter(a => /^(iam|secretsmanager|kms):/.test(a) && !/:(Get|List|Describe)/.test(a)),
+        role
+      ).toEqual([])
+    }
   })
 
   it('sends email only as the sender address', () => {

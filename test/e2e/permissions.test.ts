@@ -6,7 +6,12 @@ import { CFN_DIR } from '../cfn/policies.js'
 import { rootCredentials } from '../emulator/callers.js'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
 import { ORG, planActions } from '../support/emulated-action.js'
-import { startOidcTokenServer, type OidcTokenServer } from '../support/oidc-token-server.js'
+import {
+  auditClaims,
+  DEFAULT_CLAIMS,
+  startOidcTokenServer,
+  type OidcTokenServer
+} from '../support/oidc-token-server.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
 
 /**
@@ -188,7 +193,7 @@ describe('a central stack older than this release, or deployed for other inputs'
         }
       })
     })
-    const tokens = await startOidcTokenServer()
+    const tokens = await startOidcTokenServer(auditClaims())
     try {
       const run = await rotate(emulator, tokens, MANAGEMENT, {
         mode: 'audit',
@@ -247,7 +252,7 @@ describe('a central stack older than this release, or deployed for other inputs'
 describe('a central stack changed by hand', () => {
   it('is reported as drifted, found by drift detection the central role may run on itself', async () => {
     const emulator = await startEmulator({ world: world(MANAGEMENT) })
-    const tokens = await startOidcTokenServer()
+    const tokens = await startOidcTokenServer(auditClaims())
     const iam = new IAMClient({
       region: 'us-east-1',
       endpoint: emulator.url,
@@ -313,8 +318,10 @@ describe('the secrets key stack (secrets-location: central)', () => {
         'KeyArn'
       ] ?? ''
     // Either chain reads the stack: the write chain's member role and the audit member role.
-    const check = (kmsKeyId: string, chain: 'write' | 'read-only') =>
-      rotate(emulator, tokens, MANAGEMENT, {
+    const check = (kmsKeyId: string, chain: 'write' | 'read-only') => {
+      // The write role in its environment, the audit role on the branch outside it.
+      tokens.setClaims(chain === 'write' ? DEFAULT_CLAIMS : auditClaims())
+      return rotate(emulator, tokens, MANAGEMENT, {
         mode: 'audit',
         ...(chain === 'read-only' ? { 'audit-role-to-assume': auditRole(MANAGEMENT) } : {}),
         accounts: MANAGEMENT,
@@ -324,6 +331,7 @@ describe('the secrets key stack (secrets-location: central)', () => {
         'kms-key-id': kmsKeyId,
         'secrets-key-stack-name': 'iam-key-rotation-secrets-key'
       })
+    }
     try {
       const run = await check(key, 'write')
       expect(run.exitCode, run.stdout).toBe(0)

@@ -23,6 +23,7 @@ import {
   ReplicateSecretToRegionsCommand,
   TagResourceCommand
 } from '@aws-sdk/client-secrets-manager'
+import { SendEmailCommand } from '@aws-sdk/client-ses'
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -34,6 +35,7 @@ import { DRY_RUN_COMMENT_MARKER } from '../../src/issues/pull-request-comment.js
 import { ORG, planActions } from '../support/emulated-action.js'
 import { memberTemplate } from '../support/emulator-clients.js'
 import {
+  auditClaims,
   DEFAULT_CLAIMS,
   immutableSubject,
   OWNER_ID,
@@ -61,6 +63,7 @@ const PROD = '222222222222'
 const SENDER = 'security@example.com'
 const WRITE_ROLE = `arn:aws:iam::${CENTRAL}:role/iam-key-rotation-central`
 const AUDIT_ROLE = `arn:aws:iam::${CENTRAL}:role/iam-key-rotation-central-audit`
+const DRY_RUN_ROLE = `arn:aws:iam::${CENTRAL}:role/iam-key-rotation-central-dry-run`
 const REPOSITORY = 'example-org/key-rotation'
 
 /** `memberRoles`: the member stacks are already deployed (otherwise the first apply does it). */
@@ -120,6 +123,7 @@ async function run(
       ...ORG,
       'role-to-assume': WRITE_ROLE,
       'audit-role-to-assume': AUDIT_ROLE,
+      'dry-run-role-to-assume': DRY_RUN_ROLE,
       'deploy-stacks': 'check',
       notify: 'false',
       'open-issues': 'false',
@@ -249,9 +253,10 @@ describe('trust: which workflow run earns which chain', () => {
     ]
   ]
 
-  it.each(runsOtherThanTheRotationWorkflow)('%s gets neither chain', async (_, claims) => {
-    expect(await denial(exchange(emulator, WRITE_ROLE, claims))).toBe('AccessDenied')
-    expect(await denial(exchange(emulator, AUDIT_ROLE, claims))).toBe('AccessDenied')
+  it.each(runsOtherThanTheRotationWorkflow)('%s gets no role', async (_, claims) => {
+    for (const role of [WRITE_ROLE, AUDIT_ROLE, DRY_RUN_ROLE]) {
+      expect(await denial(exchange(emulator, role, claims)), role).toBe('AccessDenied')
+    }
   })
 
   it('the write chain refuses another branch and a job without the environment', async () => {
@@ -259,17 +264,18 @@ describe('trust: which workflow run earns which chain', () => {
       ref: 'refs/heads/feature',
       job_workflow_ref: `${ROTATION_WORKFLOW}@refs/heads/feature`
     }
-    const noEnvironment: TokenClaims = {
-      sub: `repo:${REPOSITORY}:ref:refs/heads/main`,
-      environment: undefined
-    }
+    const noEnvironment = auditClaims()
     expect(await denial(exchange(emulator, WRITE_ROLE, otherBranch))).toBe('AccessDenied')
     expect(await denial(exchange(emulator, WRITE_ROLE, noEnvironment))).toBe('AccessDenied')
     expect(await denial(exchange(emulator, WRITE_ROLE, pullRequestClaims(7)))).toBe('AccessDenied')
-    // The read-only chain takes the branch run and the pull request, not another branch.
+    // The audit role takes the branch run without the environment (an audit job cannot get the
+    // write role); the dry-run role only the pull request.
     expect(await denial(exchange(emulator, AUDIT_ROLE, noEnvironment))).toBe('allowed')
-    expect(await denial(exchange(emulator, AUDIT_ROLE, pullRequestClaims(7)))).toBe('allowed')
     expect(await denial(exchange(emulator, AUDIT_ROLE, otherBranch))).toBe('AccessDenied')
+    expect(await denial(exchange(emulator, AUDIT_ROLE, pullRequestClaims(7)))).toBe('AccessDenied')
+    expect(await denial(exchange(emulator, DRY_RUN_ROLE, pullRequestClaims(7)))).toBe('allowed')
+    expect(await denial(exchange(emulator, DRY_RUN_ROLE, noEnvironment))).toBe('AccessDenied')
+    expect(await denial(exchange(emulator, DRY_RUN_ROLE, {}))).toBe('AccessDenied')
 
     // Through the action: enforce from a pull request's token is refused at sign-in.
     tokens.setClaims(noEnvironment)
@@ -282,9 +288,21 @@ describe('trust: which workflow run earns which chain', () => {
     }
   })
 
-  it('the read-only chain is denied every write the action knows', async () => {
-    const audit = await exchange(emulator, AUDIT_ROLE, pullRequestClaims(7))
-    const central = clients(emulator, { credentials: audit })
+  it('the read-only chain is denied every write the action knows; a pull request cannot mail', async () => {
+    const dryRun = await exchange(emulator, DRY_RUN_ROLE, pullRequestClaims(7))
+    const central = clients(emulator, { credentials: dryRun })
+    // Whoever can push a branch controls a pull request's run: no mail from the company's sender.
+    expect(
+      await denial(
+        central.ses.send(
+          new SendEmailCommand({
+            Source: SENDER,
+            Destination: { ToAddresses: ['anyone@example.com'] },
+            Message: { Subject: { Data: 'x' }, Body: { Text: { Data: 'x' } } }
+          })
+        )
+      )
+    ).toBe('AccessDenied')
     // Not the write member role, and no StackSet change.
     expect(
       await denial(
@@ -363,9 +381,10 @@ describe('trust: which workflow run earns which chain', () => {
 
   it('an audit signs in with the read-only chain only, and never asks for the write chain', async () => {
     const since = mark(emulator)
+    tokens.setClaims(auditClaims())
     const audit = await run(emulator, tokens, {
       inputs: { mode: 'audit', notify: 'true', 'sender-email': SENDER }
-    })
+    }).finally(() => tokens.setClaims(DEFAULT_CLAIMS))
     expect(audit.exitCode, audit.stdout).toBe(0)
     expect(audit.stdout).toContain(
       `Signed in as arn:aws:sts::${CENTRAL}:assumed-role/iam-key-rotation-central-audit/`
@@ -383,7 +402,10 @@ describe('trust: which workflow run earns which chain', () => {
   })
 
   it('a protected user and a user outside user-path are exempt, and the member role cannot change them', async () => {
-    const audit = await run(emulator, tokens, { inputs: { mode: 'audit', 'user-path': '/apps/' } })
+    tokens.setClaims(auditClaims())
+    const audit = await run(emulator, tokens, {
+      inputs: { mode: 'audit', 'user-path': '/apps/' }
+    }).finally(() => tokens.setClaims(DEFAULT_CLAIMS))
     const users = audit.plan?.accounts.find(a => a.accountId === PROD)?.users ?? []
     const note = (name: string) => users.find(u => u.userName === name)?.notes
     expect(note('break-glass')).toEqual([
@@ -426,6 +448,7 @@ describe('trust: which workflow run earns which chain', () => {
     await member.secrets.send(
       new PutResourcePolicyCommand({
         SecretId: secretId,
+        BlockPublicPolicy: true,
         ResourcePolicy: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
@@ -443,6 +466,14 @@ describe('trust: which workflow run earns which chain', () => {
       member.secrets.send(new GetSecretValueCommand({ SecretId: secretId }))
     )
     expect(read, own).toBe('AccessDeniedException')
+    // Without Secrets Manager's public-policy check it may not write a policy at all.
+    expect(
+      await denial(
+        member.secrets.send(
+          new PutResourcePolicyCommand({ SecretId: secretId, ResourcePolicy: '{}' })
+        )
+      )
+    ).toBe('AccessDeniedException')
   })
 })
 
@@ -453,9 +484,15 @@ describe('pull requests get a read-only dry run', () => {
   beforeAll(async () => {
     // Without the credential report, the read-only chain also reads each key's last use.
     emulator = await startEmulator({
-      world: world({ faults: { credentialReportUnavailable: [PROD] } }, true)
+      world: world({ faults: { credentialReportUnavailable: [PROD] } })
     })
-    tokens = await startOidcTokenServer(pullRequestClaims(7))
+    // The rotation's first enforce run deploys the StackSet; then the pull request's runs.
+    tokens = await startOidcTokenServer()
+    const first = await run(emulator, tokens, {
+      inputs: { mode: 'enforce', 'deploy-stacks': 'apply', accounts: CENTRAL }
+    })
+    expect(first.exitCode, first.stdout).toBe(0)
+    tokens.setClaims(pullRequestClaims(7))
     github = new FakeGitHub()
     await github.start()
     github.addIssue({
@@ -476,7 +513,8 @@ describe('pull requests get a read-only dry run', () => {
       // The proposed configuration, as the pull request's copy of the workflow has it.
       inputs: {
         mode: 'enforce',
-        'deploy-stacks': 'off',
+        'deploy-stacks': 'apply',
+        'central-stack-name': 'iam-key-rotation-central',
         notify: 'true',
         'sender-email': SENDER,
         'open-issues': 'true',
@@ -497,10 +535,16 @@ describe('pull requests get a read-only dry run', () => {
     expect(first.plan?.mode).toBe('audit')
     expect(first.stdout).toContain('Pull request #1: a dry run of the proposed configuration')
     expect(rolesOf(since())).toEqual([
-      'iam-key-rotation-central-audit',
+      'iam-key-rotation-central-dry-run',
       'iam-key-rotation-list-accounts',
       'iam-key-rotation-member-audit'
     ])
+    // apply in the proposed configuration only checks; the central stack is compared too.
+    expect(first.plan?.deployment).toMatchObject({ mode: 'check', status: 'current' })
+    expect(first.plan?.deployment?.centralStacks?.[0]).toMatchObject({
+      name: 'iam-key-rotation-central',
+      status: 'CREATE_COMPLETE'
+    })
     expect(planActions(first.plan!).map(a => [a.user, a.type, a.result])).toContainEqual([
       'ci-bot',
       'ROTATE',
@@ -527,7 +571,7 @@ describe('pull requests get a read-only dry run', () => {
   it('a pull request from a fork gets a clear line, not a failure', async () => {
     const since = mark(emulator)
     const fork = await runAction({
-      inputs: { ...ORG, 'audit-role-to-assume': AUDIT_ROLE, notify: 'false' },
+      inputs: { ...ORG, 'dry-run-role-to-assume': DRY_RUN_ROLE, notify: 'false' },
       env: {
         AWS_ENDPOINT_URL: emulator.url,
         GITHUB_REPOSITORY: REPOSITORY,
@@ -540,14 +584,14 @@ describe('pull requests get a read-only dry run', () => {
     expect(since()).toEqual([])
   })
 
-  it('needs the read-only chain: the write role alone is refused before any AWS call', async () => {
+  it('needs the dry-run role: without it, the run stops before any AWS call', async () => {
     const since = mark(emulator)
     const refused = await run(emulator, tokens, {
-      inputs: { 'audit-role-to-assume': '' },
+      inputs: { 'dry-run-role-to-assume': '' },
       env: pullRequestEvent(3)
     })
     expect(refused.exitCode).toBe(1)
-    expect(refused.stdout).toContain('Input "audit-role-to-assume" is empty')
+    expect(refused.stdout).toContain('Input "dry-run-role-to-assume" is empty')
     expect(since()).toEqual([])
   })
 })
@@ -576,11 +620,14 @@ describe('immutable subjects and exact-subject overrides', () => {
       expect(await denial(exchange(emulator, WRITE_ROLE, {}))).toBe('AccessDenied')
       expect(
         await denial(
-          exchange(emulator, AUDIT_ROLE, {
+          exchange(emulator, DRY_RUN_ROLE, {
             ...pullRequestClaims(4),
             sub: `repo:example-org@${OWNER_ID}/key-rotation@${REPO_ID}:pull_request`
           })
         )
+      ).toBe('allowed')
+      expect(
+        await denial(exchange(emulator, AUDIT_ROLE, { ...auditClaims(), sub: immutableSubject() }))
       ).toBe('allowed')
       const tokens = await startOidcTokenServer(immutable)
       try {
@@ -599,24 +646,37 @@ describe('immutable subjects and exact-subject overrides', () => {
     }
   })
 
-  it('takes an exact subject for a customised subject template', async () => {
-    const custom = `repo:${REPOSITORY}:environment:iam-key-rotation:job_workflow_ref:${ROTATION_WORKFLOW}@refs/heads/main`
+  it('takes exact subjects, and a pattern for pull requests, for a customised subject template', async () => {
+    // A subject template with job_workflow_ref: pull-request subjects change with each pull request.
+    const write = `repo:${REPOSITORY}:environment:iam-key-rotation:job_workflow_ref:${ROTATION_WORKFLOW}@refs/heads/main`
+    const pullRequest = (n: number) =>
+      `repo:${REPOSITORY}:pull_request:job_workflow_ref:${ROTATION_WORKFLOW}@refs/pull/${n}/merge`
     const emulator = await startEmulator({
       world: world({
         bootstrap: {
           central: {
             SenderEmail: SENDER,
-            WriteRoleSubject: custom,
-            AuditRoleSubjects: `${custom},repo:${REPOSITORY}:pull_request`
+            WriteRoleSubject: write,
+            DryRunRoleSubjectPattern: `repo:${REPOSITORY}:pull_request:job_workflow_ref:${ROTATION_WORKFLOW}@refs/pull/*/merge`
           }
         }
       })
     })
     try {
-      expect(await denial(exchange(emulator, WRITE_ROLE, { sub: custom }))).toBe('allowed')
+      expect(await denial(exchange(emulator, WRITE_ROLE, { sub: write }))).toBe('allowed')
       expect(await denial(exchange(emulator, WRITE_ROLE, {}))).toBe('AccessDenied')
-      expect(await denial(exchange(emulator, AUDIT_ROLE, { sub: custom }))).toBe('allowed')
-      expect(await denial(exchange(emulator, AUDIT_ROLE, pullRequestClaims(5)))).toBe('allowed')
+      // The environment is still checked on its own claim.
+      expect(
+        await denial(exchange(emulator, WRITE_ROLE, { sub: write, environment: undefined }))
+      ).toBe('AccessDenied')
+      expect(
+        await denial(
+          exchange(emulator, DRY_RUN_ROLE, { ...pullRequestClaims(5), sub: pullRequest(5) })
+        )
+      ).toBe('allowed')
+      expect(await denial(exchange(emulator, DRY_RUN_ROLE, pullRequestClaims(5)))).toBe(
+        'AccessDenied'
+      )
     } finally {
       await emulator.close()
     }

@@ -86,12 +86,13 @@ export function memberStackParameters(
   world: World,
   centralRoleArn: string,
   centralSecrets: Record<string, string> = {},
-  centralAuditRoleArn?: string
+  readOnlyRoles: { audit?: string | undefined; dryRun?: string | undefined } = {}
 ): Record<string, string> {
   return {
     MemberRoleName: world.memberRoleName ?? 'iam-key-rotation-member',
     CentralRoleArn: centralRoleArn,
-    ...(centralAuditRoleArn ? { CentralAuditRoleArn: centralAuditRoleArn } : {}),
+    ...(readOnlyRoles.audit ? { CentralAuditRoleArn: readOnlyRoles.audit } : {}),
+    ...(readOnlyRoles.dryRun ? { CentralDryRunRoleArn: readOnlyRoles.dryRun } : {}),
     OrganizationId: world.organizationId,
     ...centralSecrets,
     ...world.bootstrap?.member
@@ -146,7 +147,10 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
     },
     now
   )
-  const auditRoleArn = centralOutputs.get('AuditRoleArn')
+  const readOnlyRoles = {
+    audit: centralOutputs.get('AuditRoleArn'),
+    dryRun: centralOutputs.get('DryRunRoleArn')
+  }
   const management = state.accounts.get(organization.managementAccountId)
   const managementEntry = world.accounts?.find(
     entry => entry.id === organization.managementAccountId
@@ -165,7 +169,8 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       {
         ListAccountsRoleName: config.listAccountsRoleName,
         CentralRoleArn: central.roleArn,
-        ...(auditRoleArn ? { CentralAuditRoleArn: auditRoleArn } : {}),
+        ...(readOnlyRoles.audit ? { CentralAuditRoleArn: readOnlyRoles.audit } : {}),
+        ...(readOnlyRoles.dryRun ? { CentralDryRunRoleArn: readOnlyRoles.dryRun } : {}),
         OrganizationId: organization.id,
         ...world.bootstrap?.listAccounts
       },
@@ -181,7 +186,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       account(entry.id),
       MEMBER_STACK,
       MEMBER_TEMPLATE,
-      memberStackParameters(world, central.roleArn, centralSecrets, auditRoleArn),
+      memberStackParameters(world, central.roleArn, centralSecrets, readOnlyRoles),
       now
     )
   }

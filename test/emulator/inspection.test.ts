@@ -51,6 +51,7 @@ describe('inspection API and clock', () => {
     expect(emulator.state('111111111111').accounts[0]?.roles.map(r => r.name)).toEqual([
       'iam-key-rotation-central',
       'iam-key-rotation-central-audit',
+      'iam-key-rotation-central-dry-run',
       'iam-key-rotation-list-accounts'
     ])
   })

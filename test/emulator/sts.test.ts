@@ -182,6 +182,7 @@ describe('STS and caller identity', () => {
         RoleSessionName: 'github-actions',
         WebIdentityToken: jwt({
           sub: 'repo:example-org/key-rotation:environment:iam-key-rotation',
+          environment: 'iam-key-rotation',
           aud: 'sts.amazonaws.com',
           job_workflow_ref:
             'example-org/key-rotation/.github/workflows/key-rotation.yml@refs/heads/main'
@@ -224,8 +225,9 @@ describe('STS and caller identity', () => {
       )
     const aud = 'sts.amazonaws.com'
     const job_workflow_ref = 'acme/infra/.github/workflows/key-rotation.yml@refs/heads/main'
+    const environment = 'prod'
     const wrong = await rejection(
-      exchange(jwt({ sub: 'repo:evil/fork:environment:prod', aud, job_workflow_ref }))
+      exchange(jwt({ sub: 'repo:evil/fork:environment:prod', aud, environment, job_workflow_ref }))
     )
     expect(wrong.name).toBe('AccessDenied')
     expect(wrong.message).toBe('Not authorized to perform sts:AssumeRoleWithWebIdentity')
@@ -239,13 +241,14 @@ describe('STS and caller identity', () => {
         jwt({
           sub: 'repo:acme/infra:environment:prod',
           aud,
+          environment,
           job_workflow_ref: 'acme/infra/.github/workflows/comment-bot.yml@refs/heads/main'
         })
       )
     )
     expect(otherWorkflow.name).toBe('AccessDenied')
     await expect(
-      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud, job_workflow_ref }))
+      exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud, environment, job_workflow_ref }))
     ).resolves.toBeDefined()
     const audience = await rejection(
       exchange(jwt({ sub: 'repo:acme/infra:environment:prod', aud: 'other', job_workflow_ref }))

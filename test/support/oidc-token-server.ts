@@ -37,6 +37,14 @@ export const DEFAULT_CLAIMS: TokenClaims = {
   iss: 'https://token.actions.githubusercontent.com'
 }
 
+/** The rotate job of an audit run: on the protected branch, without the environment. */
+export function auditClaims(): TokenClaims {
+  return {
+    sub: `repo:${org}/${repo}:ref:refs/heads/${branch}`,
+    environment: undefined
+  }
+}
+
 /** The rotation workflow's dry-run job for pull request `number`: no environment. */
 export function pullRequestClaims(number: number): TokenClaims {
   return {
