@@ -218,6 +218,37 @@ describe('deployStacks: apply', () => {
     expect(cfn.writes(before)).toEqual(['UpdateStackSetCommand'])
   })
 
+  it('keeps the parameters this run cannot tell as deployed, and never reports them', async () => {
+    const cfn = organization()
+    const { log, sleep } = recorder()
+    const audit = 'arn:aws:iam::999999999999:role/iam-key-rotation-central-audit'
+    await deployStacks(
+      cfn.client,
+      options(sleep, { parameters: { ...PARAMETERS, CentralAuditRoleArn: audit } }),
+      log
+    )
+    const before = cfn.sent.length
+
+    // A run without audit-role-to-assume: CentralAuditRoleArn is unknown, not "empty".
+    const unknown = options(sleep, {
+      parameters: { ...PARAMETERS, SecretNamePrefix: 'keys/' },
+      unknownParameters: ['CentralAuditRoleArn', 'CentralDryRunRoleArn']
+    })
+    const report = await deployStacks(cfn.client, unknown, log)
+    expect(report.stackSet.differences).toEqual([
+      'parameter SecretNamePrefix: deployed "iam-key-rotation/", wanted "keys/"'
+    ])
+    // Kept with UsePreviousValue; CentralDryRunRoleArn was never deployed, so it is left out.
+    const [update] = cfn.inputsOf('UpdateStackSetCommand').slice(-1) as [
+      { Parameters: { ParameterKey: string; UsePreviousValue?: boolean }[] }
+    ]
+    expect(update.Parameters.filter(p => p.UsePreviousValue)).toEqual([
+      { ParameterKey: 'CentralAuditRoleArn', UsePreviousValue: true }
+    ])
+    expect(update.Parameters.map(p => p.ParameterKey)).not.toContain('CentralDryRunRoleArn')
+    expect(cfn.writes(before)).toEqual(['UpdateStackSetCommand'])
+  })
+
   it('adds instances for a new deployment OU without updating the StackSet', async () => {
     const cfn = organization()
     const { log, sleep } = recorder()

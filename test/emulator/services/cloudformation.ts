@@ -62,6 +62,13 @@ function readParameters(
   const result = new Map<string, string>()
   for (const entry of entries) {
     const key = entry.requiredString('ParameterKey')
+    if (entry.boolean('UsePreviousValue') === true && !previous.has(key)) {
+      // As CloudFormation answers: a previous value must exist to be kept.
+      throw new ServiceError(
+        'ValidationError',
+        `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`
+      )
+    }
     const value =
       entry.boolean('UsePreviousValue') === true
         ? previous.get(key)
