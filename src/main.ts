@@ -7,6 +7,7 @@ import { getInputs, InputErrors, type Config } from './inputs.js'
 import { mergePlans, readShardPlans } from './merge.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import type { Plan } from './plan/types.js'
+import { describeProxies, proxySettingsFromEnv, type ProxySettings } from './proxy/index.js'
 import { summaryMarkdown } from './report/markdown.js'
 import { writeReports } from './report/write.js'
 import { errorMessage } from './util/errors.js'
@@ -52,8 +53,10 @@ export async function run(): Promise<void> {
 
 /** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
 async function rotate(config: Config): Promise<Plan> {
+  const proxy = proxySettings()
   const factory = new AwsClientFactory({
     region: config.awsRegion,
+    ...(proxy ? { proxy } : {}),
     roles: {
       memberRoleName: config.memberRoleName,
       listAccountsRoleName: config.listAccountsRoleName,
@@ -79,7 +82,17 @@ async function rotate(config: Config): Promise<Plan> {
     const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
 
     core.info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`)
-    const deps: EngineDeps = { config, factory, sessions, central, now, runId, log: logger, mask }
+    const deps: EngineDeps = {
+      config,
+      factory,
+      sessions,
+      central,
+      now,
+      runId,
+      log: logger,
+      mask,
+      ...(proxy ? { proxy } : {})
+    }
     const caller = await whoAmI(deps)
     core.info(`Signed in as ${caller.arn}`)
     const accounts = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
@@ -99,6 +112,18 @@ async function rotate(config: Config): Promise<Plan> {
   } finally {
     factory.destroy()
   }
+}
+
+/**
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or their lowercase forms) of the runner, for every AWS
+ * and GitHub API connection. The proxy's password is masked before anything can log it.
+ */
+function proxySettings(): ProxySettings | undefined {
+  const proxy = proxySettingsFromEnv(process.env)
+  if (!proxy) return undefined
+  for (const secret of proxy.secrets) core.setSecret(secret)
+  core.info(`Proxy for AWS and GitHub API calls: ${describeProxies(proxy)}`)
+  return proxy
 }
 
 /** Merge mode: the shard jobs' plans become one report. No AWS call. */
