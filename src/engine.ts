@@ -6,6 +6,7 @@ import { applyUser } from './apply/apply-user.js'
 import type { AwsClientFactory, Credentials } from './aws/clients.js'
 import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
+import type { ProxySettings } from './proxy/index.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
 import { computeTotals, policySymbols, toPlanUser } from './plan/build.js'
 import { PLAN_SCHEMA_VERSION, type Plan, type PlanAccount, type PlanAction } from './plan/types.js'
@@ -31,6 +32,8 @@ export interface EngineDeps {
   readonly runId: string
   readonly log: Logger
   readonly mask: (secret: string) => void
+  /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the run, as the factory has them: for the GitHub client. */
+  readonly proxy?: ProxySettings
 }
 
 /** What the run learned per account, kept for the apply phase and for notifications. */

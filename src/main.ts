@@ -13,6 +13,7 @@ import {
 } from './issues/pull-request-comment.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import type { Plan } from './plan/types.js'
+import { describeProxies, proxySettingsFromEnv, type ProxySettings } from './proxy/index.js'
 import { summaryMarkdown } from './report/markdown.js'
 import { writeReports } from './report/write.js'
 import { errorMessage } from './util/errors.js'
@@ -74,8 +75,10 @@ export async function run(): Promise<void> {
 
 /** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
 async function rotate(config: Config): Promise<Plan> {
+  const proxy = proxySettings()
   const factory = new AwsClientFactory({
     region: config.awsRegion,
+    ...(proxy ? { proxy } : {}),
     roles: {
       memberRoleName: config.chain.memberRoleName,
       listAccountsRoleName: config.listAccountsRoleName,
@@ -103,8 +106,9 @@ async function rotate(config: Config): Promise<Plan> {
 
     core.info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`)
     if (config.dryRun) {
+      const which = config.dryRun.pullRequest === undefined ? '' : ` #${config.dryRun.pullRequest}`
       core.info(
-        `Pull request #${config.dryRun.pullRequest}: a dry run of the proposed configuration (audit, read-only chain, no mail, no issues).`
+        `Pull request${which}: a dry run of the proposed configuration (audit, read-only chain, no mail, no issues).`
       )
     }
     if (config.mode === 'audit' && config.chain.kind === 'write' && config.roleToAssume) {
@@ -112,7 +116,17 @@ async function rotate(config: Config): Promise<Plan> {
         'This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).'
       )
     }
-    const deps: EngineDeps = { config, factory, sessions, central, now, runId, log: logger, mask }
+    const deps: EngineDeps = {
+      config,
+      factory,
+      sessions,
+      central,
+      now,
+      runId,
+      log: logger,
+      mask,
+      ...(proxy ? { proxy } : {})
+    }
     const caller = await whoAmI(deps)
     core.info(`Signed in as ${caller.arn}`)
     const accounts = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
@@ -132,6 +146,18 @@ async function rotate(config: Config): Promise<Plan> {
   } finally {
     factory.destroy()
   }
+}
+
+/**
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or their lowercase forms) of the runner, for every AWS
+ * and GitHub API connection. The proxy's password is masked before anything can log it.
+ */
+function proxySettings(): ProxySettings | undefined {
+  const proxy = proxySettingsFromEnv(process.env)
+  if (!proxy) return undefined
+  for (const secret of proxy.secrets) core.setSecret(secret)
+  core.info(`Proxy for AWS and GitHub API calls: ${describeProxies(proxy)}`)
+  return proxy
 }
 
 /** Merge mode: the shard jobs' plans become one report. No AWS call. */
@@ -183,7 +209,12 @@ async function commentOnPullRequest(
   const { GITHUB_SERVER_URL: server, GITHUB_RUN_ID: runId } = process.env
   const runUrl = server && runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined
   try {
-    const octokit = createGitHubClient(config.issues.githubToken, { log })
+    // The same proxy as the run's other GitHub calls (already announced and masked by then).
+    const proxy = proxySettingsFromEnv(process.env)
+    const octokit = createGitHubClient(config.issues.githubToken, {
+      log,
+      ...(proxy ? { proxy } : {})
+    })
     const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, body(runUrl))
     log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`)
   } catch (error) {

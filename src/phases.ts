@@ -189,7 +189,10 @@ export async function issuesPhase(deps: EngineDeps, plan: Plan): Promise<PlanIss
     return undefined
   }
   try {
-    const octokit = createGitHubClient(config.issues.githubToken, { log })
+    const octokit = createGitHubClient(config.issues.githubToken, {
+      log,
+      ...(deps.proxy ? { proxy: deps.proxy } : {})
+    })
     const result = await syncIssues(
       octokit,
       { owner, repo },

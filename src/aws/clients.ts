@@ -13,6 +13,7 @@ import type {
   DeserializeMiddleware,
   InitializeMiddleware
 } from '@smithy/types'
+import { ProxySelectingAgent, type ProxySettings } from '../proxy/index.js'
 import { CallMetrics } from './metrics.js'
 import { permissionHintMiddleware, roleOf, type RoleNames } from './permission-hints.js'
 
@@ -28,6 +29,8 @@ export interface AwsSettings {
   readonly userAgent?: string
   /** The project's role names: AccessDenied errors then say which template grants the call. */
   readonly roles?: RoleNames
+  /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the run: every client's connections follow them. */
+  readonly proxy?: ProxySettings
 }
 
 const DEFAULT_MAX_ATTEMPTS = 10
@@ -36,7 +39,7 @@ const USER_AGENT_APP_ID = 'iam-key-rotation-action'
 /**
  * Makes every AWS client of a run with the same region, endpoint, adaptive retry, user agent,
  * call metrics and one shared keep-alive connection pool (thousands of account sessions would
- * otherwise each open their own connections).
+ * otherwise each open their own connections), through the proxy when one is set.
  */
 export class AwsClientFactory {
   readonly metrics = new CallMetrics()
@@ -46,9 +49,11 @@ export class AwsClientFactory {
     readonly settings: AwsSettings,
     maxSockets = 64
   ) {
+    const pool = { keepAlive: true, maxSockets }
+    const { proxy } = settings
     this.requestHandler = new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      httpAgent: proxy ? new ProxySelectingAgent('http:', proxy, pool) : new HttpAgent(pool),
+      httpsAgent: proxy ? new ProxySelectingAgent('https:', proxy, pool) : new HttpsAgent(pool),
       connectionTimeout: 10_000,
       requestTimeout: 60_000
     })

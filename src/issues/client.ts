@@ -1,6 +1,7 @@
 import { getOctokit } from '@actions/github'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
+import { proxyFetch, type ProxySettings } from '../proxy/index.js'
 
 export type GitHubClient = ReturnType<typeof getOctokit>
 
@@ -14,6 +15,12 @@ export interface GitHubClientOptions {
   readonly retryAfterBaseValue?: number
   /** Rate-limit handling: queue writes and wait out limits (default true). */
   readonly throttle?: boolean
+  /**
+   * HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the run, read as the AWS clients read them. Without it,
+   * @actions/github's own proxy choice applies (made once, for GITHUB_API_URL, and always direct
+   * to loopback addresses).
+   */
+  readonly proxy?: ProxySettings
 }
 
 /** Retries on hitting a rate limit before giving up on the request. */
@@ -48,6 +55,7 @@ export function createGitHubClient(token: string, options: GitHubClientOptions):
     token,
     {
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      ...(options.proxy ? { request: { fetch: proxyFetch(options.proxy) } } : {}),
       retry: {
         retries: options.retries ?? 3,
         ...(base !== undefined ? { retryAfterBaseValue: base } : {})
