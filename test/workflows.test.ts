@@ -85,6 +85,16 @@ describe('workflows', () => {
     }
   )
 
+  it('keeps the pinned actions and npm dependencies current with dependabot', () => {
+    const config = parse(readFileSync(join(REPO_ROOT, '.github/dependabot.yml'), 'utf8')) as {
+      updates: { 'package-ecosystem': string }[]
+    }
+    expect(config.updates.map(u => u['package-ecosystem']).sort()).toEqual([
+      'github-actions',
+      'npm'
+    ])
+  })
+
   it('the rotation workflow: the rotate job in the environment, the dry run on pull requests, the same inputs', () => {
     const file = workflow('.github/workflows/key-rotation.yml')
     expect(Object.keys(file.on).sort()).toEqual(['pull_request', 'schedule', 'workflow_dispatch'])
