@@ -81122,7 +81122,9 @@ function readProxy(env, lowercase, secrets) {
         return { variable: name, url: bare };
     const password = decode(url.password);
     const token = Buffer.from(`${decode(url.username)}:${password}`).toString('base64');
-    for (const secret of [url.password, password, token])
+    // A token is often given as the user name alone: it is as secret as a password.
+    const user = decode(url.username);
+    for (const secret of [url.password, password, token, ...(password ? [] : [url.username, user])])
         if (secret)
             secrets.add(secret);
     return { variable: name, url: bare, authorization: `Basic ${token}` };
@@ -81981,9 +81983,11 @@ function grantHint(role, account, action, resource, roles) {
  * policy does not allow it. Each cause with the template that fixes it.
  */
 function assumeRoleHint(roleName, accountId, roles) {
-    const [centralRole, centralParameter, memberParameter] = roles?.readOnly
-        ? ['audit role', 'CentralAuditRoleArn', 'AuditMemberRoleName']
-        : ['central role', 'CentralRoleArn', 'MemberRoleName'];
+    const [centralRole, centralParameter, memberParameter] = roles?.central === 'dry-run'
+        ? ['dry-run role', 'CentralDryRunRoleArn', 'AuditMemberRoleName']
+        : roles?.central === 'audit'
+            ? ['audit role', 'CentralAuditRoleArn', 'AuditMemberRoleName']
+            : ['central role', 'CentralRoleArn', 'MemberRoleName'];
     const central = `or the ${centralRole}'s own policy does not allow sts:AssumeRole on it (deploy ` +
         `cfn/central-github-oidc.yaml version ${TEMPLATE_VERSION} with OrganizationId, ManagementAccountId, ` +
         `${memberParameter}, ListAccountsRoleName and SecretsAccountId matching the inputs).`;
@@ -92343,6 +92347,8 @@ function createGitHubClient(token, options) {
 ;// CONCATENATED MODULE: ./src/issues/pull-request-comment.ts
 /** Marks the dry-run comment, so every later run of the pull request updates the same one. */
 const DRY_RUN_COMMENT_MARKER = '<!-- iam-key-rotation:dry-run -->';
+/** The author of the workflow token's comments. */
+const BOT_LOGIN = 'github-actions[bot]';
 /** GitHub refuses comment bodies over 65,536 characters; keep room for the marker and footer. */
 const COMMENT_BUDGET = 60_000;
 /**
@@ -92392,16 +92398,19 @@ async function upsertDryRunComment(octokit, repo, pullNumber, body) {
         issue_number: pullNumber,
         per_page: 100
     });
-    const ours = comments.find(comment => comment.user?.type === 'Bot' && comment.body?.startsWith(DRY_RUN_COMMENT_MARKER));
-    if (ours?.body === body)
-        return 'unchanged';
-    if (ours) {
+    // The workflow token's own comments first; another app's bot comment cannot be edited (403)
+    // and is passed over.
+    const marked = comments
+        .filter(c => c.user?.type === 'Bot' && c.body?.startsWith(DRY_RUN_COMMENT_MARKER))
+        .sort((a, b) => Number(b.user?.login === BOT_LOGIN) - Number(a.user?.login === BOT_LOGIN));
+    for (const ours of marked) {
+        if (ours.body === body)
+            return 'unchanged';
         try {
             await octokit.rest.issues.updateComment({ ...repo, comment_id: ours.id, body });
             return 'updated';
         }
         catch (error) {
-            // Another bot's comment (another app's token): keep ours apart.
             const status = error.status;
             if (status !== 403 && status !== 404)
                 throw error;
@@ -96571,7 +96580,13 @@ async function run() {
         config = getInputs();
     }
     catch (error) {
-        setFailed(error instanceof InputErrors ? error.message : errorMessage(error));
+        const message = error instanceof InputErrors ? error.message : errorMessage(error);
+        setFailed(message);
+        // A pull request whose change breaks the inputs must not keep showing the last good plan.
+        const pullRequest = runContextFromEnv().pullRequest?.number;
+        if (pullRequest !== undefined) {
+            await commentOnPullRequest(getInput('github-token').trim(), pullRequest, runUrl => dryRunFailedBody(message, runUrl));
+        }
         return;
     }
     if (config.dryRun?.unavailable) {
@@ -96584,7 +96599,7 @@ async function run() {
         const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config);
         await publish(config, plan);
         if (pullRequest !== undefined) {
-            await commentOnPullRequest(config, pullRequest, runUrl => dryRunCommentBody(summaryMarkdown(plan), runUrl));
+            await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl => dryRunCommentBody(summaryMarkdown(plan), runUrl));
         }
     }
     catch (error) {
@@ -96592,7 +96607,7 @@ async function run() {
         setFailed(message);
         // The comment must not go on showing an earlier run's plan as if it were this one's.
         if (pullRequest !== undefined) {
-            await commentOnPullRequest(config, pullRequest, runUrl => dryRunFailedBody(message, runUrl));
+            await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl => dryRunFailedBody(message, runUrl));
         }
     }
 }
@@ -96608,7 +96623,7 @@ async function rotate(config) {
             secretsRoleName: config.chain.secretsRoleName,
             stackSetName: config.deploy.stackSetName,
             managementAccountId: config.managementAccountId,
-            readOnly: config.chain.kind === 'read-only'
+            central: config.chain.kind === 'write' ? 'write' : config.dryRun ? 'dry-run' : 'audit'
         }
     });
     try {
@@ -96632,7 +96647,7 @@ async function rotate(config) {
             info(`Pull request${which}: a dry run of the proposed configuration (audit, read-only chain, no mail, no issues).`);
         }
         if (config.mode === 'audit' && config.chain.kind === 'write' && config.roleToAssume) {
-            warning('This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).');
+            warning('This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain, and the write role trusts only jobs in the iam-key-rotation environment. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).');
         }
         const deps = {
             config,
@@ -96708,10 +96723,10 @@ async function publish(config, plan) {
     }
 }
 /** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */
-async function commentOnPullRequest(config, pullNumber, body) {
+async function commentOnPullRequest(githubToken, pullNumber, body) {
     const log = logger;
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
-    if (!config.issues.githubToken || !owner || !repo) {
+    if (!githubToken || !owner || !repo) {
         log.warning('Dry run: no github-token or GITHUB_REPOSITORY, so the plan is not commented on the pull request.');
         return;
     }
@@ -96720,15 +96735,17 @@ async function commentOnPullRequest(config, pullNumber, body) {
     try {
         // The same proxy as the run's other GitHub calls (already announced and masked by then).
         const proxy = proxySettingsFromEnv(process.env);
-        const octokit = createGitHubClient(config.issues.githubToken, {
+        const octokit = createGitHubClient(githubToken, {
             log,
             ...(proxy ? { proxy } : {})
         });
-        const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, body(runUrl));
+        // Masking covers the log, not what is posted: the token never goes into a comment.
+        const text = body(runUrl).replaceAll(githubToken, '***');
+        const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, text);
         log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`);
     }
     catch (error) {
-        log.warning(`Dry run: could not comment on pull request #${pullNumber} (${errorMessage(error)}); the job needs "permissions: pull-requests: write".`);
+        log.warning(`Dry run: could not comment on pull request #${pullNumber} (${errorMessage(error)}). A 403 means the job lacks "permissions: pull-requests: write".`);
     }
 }
 function setOutputs(plan, planPath, reportDir) {

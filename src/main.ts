@@ -3,7 +3,7 @@ import * as core from '@actions/core'
 import { AwsClientFactory } from './aws/clients.js'
 import { centralCredentials, RoleSessions } from './aws/sessions.js'
 import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from './engine.js'
-import { getInputs, InputErrors, type Config } from './inputs.js'
+import { getInputs, InputErrors, runContextFromEnv, type Config } from './inputs.js'
 import { mergePlans, readShardPlans } from './merge.js'
 import { createGitHubClient } from './issues/client.js'
 import {
@@ -45,7 +45,15 @@ export async function run(): Promise<void> {
   try {
     config = getInputs()
   } catch (error) {
-    core.setFailed(error instanceof InputErrors ? error.message : errorMessage(error))
+    const message = error instanceof InputErrors ? error.message : errorMessage(error)
+    core.setFailed(message)
+    // A pull request whose change breaks the inputs must not keep showing the last good plan.
+    const pullRequest = runContextFromEnv().pullRequest?.number
+    if (pullRequest !== undefined) {
+      await commentOnPullRequest(core.getInput('github-token').trim(), pullRequest, runUrl =>
+        dryRunFailedBody(message, runUrl)
+      )
+    }
     return
   }
 
@@ -59,7 +67,7 @@ export async function run(): Promise<void> {
     const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config)
     await publish(config, plan)
     if (pullRequest !== undefined) {
-      await commentOnPullRequest(config, pullRequest, runUrl =>
+      await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl =>
         dryRunCommentBody(summaryMarkdown(plan), runUrl)
       )
     }
@@ -68,7 +76,9 @@ export async function run(): Promise<void> {
     core.setFailed(message)
     // The comment must not go on showing an earlier run's plan as if it were this one's.
     if (pullRequest !== undefined) {
-      await commentOnPullRequest(config, pullRequest, runUrl => dryRunFailedBody(message, runUrl))
+      await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl =>
+        dryRunFailedBody(message, runUrl)
+      )
     }
   }
 }
@@ -85,7 +95,7 @@ async function rotate(config: Config): Promise<Plan> {
       secretsRoleName: config.chain.secretsRoleName,
       stackSetName: config.deploy.stackSetName,
       managementAccountId: config.managementAccountId,
-      readOnly: config.chain.kind === 'read-only'
+      central: config.chain.kind === 'write' ? 'write' : config.dryRun ? 'dry-run' : 'audit'
     }
   })
   try {
@@ -113,7 +123,7 @@ async function rotate(config: Config): Promise<Plan> {
     }
     if (config.mode === 'audit' && config.chain.kind === 'write' && config.roleToAssume) {
       core.warning(
-        'This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).'
+        'This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain, and the write role trusts only jobs in the iam-key-rotation environment. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).'
       )
     }
     const deps: EngineDeps = {
@@ -194,13 +204,13 @@ async function publish(config: Config, plan: Plan): Promise<void> {
 
 /** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */
 async function commentOnPullRequest(
-  config: Config,
+  githubToken: string | undefined,
   pullNumber: number,
   body: (runUrl: string | undefined) => string
 ): Promise<void> {
   const log = logger
   const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/')
-  if (!config.issues.githubToken || !owner || !repo) {
+  if (!githubToken || !owner || !repo) {
     log.warning(
       'Dry run: no github-token or GITHUB_REPOSITORY, so the plan is not commented on the pull request.'
     )
@@ -211,15 +221,17 @@ async function commentOnPullRequest(
   try {
     // The same proxy as the run's other GitHub calls (already announced and masked by then).
     const proxy = proxySettingsFromEnv(process.env)
-    const octokit = createGitHubClient(config.issues.githubToken, {
+    const octokit = createGitHubClient(githubToken, {
       log,
       ...(proxy ? { proxy } : {})
     })
-    const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, body(runUrl))
+    // Masking covers the log, not what is posted: the token never goes into a comment.
+    const text = body(runUrl).replaceAll(githubToken, '***')
+    const outcome = await upsertDryRunComment(octokit, { owner, repo }, pullNumber, text)
     log.info(`Dry run: pull request #${pullNumber} comment ${outcome}.`)
   } catch (error) {
     log.warning(
-      `Dry run: could not comment on pull request #${pullNumber} (${errorMessage(error)}); the job needs "permissions: pull-requests: write".`
+      `Dry run: could not comment on pull request #${pullNumber} (${errorMessage(error)}). A 403 means the job lacks "permissions: pull-requests: write".`
     )
   }
 }

@@ -21,8 +21,8 @@ export interface RoleNames {
   readonly secretsRoleName: string
   readonly stackSetName: string
   readonly managementAccountId: string
-  /** The run signs in with the read-only chain (audit role, audit member roles). */
-  readonly readOnly?: boolean
+  /** The central role the run signs in as: the write, audit or dry-run role. */
+  readonly central?: 'write' | 'audit' | 'dry-run'
 }
 
 /** The role a client's credentials belong to; undefined: the central credentials. */
@@ -92,9 +92,12 @@ export function assumeRoleHint(
   accountId: string,
   roles: RoleNames | undefined
 ): string {
-  const [centralRole, centralParameter, memberParameter] = roles?.readOnly
-    ? ['audit role', 'CentralAuditRoleArn', 'AuditMemberRoleName']
-    : ['central role', 'CentralRoleArn', 'MemberRoleName']
+  const [centralRole, centralParameter, memberParameter] =
+    roles?.central === 'dry-run'
+      ? ['dry-run role', 'CentralDryRunRoleArn', 'AuditMemberRoleName']
+      : roles?.central === 'audit'
+        ? ['audit role', 'CentralAuditRoleArn', 'AuditMemberRoleName']
+        : ['central role', 'CentralRoleArn', 'MemberRoleName']
   const central =
     `or the ${centralRole}'s own policy does not allow sts:AssumeRole on it (deploy ` +
     `cfn/central-github-oidc.yaml version ${TEMPLATE_VERSION} with OrganizationId, ManagementAccountId, ` +

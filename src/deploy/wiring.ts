@@ -2,7 +2,7 @@ import type { Config } from '../inputs.js'
 import type { CentralStackSpec } from './central-stacks.js'
 import type { CallAs, MemberRoleParameters } from './deploy-stacks.js'
 
-/** The two central roles, as far as this run can tell them (undefined: unknown). */
+/** The central roles, as far as this run can tell them (undefined: unknown). */
 export interface CentralRoles {
   readonly write?: string | undefined
   readonly audit?: string | undefined

@@ -4,6 +4,9 @@ import type { RepoRef } from './sync.js'
 /** Marks the dry-run comment, so every later run of the pull request updates the same one. */
 export const DRY_RUN_COMMENT_MARKER = '<!-- iam-key-rotation:dry-run -->'
 
+/** The author of the workflow token's comments. */
+const BOT_LOGIN = 'github-actions[bot]'
+
 /** GitHub refuses comment bodies over 65,536 characters; keep room for the marker and footer. */
 const COMMENT_BUDGET = 60_000
 
@@ -63,16 +66,17 @@ export async function upsertDryRunComment(
     issue_number: pullNumber,
     per_page: 100
   })
-  const ours = comments.find(
-    comment => comment.user?.type === 'Bot' && comment.body?.startsWith(DRY_RUN_COMMENT_MARKER)
-  )
-  if (ours?.body === body) return 'unchanged'
-  if (ours) {
+  // The workflow token's own comments first; another app's bot comment cannot be edited (403)
+  // and is passed over.
+  const marked = comments
+    .filter(c => c.user?.type === 'Bot' && c.body?.startsWith(DRY_RUN_COMMENT_MARKER))
+    .sort((a, b) => Number(b.user?.login === BOT_LOGIN) - Number(a.user?.login === BOT_LOGIN))
+  for (const ours of marked) {
+    if (ours.body === body) return 'unchanged'
     try {
       await octokit.rest.issues.updateComment({ ...repo, comment_id: ours.id, body })
       return 'updated'
     } catch (error) {
-      // Another bot's comment (another app's token): keep ours apart.
       const status = (error as { status?: unknown }).status
       if (status !== 403 && status !== 404) throw error
     }

@@ -125,7 +125,10 @@ function readProxy(env: Env, lowercase: string, secrets: Set<string>): Proxy | u
   if (url.username === '' && url.password === '') return { variable: name, url: bare }
   const password = decode(url.password)
   const token = Buffer.from(`${decode(url.username)}:${password}`).toString('base64')
-  for (const secret of [url.password, password, token]) if (secret) secrets.add(secret)
+  // A token is often given as the user name alone: it is as secret as a password.
+  const user = decode(url.username)
+  for (const secret of [url.password, password, token, ...(password ? [] : [url.username, user])])
+    if (secret) secrets.add(secret)
   return { variable: name, url: bare, authorization: `Basic ${token}` }
 }
 

@@ -95,13 +95,22 @@ describe('assumeRoleHint', () => {
     const hint = assumeRoleHint('iam-key-rotation-member-audit', '222222222222', {
       ...ROLES,
       memberRoleName: 'iam-key-rotation-member-audit',
-      readOnly: true
+      central: 'audit'
     })
     expect(hint).toContain(
       'its trust does not name the audit role or the organization (CentralAuditRoleArn'
     )
     expect(hint).toContain("or the audit role's own policy does not allow sts:AssumeRole on it")
     expect(hint).toContain('AuditMemberRoleName')
+  })
+
+  it('names the dry-run role and its parameter in a dry run', () => {
+    const hint = assumeRoleHint('iam-key-rotation-member-audit', '222222222222', {
+      ...ROLES,
+      memberRoleName: 'iam-key-rotation-member-audit',
+      central: 'dry-run'
+    })
+    expect(hint).toContain('(CentralDryRunRoleArn, OrganizationId)')
   })
 
   it('says how to bring the management account in scope', () => {

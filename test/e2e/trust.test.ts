@@ -568,6 +568,26 @@ describe('pull requests get a read-only dry run', () => {
     ).toHaveLength(1)
   })
 
+  it('a change that breaks the inputs replaces the plan in the comment with the error', async () => {
+    const broken = await run(emulator, tokens, {
+      inputs: {
+        'rotation-period-days': 'ninety',
+        'github-token': 'loopback-github-token-for-tests'
+      },
+      env: {
+        ...pullRequestEvent(1),
+        GITHUB_API_URL: github.baseUrl,
+        GITHUB_REPOSITORY: `${github.owner}/${github.repo}`
+      }
+    })
+    expect(broken.exitCode).toBe(1)
+    const pr = github.issues.find(issue => issue.number === 1)
+    expect(pr?.comments).toHaveLength(1)
+    expect(pr?.comments[0]).toContain('**Dry run of this pull request failed**')
+    expect(pr?.comments[0]).toContain('Input "rotation-period-days" is "ninety"')
+    expect(pr?.comments[0]).not.toContain('loopback-github-token-for-tests')
+  })
+
   it('a pull request from a fork gets a clear line, not a failure', async () => {
     const since = mark(emulator)
     const fork = await runAction({
