@@ -78043,7 +78043,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3553);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3039);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -78052,7 +78052,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3553:
+/***/ 3039:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86378,7 +86378,19 @@ function seconds(since) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/util/freeze.ts
+/** Freezes a value and everything it holds, so nobody can change what is shared. */
+function deepFreeze(value) {
+    if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+        for (const child of Object.values(value))
+            deepFreeze(child);
+        Object.freeze(value);
+    }
+    return value;
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 
 /** Every input of action.yml, named once. A test checks this list against action.yml. */
@@ -86842,14 +86854,6 @@ function runContextFromEnv(env = process.env) {
         pullRequest: { ...(number === undefined ? {} : { number }), fromFork: !sameRepository },
         canRequestIdToken
     };
-}
-function deepFreeze(value) {
-    if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-        for (const child of Object.values(value))
-            deepFreeze(child);
-        Object.freeze(value);
-    }
-    return value;
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"

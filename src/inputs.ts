@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
+import { deepFreeze } from './util/freeze.js'
 
 /** Every input of action.yml, named once. A test checks this list against action.yml. */
 export const INPUT_NAMES = [
@@ -748,12 +749,4 @@ interface PullRequestEvent {
     head?: { repo?: { id?: number; full_name?: string } | null }
     base?: { repo?: { id?: number; full_name?: string } | null }
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
 }

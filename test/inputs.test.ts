@@ -18,9 +18,9 @@ const REQUIRED: Partial<Record<InputName, string>> = {
   'sender-email': 'security@example.com'
 }
 
-function inputs(overrides: Partial<Record<InputName, string>> = {}) {
+function inputs(overrides: Partial<Record<InputName, string>> = {}, run?: RunContext) {
   const values = { ...REQUIRED, ...overrides }
-  return getInputs(name => values[name] ?? '')
+  return getInputs(name => values[name] ?? '', run)
 }
 
 function inputError(overrides: Partial<Record<InputName, string>>): string {
@@ -322,13 +322,7 @@ describe('the role chain', () => {
   const WRITE = 'arn:aws:iam::111111111111:role/iam-key-rotation-central'
   const AUDIT = 'arn:aws:iam::111111111111:role/iam-key-rotation-central-audit'
   const DRY_RUN = 'arn:aws:iam::111111111111:role/iam-key-rotation-central-dry-run'
-  const withEvent = (
-    overrides: Partial<Record<InputName, string>>,
-    run: Parameters<typeof getInputs>[1]
-  ) => {
-    const values = { ...REQUIRED, ...overrides }
-    return getInputs(name => values[name] ?? '', run)
-  }
+  const withEvent = inputs
   const schedule = { eventName: 'schedule', canRequestIdToken: true }
   const pullRequest = (fromFork = false, canRequestIdToken = true) => ({
     eventName: 'pull_request',

@@ -9,6 +9,7 @@ import {
   strings,
   type LoadedTemplate
 } from '../cfn/policies.js'
+import { PERMISSION_LOG_ENV } from '../emulator/authz/authorize.js'
 import { RUN_ID_ENV, RUN_MARKER } from '../support/clear-permission-log.js'
 
 /**
@@ -22,7 +23,7 @@ import { RUN_ID_ENV, RUN_MARKER } from '../support/clear-permission-log.js'
  * administration statements serve people, not the action, and are not compared here.
  */
 
-const LOG_DIR = process.env.IAM_EMULATOR_PERMISSION_LOG_DIR ?? ''
+const LOG_DIR = process.env[PERMISSION_LOG_ENV] ?? ''
 
 /** What the suite used: `ORIGIN › SID` → actions. */
 function recordedUses(): Map<string, Set<string>> {

@@ -29,7 +29,8 @@ import type { AwsCredentialIdentity } from '@smithy/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
 import type { RequestLogEntry } from '../emulator/request-log.js'
-import { asIdentity, clients } from '../emulator/support.js'
+import { DEFAULT_SENDER } from '../emulator/bootstrap.js'
+import { asIdentity, assumeRole, clients } from '../emulator/support.js'
 import { FakeGitHub } from '../issues/fake-github.js'
 import { DRY_RUN_COMMENT_MARKER } from '../../src/issues/pull-request-comment.js'
 import { ORG, planActions } from '../support/emulated-action.js'
@@ -41,7 +42,9 @@ import {
   OWNER_ID,
   pullRequestClaims,
   REPO_ID,
+  ROTATION_ENVIRONMENT,
   ROTATION_WORKFLOW,
+  oidcToken,
   startOidcTokenServer,
   type OidcTokenServer,
   type TokenClaims
@@ -60,14 +63,14 @@ import type { Plan } from '../../src/plan/types.js'
 const MANAGEMENT = ORG['management-account-id']
 const CENTRAL = '999999999999'
 const PROD = '222222222222'
-const SENDER = 'security@example.com'
+const SENDER = DEFAULT_SENDER
 const WRITE_ROLE = `arn:aws:iam::${CENTRAL}:role/iam-key-rotation-central`
 const AUDIT_ROLE = `arn:aws:iam::${CENTRAL}:role/iam-key-rotation-central-audit`
 const DRY_RUN_ROLE = `arn:aws:iam::${CENTRAL}:role/iam-key-rotation-central-dry-run`
 const REPOSITORY = 'example-org/key-rotation'
 
-/** `memberRoles`: the member stacks are already deployed (otherwise the first apply does it). */
-function world(overrides: Partial<World> = {}, memberRoles = false): World {
+/** The member roles come from the StackSet that each scenario's first enforce run deploys. */
+function world(overrides: Partial<World> = {}): World {
   return {
     organizationId: ORG['organization-id'],
     managementAccountId: MANAGEMENT,
@@ -76,11 +79,10 @@ function world(overrides: Partial<World> = {}, memberRoles = false): World {
     ses: { verifiedIdentities: [SENDER] },
     accounts: [
       { id: MANAGEMENT, name: 'management' },
-      { id: CENTRAL, name: 'security-tooling', memberRole: memberRoles },
+      { id: CENTRAL, name: 'security-tooling' },
       {
         id: PROD,
         name: 'prod',
-        memberRole: memberRoles,
         users: [
           {
             name: 'ci-bot',
@@ -113,9 +115,13 @@ interface RunOptions {
   env?: Record<string, string>
 }
 
+/**
+ * dist/index.js on the OIDC path only: no ambient credentials, so the request log shows exactly
+ * the roles the run signed in with.
+ */
 async function run(
   emulator: Emulator,
-  tokens: OidcTokenServer | undefined,
+  tokens: OidcTokenServer,
   options: RunOptions = {}
 ): Promise<ActionRun & { plan?: Plan }> {
   const result = await runAction({
@@ -132,8 +138,7 @@ async function run(
     env: {
       AWS_ENDPOINT_URL: emulator.url,
       IAM_KEY_ROTATION_NOW: emulator.now().toISOString(),
-      GITHUB_REPOSITORY: REPOSITORY,
-      ...(tokens ? tokens.env : {}),
+      ...tokens.env,
       ...options.env
     }
   })
@@ -182,30 +187,36 @@ async function exchange(
   roleArn: string,
   claims: TokenClaims
 ): Promise<AwsCredentialIdentity> {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  const payload = Object.fromEntries(
-    Object.entries({ aud: 'sts.amazonaws.com', ...DEFAULT_CLAIMS, ...claims }).filter(
-      ([, value]) => value !== undefined
-    )
-  )
-  const token = `${part({ alg: 'RS256' })}.${part(payload)}.signature`
   const response = await clients(emulator).sts.send(
     new AssumeRoleWithWebIdentityCommand({
       RoleArn: roleArn,
       RoleSessionName: 'trust-test',
-      WebIdentityToken: token
+      WebIdentityToken: oidcToken(claims)
     })
   )
   return asIdentity(response.Credentials)
 }
 
-async function denial(promise: Promise<unknown>): Promise<string> {
+/** The error code a call is refused with, or "allowed". */
+function denial(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'allowed',
+    (error: unknown) => (error instanceof Error ? error.name : String(error))
+  )
+}
+
+/** Runs `body` with the token server issuing `claims`, then back to DEFAULT_CLAIMS. */
+async function withClaims<T>(
+  tokens: OidcTokenServer,
+  claims: TokenClaims,
+  body: () => Promise<T>
+): Promise<T> {
+  tokens.setClaims(claims)
   try {
-    await promise
-  } catch (error) {
-    return (error as Error).name
+    return await body()
+  } finally {
+    tokens.setClaims(DEFAULT_CLAIMS)
   }
-  return 'allowed'
 }
 
 describe('trust: which workflow run earns which chain', () => {
@@ -278,14 +289,11 @@ describe('trust: which workflow run earns which chain', () => {
     expect(await denial(exchange(emulator, DRY_RUN_ROLE, {}))).toBe('AccessDenied')
 
     // Through the action: enforce from a pull request's token is refused at sign-in.
-    tokens.setClaims(noEnvironment)
-    try {
-      const refused = await run(emulator, tokens, { inputs: { mode: 'enforce' } })
-      expect(refused.exitCode).toBe(1)
-      expect(refused.stdout).toContain(`Could not assume ${WRITE_ROLE} with the GitHub OIDC token`)
-    } finally {
-      tokens.setClaims(DEFAULT_CLAIMS)
-    }
+    const refused = await withClaims(tokens, noEnvironment, () =>
+      run(emulator, tokens, { inputs: { mode: 'enforce' } })
+    )
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stdout).toContain(`Could not assume ${WRITE_ROLE} with the GitHub OIDC token`)
   })
 
   it('the read-only chain is denied every write the action knows; a pull request cannot mail', async () => {
@@ -331,13 +339,11 @@ describe('trust: which workflow run earns which chain', () => {
         command.constructor.name
       ).toBe('AccessDenied')
     }
-    const assumed = await central.sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${PROD}:role/iam-key-rotation-member-audit`,
-        RoleSessionName: 'trust-test'
+    const member = clients(emulator, {
+      credentials: await assumeRole(emulator, PROD, 'iam-key-rotation-member-audit', {
+        credentials: dryRun
       })
-    )
-    const member = clients(emulator, { credentials: asIdentity(assumed.Credentials) })
+    })
     const keys = await member.iam.send(new ListAccessKeysCommand({ UserName: 'ci-bot' }))
     const keyId = keys.AccessKeyMetadata?.[0]?.AccessKeyId ?? ''
     const user = { UserName: 'ci-bot' }
@@ -381,10 +387,9 @@ describe('trust: which workflow run earns which chain', () => {
 
   it('an audit signs in with the read-only chain only, and never asks for the write chain', async () => {
     const since = mark(emulator)
-    tokens.setClaims(auditClaims())
-    const audit = await run(emulator, tokens, {
-      inputs: { mode: 'audit', notify: 'true', 'sender-email': SENDER }
-    }).finally(() => tokens.setClaims(DEFAULT_CLAIMS))
+    const audit = await withClaims(tokens, auditClaims(), () =>
+      run(emulator, tokens, { inputs: { mode: 'audit', notify: 'true', 'sender-email': SENDER } })
+    )
     expect(audit.exitCode, audit.stdout).toBe(0)
     expect(audit.stdout).toContain(
       `Signed in as arn:aws:sts::${CENTRAL}:assumed-role/iam-key-rotation-central-audit/`
@@ -402,10 +407,9 @@ describe('trust: which workflow run earns which chain', () => {
   })
 
   it('a protected user and a user outside user-path are exempt, and the member role cannot change them', async () => {
-    tokens.setClaims(auditClaims())
-    const audit = await run(emulator, tokens, {
-      inputs: { mode: 'audit', 'user-path': '/apps/' }
-    }).finally(() => tokens.setClaims(DEFAULT_CLAIMS))
+    const audit = await withClaims(tokens, auditClaims(), () =>
+      run(emulator, tokens, { inputs: { mode: 'audit', 'user-path': '/apps/' } })
+    )
     const users = audit.plan?.accounts.find(a => a.accountId === PROD)?.users ?? []
     const note = (name: string) => users.find(u => u.userName === name)?.notes
     expect(note('break-glass')).toEqual([
@@ -416,13 +420,11 @@ describe('trust: which workflow run earns which chain', () => {
 
     // The template is the guarantee: even the write member role cannot touch break-glass or its tag.
     const write = await exchange(emulator, WRITE_ROLE, {})
-    const assumed = await clients(emulator, { credentials: write }).sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${PROD}:role/iam-key-rotation-member`,
-        RoleSessionName: 'trust-test'
+    const member = clients(emulator, {
+      credentials: await assumeRole(emulator, PROD, 'iam-key-rotation-member', {
+        credentials: write
       })
-    )
-    const member = clients(emulator, { credentials: asIdentity(assumed.Credentials) })
+    })
     const guarded = { UserName: 'break-glass' }
     expect(await denial(member.iam.send(new CreateAccessKeyCommand(guarded)))).toBe('AccessDenied')
     expect(
@@ -594,7 +596,6 @@ describe('pull requests get a read-only dry run', () => {
       inputs: { ...ORG, 'dry-run-role-to-assume': DRY_RUN_ROLE, notify: 'false' },
       env: {
         AWS_ENDPOINT_URL: emulator.url,
-        GITHUB_REPOSITORY: REPOSITORY,
         ...pullRequestEvent(2, true)
       }
     })
@@ -631,7 +632,7 @@ describe('immutable subjects and exact-subject overrides', () => {
       })
     })
     try {
-      const immutable: TokenClaims = { sub: immutableSubject('iam-key-rotation') }
+      const immutable: TokenClaims = { sub: immutableSubject(ROTATION_ENVIRONMENT) }
       expect(await denial(exchange(emulator, WRITE_ROLE, immutable))).toBe('allowed')
       // A repository re-created under the same name has another id.
       expect(

@@ -81,21 +81,15 @@ function coveredByStackSets(world: World): Set<string> {
   return covered
 }
 
-/** The member stack's parameters for this world (also what `asDeployed` gives its stack set). */
-export function memberStackParameters(
-  world: World,
-  centralRoleArn: string,
-  centralSecrets: Record<string, string> = {},
-  readOnlyRoles: { audit?: string | undefined; dryRun?: string | undefined } = {}
+/** The central stack's read-only roles, as the parameters of the stacks that trust them. */
+function readOnlyRoleParameters(
+  centralOutputs: ReadonlyMap<string, string>
 ): Record<string, string> {
+  const audit = centralOutputs.get('AuditRoleArn')
+  const dryRun = centralOutputs.get('DryRunRoleArn')
   return {
-    MemberRoleName: world.memberRoleName ?? 'iam-key-rotation-member',
-    CentralRoleArn: centralRoleArn,
-    ...(readOnlyRoles.audit ? { CentralAuditRoleArn: readOnlyRoles.audit } : {}),
-    ...(readOnlyRoles.dryRun ? { CentralDryRunRoleArn: readOnlyRoles.dryRun } : {}),
-    OrganizationId: world.organizationId,
-    ...centralSecrets,
-    ...world.bootstrap?.member
+    ...(audit ? { CentralAuditRoleArn: audit } : {}),
+    ...(dryRun ? { CentralDryRunRoleArn: dryRun } : {})
   }
 }
 
@@ -147,10 +141,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
     },
     now
   )
-  const readOnlyRoles = {
-    audit: centralOutputs.get('AuditRoleArn'),
-    dryRun: centralOutputs.get('DryRunRoleArn')
-  }
+  const readOnlyRoles = readOnlyRoleParameters(centralOutputs)
   const management = state.accounts.get(organization.managementAccountId)
   const managementEntry = world.accounts?.find(
     entry => entry.id === organization.managementAccountId
@@ -169,8 +160,7 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       {
         ListAccountsRoleName: config.listAccountsRoleName,
         CentralRoleArn: central.roleArn,
-        ...(readOnlyRoles.audit ? { CentralAuditRoleArn: readOnlyRoles.audit } : {}),
-        ...(readOnlyRoles.dryRun ? { CentralDryRunRoleArn: readOnlyRoles.dryRun } : {}),
+        ...readOnlyRoles,
         OrganizationId: organization.id,
         ...world.bootstrap?.listAccounts
       },
@@ -186,7 +176,14 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
       account(entry.id),
       MEMBER_STACK,
       MEMBER_TEMPLATE,
-      memberStackParameters(world, central.roleArn, centralSecrets, readOnlyRoles),
+      {
+        MemberRoleName: config.memberRoleName,
+        CentralRoleArn: central.roleArn,
+        ...readOnlyRoles,
+        OrganizationId: organization.id,
+        ...centralSecrets,
+        ...world.bootstrap?.member
+      },
       now
     )
   }

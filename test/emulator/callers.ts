@@ -1,3 +1,4 @@
+import { accountRootArn } from './iam-model.js'
 import type { Caller } from './service.js'
 import type { EmulatorState } from './state.js'
 
@@ -78,7 +79,7 @@ export function resolveCaller(
       caller: {
         kind: 'root',
         accountId,
-        arn: `arn:aws:iam::${accountId}:root`,
+        arn: accountRootArn(accountId),
         userId: accountId,
         accessKeyId
       }

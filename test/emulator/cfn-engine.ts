@@ -4,6 +4,7 @@ import { parameterProblems, parameterSpecs } from '../../src/deploy/template.js'
 import { policyProblems, type PolicyKind } from './authz/evaluate.js'
 import { iamArn, normalizePath, putRole, trustFromDocument } from './iam-model.js'
 import type { Account, EmulatorState, ManagedPolicy } from './state.js'
+import { deepFreeze } from '../../src/util/freeze.js'
 
 /**
  * Runs CloudFormation templates: the resource types the project's cfn/ templates declare are
@@ -498,10 +499,20 @@ const HANDLERS: Record<string, ResourceHandler> = {
   }
 }
 
-/** Parses and checks a template body; throws DeploymentError (ValidationError on AWS). */
+/** Parsed templates by body: every world load deploys the same few templates again. */
+const parsedTemplates = new Map<string, Template>()
+
+/**
+ * Parses and checks a template body; throws DeploymentError (ValidationError on AWS). The result
+ * is shared between deployments, so it is never modified.
+ */
 export function readTemplate(body: string): Template {
+  const known = parsedTemplates.get(body)
+  if (known) return known
   try {
-    return parseCloudFormation(body)
+    const template = deepFreeze(parseCloudFormation(body))
+    parsedTemplates.set(body, template)
+    return template
   } catch (error) {
     throw new DeploymentError(
       `Template format error: ${error instanceof Error ? error.message : String(error)}`

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { PERMISSION_LOG_ENV } from '../emulator/authz/authorize.js'
 
 /** The marker that says which Vitest run the permission log belongs to. */
 export const RUN_MARKER = 'run.json'
@@ -13,7 +14,7 @@ export const RUN_ID_ENV = 'IAM_EMULATOR_PERMISSION_RUN_ID'
  * can tell a log of this run from one left by an earlier run.
  */
 export default function clearPermissionLog(): void {
-  const dir = process.env.IAM_EMULATOR_PERMISSION_LOG_DIR
+  const dir = process.env[PERMISSION_LOG_ENV]
   if (!dir) return
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })

@@ -66,6 +66,19 @@ function encode(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
 }
 
+/**
+ * A token as the runner issues it: `claims` merged over DEFAULT_CLAIMS (undefined removes one),
+ * for `audience`. Unsigned: the emulator checks claims, not signatures.
+ */
+export function oidcToken(claims: TokenClaims, audience = 'sts.amazonaws.com'): string {
+  const payload = Object.fromEntries(
+    Object.entries({ aud: audience, ...DEFAULT_CLAIMS, ...claims }).filter(
+      ([, value]) => value !== undefined
+    )
+  )
+  return [encode({ alg: 'RS256', typ: 'JWT' }), encode(payload), 'signature'].join('.')
+}
+
 export interface OidcTokenServer {
   /** The environment a runner gives a job with `permissions: id-token: write`. */
   readonly env: { ACTIONS_ID_TOKEN_REQUEST_URL: string; ACTIONS_ID_TOKEN_REQUEST_TOKEN: string }
@@ -80,15 +93,12 @@ export interface OidcTokenServer {
 export async function startOidcTokenServer(claims: TokenClaims = {}): Promise<OidcTokenServer> {
   const requestToken = 'runner-request-token'
   const audiences: string[] = []
-  let current: TokenClaims = { ...DEFAULT_CLAIMS, ...claims }
+  let current: TokenClaims = { ...claims }
   const server = createServer((request, response) => {
     const audience = new URL(request.url ?? '/', 'http://runner').searchParams.get('audience') ?? ''
     audiences.push(audience)
     const authorized = request.headers.authorization === `Bearer ${requestToken}`
-    const payload = Object.fromEntries(
-      Object.entries({ aud: audience, ...current }).filter(([, value]) => value !== undefined)
-    )
-    const token = [encode({ alg: 'RS256', typ: 'JWT' }), encode(payload), 'signature'].join('.')
+    const token = oidcToken(current, audience)
     response.writeHead(authorized ? 200 : 401, { 'content-type': 'application/json' })
     response.end(JSON.stringify(authorized ? { value: token } : { message: 'bad token' }))
   })
@@ -101,7 +111,7 @@ export async function startOidcTokenServer(claims: TokenClaims = {}): Promise<Oi
     },
     audiences,
     setClaims: next => {
-      current = { ...DEFAULT_CLAIMS, ...next }
+      current = { ...next }
     },
     close: () =>
       new Promise<void>(resolve => {

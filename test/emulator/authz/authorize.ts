@@ -31,7 +31,6 @@ const ACTION_USER_AGENT = 'app/iam-key-rotation-action'
 
 export class PermissionRecorder {
   private readonly seen = new Set<string>()
-  readonly uses: PermissionUse[] = []
 
   private readonly logFile: string | undefined
 
@@ -44,7 +43,6 @@ export class PermissionRecorder {
     const key = `${use.origin} ${use.sid} ${use.action}`
     if (this.seen.has(key)) return
     this.seen.add(key)
-    this.uses.push(use)
     if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(use)}\n`)
   }
 }
@@ -109,7 +107,10 @@ function requestContext(
   }
 }
 
-/** Evaluates one check for a principal; throws AccessDenied as the service would. */
+/**
+ * Evaluates one check for a principal; throws AccessDenied as the service would. Returns the
+ * request it evaluated, for recording which statements granted it.
+ */
 function enforce(
   state: EmulatorState,
   service: ServiceDefinition,
@@ -117,7 +118,7 @@ function enforce(
   check: AuthorizationCheck,
   region: string,
   now: Date
-): void {
+): EvaluationRequest {
   const request: EvaluationRequest = {
     principal: principal.arn,
     action: check.action,
@@ -131,6 +132,7 @@ function enforce(
   const decision = evaluate(request)
   if (process.env.DEBUG_AUTHZ && decision !== 'Allowed') console.error(JSON.stringify(request))
   if (decision !== 'Allowed') throw accessDenied(service, deniedMessage(request, decision))
+  return request
 }
 
 interface Grant {
@@ -163,26 +165,11 @@ function allowStatements(document: string): StatementView[] {
  * account). Each statement is evaluated alone, with the resource policy, to find the ones that
  * allow this request (wildcards and NotAction included).
  */
-function grantingStatements(
-  state: EmulatorState,
-  principal: Principal,
-  check: AuthorizationCheck,
-  request: { region: string; now: Date }
-): Grant[] {
-  const context = requestContext(state, principal, check, request.region, request.now)
-  // With the request's resource policy (trust, key or secret policy) as it was evaluated.
+function grantingStatements(principal: Principal, evaluated: EvaluationRequest): Grant[] {
+  // The request as it was evaluated (its resource policy included), with other identity policies.
   const allowedWith = (policies: readonly NamedPolicy[]) =>
-    evaluate({
-      principal: principal.arn,
-      action: check.action,
-      resource: check.resource,
-      resourceAccount: check.resourceAccount,
-      context,
-      identityPolicies: policies,
-      permissionsBoundary: principal.permissionsBoundary,
-      resourcePolicy: check.resourcePolicy
-    }) === 'Allowed'
-  if (check.resourcePolicy && allowedWith([])) return []
+    evaluate({ ...evaluated, identityPolicies: policies }) === 'Allowed'
+  if (evaluated.resourcePolicy && allowedWith([])) return []
   // Each Allow statement alone, with the resource policy: the ones that allow this request.
   const matching = principal.identityPolicies.flatMap(policy =>
     policy.origin === undefined
@@ -227,9 +214,10 @@ export class Authorizer {
         500
       )
     }
-    for (const check of checks)
+    const evaluated = checks.map(check =>
       enforce(state, service, principal, check, request.region, request.now)
-    for (const check of checks) this.recordUse(principal, caller, request.userAgent, check, request)
+    )
+    for (const each of evaluated) this.recordUse(principal, caller, request.userAgent, each)
   }
 
   /** One check on behalf of an operation (see RequestContext.authorize). */
@@ -239,8 +227,8 @@ export class Authorizer {
     const { state, service, caller, check } = request
     const principal = principalOf(state, caller)
     if (!principal) throw accessDenied(service, `Not authorized to perform ${check.action}`)
-    enforce(state, service, principal, check, request.region, request.now)
-    this.recordUse(principal, caller, request.userAgent, check, request)
+    const evaluated = enforce(state, service, principal, check, request.region, request.now)
+    this.recordUse(principal, caller, request.userAgent, evaluated)
   }
 
   /**
@@ -252,15 +240,12 @@ export class Authorizer {
     principal: Principal,
     caller: Caller,
     userAgent: string | undefined,
-    check: AuthorizationCheck,
-    request: { state: EmulatorState; region: string; now: Date }
+    evaluated: EvaluationRequest
   ): void {
     const fromAction = userAgent?.includes(ACTION_USER_AGENT) === true
     if (!fromAction && caller.kind !== 'user') return
-    for (const grant of grantingStatements(request.state, principal, check, request)) {
-      this.recorder.record({ ...grant, action: check.action })
+    for (const grant of grantingStatements(principal, evaluated)) {
+      this.recorder.record({ ...grant, action: evaluated.action })
     }
   }
 }
-
-export type { NamedPolicy }

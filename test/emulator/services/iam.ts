@@ -1,4 +1,5 @@
 import {
+  accountRootArn,
   addAccessKey,
   addUser,
   iamArn,
@@ -186,7 +187,7 @@ function keyColumns(key: AccessKey | undefined): string[] {
 export function credentialReportCsv(account: Account): string {
   const rootRow = [
     '<root_account>',
-    `arn:aws:iam::${account.id}:root`,
+    accountRootArn(account.id),
     reportTime(account.joinedTimestamp),
     'not_supported',
     'no_information',

@@ -168,7 +168,7 @@ function findSecret(ctx: RequestContext, secretId: string): Secret {
 }
 
 /** The KMS key a KmsKeyId names (key ARN, alias ARN, alias/NAME or key id), if the emulator models it. */
-export function kmsKeyOf(
+function kmsKeyOf(
   state: EmulatorState,
   accountId: string,
   region: string,
@@ -207,13 +207,8 @@ function authorizeOrKmsDenied(
  * caller needs that permission too, through Secrets Manager (kms:ViaService). Keys the emulator
  * does not model (an ARN no stack created) are not checked.
  */
-function authorizeKeyUse(
-  ctx: RequestContext,
-  secret: Secret,
-  keyId: string | undefined,
-  use: 'write' | 'read'
-): void {
-  const key = kmsKeyOf(ctx.state, secret.accountId, secret.primaryRegion, keyId)
+function authorizeKeyUse(ctx: RequestContext, secret: Secret, use: 'write' | 'read'): void {
+  const key = kmsKeyOf(ctx.state, secret.accountId, secret.primaryRegion, secret.kmsKeyId)
   if (!key) return
   // Secrets Manager's documented needs: a new value takes both, reading takes Decrypt.
   const actions = use === 'write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']
@@ -336,7 +331,7 @@ function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue
   })
   if (secret.versions.size > 0) {
     try {
-      authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'write')
+      authorizeKeyUse(ctx, secret, 'write')
     } catch (error) {
       account.secrets.get(ctx.region)?.delete(secret.name)
       throw error
@@ -363,7 +358,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
   if (secretString === undefined && secretBinary === undefined) {
     throw invalidParameter('You must provide either SecretString or SecretBinary.')
   }
-  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'write')
+  authorizeKeyUse(ctx, secret, 'write')
   const existing = secret.versions.get(versionId)
   if (existing) {
     // Same token, same value: a retry. Same token, new value: not allowed.
@@ -393,7 +388,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
 
 function getSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
   const secret = liveSecret(ctx, params)
-  authorizeKeyUse(ctx, secret, secret.kmsKeyId, 'read')
+  authorizeKeyUse(ctx, secret, 'read')
   const versionId = params.string('VersionId')
   const stage = params.string('VersionStage') ?? (versionId === undefined ? CURRENT : undefined)
   const version = [...secret.versions.values()].find(
