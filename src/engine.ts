@@ -8,11 +8,12 @@ import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
 import type { ProxySettings } from './proxy/index.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
-import { computeTotals, policySymbols, toPlanUser } from './plan/build.js'
+import { computeTotals, failedPlanUser, policySymbols, toPlanUser } from './plan/build.js'
 import { PLAN_SCHEMA_VERSION, type Plan, type PlanAccount, type PlanAction } from './plan/types.js'
 import { timelineText } from './policy/index.js'
 import { scanAccount, type ScannedUser } from './scan/account-scan.js'
 import { SecretStore } from './secrets/store.js'
+import type { StateSigner, StateVerifier } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
 
 export interface Logger {
@@ -28,9 +29,16 @@ export interface EngineDeps {
   readonly sessions: RoleSessions
   /** Central role credentials; undefined means the SDK's ambient chain. */
   readonly central: AwsCredentialIdentityProvider | undefined
+  /** The run's time: AWS's, when the run began (execution rule 6). */
   readonly now: Date
+  /** AWS's time now, for dating what the run changes as it acts. */
+  readonly clock: () => Date
+  /** Verifies the tool's records; signs new ones (only the write role may). */
+  readonly state: StateVerifier & StateSigner
   readonly runId: string
   readonly log: Logger
+  /** Run-level findings for the plan (a runner clock far from AWS's). */
+  readonly runWarnings?: readonly string[]
   readonly mask: (secret: string) => void
   /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the run, as the factory has them: for the GitHub client. */
   readonly proxy?: ProxySettings
@@ -73,8 +81,9 @@ export async function runRotation(
   const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
     scanAll(deps, accounts, secrets)
   )
-  const warnings = unmatchedForceRotations(config, outcomes)
-  for (const warning of warnings) log.warning(warning)
+  const forceWarnings = unmatchedForceRotations(config, outcomes)
+  for (const warning of forceWarnings) log.warning(warning)
+  const warnings = [...(deps.runWarnings ?? []), ...forceWarnings]
 
   if (config.mode === 'enforce') {
     await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets))
@@ -170,6 +179,7 @@ async function scanAll(
             ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
             policy: config.policy,
             now: deps.now,
+            verifier: deps.state,
             isForced: userName => isForced(config, account.id, userName),
             storedSecretKeyId: (userName: string) => secrets.storedKeyId(account.id, userName),
             warn: message => log.warning(message)
@@ -192,7 +202,10 @@ async function scanAll(
               status: 'ok',
               usersScanned: scan.usersScanned,
               keysScanned: scan.keysScanned,
-              users: planUsers
+              users: [
+                ...planUsers,
+                ...scan.failedUsers.map(user => failedPlanUser(user.userName, user.error))
+              ]
             }
           }
         } catch (error) {
@@ -232,6 +245,8 @@ async function applyAll(
           secrets,
           policy: config.policy,
           now: deps.now,
+          clock: deps.clock,
+          signer: deps.state,
           partition: sessions.partition,
           mask: deps.mask
         }
@@ -271,6 +286,8 @@ function secretStore(deps: EngineDeps): SecretStore {
     namePrefix: config.secrets.namePrefix,
     ...(config.secrets.kmsKeyId ? { kmsKeyId: config.secrets.kmsKeyId } : {}),
     replicaRegions: config.secrets.replicaRegions,
+    verifier: deps.state,
+    ...(config.mode === 'enforce' ? { signer: deps.state } : {}),
     clientFor: memberAccountId => {
       const [accountId, roleName] =
         config.secrets.location === 'central' && config.secrets.accountId

@@ -35,6 +35,7 @@ export const INPUT_NAMES = [
   'kms-key-id',
   'secret-name-prefix',
   'secret-replica-regions',
+  'state-key-id',
   'notify',
   'sender-email',
   'owner-tag',
@@ -58,6 +59,9 @@ export const INPUT_NAMES = [
 ] as const
 
 export type InputName = (typeof INPUT_NAMES)[number]
+
+/** The alias cfn/central-github-oidc.yaml gives the state signing key. */
+export const DEFAULT_STATE_KEY_ID = 'alias/iam-key-rotation-state'
 
 export type Mode = 'audit' | 'enforce'
 export type ConflictResolution = 'issue' | 'lru'
@@ -142,6 +146,11 @@ export interface Config {
   /** Days before a due action on which the owner is reminded again (besides entering the window). */
   readonly reminderDays: readonly number[]
   readonly forceRotate: readonly ForceRotateEntry[]
+  /**
+   * The KMS signing key of the tool's state (alias/iam-key-rotation-state of the central stack),
+   * read with the central role: key id, key ARN, alias name or alias ARN.
+   */
+  readonly stateKeyId: string
   readonly secrets: {
     readonly location: SecretsLocation
     readonly accountId?: string
@@ -404,6 +413,14 @@ export function getInputs(
   })
 
   const secrets = readSecrets()
+  const stateKeyId = raw('state-key-id') || DEFAULT_STATE_KEY_ID
+  if (!PATTERNS.kmsKeyArn.test(stateKeyId) && !PATTERNS.kmsKeyIdOrAlias.test(stateKeyId)) {
+    fail(
+      'state-key-id',
+      stateKeyId,
+      'must be a KMS key id, key ARN, alias name or alias ARN of the state signing key (default alias/iam-key-rotation-state)'
+    )
+  }
   const notify = readNotify()
   const deploy = readDeploy()
 
@@ -465,6 +482,7 @@ export function getInputs(
     policy,
     reminderDays: reminderDays.length > 0 ? reminderDays : [Number(DEFAULT_REMINDER_DAYS)],
     forceRotate,
+    stateKeyId,
     secrets,
     // A dry run mails nobody and opens no issue: it only shows the plan.
     notify: dryRun ? { ...notify, enabled: false } : notify,

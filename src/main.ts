@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import * as core from '@actions/core'
 import { AwsClientFactory } from './aws/clients.js'
+import { clockSkewWarning } from './aws/clock.js'
 import { centralCredentials, RoleSessions } from './aws/sessions.js'
 import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from './engine.js'
 import { getInputs, InputErrors, runContextFromEnv, type Config } from './inputs.js'
@@ -16,21 +17,8 @@ import type { Plan } from './plan/types.js'
 import { describeProxies, proxySettingsFromEnv, type ProxySettings } from './proxy/index.js'
 import { summaryMarkdown } from './report/markdown.js'
 import { writeReports } from './report/write.js'
+import { loadStateKey } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
-
-/**
- * Evaluation time. `IAM_KEY_ROTATION_NOW` (ISO 8601) replays a run as of another moment: the
- * tests use it to walk a key through its timeline against the emulator's clock.
- */
-export function evaluationTime(env: NodeJS.ProcessEnv = process.env): Date {
-  const override = env.IAM_KEY_ROTATION_NOW
-  if (!override) return new Date()
-  const date = new Date(override)
-  if (Number.isNaN(date.getTime())) {
-    throw new Error(`IAM_KEY_ROTATION_NOW is "${override}": must be an ISO 8601 date and time.`)
-  }
-  return date
-}
 
 const logger: Logger = {
   info: message => core.info(message),
@@ -99,7 +87,6 @@ async function rotate(config: Config): Promise<Plan> {
     }
   })
   try {
-    const now = evaluationTime()
     const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
     const sessionName = `iam-key-rotation-${process.env.GITHUB_RUN_ID ?? 'local'}`
     const mask = (secret: string) => core.setSecret(secret)
@@ -114,7 +101,7 @@ async function rotate(config: Config): Promise<Plan> {
     const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
     const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
 
-    core.info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`)
+    core.info(`IAM access key rotation, ${config.mode} mode`)
     if (config.dryRun) {
       const which = config.dryRun.pullRequest === undefined ? '' : ` #${config.dryRun.pullRequest}`
       core.info(
@@ -126,19 +113,32 @@ async function rotate(config: Config): Promise<Plan> {
         'This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain, and the write role trusts only jobs in the iam-key-rotation environment. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).'
       )
     }
+    const caller = await whoAmI({ factory, central })
+    core.info(`Signed in as ${caller.arn}`)
+    // Execution rule 6: the run's time is AWS's, from the Date of the answers so far.
+    const clock = () => factory.clock.now()
+    const now = clock()
+    const skew = factory.clock.known
+      ? clockSkewWarning(factory.clock.runnerSkewMs)
+      : 'No AWS answer carried a Date header, so this run uses the runner clock.'
+    if (skew) core.warning(skew)
+    core.info(`Evaluated as of ${now.toISOString()} (AWS time).`)
+    const state = await loadStateKey(factory.kms(central), config.stateKeyId, 'state-key-id')
+    core.info(`State records are verified with ${state.keyArn}.`)
     const deps: EngineDeps = {
       config,
       factory,
       sessions,
       central,
       now,
+      clock,
+      state,
       runId,
       log: logger,
       mask,
+      runWarnings: skew ? [skew] : [],
       ...(proxy ? { proxy } : {})
     }
-    const caller = await whoAmI(deps)
-    core.info(`Signed in as ${caller.arn}`)
     const accounts = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
     const deployment = await core.group(`Stacks: ${config.deploy.mode}`, () =>
       deployPhase(deps, caller, accounts, import.meta.url)
@@ -197,8 +197,14 @@ async function publish(config: Config, plan: Plan): Promise<void> {
         `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
         `see the plan for the reasons (set fail-on-account-error: false to only warn).`
     )
-  } else if (plan.totals.failedActions > 0) {
-    core.setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`)
+  } else if (plan.totals.failedActions > 0 || plan.totals.failedUsers > 0) {
+    const parts = [
+      plan.totals.failedActions > 0 ? `${plan.totals.failedActions} key actions failed` : '',
+      plan.totals.failedUsers > 0
+        ? `${plan.totals.failedUsers} users could not be scanned`
+        : ''
+    ].filter(Boolean)
+    core.setFailed(`${parts.join(' and ')}; see the plan for details.`)
   }
 }
 

@@ -7,11 +7,18 @@ import {
   UpdateAccessKeyCommand,
   type IAMClient
 } from '@aws-sdk/client-iam'
-import { reasonSentence, type LastUsed, type PolicyParams } from '../policy/index.js'
+import {
+  reasonSentence,
+  type KeyRecord,
+  type LastUsed,
+  type LifecycleUpdate,
+  type PolicyParams
+} from '../policy/index.js'
 import type { PlanAction } from '../plan/types.js'
 import { lastUsedOf, listKeys, type ScannedUser } from '../scan/account-scan.js'
-import { encodeKeyRecord, lifecycleTagKey, type KeyRecord } from '../scan/lifecycle-tags.js'
+import { encodeKeyRecord, lifecycleTagKey, signatureTagKey } from '../scan/lifecycle-tags.js'
 import type { SecretStore } from '../secrets/store.js'
+import { recordMessage, type StateSigner } from '../state/signing.js'
 import { errorMessage } from '../util/errors.js'
 
 /** The customer-managed policy (cfn/member-role.yaml) that lets a user read its own secret. */
@@ -25,14 +32,18 @@ export interface ApplyContext {
   readonly secrets: SecretStore
   readonly policy: PolicyParams
   readonly now: Date
+  /** AWS's time now (the run's `now` moves on while it acts): when a change really happened. */
+  readonly clock: () => Date
   readonly partition: string
+  /** Signs every record written (the central write role's kms:Sign). */
+  readonly signer: StateSigner
   /** Hides a secret from every log line, at once. */
   readonly mask: (secret: string) => void
 }
 
 const CHANGES_AWS = new Set<PlanAction['type']>(['ROTATE', 'DEACTIVATE', 'DELETE'])
 /** Reasons that rest on a key not being used: a live use since planning cancels them. */
-const RESTS_ON_NON_USE = new Set<PlanAction['reason']>(['UNUSED_EXPIRED_KEY'])
+const RESTS_ON_NON_USE = new Set<PlanAction['reason']>(['UNUSED_EXPIRED_KEY', 'ORPHAN_KEY_REMOVED'])
 const LEAST_RECENTLY_USED = new Set<PlanAction['reason']>([
   'EXPIRED_ACTIVE_KEY_CONFLICT_LRU',
   'FORCED_ROTATION_CONFLICT_LRU'
@@ -68,22 +79,14 @@ export async function applyUser(
     return
   }
 
-  const records = new Map(user.records)
-  const planned = new Map(user.facts.keys.map(key => [key.accessKeyId, key]))
-  for (const update of user.decision.lifecycleUpdates) {
-    records.set(update.accessKeyId, {
-      createdAt: planned.get(update.accessKeyId)?.createdAt,
-      ...records.get(update.accessKeyId),
-      ...update.changes
-    } as KeyRecord)
-  }
+  // Writes build on the records the policy trusted, never on the tags as read: a forged tag
+  // is overwritten by the next signed record of its key, never merged into it.
+  const records = new Map(Object.entries(user.decision.trusted))
+  for (const update of user.decision.lifecycleUpdates) applyUpdate(records, user, update)
   try {
-    await saveRecords(
-      ctx,
-      user.userName,
-      records,
-      user.decision.lifecycleUpdates.map(u => u.accessKeyId)
-    )
+    await saveRecords(ctx, user.userName, records, [
+      ...new Set(user.decision.lifecycleUpdates.map(u => u.accessKeyId))
+    ])
   } catch (error) {
     for (const action of changing)
       fail(action, `could not record the key state: ${errorMessage(error)}`)
@@ -117,6 +120,22 @@ export async function applyUser(
       if (action.type === 'DELETE') slotFreed = false
     }
   }
+}
+
+/** A record after `update`: its clears dropped, its changes set, the creation date IAM's. */
+function applyUpdate(
+  records: Map<string, KeyRecord>,
+  user: ScannedUser,
+  update: LifecycleUpdate
+): void {
+  const kept: Record<string, unknown> = { ...records.get(update.accessKeyId) }
+  for (const field of update.clears ?? []) delete kept[field]
+  const createdAt = user.facts.keys.find(k => k.accessKeyId === update.accessKeyId)?.createdAt
+  records.set(update.accessKeyId, {
+    ...(kept as KeyRecord),
+    ...update.changes,
+    ...(createdAt ? { createdAt } : {})
+  })
 }
 
 function fail(action: PlanAction, message: string): void {
@@ -160,6 +179,13 @@ async function recheckLastUse(
       holdBack: `STATE_CHANGED: the key was used on ${lastUsed.at.toISOString()}, after the plan was made`
     }
   }
+  // The invariant behind every deletion: no key used within the last Gr days is deleted.
+  if (action.type === 'DELETE' && usedWithin(lastUsed, ctx, ctx.policy.recoveryGraceDays)) {
+    return {
+      lastUsed,
+      holdBack: `STATE_CHANGED: the key was used on ${lastUsed.kind === 'date' ? lastUsed.at.toISOString() : ''}, within the recovery grace period`
+    }
+  }
   if (
     LEAST_RECENTLY_USED.has(action.reason) &&
     usedWithin(lastUsed, ctx, ctx.policy.installationGraceDays)
@@ -193,15 +219,21 @@ async function deleteKey(
     new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: action.accessKeyId })
   )
   action.result = 'done'
-  if (records.delete(action.accessKeyId)) {
+  records.delete(action.accessKeyId)
+  if (hasRecordTags(user, action.accessKeyId)) {
     await ctx.iam.send(
       new UntagUserCommand({
         UserName: user.userName,
-        TagKeys: [lifecycleTagKey(action.accessKeyId)]
+        TagKeys: [lifecycleTagKey(action.accessKeyId), signatureTagKey(action.accessKeyId)]
       })
     )
   }
   return true
+}
+
+/** The user had tags for this key (a record, trusted or not): they go with the key. */
+function hasRecordTags(user: ScannedUser, accessKeyId: string): boolean {
+  return Object.hasOwn(user.facts.records, accessKeyId)
 }
 
 async function deactivateKey(
@@ -228,18 +260,20 @@ async function deactivateKey(
     })
   )
   action.result = 'done'
-  const key = user.facts.keys.find(k => k.accessKeyId === action.accessKeyId)
-  records.set(action.accessKeyId, {
-    ...records.get(action.accessKeyId),
-    ...(key ? { createdAt: key.createdAt } : {}),
-    deactivatedAt: ctx.now
+  applyUpdate(records, user, {
+    accessKeyId: action.accessKeyId,
+    changes: { deactivatedAt: ctx.clock() },
+    cause: 'deactivated'
   })
   await saveRecords(ctx, user.userName, records, [action.accessKeyId])
 }
 
 /**
- * ROTATE = create the key → store it → only then record state and permissions. If storing fails
- * the new key is deleted again, so the old key stays the user's only working key.
+ * ROTATE = record the intent → create the key → store it (the key id in the same write) →
+ * protect and attach → record the rotation. If storing fails the new key is deleted again, so
+ * the old key stays the user's only working key. A crash between steps is recovered by the next
+ * run: the intent identifies a new key nobody has (deleted as an orphan), and the secret's
+ * version identifies one that was stored (recognised as this rotation).
  */
 async function rotateKey(
   ctx: ApplyContext,
@@ -247,6 +281,19 @@ async function rotateKey(
   action: PlanAction,
   records: Map<string, KeyRecord>
 ): Promise<void> {
+  applyUpdate(records, user, {
+    accessKeyId: action.accessKeyId,
+    changes: { rotationStartedAt: ctx.clock() },
+    cause: 'rotation-started'
+  })
+  try {
+    await saveRecords(ctx, user.userName, records, [action.accessKeyId])
+  } catch (error) {
+    throw new Error(
+      `recording the rotation's intent failed (${errorMessage(error)}); no key was created and the old key is untouched`,
+      { cause: error }
+    )
+  }
   const created = await ctx.iam.send(new CreateAccessKeyCommand({ UserName: user.userName }))
   const newKey = created.AccessKey
   if (!newKey?.AccessKeyId || !newKey.SecretAccessKey) {
@@ -288,14 +335,6 @@ async function rotateKey(
   action.result = 'done'
   action.newAccessKeyId = newKey.AccessKeyId
   action.secretArn = secretArn
-  const old = user.facts.keys.find(k => k.accessKeyId === action.accessKeyId)
-  records.set(action.accessKeyId, {
-    ...records.get(action.accessKeyId),
-    ...(old ? { createdAt: old.createdAt } : {}),
-    rotatedAt: ctx.now,
-    replacementKeyId: newKey.AccessKeyId
-  })
-  records.set(newKey.AccessKeyId, { createdAt: stored.createdAt })
 
   const followUps: string[] = []
   const attempt = async (what: string, step: () => Promise<unknown>) => {
@@ -305,32 +344,51 @@ async function rotateKey(
       followUps.push(`${what}: ${errorMessage(error).replace(/\.+$/, '')}`)
     }
   }
+  await attempt('restricting the secret to the user', () => ctx.secrets.protect(stored, secretArn))
+  await attempt('granting the user read access to its secret', () => grantReadOwnSecret(ctx, user))
+  // The rotation is dated by the new key's own creation, which later runs check it against.
+  applyUpdate(records, user, {
+    accessKeyId: action.accessKeyId,
+    changes: { rotatedAt: stored.createdAt, replacementKeyId: newKey.AccessKeyId },
+    clears: ['rotationStartedAt', 'reactivations', 'reactivationSeenAt'],
+    cause: 'rotated'
+  })
+  records.set(newKey.AccessKeyId, { createdAt: stored.createdAt })
   await attempt('recording the rotation in the user tags', () =>
     saveRecords(ctx, user.userName, records, [action.accessKeyId, newKey.AccessKeyId ?? ''])
-  )
-  await attempt('restricting the secret to the user', () => ctx.secrets.protect(stored, secretArn))
-  await attempt('granting the user read access to its secret', () =>
-    ctx.iam.send(
-      new AttachUserPolicyCommand({
-        UserName: user.userName,
-        PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
-      })
-    )
   )
   if (followUps.length > 0) {
     action.error = `The new key is stored, but ${followUps.join('; ')}.`
   }
 }
 
+/** Attaches iam-key-rotation-read-own-secret (idempotent). */
+async function grantReadOwnSecret(ctx: ApplyContext, user: ScannedUser): Promise<void> {
+  await ctx.iam.send(
+    new AttachUserPolicyCommand({
+      UserName: user.userName,
+      PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
+    })
+  )
+}
+
+/**
+ * Writes the records of `accessKeyIds`, each with its signature, in one TagUser call: a record
+ * and its signature never exist apart.
+ */
 async function saveRecords(
   ctx: ApplyContext,
   userName: string,
   records: ReadonlyMap<string, KeyRecord>,
   accessKeyIds: readonly string[]
 ): Promise<void> {
-  const tags = accessKeyIds.flatMap(id => {
+  const tags = []
+  for (const id of accessKeyIds) {
     const record = records.get(id)
-    return record ? [{ Key: lifecycleTagKey(id), Value: encodeKeyRecord(record) }] : []
-  })
+    if (!record) continue
+    const value = encodeKeyRecord(record)
+    const signature = await ctx.signer.sign(recordMessage(ctx.accountId, userName, id, value))
+    tags.push({ Key: lifecycleTagKey(id), Value: value }, { Key: signatureTagKey(id), Value: signature })
+  }
   if (tags.length > 0) await ctx.iam.send(new TagUserCommand({ UserName: userName, Tags: tags }))
 }

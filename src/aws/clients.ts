@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { IAMClient } from '@aws-sdk/client-iam'
+import { KMSClient } from '@aws-sdk/client-kms'
 import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SESClient } from '@aws-sdk/client-ses'
@@ -14,6 +15,7 @@ import type {
   InitializeMiddleware
 } from '@smithy/types'
 import { ProxySelectingAgent, type ProxySettings } from '../proxy/index.js'
+import { AwsClock } from './clock.js'
 import { CallMetrics } from './metrics.js'
 import { permissionHintMiddleware, roleOf, type RoleNames } from './permission-hints.js'
 
@@ -43,6 +45,8 @@ const USER_AGENT_APP_ID = 'iam-key-rotation-action'
  */
 export class AwsClientFactory {
   readonly metrics = new CallMetrics()
+  /** AWS's time, from the answers of every client made here. */
+  readonly clock = new AwsClock()
   private readonly requestHandler: NodeHttpHandler
 
   constructor(
@@ -91,6 +95,10 @@ export class AwsClientFactory {
     return this.instrument(new SecretsManagerClient(this.config(credentials, region)), credentials)
   }
 
+  kms(credentials: Credentials | undefined): KMSClient {
+    return this.instrument(new KMSClient(this.config(credentials)), credentials)
+  }
+
   ses(credentials: Credentials | undefined): SESClient {
     return this.instrument(new SESClient(this.config(credentials)), credentials)
   }
@@ -127,6 +135,11 @@ export class AwsClientFactory {
       step: 'deserialize',
       priority: 'high',
       name: 'keyRotationCallMetrics'
+    })
+    client.middlewareStack.add(this.clock.middleware(), {
+      step: 'deserialize',
+      priority: 'high',
+      name: 'keyRotationAwsClock'
     })
     if (this.settings.roles) {
       client.middlewareStack.add(

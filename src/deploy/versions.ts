@@ -11,5 +11,7 @@
  *    the write role is trusted only by the rotation workflow in its environment; immutable
  *    subjects; key and tag writes only for users under UserPath and never for protected users;
  *    member roles never read a secret value; the management account is out of reach by default.
+ * 4: the central stack's state signing key (alias/iam-key-rotation-state): only the write role
+ *    signs the tool's records, every role verifies them.
  */
-export const TEMPLATE_VERSION = 3
+export const TEMPLATE_VERSION = 4

@@ -93,13 +93,17 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
   ].join('\n')
   const print = fingerprint(blockedEvidence(account, user, blocked))
   const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`
+  const byOwner = blocked.every(action => action.reason === 'ROTATION_BLOCKED_BY_OWNER')
   const body = [
     subjectMarker(subject),
     fingerprintMarker(print),
     `## Key rotation blocked: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
     '',
-    `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
-      'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
+    byOwner
+      ? `A key of IAM user ${code(user.userName)} was reactivated a second time after this tool deactivated it. ` +
+        'The tool never fights a person: it no longer deactivates that key, and a person must decide.'
+      : `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
+        'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
     ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
     '',
     '### Evidence',
@@ -108,20 +112,35 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
     '',
     '### What to do',
     '',
-    '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
-      '(`userIdentity.accessKeyId`) for who uses it.',
-    `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
-    '',
-    '   ```sh',
-    `   aws iam update-access-key ${keyArgs} --status Inactive`,
-    `   aws iam delete-access-key ${keyArgs}`,
-    '   ```',
-    '',
-    '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
-      'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
-    '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
-      '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
-    '',
+    ...(byOwner
+      ? [
+          '1. Find out what still uses the reactivated key: the _last used_ column above, and AWS CloudTrail ' +
+            '(`userIdentity.accessKeyId`). Its replacement is in Secrets Manager.',
+          `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
+          '',
+          '   ```sh',
+          `   aws iam update-access-key --user-name ${user.userName} --access-key-id OLD_KEY_ID --status Inactive`,
+          '   ```',
+          '',
+          '   This issue closes on the next run after that.',
+          ''
+        ]
+      : [
+          '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
+            '(`userIdentity.accessKeyId`) for who uses it.',
+          `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
+          '',
+          '   ```sh',
+          `   aws iam update-access-key ${keyArgs} --status Inactive`,
+          `   aws iam delete-access-key ${keyArgs}`,
+          '   ```',
+          '',
+          '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
+            'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
+          '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
+            '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
+          ''
+        ]),
     FOOTER
   ].join('\n')
   return {
@@ -180,6 +199,63 @@ export function failedAccountIssue(plan: Plan, account: PlanAccount): DesiredIss
   }
 }
 
+/** One issue per account and user whose records failed verification (STATE_TAMPERED). */
+export function tamperedIssue(plan: Plan, account: PlanAccount, user: PlanUser): DesiredIssue {
+  const subject: IssueSubject = {
+    kind: 'tampered',
+    accountId: account.accountId,
+    userName: user.userName
+  }
+  const findings = [...(user.stateFindings ?? [])].sort((a, b) =>
+    a.accessKeyId.localeCompare(b.accessKeyId)
+  )
+  const evidence = [
+    runLine(plan),
+    '',
+    ...findings.map(finding => `- ${code(finding.accessKeyId)}: ${code(finding.problem)}`)
+  ].join('\n')
+  const print = fingerprint({
+    accountId: account.accountId,
+    userName: user.userName,
+    findings: findings.map(finding => ({ key: finding.accessKeyId, problem: finding.problem }))
+  })
+  const tagArgs = `--user-name ${user.userName}`
+  const body = [
+    subjectMarker(subject),
+    fingerprintMarker(print),
+    `## Rotation state failed verification: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
+    '',
+    'The tool signs every record it keeps in the user\'s `iam-key-rotation:*` tags. These records did not verify, so ' +
+      'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted on them.',
+    ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
+    '',
+    '### Evidence',
+    '',
+    evidence,
+    '',
+    '### What to do',
+    '',
+    '1. Find out who changed the tags: AWS CloudTrail `TagUser` and `UntagUser` events for this user in account ' +
+      `${account.accountId}. Only the member role of this tool should write them.`,
+    '2. If nobody should have, treat it as a security event: whoever wrote them can tag IAM users in that account.',
+    '3. Remove the records that do not verify; the tool writes fresh, signed ones when it next acts on the keys:',
+    '',
+    '   ```sh',
+    `   aws iam list-user-tags ${tagArgs}`,
+    `   aws iam untag-user ${tagArgs} --tag-keys iam-key-rotation:KEY_ID iam-key-rotation:sig:KEY_ID`,
+    '   ```',
+    '',
+    FOOTER
+  ].join('\n')
+  return {
+    subject,
+    title: `IAM key rotation state failed verification: ${user.userName} in ${account.accountId} (${account.accountName})`,
+    body,
+    fingerprint: print,
+    evidence
+  }
+}
+
 /** The issues this run wants open. */
 export function desiredIssues(plan: Plan): DesiredIssue[] {
   const issues: DesiredIssue[] = []
@@ -193,6 +269,7 @@ export function desiredIssues(plan: Plan): DesiredIssue[] {
       if (user.actions.some(action => action.type === 'BLOCKED')) {
         issues.push(blockedIssue(plan, account, user))
       }
+      if ((user.stateFindings ?? []).length > 0) issues.push(tamperedIssue(plan, account, user))
     }
   }
   return issues
@@ -208,7 +285,13 @@ export function changedComment(plan: Plan, issue: DesiredIssue): string {
 
 export function resolvedComment(plan: Plan, subject: IssueSubject, accountName: string): string {
   const where = `account ${subject.accountId} (${code(accountName)})`
-  return subject.kind === 'blocked'
-    ? `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`
-    : `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) processed ${where} again. Closing.`
+  const run = `run ${plan.runId} (${day(plan.generatedAt)})`
+  switch (subject.kind) {
+    case 'blocked':
+      return `Resolved: ${run} found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`
+    case 'tampered':
+      return `Resolved: ${run} found no record failing verification for ${code(subject.userName)} in ${where} any more. Closing.`
+    case 'account-failed':
+      return `Resolved: ${run} processed ${where} again. Closing.`
+  }
 }

@@ -2,20 +2,25 @@ import { createHash } from 'node:crypto'
 
 /** What an issue is about; its marker in the body lets later runs find it again. */
 export type IssueSubject =
-  | { readonly kind: 'blocked'; readonly accountId: string; readonly userName: string }
+  | {
+      /** blocked: a rotation that cannot go on; tampered: records that failed verification. */
+      readonly kind: 'blocked' | 'tampered'
+      readonly accountId: string
+      readonly userName: string
+    }
   | { readonly kind: 'account-failed'; readonly accountId: string }
 
 const PREFIX = 'iam-key-rotation'
 const SUBJECT_MARKER = new RegExp(
-  `<!-- ${PREFIX}:(?:blocked:(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`
+  `<!-- ${PREFIX}:(?:(blocked|tampered):(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`
 )
 const FINGERPRINT_MARKER = new RegExp(`<!-- ${PREFIX}:fingerprint:([0-9a-f]{1,64}) -->`)
 
 /** A stable key per subject, e.g. `blocked:222222222222:ci-bot`. */
 export function subjectKey(subject: IssueSubject): string {
-  return subject.kind === 'blocked'
-    ? `blocked:${subject.accountId}:${subject.userName}`
-    : `account-failed:${subject.accountId}`
+  return subject.kind === 'account-failed'
+    ? `account-failed:${subject.accountId}`
+    : `${subject.kind}:${subject.accountId}:${subject.userName}`
 }
 
 /** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */
@@ -26,9 +31,9 @@ export function subjectMarker(subject: IssueSubject): string {
 export function parseSubjectMarker(body: string | null | undefined): IssueSubject | undefined {
   const match = SUBJECT_MARKER.exec(body ?? '')
   if (!match) return undefined
-  const [, accountId, userName, failedAccountId] = match
-  if (accountId !== undefined && userName !== undefined) {
-    return { kind: 'blocked', accountId, userName }
+  const [, kind, accountId, userName, failedAccountId] = match
+  if ((kind === 'blocked' || kind === 'tampered') && accountId !== undefined && userName !== undefined) {
+    return { kind, accountId, userName }
   }
   return failedAccountId !== undefined
     ? { kind: 'account-failed', accountId: failedAccountId }

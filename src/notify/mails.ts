@@ -169,7 +169,19 @@ export const REASON_ADVICE: Readonly<Record<ReasonCode, string>> = Object.freeze
     'The key has never been used and is deactivated on the due date. Delete it yourself if nobody needs it.',
   ROTATION_BLOCKED_BY_CONFLICT:
     'Delete or deactivate the key that is no longer needed so that the expired key can be rotated on the next run, or let the action choose with conflict-resolution: lru.',
-  STATE_CHANGED: 'The keys changed while the run was acting; the next run plans again.'
+  STATE_CHANGED: 'The keys changed while the run was acting; the next run plans again.',
+  STATE_TAMPERED:
+    'A record of this tool on the user did not verify, so it was ignored: nothing is deactivated or deleted on it. Ask who changed the iam-key-rotation tags of the user; the GitHub issue has the details.',
+  ROTATION_WAITS_FOR_RECOVERY:
+    'The expired key is rotated once the inactive key can be deleted safely. Delete the inactive key yourself if nothing needs it, and the rotation happens on the next run.',
+  KEY_REACTIVATED:
+    'Someone reactivated the old key after it was deactivated. Switch everything to the new key from Secrets Manager before the due date: the old key is deactivated again then.',
+  ROTATION_BLOCKED_BY_OWNER:
+    'The old key was reactivated a second time, so the action no longer deactivates it. Decide whether it is still needed: deactivate or delete it yourself when nothing uses it.',
+  SECRET_NOT_OWNED:
+    'A secret with the name this action uses already exists and was not created by it, so the new key was not stored there. Delete that secret or change secret-name-prefix; the GitHub issue explains how.',
+  ORPHAN_KEY_REMOVED:
+    'An interrupted run left a new key that nobody received. It was deleted; the rotation runs again. Nothing to do.'
 })
 
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/

@@ -35,8 +35,16 @@ export function toPlanUser(user: ScannedUser, now: Date): PlanUser {
     ...(user.owner ? { owner: user.owner } : {}),
     keys: user.facts.keys.map(key => toPlanKey(key, now)),
     actions: user.decision.actions.map(toPlanAction),
-    ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {})
+    ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {}),
+    ...(user.decision.stateFindings.length > 0
+      ? { stateFindings: user.decision.stateFindings.map(finding => ({ ...finding })) }
+      : {})
   }
+}
+
+/** A user the scan could not read: named, with the error, and nothing planned. */
+export function failedPlanUser(userName: string, error: string): PlanUser {
+  return { userName, exempt: false, keys: [], actions: [], error }
 }
 
 export function policySymbols(params: PolicyParams): Plan['policy'] {
@@ -63,6 +71,8 @@ export function computeTotals(
     usersScanned: 0,
     keysScanned: 0,
     exemptUsers: 0,
+    failedUsers: 0,
+    stateTampered: 0,
     rotated: 0,
     deactivated: 0,
     deleted: 0,
@@ -78,6 +88,8 @@ export function computeTotals(
     totals.keysScanned += account.keysScanned
     for (const user of account.users) {
       if (user.exempt) totals.exemptUsers++
+      if (user.error !== undefined) totals.failedUsers++
+      totals.stateTampered += user.stateFindings?.length ?? 0
       for (const action of user.actions) {
         if (action.result === 'failed') totals.failedActions++
         if (action.result === 'skipped') totals.skippedActions++

@@ -39,6 +39,17 @@ export interface PlanUser {
   actions: PlanAction[]
   /** Why something expected did not happen (e.g. a forced rotation already under way). */
   notes?: string[]
+  /** Records of the tool that failed verification: ignored as state, reported (STATE_TAMPERED). */
+  stateFindings?: PlanStateFinding[]
+  /** The user could not be scanned (execution rule 7); the account's other users went on. */
+  error?: string
+}
+
+export interface PlanStateFinding {
+  accessKeyId: string
+  reason: 'STATE_TAMPERED'
+  message: string
+  problem: string
 }
 
 export type AccountStatus = 'ok' | 'failed' | 'skipped'
@@ -60,6 +71,9 @@ export interface PlanTotals {
   usersScanned: number
   keysScanned: number
   exemptUsers: number
+  /** Users the scan could not read, and records that failed verification. */
+  failedUsers: number
+  stateTampered: number
   /** Per action type: planned in audit mode, done in enforce mode. */
   rotated: number
   deactivated: number

@@ -7,12 +7,17 @@
 //
 // How the places the table leaves open are read (the tests pin each one down):
 //
+// - State. Only records that pass `trustRecords` (trust.ts) are followed; the others are
+//   reported as STATE_TAMPERED and the key is evaluated as if it had none.
 // - `unknown` last use. The spec: "no deactivation or deletion may rest on it". We read it in
 //   the strictest way: this function never emits DEACTIVATE or DELETE for a key whose last use
 //   is unknown, whatever the rule. Where a rule would, the step is held for a later run in
-//   which the lookup works, and a note says so. When holding it means a conflict cannot be
-//   cleared (the inactive key blocking a rotation, the LRU choice) the user is BLOCKED, as the
-//   spec itself does for LRU. Warnings and ROTATE never remove a key and still happen.
+//   which the lookup works, and a note says so. An inactive key in the way of a rotation is then
+//   "not safe to delete" (the conflict warnings); the LRU choice is BLOCKED, as the spec says.
+//   Warnings and ROTATE never remove a key and still happen.
+// - Reactivation. Every DEACTIVATE passes one gate: a key a person reactivated after the tool
+//   deactivated it gets a new grace period Gi first (KEY_REACTIVATED), and after a second
+//   reactivation it is never deactivated again (BLOCKED ROTATION_BLOCKED_BY_OWNER).
 // - A key deactivated by step 1 "counts as Inactive with deactivatedAt = now" for steps 2 and
 //   3 of the same evaluation, but it is still Active in IAM: it is never deleted in the run
 //   that deactivates it. If freeing its slot is what a rotation needs, the rotation waits for
@@ -31,15 +36,18 @@
 // - Shapes the table does not cover (more than two keys, an AWS limit) get steps 1 and 2 only.
 
 import { REASON_SENTENCES } from './reasons.js'
+import { REPLACEMENT_TOLERANCE_MS, trustRecords } from './trust.js'
 import type {
   ActionType,
   KeyFacts,
   KeyLifecycle,
+  KeyRecord,
   LifecycleUpdate,
   PlannedAction,
   ExemptReason,
   PolicyParams,
   ReasonCode,
+  StateFinding,
   UserDecision,
   UserFacts
 } from './types.js'
@@ -58,14 +66,161 @@ export function evaluateUser(user: UserFacts, params: PolicyParams, now: Date): 
     return {
       actions: [],
       notes: [EXEMPT_NOTES[user.exemptReason ?? 'exemption-group']],
-      lifecycleUpdates: []
+      lifecycleUpdates: [],
+      trusted: {},
+      stateFindings: []
     }
   }
-  const ctx: Context = { user, params, now, out: new Draft() }
-  const keys = step1NeverUsedKeys(ctx)
+  const trust = trustRecords(user.keys, user.records, now)
+  const ctx: Context = { user, params, now, out: new Draft(trust.trusted, trust.findings) }
+  for (const note of trust.notes) ctx.out.note(note)
+  for (const update of trust.updates) ctx.out.record(update)
+
+  const views = user.keys.map(key => viewOf(key, trust.trusted))
+  const remaining = interruptedRotations(views, ctx).map(view => seenActive(view, ctx))
+  const keys = step1NeverUsedKeys(remaining, ctx)
   const inactiveLeft = step2InactiveKeys(keys, ctx)
   step3RemainingActiveKeys(keys, inactiveLeft, ctx)
   return ctx.out.decision()
+}
+
+function viewOf(key: KeyFacts, trusted: Readonly<Record<string, KeyRecord>>): KeyView {
+  // Own properties only: key ids are data, not trusted object keys.
+  const { createdAt: _created, ...state } = Object.hasOwn(trusted, key.accessKeyId)
+    ? (trusted[key.accessKeyId] ?? {})
+    : {}
+  return { key, id: key.accessKeyId, state, deactivatedNow: false, handledInStep1: false }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Before the table — state the keys themselves settle
+
+/**
+ * Execution rule 3, crash recovery. A recorded intent (`rotationStartedAt`) without a completed
+ * rotation means a run stopped mid-rotation. A key created right after the intent is its new
+ * key: held by the secret, the rotation got as far as storing it and is recognised; never used
+ * and not stored, nobody can have it, so it is deleted (ORPHAN_KEY_REMOVED) and the rotation
+ * runs again through the table.
+ */
+function interruptedRotations(views: readonly KeyView[], ctx: Context): KeyView[] {
+  let remaining = [...views]
+  for (const view of views) {
+    const started = view.state.rotationStartedAt
+    if (started === undefined) continue
+    const closeIntent = (): void =>
+      ctx.out.record({
+        accessKeyId: view.id,
+        changes: {},
+        clears: ['rotationStartedAt'],
+        cause: 'intent-closed'
+      })
+    const made = remaining.find(
+      other =>
+        other.id !== view.id &&
+        other.key.createdAt.getTime() >= started.getTime() - 1_000 &&
+        other.key.createdAt.getTime() <= started.getTime() + REPLACEMENT_TOLERANCE_MS
+    )
+    if (made === undefined || view.state.replacementKeyId === made.id) {
+      closeIntent()
+      continue
+    }
+    if (ctx.user.storedSecretKeyId === made.id) {
+      const rotatedAt = made.key.createdAt
+      ctx.out.record({
+        accessKeyId: view.id,
+        changes: { rotatedAt, replacementKeyId: made.id },
+        clears: ['rotationStartedAt'],
+        cause: 'rotation-recognised'
+      })
+      ctx.out.note(
+        `${made.id} is taken as this tool's replacement of ${view.id}: an interrupted rotation stored it in the secret; rotation date = its creation, ${rotatedAt.toISOString()}.`
+      )
+      remaining = remaining.map(other =>
+        other === view
+          ? { ...view, state: { ...view.state, rotatedAt, replacementKeyId: made.id } }
+          : other
+      )
+      continue
+    }
+    if (made.key.lastUsed.kind === 'never') {
+      ctx.out.act('DELETE', made.id, 'ORPHAN_KEY_REMOVED')
+      ctx.out.note(
+        `${made.id} was created by an interrupted rotation of ${view.id} and never stored or used: it is deleted, and the rotation starts again when due.`
+      )
+      closeIntent()
+      remaining = remaining.filter(other => other !== made)
+      continue
+    }
+    ctx.out.note(
+      made.key.lastUsed.kind === 'unknown'
+        ? `${made.id} may be left by an interrupted rotation of ${view.id}, but its last use is unknown (lookup failed); it is not removed.`
+        : `${made.id} was created right after a rotation of ${view.id} began, but it has been used, so it is not taken for a leftover of that rotation.`
+    )
+    if (made.key.lastUsed.kind !== 'unknown') closeIntent()
+  }
+  return remaining
+}
+
+/**
+ * State belongs to one inactive period: a key seen Active has left it, so its deactivation dates
+ * are dropped and a later deactivation starts a new recovery clock. A key this tool deactivated
+ * that is Active again was reactivated by a person; that is counted, never fought.
+ */
+function seenActive(view: KeyView, ctx: Context): KeyView {
+  const { deactivatedAt, firstSeenInactiveAt } = view.state
+  if (view.key.status !== 'Active') return view
+  if (deactivatedAt === undefined && firstSeenInactiveAt === undefined) return view
+  const { deactivatedAt: _d, firstSeenInactiveAt: _f, ...rest } = view.state
+  if (deactivatedAt === undefined) {
+    ctx.out.record({
+      accessKeyId: view.id,
+      changes: {},
+      clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+      cause: 'seen-active'
+    })
+    return { ...view, state: rest }
+  }
+  const reactivations = Math.min((view.state.reactivations ?? 0) + 1, 2)
+  const changes = { reactivations, reactivationSeenAt: ctx.now }
+  ctx.out.record({
+    accessKeyId: view.id,
+    changes,
+    clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+    cause: 'reactivation-seen'
+  })
+  ctx.out.note(
+    `${view.id}: Active again after this tool deactivated it on ${deactivatedAt.toISOString()}: a person reactivated it (${reactivations === 1 ? 'first' : 'second'} time).`
+  )
+  return { ...view, state: { ...rest, ...changes } }
+}
+
+/**
+ * The one gate before every DEACTIVATE: a reactivated key first gets a new grace period Gi, and
+ * after a second reactivation a person decides. Returns whether the key is deactivated.
+ */
+function deactivate(
+  view: KeyView,
+  reason: ReasonCode,
+  ctx: Context,
+  extras: ActionExtras = {}
+): boolean {
+  const reactivations = view.state.reactivations ?? 0
+  const seenAt = view.state.reactivationSeenAt
+  if (reactivations >= 2) {
+    ctx.out.act('BLOCKED', view.id, 'ROTATION_BLOCKED_BY_OWNER')
+    return false
+  }
+  if (reactivations === 1 && seenAt !== undefined) {
+    const graceEnds = addDays(seenAt, ctx.params.installationGraceDays)
+    if (!reached(ctx.now, graceEnds)) {
+      // The one warning that matters for this key now: it replaces any earlier one.
+      ctx.out.withdrawWarning(view.id)
+      ctx.out.warn(view.id, 'KEY_REACTIVATED', graceEnds, extras)
+      return false
+    }
+  }
+  ctx.out.act('DEACTIVATE', view.id, reason, extras)
+  return true
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,19 +230,13 @@ export function evaluateUser(user: UserFacts, params: PolicyParams, now: Date): 
  * An Active key nobody has ever used is deactivated at R instead of rotated (no replacement:
  * nobody would install it), with a warning W days ahead.
  */
-function step1NeverUsedKeys(ctx: Context): KeyView[] {
-  return ctx.user.keys.map(key => {
-    const view: KeyView = {
-      key,
-      id: key.accessKeyId,
-      state: recordedLifecycle(ctx.user, key.accessKeyId),
-      deactivatedNow: false,
-      handledInStep1: false
-    }
+function step1NeverUsedKeys(views: readonly KeyView[], ctx: Context): KeyView[] {
+  return views.map(view => {
+    const key = view.key
     if (key.status !== 'Active' || key.lastUsed.kind !== 'never') return view
     if (isExpired(key, ctx)) {
-      ctx.out.act('DEACTIVATE', view.id, 'UNUSED_EXPIRED_KEY')
-      return { ...view, deactivatedNow: true, handledInStep1: true }
+      const deactivated = deactivate(view, 'UNUSED_EXPIRED_KEY', ctx)
+      return { ...view, deactivatedNow: deactivated, handledInStep1: true }
     }
     if (rotationWarningDue(key, ctx)) {
       ctx.out.warn(view.id, 'UNUSED_KEY_PENDING_DELETION', expiresAt(key, ctx))
@@ -217,11 +366,19 @@ function freeSlotThenRotate(a: KeyView, i: KeyView, trigger: Trigger, ctx: Conte
     )
     return
   }
-  if (i.key.lastUsed.kind === 'unknown') {
-    ctx.out.note(
-      `${i.id}: its last use is unknown (lookup failed), so it is not deleted to make room for rotating ${a.id}.`
-    )
-    ctx.out.act('BLOCKED', a.id, 'ROTATION_BLOCKED_BY_CONFLICT')
+  const safeAt = safeToDeleteAt(i, ctx)
+  if (safeAt === undefined || !reached(ctx.now, safeAt)) {
+    // A key someone deactivated an hour ago keeps its recovery window: wait, and say until when
+    // (with its last use unknown, the recovery end, or now once that has passed).
+    const due = safeAt ?? latest(recoveryEndsAt(i, ctx), ctx.now)
+    if (safeAt === undefined) {
+      ctx.out.note(
+        `${i.id}: its last use is unknown (lookup failed), so it is not deleted to make room for rotating ${a.id}.`
+      )
+    }
+    ctx.out.withdrawWarning(i.id, 'KEY_PENDING_DELETION')
+    ctx.out.warn(i.id, 'KEY_PENDING_DELETION_CONFLICT', due)
+    if (!a.handledInStep1) ctx.out.warn(a.id, 'ROTATION_WAITS_FOR_RECOVERY', due)
     return
   }
   if (trigger === 'expired') {
@@ -230,6 +387,25 @@ function freeSlotThenRotate(a: KeyView, i: KeyView, trigger: Trigger, ctx: Conte
   } else {
     ctx.out.act('DELETE', i.id, 'FORCED_INACTIVE_KEY_CONFLICT')
     ctx.out.act('ROTATE', a.id, 'FORCED_ROTATION')
+  }
+}
+
+/**
+ * When an inactive key becomes safe to delete to free a slot (v2): never used, or last used at
+ * least Gr days ago; at the latest when its recovery ends. Undefined when its last use is unknown.
+ */
+function safeToDeleteAt(i: KeyView, ctx: Context): Date | undefined {
+  const lastUse = i.key.lastUsed
+  switch (lastUse.kind) {
+    case 'never':
+      return ctx.now
+    case 'unknown':
+      return undefined
+    case 'date': {
+      const byUse = addDays(lastUse.at, ctx.params.recoveryGraceDays)
+      const byRecovery = recoveryEndsAt(i, ctx)
+      return byUse.getTime() <= byRecovery.getTime() ? byUse : byRecovery
+    }
   }
 }
 
@@ -256,39 +432,28 @@ function findRotation(x: KeyView, y: KeyView, ctx: Context): Rotation | undefine
     [older, newer],
     [newer, older]
   ] as const) {
-    if (old.state.replacementKeyId !== replacement.id) continue
-    if (old.state.rotatedAt !== undefined) {
+    // trustRecords has checked that rotatedAt matches the replacement's creation.
+    if (old.state.replacementKeyId === replacement.id && old.state.rotatedAt !== undefined) {
       return { old, replacement, rotatedAt: old.state.rotatedAt }
     }
-    return recognisedRotation(old, replacement, 'its recorded rotation date was missing', ctx)
   }
-  // Tags removed: if the stored secret holds the newer key, this tool made it.
+  // State lost: if the tool's own secret (its marker verified) holds the newer key, this tool made it.
   if (
     ctx.user.storedSecretKeyId === newer.id &&
     newer.key.createdAt.getTime() > older.key.createdAt.getTime()
   ) {
-    return recognisedRotation(older, newer, 'the stored secret holds it', ctx)
+    const rotatedAt = newer.key.createdAt
+    ctx.out.record({
+      accessKeyId: older.id,
+      changes: { rotatedAt, replacementKeyId: newer.id },
+      cause: 'rotation-recognised'
+    })
+    ctx.out.note(
+      `${newer.id} is taken as this tool's replacement of ${older.id} (the tool's secret holds it); rotation date = its creation, ${rotatedAt.toISOString()}.`
+    )
+    return { old: older, replacement: newer, rotatedAt }
   }
   return undefined
-}
-
-/** The replacement's creation is when the tool rotated; record it so later runs need no guess. */
-function recognisedRotation(
-  old: KeyView,
-  replacement: KeyView,
-  evidence: string,
-  ctx: Context
-): Rotation {
-  const rotatedAt = replacement.key.createdAt
-  ctx.out.record({
-    accessKeyId: old.id,
-    changes: { rotatedAt, replacementKeyId: replacement.id },
-    cause: 'rotation-recognised'
-  })
-  ctx.out.note(
-    `${replacement.id} is taken as this tool's replacement of ${old.id} (${evidence}); rotation date = its creation, ${rotatedAt.toISOString()}.`
-  )
-  return { old, replacement, rotatedAt }
 }
 
 /** Two Active, a rotation by this tool: deactivate the old key once installation grace ends. */
@@ -303,11 +468,12 @@ function rotationUnderWay({ old, replacement, rotatedAt }: Rotation, ctx: Contex
         `${old.id}: installation grace period has ended, but its last use is unknown (lookup failed); deactivation waits for a run in which it is known.`
       )
     } else {
-      ctx.out.act('DEACTIVATE', old.id, 'INSTALL_GRACE_PERIOD_END', flag)
+      deactivate(old, 'INSTALL_GRACE_PERIOD_END', ctx, flag)
     }
   } else if (
     reached(ctx.now, addDays(deactivateAt, -ctx.params.warningDays)) &&
-    !old.handledInStep1
+    !old.handledInStep1 &&
+    old.state.reactivations === undefined
   ) {
     ctx.out.warn(old.id, 'KEY_PENDING_DEACTIVATION', deactivateAt, flag)
   }
@@ -347,7 +513,7 @@ function resolveConflict(
     if ('key' in choice) {
       const reason =
         expired.length > 0 ? 'EXPIRED_ACTIVE_KEY_CONFLICT_LRU' : 'FORCED_ROTATION_CONFLICT_LRU'
-      ctx.out.act('DEACTIVATE', choice.key.id, reason)
+      deactivate(choice.key, reason, ctx)
       return
     }
     ctx.out.note(`conflict-resolution lru: ${choice.refusal}; blocked instead.`)
@@ -448,13 +614,12 @@ function compareCreation(a: KeyFacts, b: KeyFacts): number {
   return a.accessKeyId < b.accessKeyId ? -1 : 1
 }
 
-function recordedLifecycle(user: UserFacts, accessKeyId: string): KeyLifecycle {
-  // Own properties only: key ids are data, not trusted object keys.
-  return Object.hasOwn(user.lifecycle, accessKeyId) ? (user.lifecycle[accessKeyId] ?? {}) : {}
-}
-
 function addDays(at: Date, days: number): Date {
   return new Date(at.getTime() + days * DAY_MS)
+}
+
+function latest(a: Date, b: Date): Date {
+  return a.getTime() >= b.getTime() ? a : b
 }
 
 function reached(now: Date, moment: Date): boolean {
@@ -497,6 +662,11 @@ class Draft {
   private readonly notes: string[] = []
   private readonly lifecycleUpdates: LifecycleUpdate[] = []
 
+  constructor(
+    private readonly trusted: Readonly<Record<string, KeyRecord>>,
+    private readonly stateFindings: readonly StateFinding[]
+  ) {}
+
   act(
     type: Exclude<ActionType, 'WARN'>,
     accessKeyId: string,
@@ -507,6 +677,10 @@ class Draft {
   }
 
   warn(accessKeyId: string, reason: ReasonCode, dueAt: Date, extras: ActionExtras = {}): void {
+    // Two rules may lead to the same warning (the reactivation gate before step 1 and LRU).
+    const same = (a: PlannedAction) =>
+      a.type === 'WARN' && a.accessKeyId === accessKeyId && a.reason === reason
+    if (this.actions.some(same)) return
     this.actions.push({
       type: 'WARN',
       accessKeyId,
@@ -517,10 +691,15 @@ class Draft {
     })
   }
 
-  withdrawWarning(accessKeyId: string, reason: ReasonCode): void {
+  /** Drops the key's warning with `reason`, or every warning of the key without one. */
+  withdrawWarning(accessKeyId: string, reason?: ReasonCode): void {
     this.actions = this.actions.filter(
       action =>
-        !(action.type === 'WARN' && action.accessKeyId === accessKeyId && action.reason === reason)
+        !(
+          action.type === 'WARN' &&
+          action.accessKeyId === accessKeyId &&
+          (reason === undefined || action.reason === reason)
+        )
     )
   }
 
@@ -537,6 +716,12 @@ class Draft {
     const actions = [...this.actions].sort(
       (p, q) => EXECUTION_ORDER[p.type] - EXECUTION_ORDER[q.type]
     )
-    return { actions, notes: [...this.notes], lifecycleUpdates: [...this.lifecycleUpdates] }
+    return {
+      actions,
+      notes: [...this.notes],
+      lifecycleUpdates: [...this.lifecycleUpdates],
+      trusted: { ...this.trusted },
+      stateFindings: [...this.stateFindings]
+    }
   }
 }

@@ -1,5 +1,5 @@
 export { evaluateUser } from './evaluate.js'
-export { lifecycleAfterDeactivate, lifecycleAfterRotate } from './lifecycle.js'
+export { trustRecords, REPLACEMENT_TOLERANCE_MS, type TrustedState } from './trust.js'
 export { REASON_CODES, REASON_SENTENCES, reasonSentence, timelineText } from './reasons.js'
 export type {
   ActionType,
@@ -10,6 +10,10 @@ export type {
   KeyStatus,
   LastUsed,
   LifecycleCause,
+  LifecycleField,
+  KeyRecord,
+  RecordClaim,
+  StateFinding,
   LifecycleUpdate,
   PlannedAction,
   PolicyParams,

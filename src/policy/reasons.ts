@@ -21,7 +21,18 @@ export const REASON_SENTENCES: Readonly<Record<ReasonCode, string>> = Object.fre
   UNUSED_KEY_PENDING_DELETION:
     'Key will be permanently deleted soon, key is about to expire and has never been used.',
   ROTATION_BLOCKED_BY_CONFLICT: 'Expired key cannot be rotated: the user already has two keys.',
-  STATE_CHANGED: 'Keys changed between planning and acting; nothing was done.'
+  STATE_CHANGED: 'Keys changed between planning and acting; nothing was done.',
+  STATE_TAMPERED: 'Recorded rotation state failed verification; it was ignored.',
+  ROTATION_WAITS_FOR_RECOVERY:
+    "Expired key will be rotated once the inactive key's recovery period has ended.",
+  KEY_REACTIVATED:
+    'Key was reactivated after this tool deactivated it; it will be deactivated again after a new grace period.',
+  ROTATION_BLOCKED_BY_OWNER:
+    'Key was reactivated again after deactivation; a person must decide.',
+  SECRET_NOT_OWNED:
+    'A secret with this name exists that this tool did not create; the new key was not stored.',
+  ORPHAN_KEY_REMOVED:
+    'A key left by an interrupted rotation (never used, never stored) was deleted.'
 })
 
 export const REASON_CODES: readonly ReasonCode[] = Object.freeze(

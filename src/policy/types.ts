@@ -25,6 +25,40 @@ export interface KeyLifecycle {
   readonly deactivatedAt?: Date
   /** The first enforce run that saw this key inactive without having deactivated it itself. */
   readonly firstSeenInactiveAt?: Date
+  /** The latest run that saw this key Active again after the tool had deactivated it. */
+  readonly reactivationSeenAt?: Date
+  /** How often a person reactivated the key after the tool deactivated it (1 or 2). */
+  readonly reactivations?: number
+  /** Intent: a rotation of this key began (recorded before CreateAccessKey). */
+  readonly rotationStartedAt?: Date
+}
+
+export type LifecycleField = keyof KeyLifecycle
+
+/**
+ * A lifecycle record as read back from the user's tags, before the policy trusts it. Anyone with
+ * iam:TagUser can write a tag, so only the scan's signature check says where a record came from.
+ */
+export type RecordClaim =
+  /** Signed with the tool's state key. */
+  | { readonly origin: 'signed'; readonly record: KeyRecord }
+  /** Written by a version before signed state, read during the migration window only. */
+  | { readonly origin: 'legacy'; readonly record: KeyRecord }
+  /** Failed verification: never state. `problem` says what failed. */
+  | { readonly origin: 'unverified'; readonly problem: string }
+
+/** The fields of one key's record, with the key's creation date that ties it to its slot. */
+export interface KeyRecord extends KeyLifecycle {
+  readonly createdAt?: Date
+}
+
+/** A record that is not state, and why: reported as STATE_TAMPERED. */
+export interface StateFinding {
+  readonly accessKeyId: string
+  readonly reason: 'STATE_TAMPERED'
+  readonly message: string
+  /** What failed verification, in words a person can check. */
+  readonly problem: string
 }
 
 export type ConflictResolution = 'issue' | 'lru'
@@ -55,14 +89,20 @@ export type ExemptReason = 'exemption-group' | 'protected-tag' | 'outside-user-p
 export interface UserFacts {
   readonly userName: string
   readonly keys: readonly KeyFacts[]
-  /** Recorded lifecycle per access key id; a key without an entry has no recorded state. */
-  readonly lifecycle: Readonly<Record<string, KeyLifecycle>>
+  /**
+   * Lifecycle records per access key id, as read back (a key without an entry has none). The
+   * policy trusts only those that pass `trustRecords`; the others are reported, never followed.
+   */
+  readonly records: Readonly<Record<string, RecordClaim>>
   /** Out of the tool's reach: never evaluated; `exemptReason` says why. */
   readonly exempt: boolean
   readonly exemptReason?: ExemptReason
   /** Named in `force-rotate`. */
   readonly forced: boolean
-  /** Access key id held by the user's stored secret, to recognise a rotation whose state was lost. */
+  /**
+   * Access key id of the current version of the user's stored secret, given only when the
+   * secret's authenticated marker verified: recognises a rotation whose state was lost.
+   */
   readonly storedSecretKeyId?: string
 }
 
@@ -86,6 +126,12 @@ export type ReasonCode =
   | 'UNUSED_KEY_PENDING_DELETION'
   | 'ROTATION_BLOCKED_BY_CONFLICT'
   | 'STATE_CHANGED'
+  | 'STATE_TAMPERED'
+  | 'ROTATION_WAITS_FOR_RECOVERY'
+  | 'KEY_REACTIVATED'
+  | 'ROTATION_BLOCKED_BY_OWNER'
+  | 'SECRET_NOT_OWNED'
+  | 'ORPHAN_KEY_REMOVED'
 
 export interface PlannedAction {
   readonly type: ActionType
@@ -113,11 +159,22 @@ export type LifecycleCause =
   | 'rotated'
   /** Execution: DEACTIVATE succeeded. */
   | 'deactivated'
+  /** Planning: a key is Active, so the state of its last inactive period is over. */
+  | 'seen-active'
+  /** Planning: a key the tool deactivated is Active again: a person reactivated it. */
+  | 'reactivation-seen'
+  /** Planning: an unfinished rotation's intent is over (its orphan removed, or nothing was made). */
+  | 'intent-closed'
+  /** Planning: a record of an earlier version that IAM confirms, signed from now on. */
+  | 'migrated'
+  /** Execution: ROTATE is about to create the replacement. */
+  | 'rotation-started'
 
-/** Lifecycle fields to set on one key (fields not named are left as they are). */
+/** Lifecycle fields to set on one key, and fields to drop; fields not named are kept. */
 export interface LifecycleUpdate {
   readonly accessKeyId: string
   readonly changes: KeyLifecycle
+  readonly clears?: readonly LifecycleField[]
   readonly cause: LifecycleCause
 }
 
@@ -128,7 +185,11 @@ export interface UserDecision {
   readonly notes: readonly string[]
   /**
    * State that follows from planning alone. The engine persists it in enforce mode only;
-   * executed actions record their own state (see `lifecycleAfterRotate`/`lifecycleAfterDeactivate`).
+   * executed actions record their own state (apply-user.ts).
    */
   readonly lifecycleUpdates: readonly LifecycleUpdate[]
+  /** The records the policy trusted, per key: what later writes build on. */
+  readonly trusted: Readonly<Record<string, KeyRecord>>
+  /** Records that are not state (forged, unverifiable, inconsistent with IAM). */
+  readonly stateFindings: readonly StateFinding[]
 }

@@ -59,6 +59,39 @@ export function planMarkdownSections(plan: Plan): { head: string; accounts: stri
     lines.push('')
   }
 
+  const failedUsers = plan.accounts.flatMap(account =>
+    account.users.filter(user => user.error !== undefined).map(user => ({ account, user }))
+  )
+  if (failedUsers.length > 0) {
+    lines.push('## Users that could not be scanned', '', '| account | user | error |', '|---|---|---|')
+    for (const { account, user } of failedUsers) {
+      lines.push(`| ${account.accountId} | ${cell(user.userName)} | ${cell(user.error)} |`)
+    }
+    lines.push('')
+  }
+
+  const tampered = plan.accounts.flatMap(account =>
+    account.users.flatMap(user =>
+      (user.stateFindings ?? []).map(finding => ({ account, user, finding }))
+    )
+  )
+  if (tampered.length > 0) {
+    lines.push(
+      '## State that failed verification (STATE_TAMPERED)',
+      '',
+      'These records of the tool were ignored: no key is deactivated or deleted on them.',
+      '',
+      '| account | user | key | what failed |',
+      '|---|---|---|---|'
+    )
+    for (const { account, user, finding } of tampered) {
+      lines.push(
+        `| ${account.accountId} | ${cell(user.userName)} | ${cell(finding.accessKeyId)} | ${cell(finding.problem)} |`
+      )
+    }
+    lines.push('')
+  }
+
   const blocked = plan.accounts.flatMap(account =>
     account.users.flatMap(user =>
       user.actions.filter(a => a.type === 'BLOCKED').map(action => ({ account, user, action }))

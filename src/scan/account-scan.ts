@@ -9,20 +9,22 @@ import {
   evaluateUser,
   type ExemptReason,
   type KeyFacts,
-  type KeyLifecycle,
+  type KeyRecord,
   type LastUsed,
   type PolicyParams,
+  type RecordClaim,
   type UserDecision,
   type UserFacts
 } from '../policy/index.js'
+import { claimOf, type StateVerifier } from '../state/signing.js'
 import { errorMessage } from '../util/errors.js'
 import {
   generationState,
   readCredentialReport,
-  type ReportKey,
-  type ReportUser
+  type CredentialReport,
+  type ReportKey
 } from './credential-report.js'
-import { recordsFromTags, type KeyRecord } from './lifecycle-tags.js'
+import { recordsFromTags, type TaggedRecord } from './lifecycle-tags.js'
 
 /** A user of the directory: every IAM user of the account with its groups and tags. */
 export interface DirectoryUser {
@@ -41,7 +43,12 @@ export interface ScanOptions {
   readonly policy: PolicyParams
   readonly now: Date
   readonly isForced: (userName: string) => boolean
-  /** Key id named by the user's stored secret, to recognise a rotation whose tags were lost. */
+  /** Checks the signatures of lifecycle records. */
+  readonly verifier: StateVerifier
+  /**
+   * Key id of the current version of the user's secret, when the secret carries the tool's
+   * verified marker: recognises a rotation whose state was lost or interrupted.
+   */
   readonly storedSecretKeyId?: (userName: string, userArn: string) => Promise<string | undefined>
   readonly reportPoll?: Parameters<typeof readCredentialReport>[1]
   readonly warn?: (message: string) => void
@@ -54,15 +61,20 @@ export interface ScannedUser {
   readonly exempt: boolean
   readonly owner?: string
   readonly facts: UserFacts
-  /** The lifecycle tags as read, to update them after acting. */
-  readonly records: ReadonlyMap<string, KeyRecord>
   readonly decision: UserDecision
+}
+
+/** A user the scan could not read (execution rule 7): that user's failure, not the account's. */
+export interface FailedUser {
+  readonly userName: string
+  readonly error: string
 }
 
 export interface AccountScan {
   readonly usersScanned: number
   readonly keysScanned: number
   readonly users: ScannedUser[]
+  readonly failedUsers: FailedUser[]
   /** Forced user names that exist in this account. */
   readonly forcedUsersFound: string[]
   /** Where key facts came from: the credential report, or per-user calls when it failed. */
@@ -84,7 +96,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
   const requested = generationState(iam)
   requested.catch(() => undefined) // its failure surfaces in readCredentialReport below
   const directory = await readDirectory(iam)
-  let report: ReportUser[] | undefined
+  let report: CredentialReport | undefined
   try {
     report = await readCredentialReport(iam, options.reportPoll, requested)
   } catch (error) {
@@ -93,34 +105,52 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
     )
   }
 
-  const reportByUser = new Map(report?.map(user => [user.userName, user.keys]))
+  const reportByUser = new Map(report?.users.map(user => [user.userName, user.keys]))
   const users: ScannedUser[] = []
+  const failedUsers: FailedUser[] = []
   const forcedUsersFound: string[] = []
   let keysScanned = 0
   for (const entry of directory.values()) {
-    const reportKeys = report ? (reportByUser.get(entry.userName) ?? []) : undefined
-    const scanned = await scanUser(iam, entry, reportKeys, options)
-    keysScanned += scanned.keyCount
     if (options.isForced(entry.userName)) forcedUsersFound.push(entry.userName)
-    if (scanned.user) users.push(scanned.user)
+    const source: KeySource = report
+      ? { kind: 'report', generatedAt: report.generatedAt, keys: reportByUser.get(entry.userName) }
+      : { kind: 'live' }
+    try {
+      const scanned = await scanUser(iam, entry, source, options)
+      keysScanned += scanned.keyCount
+      if (scanned.user) users.push(scanned.user)
+    } catch (error) {
+      // Execution rule 7: one user's failed call (deleted mid-scan, denied, throttled after
+      // retries) is that user's failure; the account's other users go on.
+      failedUsers.push({ userName: entry.userName, error: errorMessage(error) })
+      options.warn?.(
+        `Account ${options.accountId}: user ${entry.userName} could not be scanned: ${errorMessage(error)}`
+      )
+    }
   }
   return {
     usersScanned: directory.size,
     keysScanned,
     users,
+    failedUsers,
     forcedUsersFound,
     source: report ? 'credential-report' : 'per-user-calls'
   }
 }
 
+/** Where a user's key facts come from: the credential report (if the user is in it), or live calls. */
+type KeySource =
+  | { kind: 'report'; generatedAt: Date | undefined; keys: readonly ReportKey[] | undefined }
+  | { kind: 'live' }
+
 async function scanUser(
   iam: IAMClient,
   entry: DirectoryUser,
-  reportKeys: readonly ReportKey[] | undefined,
+  source: KeySource,
   options: ScanOptions
 ): Promise<{ user?: ScannedUser; keyCount: number }> {
-  const records = recordsFromTags(entry.tags)
-  const lifecycle = lifecycleOf(records)
+  const tagged = recordsFromTags(entry.tags)
+  const records = claimsOf(tagged, entry.userName, options)
   const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined
   const exemptReason = exemptionOf(entry, options)
   const exempt = exemptReason !== undefined
@@ -133,27 +163,34 @@ async function scanUser(
   }
 
   let keys: KeyFacts[]
-  if (reportKeys) {
+  if (source.kind === 'live') {
+    keys = await listKeysWithLiveLastUse(iam, entry.userName)
+  } else if (source.keys === undefined || forced || changedSince(tagged, source.generatedAt)) {
+    // Execution rule 5: AWS reuses a report for up to 4 hours. A user it does not know yet, a
+    // user whose state this tool changed after it was generated, and a forced user are read live.
+    keys = await listKeysWithReportDates(iam, entry.userName, source.keys ?? [])
+  } else {
+    const reportKeys = source.keys
     if (reportKeys.length === 0 && !exempt) return { keyCount: 0 }
-    // Name the keys from the tool's own records when they cover every slot; otherwise decide
-    // on placeholder ids first and list the keys only when the user has something to do.
-    const named = nameFromRecords(reportKeys, records)
+    // Name the keys from the tool's own signed records when they cover every slot. A user with
+    // no records at all is decided on placeholder ids first and listed only with something to do.
+    const named = nameFromRecords(reportKeys, namingRecords(tagged, records))
     keys = named ?? reportKeys.map(key => ({ ...toFacts(key), accessKeyId: `slot-${key.slot}` }))
     if (!named && !exempt) {
-      const draft = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now)
-      if (!forced && !needsAttention(draft)) return { keyCount: reportKeys.length }
+      if (tagged.size === 0) {
+        const draft = evaluateUser({ ...base, keys, records: {} }, options.policy, options.now)
+        if (!needsAttention(draft)) return { keyCount: reportKeys.length }
+      }
       keys = await listKeysWithReportDates(iam, entry.userName, reportKeys)
     }
-  } else {
-    keys = await listKeysWithLiveLastUse(iam, entry.userName)
   }
 
   let storedSecretKeyId: string | undefined
-  let decision = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now)
+  let decision = evaluateUser({ ...base, keys, records }, options.policy, options.now)
   if (
     needsAttention(decision) &&
     options.storedSecretKeyId &&
-    looksLikeLostRotation(keys, records)
+    mayNeedTheSecret(keys, decision.trusted)
   ) {
     try {
       storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn)
@@ -165,7 +202,7 @@ async function scanUser(
     }
     if (storedSecretKeyId) {
       decision = evaluateUser(
-        { ...base, keys, lifecycle, storedSecretKeyId },
+        { ...base, keys, records, storedSecretKeyId },
         options.policy,
         options.now
       )
@@ -182,10 +219,9 @@ async function scanUser(
       facts: {
         ...base,
         keys,
-        lifecycle,
+        records,
         ...(storedSecretKeyId ? { storedSecretKeyId } : {})
       },
-      records,
       decision
     }
   }
@@ -193,22 +229,66 @@ async function scanUser(
 
 function needsAttention(decision: UserDecision): boolean {
   return (
-    decision.actions.length > 0 || decision.notes.length > 0 || decision.lifecycleUpdates.length > 0
+    decision.actions.length > 0 ||
+    decision.notes.length > 0 ||
+    decision.lifecycleUpdates.length > 0 ||
+    decision.stateFindings.length > 0
   )
 }
 
-/** Two active keys and no record of a rotation: maybe one whose tags were removed. */
-function looksLikeLostRotation(keys: readonly KeyFacts[], records: ReadonlyMap<string, KeyRecord>) {
-  const active = keys.filter(key => key.status === 'Active')
-  return active.length === 2 && !active.some(key => records.get(key.accessKeyId)?.replacementKeyId)
+/** Each tagged record with where it came from, by its signature (`claimOf`). */
+function claimsOf(
+  tagged: ReadonlyMap<string, TaggedRecord>,
+  userName: string,
+  options: Pick<ScanOptions, 'accountId' | 'verifier' | 'now'>
+): Record<string, RecordClaim> {
+  const claims: Record<string, RecordClaim> = {}
+  for (const [accessKeyId, record] of tagged) {
+    claims[accessKeyId] = claimOf(
+      options.verifier,
+      { accountId: options.accountId, userName, accessKeyId },
+      record,
+      options.now
+    )
+  }
+  return claims
 }
 
-function lifecycleOf(records: ReadonlyMap<string, KeyRecord>): Record<string, KeyLifecycle> {
-  const lifecycle: Record<string, KeyLifecycle> = {}
-  for (const [accessKeyId, { createdAt: _created, ...state }] of records) {
-    lifecycle[accessKeyId] = state
+/** Only records the signature vouches for may name a key. */
+function namingRecords(
+  tagged: ReadonlyMap<string, TaggedRecord>,
+  claims: Readonly<Record<string, RecordClaim>>
+): Map<string, KeyRecord> {
+  const usable = new Map<string, KeyRecord>()
+  for (const [accessKeyId, { record }] of tagged) {
+    if (claims[accessKeyId]?.origin === 'signed') usable.set(accessKeyId, record)
   }
-  return lifecycle
+  return usable
+}
+
+/** Any date in the user's records (verified or not) after the report was generated. */
+function changedSince(tagged: ReadonlyMap<string, TaggedRecord>, generatedAt: Date | undefined) {
+  if (generatedAt === undefined) return tagged.size > 0
+  for (const { record } of tagged.values()) {
+    for (const value of Object.values(record)) {
+      if (value instanceof Date && value.getTime() >= generatedAt.getTime()) return true
+    }
+  }
+  return false
+}
+
+/**
+ * The secret is read only where it can change the decision: two active keys without a trusted
+ * rotation record (one whose state was lost), or an interrupted rotation (its intent recorded).
+ */
+function mayNeedTheSecret(
+  keys: readonly KeyFacts[],
+  trusted: Readonly<Record<string, KeyRecord>>
+): boolean {
+  const records = keys.map(key => (Object.hasOwn(trusted, key.accessKeyId) ? trusted[key.accessKeyId] : undefined))
+  if (records.some(record => record?.rotationStartedAt !== undefined)) return true
+  const active = keys.filter(key => key.status === 'Active')
+  return active.length === 2 && !records.some(record => record?.replacementKeyId !== undefined)
 }
 
 function toFacts(key: ReportKey): Omit<KeyFacts, 'accessKeyId'> {

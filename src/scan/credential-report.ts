@@ -21,6 +21,12 @@ export interface ReportUser {
   readonly keys: readonly ReportKey[]
 }
 
+export interface CredentialReport {
+  readonly users: readonly ReportUser[]
+  /** When AWS generated it (GeneratedTime): it may be reused for up to 4 hours. */
+  readonly generatedAt: Date | undefined
+}
+
 export interface ReportPollOptions {
   /** Attempts of GenerateCredentialReport before giving up (AWS usually needs a few seconds). */
   readonly attempts?: number
@@ -42,7 +48,7 @@ export async function readCredentialReport(
   iam: IAMClient,
   options: ReportPollOptions = {},
   requested?: Promise<string | undefined>
-): Promise<ReportUser[]> {
+): Promise<CredentialReport> {
   const attempts = options.attempts ?? 20
   const sleep = options.sleep ?? defaultSleep
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -51,7 +57,10 @@ export async function readCredentialReport(
       try {
         const report = await iam.send(new GetCredentialReportCommand({}))
         if (!report.Content) throw new CredentialReportUnavailable('the report was empty')
-        return parseCredentialReport(Buffer.from(report.Content).toString('utf8'))
+        return {
+          users: parseCredentialReport(Buffer.from(report.Content).toString('utf8')),
+          generatedAt: report.GeneratedTime
+        }
       } catch (error) {
         // Generation finished between the two calls' view of it: wait and ask again.
         if (awsErrorCode(error) !== 'ReportInProgress') throw error

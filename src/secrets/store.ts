@@ -6,10 +6,28 @@ import {
   TagResourceCommand,
   type SecretsManagerClient
 } from '@aws-sdk/client-secrets-manager'
+import { secretMarkerMessage, type StateSigner, type StateVerifier } from '../state/signing.js'
 import { awsErrorCode } from '../util/errors.js'
 
-/** Tag on each secret naming the access key it holds (no need to read the value to know). */
+/** Tag on each secret naming the access key it holds, for people; the tool trusts the version id. */
 export const SECRET_KEY_ID_TAG = 'iam-key-rotation:access-key-id'
+/** The tool's signed statement that it created this secret for this user (src/state/signing.ts). */
+export const SECRET_MARKER_TAG = 'iam-key-rotation:marker'
+
+const VERSION_ID_PREFIX = 'iam-key-rotation-'
+
+/**
+ * Each value is written as the version `iam-key-rotation-<access key id>`: the key id is
+ * recorded by the same call that stores the key, so no crash can separate the two.
+ */
+export function versionIdFor(accessKeyId: string): string {
+  return `${VERSION_ID_PREFIX}${accessKeyId}`
+}
+
+function keyIdOfVersion(versionId: string): string | undefined {
+  const id = versionId.startsWith(VERSION_ID_PREFIX) ? versionId.slice(VERSION_ID_PREFIX.length) : ''
+  return /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined
+}
 
 export interface StoredKey {
   readonly accountId: string
@@ -27,6 +45,9 @@ export interface SecretStoreOptions {
   readonly replicaRegions: readonly string[]
   /** Secrets Manager client for the account that holds a member account's secrets. */
   readonly clientFor: (memberAccountId: string) => SecretsManagerClient
+  readonly verifier: StateVerifier
+  /** Enforce mode only: signs the marker of each secret the tool creates. */
+  readonly signer?: StateSigner
 }
 
 /**
@@ -51,19 +72,29 @@ export class SecretStore {
       CreatedAt: key.createdAt.toISOString(),
       PreviousAccessKeyId: key.previousAccessKeyId
     })
+    const versionId = versionIdFor(key.accessKeyId)
     try {
       const put = await client.send(
-        new PutSecretValueCommand({ SecretId: name, SecretString: value })
+        new PutSecretValueCommand({
+          SecretId: name,
+          SecretString: value,
+          ClientRequestToken: versionId
+        })
       )
       return put.ARN ?? name
     } catch (error) {
       if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error
     }
+    if (!this.options.signer) throw new Error('creating a secret needs the state signer (enforce mode)')
+    const marker = await this.options.signer.sign(
+      secretMarkerMessage(key.accountId, key.userName, name)
+    )
     const created = await client.send(
       new CreateSecretCommand({
         Name: name,
         Description: `Access key of IAM user ${key.userArn}, rotated by iam-key-rotation.`,
         SecretString: value,
+        ClientRequestToken: versionId,
         ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {}),
         ...(this.options.replicaRegions.length > 0
           ? {
@@ -73,7 +104,10 @@ export class SecretStore {
               }))
             }
           : {}),
-        Tags: [{ Key: SECRET_KEY_ID_TAG, Value: key.accessKeyId }]
+        Tags: [
+          { Key: SECRET_KEY_ID_TAG, Value: key.accessKeyId },
+          { Key: SECRET_MARKER_TAG, Value: marker }
+        ]
       })
     )
     return created.ARN ?? name
@@ -100,17 +134,34 @@ export class SecretStore {
     )
   }
 
-  /** The key id the user's secret names, or undefined when there is no secret. */
+  /**
+   * The key id of the current version of the user's secret, only when the secret carries this
+   * tool's verified marker: anyone who can create a secret could otherwise name any key.
+   * Undefined when there is no such secret.
+   */
   async storedKeyId(accountId: string, userName: string): Promise<string | undefined> {
+    const name = this.secretName(accountId, userName)
+    let secret
     try {
-      const secret = await this.options
+      secret = await this.options
         .clientFor(accountId)
-        .send(new DescribeSecretCommand({ SecretId: this.secretName(accountId, userName) }))
-      return secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value
+        .send(new DescribeSecretCommand({ SecretId: name }))
     } catch (error) {
       if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined
       throw error
     }
+    const marker = secret.Tags?.find(tag => tag.Key === SECRET_MARKER_TAG)?.Value
+    const problem = this.options.verifier.check(
+      secretMarkerMessage(accountId, userName, name),
+      marker
+    )
+    if (problem !== undefined) {
+      throw new Error(`secret ${name} is not known to be this tool's: its marker failed verification (${problem})`)
+    }
+    const current = Object.entries(secret.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes('AWSCURRENT')
+    )
+    return current ? keyIdOfVersion(current[0]) : undefined
   }
 }
 

@@ -8,6 +8,7 @@ import { loadMemberTemplate, parameterProblems } from '../../src/deploy/template
 import { lifecycleTagKey } from '../../src/scan/lifecycle-tags.js'
 import { SECRET_KEY_ID_TAG, SecretStore } from '../../src/secrets/store.js'
 import { IdFactory } from '../emulator/random.js'
+import { unusedVerifier } from '../support/state-key.js'
 import {
   CFN_DIR,
   alternatives,
@@ -462,7 +463,7 @@ describe('member-role.yaml', () => {
     const [read] = statementsOf(file, 'ReadOwnSecretPolicy')
     expect(actionsOf(read!)).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'])
     const [pattern] = resourcesOf(read!)
-    const store = new SecretStore({ namePrefix: 'iam-key-rotation/', replicaRegions: [], clientFor: () => { throw new Error('unused') } })
+    const store = new SecretStore({ namePrefix: 'iam-key-rotation/', replicaRegions: [], clientFor: () => { throw new Error('unused') }, verifier: unusedVerifier })
     const secretArn = (account: string, user: string) =>
       `arn:aws:secretsmanager:eu-west-1:${account}:secret:${store.secretName('222222222222', user)}-AbC123`
     const fill = (secretsAccount: string, user: string) =>

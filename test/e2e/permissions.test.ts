@@ -152,11 +152,11 @@ describe.concurrent('the templates grant what the action does, in both topologie
         mode: 'apply',
         status: 'created',
         centralStacks: [
-          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '3' },
+          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '4' },
           {
             name: 'iam-key-rotation-list-accounts',
             status: 'CREATE_COMPLETE',
-            templateVersion: '3'
+            templateVersion: '4'
           }
         ]
       })
@@ -205,7 +205,7 @@ describe('a central stack older than this release, or deployed for other inputs'
       expect(run.exitCode, run.stdout).toBe(0)
       const [central] = run.plan?.deployment?.centralStacks ?? []
       expect(central?.problems).toEqual([
-        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 3'
+        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 4'
       ])
       // The deployed parameters are kept, the inputs' own values win.
       expect(central?.fix).toBe(
@@ -227,7 +227,7 @@ describe('a central stack older than this release, or deployed for other inputs'
             'StackSetName=iam-key-rotation-member'
           ].join(' ')
       )
-      expect(run.summary).toContain('this release needs version 3')
+      expect(run.summary).toContain('this release needs version 4')
       expect(run.summary).toContain(
         'aws cloudformation deploy --stack-name iam-key-rotation-central'
       )
@@ -340,7 +340,7 @@ describe('the secrets key stack (secrets-location: central)', () => {
         '::warning::This audit signs in with the write role (role-to-assume), which can rotate and delete keys'
       )
       expect(run.plan?.deployment?.centralStacks).toEqual([
-        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '3' }
+        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '4' }
       ])
       const other = `arn:aws:kms:us-east-1:${SECRETS}:key/00000000-0000-4000-8000-000000000000`
       const wrong = await check(other, 'read-only')

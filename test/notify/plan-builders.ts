@@ -87,6 +87,8 @@ const EMPTY_TOTALS: PlanTotals = {
   usersScanned: 0,
   keysScanned: 0,
   exemptUsers: 0,
+  failedUsers: 0,
+  stateTampered: 0,
   rotated: 0,
   deactivated: 0,
   deleted: 0,

@@ -83,7 +83,7 @@ describe('shouldNotifyWarning: a daily walk, R = 90, W = 7, reminder-days 1', ()
                 lastUsed: { kind: 'date', at: new Date(now.getTime() - DAY_MS) }
               }
             ],
-            lifecycle: {},
+            records: {},
             exempt: false,
             forced: false
           },

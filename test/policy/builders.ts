@@ -1,6 +1,7 @@
 import type {
   KeyFacts,
-  KeyLifecycle,
+  KeyRecord,
+  RecordClaim,
   KeyStatus,
   LastUsed,
   PlannedAction,
@@ -52,22 +53,36 @@ export function active(accessKeyId: string, createdAt: Date, lastUsed?: LastUsed
   return key(accessKeyId, 'Active', createdAt, lastUsed)
 }
 
+/**
+ * An inactive key, by default last used 60 days ago: before the inactive periods the tests
+ * record (a key used after its recorded deactivation was Active since, and its clock restarts).
+ */
 export function inactive(accessKeyId: string, createdAt: Date, lastUsed?: LastUsed): KeyFacts {
-  return key(accessKeyId, 'Inactive', createdAt, lastUsed)
+  return key(accessKeyId, 'Inactive', createdAt, lastUsed ?? usedAt(ago(60)))
 }
 
 export interface UserOptions {
-  lifecycle?: Record<string, KeyLifecycle>
+  /** State the tool recorded and signed (it passes verification). */
+  lifecycle?: Record<string, KeyRecord>
+  /** Records as read back, for the cases where where they came from matters. */
+  records?: Record<string, RecordClaim>
   forced?: boolean
   exempt?: boolean
   storedSecretKeyId?: string
+}
+
+/** Signed records, as the scan hands them to the policy after their signatures verified. */
+export function signed(lifecycle: Record<string, KeyRecord>): Record<string, RecordClaim> {
+  return Object.fromEntries(
+    Object.entries(lifecycle).map(([id, record]) => [id, { origin: 'signed', record }])
+  )
 }
 
 export function user(keys: KeyFacts[], options: UserOptions = {}): UserFacts {
   return {
     userName: 'ci-bot',
     keys,
-    lifecycle: options.lifecycle ?? {},
+    records: { ...signed(options.lifecycle ?? {}), ...options.records },
     exempt: options.exempt ?? false,
     forced: options.forced ?? false,
     ...(options.storedSecretKeyId === undefined

@@ -60,13 +60,13 @@ const userFacts: fc.Arbitrary<UserFacts> = fc
       {
         userName: fc.constant('ci-bot'),
         keys: fc.tuple(...ids.map(keyFacts)),
-        lifecycle: fc
+        records: fc
           .tuple(...ids.map(() => fc.option(lifecycle, { nil: undefined })))
           .map(states =>
             Object.fromEntries(
               ids.flatMap((id, index) => {
                 const state = states[index]
-                return state === undefined ? [] : [[id, state]]
+                return state === undefined ? [] : [[id, { origin: 'signed', record: state }]]
               })
             )
           ),
@@ -74,7 +74,7 @@ const userFacts: fc.Arbitrary<UserFacts> = fc
         forced: fc.boolean(),
         storedSecretKeyId: fc.constantFrom(...KEY_IDS, 'OTHER')
       },
-      { requiredKeys: ['userName', 'keys', 'lifecycle', 'exempt', 'forced'] }
+      { requiredKeys: ['userName', 'keys', 'records', 'exempt', 'forced'] }
     )
   })
 
@@ -216,7 +216,7 @@ describe('evaluateUser invariants', () => {
       const calm: UserFacts = {
         userName: user.userName,
         keys: young.slice(0, 2),
-        lifecycle: {},
+        records: {},
         exempt: false,
         forced: false
       }

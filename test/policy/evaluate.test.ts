@@ -34,6 +34,8 @@ interface Row {
   /** One pattern per expected note, in order; no notes when absent. */
   notes?: RegExp[]
   updates?: LifecycleUpdate[]
+  /** One pattern per STATE_TAMPERED finding's problem, in order; none when absent. */
+  findings?: RegExp[]
 }
 
 function act(type: Exclude<ActionType, 'WARN'>, id: string, reason: ReasonCode): string {
@@ -51,6 +53,9 @@ function check(row: Row): void {
   expect(decision.notes).toHaveLength(notes.length)
   notes.forEach((pattern, index) => expect(decision.notes[index]).toMatch(pattern))
   expect(decision.lifecycleUpdates).toEqual(row.updates ?? [])
+  const findings = row.findings ?? []
+  expect(decision.stateFindings).toHaveLength(findings.length)
+  findings.forEach((pattern, index) => expect(decision.stateFindings[index]?.problem).toMatch(pattern))
 }
 
 describe('exempt users', () => {
@@ -411,28 +416,37 @@ describe('step 3: Active A + Inactive I', () => {
       ]
     },
     {
-      name: 'I with unknown last use, A expired: BLOCKED, I kept',
+      name: 'I with unknown last use, A expired: not safe to delete, both wait until its recovery ends',
       user: user([active('A', ago(95)), inactive('I', ago(300), UNKNOWN)], {
         lifecycle: recentlyDeactivated(1)
       }),
-      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      expected: [
+        warn('I', 'KEY_PENDING_DELETION_CONFLICT', inDays(9)),
+        warn('A', 'ROTATION_WAITS_FOR_RECOVERY', inDays(9))
+      ],
       notes: [/I: its last use is unknown .* not deleted to make room for rotating A/]
     },
     {
-      name: 'I with unknown last use, forced: BLOCKED, I kept',
+      name: 'I with unknown last use, forced: both wait',
       user: user([active('A', ago(30)), inactive('I', ago(300), UNKNOWN)], {
         forced: true,
         lifecycle: recentlyDeactivated(1)
       }),
-      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      expected: [
+        warn('I', 'KEY_PENDING_DELETION_CONFLICT', inDays(9)),
+        warn('A', 'ROTATION_WAITS_FOR_RECOVERY', inDays(9))
+      ],
       notes: [/I: its last use is unknown/]
     },
     {
-      name: 'I past recovery with unknown last use, A expired: neither deletion happens, BLOCKED',
+      name: 'I past recovery with unknown last use, A expired: neither deletion happens, due now',
       user: user([active('A', ago(95)), inactive('I', ago(300), UNKNOWN)], {
         lifecycle: recentlyDeactivated(20)
       }),
-      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      expected: [
+        warn('I', 'KEY_PENDING_DELETION_CONFLICT', NOW),
+        warn('A', 'ROTATION_WAITS_FOR_RECOVERY', NOW)
+      ],
       notes: [/I: recovery grace period has ended/, /I: its last use is unknown/]
     },
     {
@@ -517,7 +531,7 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
         storedSecretKeyId: 'B'
       }),
       expected: [act('DEACTIVATE', 'A', 'INSTALL_GRACE_PERIOD_END')],
-      notes: [/B is taken as this tool's replacement of A \(the stored secret holds it\)/],
+      notes: [/B is taken as this tool's replacement of A \(the tool's secret holds it\)/],
       updates: [
         {
           accessKeyId: 'A',
@@ -530,7 +544,7 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
       name: 'state lost, recognised from the secret, Gi − 1s after created(B): WARN',
       user: user([active('A', ago(100)), active('B', ago(10, 1))], { storedSecretKeyId: 'B' }),
       expected: [warn('A', 'KEY_PENDING_DEACTIVATION', inDays(0, 1))],
-      notes: [/the stored secret holds it/],
+      notes: [/the tool's secret holds it/],
       updates: [
         {
           accessKeyId: 'A',
@@ -540,19 +554,12 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
       ]
     },
     {
-      name: 'recorded replacement without a date: rotatedAt = created(B), recorded',
+      name: 'recorded replacement without a date: not state (STATE_TAMPERED), so a conflict',
       user: user([active('A', ago(100)), active('B', ago(12))], {
         lifecycle: { A: { replacementKeyId: 'B' } }
       }),
-      expected: [act('DEACTIVATE', 'A', 'INSTALL_GRACE_PERIOD_END')],
-      notes: [/its recorded rotation date was missing/],
-      updates: [
-        {
-          accessKeyId: 'A',
-          changes: { rotatedAt: ago(12), replacementKeyId: 'B' },
-          cause: 'rotation-recognised'
-        }
-      ]
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      findings: [/names B but no rotation date/]
     },
     {
       name: 'the stored secret holds the older key: not a rotation by this tool',
