@@ -200,9 +200,7 @@ async function publish(config: Config, plan: Plan): Promise<void> {
   } else if (plan.totals.failedActions > 0 || plan.totals.failedUsers > 0) {
     const parts = [
       plan.totals.failedActions > 0 ? `${plan.totals.failedActions} key actions failed` : '',
-      plan.totals.failedUsers > 0
-        ? `${plan.totals.failedUsers} users could not be scanned`
-        : ''
+      plan.totals.failedUsers > 0 ? `${plan.totals.failedUsers} users could not be scanned` : ''
     ].filter(Boolean)
     core.setFailed(`${parts.join(' and ')}; see the plan for details.`)
   }

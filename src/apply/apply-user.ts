@@ -388,7 +388,10 @@ async function saveRecords(
     if (!record) continue
     const value = encodeKeyRecord(record)
     const signature = await ctx.signer.sign(recordMessage(ctx.accountId, userName, id, value))
-    tags.push({ Key: lifecycleTagKey(id), Value: value }, { Key: signatureTagKey(id), Value: signature })
+    tags.push(
+      { Key: lifecycleTagKey(id), Value: value },
+      { Key: signatureTagKey(id), Value: signature }
+    )
   }
   if (tags.length > 0) await ctx.iam.send(new TagUserCommand({ UserName: userName, Tags: tags }))
 }

@@ -38,8 +38,7 @@ export class AwsClock {
   middleware(): DeserializeMiddleware<object, object> {
     return next => async args => {
       const result = await next(args)
-      const headers = (result.response as { headers?: Record<string, string | undefined> })
-        .headers
+      const headers = (result.response as { headers?: Record<string, string | undefined> }).headers
       this.observe(headers?.date ?? headers?.Date)
       return result
     }

@@ -225,7 +225,7 @@ export function tamperedIssue(plan: Plan, account: PlanAccount, user: PlanUser):
     fingerprintMarker(print),
     `## Rotation state failed verification: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
     '',
-    'The tool signs every record it keeps in the user\'s `iam-key-rotation:*` tags. These records did not verify, so ' +
+    "The tool signs every record it keeps in the user's `iam-key-rotation:*` tags. These records did not verify, so " +
       'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted on them.',
     ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
     '',

@@ -32,7 +32,11 @@ export function parseSubjectMarker(body: string | null | undefined): IssueSubjec
   const match = SUBJECT_MARKER.exec(body ?? '')
   if (!match) return undefined
   const [, kind, accountId, userName, failedAccountId] = match
-  if ((kind === 'blocked' || kind === 'tampered') && accountId !== undefined && userName !== undefined) {
+  if (
+    (kind === 'blocked' || kind === 'tampered') &&
+    accountId !== undefined &&
+    userName !== undefined
+  ) {
     return { kind, accountId, userName }
   }
   return failedAccountId !== undefined

@@ -236,7 +236,7 @@ function step1NeverUsedKeys(views: readonly KeyView[], ctx: Context): KeyView[] 
     if (key.status !== 'Active' || key.lastUsed.kind !== 'never') return view
     if (isExpired(key, ctx)) {
       const deactivated = deactivate(view, 'UNUSED_EXPIRED_KEY', ctx)
-      return { ...view, deactivatedNow: deactivated, handledInStep1: true }
+      return { ...view, deactivatedNow: deactivated, handledInStep1: true, neverRotate: true }
     }
     if (rotationWarningDue(key, ctx)) {
       ctx.out.warn(view.id, 'UNUSED_KEY_PENDING_DELETION', expiresAt(key, ctx))
@@ -331,6 +331,7 @@ function step3RemainingActiveKeys(
 
 /** One Active A, no other key. */
 function loneActiveKey(a: KeyView, ctx: Context): void {
+  if (a.neverRotate) return
   if (isExpired(a.key, ctx)) {
     ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY')
   } else if (ctx.user.forced) {
@@ -381,6 +382,7 @@ function freeSlotThenRotate(a: KeyView, i: KeyView, trigger: Trigger, ctx: Conte
     if (!a.handledInStep1) ctx.out.warn(a.id, 'ROTATION_WAITS_FOR_RECOVERY', due)
     return
   }
+  ctx.out.withdrawWarning(i.id, 'KEY_PENDING_DELETION')
   if (trigger === 'expired') {
     ctx.out.act('DELETE', i.id, 'EXPIRED_INACTIVE_KEY_CONFLICT')
     ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY')
@@ -568,6 +570,7 @@ type Trigger = 'expired' | 'forced'
 
 /** Why A must be rotated now, if it must: age first (first match wins), then force. */
 function rotationTrigger(a: KeyView, ctx: Context): Trigger | undefined {
+  if (a.neverRotate) return undefined
   if (isExpired(a.key, ctx)) return 'expired'
   return ctx.user.forced ? 'forced' : undefined
 }
@@ -644,6 +647,8 @@ interface KeyView {
   readonly deactivatedNow: boolean
   /** Step 1 planned an action for it: step 3 adds no warning. */
   readonly handledInStep1: boolean
+  /** Never used and expired: deactivated, not replaced, also while the deactivation is held. */
+  readonly neverRotate?: boolean
 }
 
 type ActionExtras = Pick<PlannedAction, 'oldKeyUsedSinceRotation'>

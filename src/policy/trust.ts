@@ -79,7 +79,12 @@ export function trustRecords(
     if (stale !== undefined) {
       record = without(record, INACTIVE_PERIOD)
       result.notes.push(stale)
-      result.updates.push({ accessKeyId, changes: {}, clears: INACTIVE_PERIOD, cause: 'seen-active' })
+      result.updates.push({
+        accessKeyId,
+        changes: {},
+        clears: INACTIVE_PERIOD,
+        cause: 'seen-active'
+      })
     }
     result.trusted[accessKeyId] = record
     if (claim.origin === 'legacy') {

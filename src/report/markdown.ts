@@ -63,7 +63,12 @@ export function planMarkdownSections(plan: Plan): { head: string; accounts: stri
     account.users.filter(user => user.error !== undefined).map(user => ({ account, user }))
   )
   if (failedUsers.length > 0) {
-    lines.push('## Users that could not be scanned', '', '| account | user | error |', '|---|---|---|')
+    lines.push(
+      '## Users that could not be scanned',
+      '',
+      '| account | user | error |',
+      '|---|---|---|'
+    )
     for (const { account, user } of failedUsers) {
       lines.push(`| ${account.accountId} | ${cell(user.userName)} | ${cell(user.error)} |`)
     }

@@ -285,7 +285,9 @@ function mayNeedTheSecret(
   keys: readonly KeyFacts[],
   trusted: Readonly<Record<string, KeyRecord>>
 ): boolean {
-  const records = keys.map(key => (Object.hasOwn(trusted, key.accessKeyId) ? trusted[key.accessKeyId] : undefined))
+  const records = keys.map(key =>
+    Object.hasOwn(trusted, key.accessKeyId) ? trusted[key.accessKeyId] : undefined
+  )
   if (records.some(record => record?.rotationStartedAt !== undefined)) return true
   const active = keys.filter(key => key.status === 'Active')
   return active.length === 2 && !records.some(record => record?.replacementKeyId !== undefined)

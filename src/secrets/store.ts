@@ -25,7 +25,9 @@ export function versionIdFor(accessKeyId: string): string {
 }
 
 function keyIdOfVersion(versionId: string): string | undefined {
-  const id = versionId.startsWith(VERSION_ID_PREFIX) ? versionId.slice(VERSION_ID_PREFIX.length) : ''
+  const id = versionId.startsWith(VERSION_ID_PREFIX)
+    ? versionId.slice(VERSION_ID_PREFIX.length)
+    : ''
   return /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined
 }
 
@@ -85,7 +87,8 @@ export class SecretStore {
     } catch (error) {
       if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error
     }
-    if (!this.options.signer) throw new Error('creating a secret needs the state signer (enforce mode)')
+    if (!this.options.signer)
+      throw new Error('creating a secret needs the state signer (enforce mode)')
     const marker = await this.options.signer.sign(
       secretMarkerMessage(key.accountId, key.userName, name)
     )
@@ -156,7 +159,9 @@ export class SecretStore {
       marker
     )
     if (problem !== undefined) {
-      throw new Error(`secret ${name} is not known to be this tool's: its marker failed verification (${problem})`)
+      throw new Error(
+        `secret ${name} is not known to be this tool's: its marker failed verification (${problem})`
+      )
     }
     const current = Object.entries(secret.VersionIdsToStages ?? {}).find(([, stages]) =>
       stages.includes('AWSCURRENT')

@@ -39,7 +39,11 @@ export function recordMessage(
 }
 
 /** What a secret's marker covers: this tool created this secret, for this user. */
-export function secretMarkerMessage(accountId: string, userName: string, secretName: string): string {
+export function secretMarkerMessage(
+  accountId: string,
+  userName: string,
+  secretName: string
+): string {
   return `iam-key-rotation secret ${FORMAT}\naccount=${accountId}\nuser=${userName}\nsecret=${secretName}`
 }
 
@@ -133,7 +137,8 @@ function checkSignature(
   if (format !== FORMAT || !signedBy || !encoded || rest.length > 0) {
     return 'its signature is malformed'
   }
-  if (signedBy !== keyId) return `it is signed by KMS key ${signedBy}, not by the state key ${keyId}`
+  if (signedBy !== keyId)
+    return `it is signed by KMS key ${signedBy}, not by the state key ${keyId}`
   let valid = false
   try {
     valid = verify('sha256', Buffer.from(message, 'utf8'), key, Buffer.from(encoded, 'base64'))
@@ -155,7 +160,12 @@ export function claimOf(
   tagged: TaggedRecord,
   now: Date
 ): RecordClaim {
-  const message = recordMessage(subject.accountId, subject.userName, subject.accessKeyId, tagged.value)
+  const message = recordMessage(
+    subject.accountId,
+    subject.userName,
+    subject.accessKeyId,
+    tagged.value
+  )
   const problem = verifier.check(message, tagged.signature)
   if (problem === undefined) return { origin: 'signed', record: tagged.record }
   if (tagged.signature !== undefined) return { origin: 'unverified', problem }

@@ -60,16 +60,14 @@ const userFacts: fc.Arbitrary<UserFacts> = fc
       {
         userName: fc.constant('ci-bot'),
         keys: fc.tuple(...ids.map(keyFacts)),
-        records: fc
-          .tuple(...ids.map(() => fc.option(lifecycle, { nil: undefined })))
-          .map(states =>
-            Object.fromEntries(
-              ids.flatMap((id, index) => {
-                const state = states[index]
-                return state === undefined ? [] : [[id, { origin: 'signed', record: state }]]
-              })
-            )
-          ),
+        records: fc.tuple(...ids.map(() => fc.option(lifecycle, { nil: undefined }))).map(states =>
+          Object.fromEntries(
+            ids.flatMap((id, index) => {
+              const state = states[index]
+              return state === undefined ? [] : [[id, { origin: 'signed', record: state }]]
+            })
+          )
+        ),
         exempt: fc.integer({ min: 0, max: 9 }).map(n => n === 0),
         forced: fc.boolean(),
         storedSecretKeyId: fc.constantFrom(...KEY_IDS, 'OTHER')

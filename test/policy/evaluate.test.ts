@@ -55,7 +55,9 @@ function check(row: Row): void {
   expect(decision.lifecycleUpdates).toEqual(row.updates ?? [])
   const findings = row.findings ?? []
   expect(decision.stateFindings).toHaveLength(findings.length)
-  findings.forEach((pattern, index) => expect(decision.stateFindings[index]?.problem).toMatch(pattern))
+  findings.forEach((pattern, index) =>
+    expect(decision.stateFindings[index]?.problem).toMatch(pattern)
+  )
 }
 
 describe('exempt users', () => {
@@ -814,4 +816,273 @@ describe('every planned action', () => {
       evaluateUser(facts, DEFAULT_PARAMS, NOW)
     )
   })
+})
+
+// Version 2 of the key policy: the rows and rules added for state the tool can trust.
+
+describe('v2: conflict rows keep the recovery window', () => {
+  const deactivated = (days: number) => ({ I: { deactivatedAt: ago(days) } })
+  it.each<Row>([
+    {
+      name: 'I deactivated an hour ago by a person and used the day before: both wait',
+      user: user([active('A', ago(95)), inactive('I', ago(300), usedAt(ago(1, -3600)))]),
+      expected: [
+        warn('I', 'KEY_PENDING_DELETION_CONFLICT', inDays(9, -3600)),
+        warn('A', 'ROTATION_WAITS_FOR_RECOVERY', inDays(9, -3600))
+      ],
+      updates: [
+        { accessKeyId: 'I', changes: { firstSeenInactiveAt: NOW }, cause: 'first-seen-inactive' }
+      ]
+    },
+    {
+      name: 'I never used: safe to delete at once, even deactivated today',
+      user: user([active('A', ago(95)), inactive('I', ago(30), NEVER)], {
+        lifecycle: deactivated(0)
+      }),
+      expected: [
+        act('DELETE', 'I', 'EXPIRED_INACTIVE_KEY_CONFLICT'),
+        act('ROTATE', 'A', 'EXPIRED_ACTIVE_KEY')
+      ]
+    },
+    {
+      name: 'I last used exactly Gr ago: safe to delete',
+      user: user([active('A', ago(95)), inactive('I', ago(300), usedAt(ago(10)))], {
+        lifecycle: deactivated(5)
+      }),
+      expected: [
+        act('DELETE', 'I', 'EXPIRED_INACTIVE_KEY_CONFLICT'),
+        act('ROTATE', 'A', 'EXPIRED_ACTIVE_KEY')
+      ]
+    },
+    {
+      name: 'I last used Gr − 1s ago: waits one second',
+      user: user([active('A', ago(95)), inactive('I', ago(300), usedAt(ago(10, 1)))], {
+        lifecycle: deactivated(5)
+      }),
+      expected: [
+        warn('I', 'KEY_PENDING_DELETION_CONFLICT', inDays(0, 1)),
+        warn('A', 'ROTATION_WAITS_FOR_RECOVERY', inDays(0, 1))
+      ]
+    }
+  ])('$name', check)
+})
+
+describe('v2: state belongs to one inactive period', () => {
+  it.each<Row>([
+    {
+      name: 'an Active key with a recorded first sighting: the old period is dropped',
+      user: user([active('A', ago(60))], { lifecycle: { A: { firstSeenInactiveAt: ago(40) } } }),
+      expected: [],
+      updates: [
+        {
+          accessKeyId: 'A',
+          changes: {},
+          clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+          cause: 'seen-active'
+        }
+      ]
+    },
+    {
+      name: 'the scream test: reactivated, used, deactivated again months later: a new recovery clock',
+      user: user([inactive('A', ago(300), usedAt(ago(0, -60)))], {
+        lifecycle: { A: { deactivatedAt: ago(200) } }
+      }),
+      expected: [],
+      notes: [/A: used on .* after its recorded inactive period began .* starts again/],
+      updates: [
+        {
+          accessKeyId: 'A',
+          changes: {},
+          clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+          cause: 'seen-active'
+        },
+        { accessKeyId: 'A', changes: { firstSeenInactiveAt: NOW }, cause: 'first-seen-inactive' }
+      ]
+    }
+  ])('$name', check)
+})
+
+describe('v2: a person reactivates the old key', () => {
+  const rotation = { rotatedAt: ago(30), replacementKeyId: 'B' }
+  it.each<Row>([
+    {
+      name: 'first reactivation seen: recorded, a new grace period Gi (KEY_REACTIVATED)',
+      user: user([active('A', ago(120)), active('B', ago(30))], {
+        lifecycle: { A: { ...rotation, deactivatedAt: ago(20) } }
+      }),
+      expected: [warn('A', 'KEY_REACTIVATED', inDays(10))],
+      notes: [/A: Active again after this tool deactivated it .* \(first time\)/],
+      updates: [
+        {
+          accessKeyId: 'A',
+          changes: { reactivations: 1, reactivationSeenAt: NOW },
+          clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+          cause: 'reactivation-seen'
+        }
+      ]
+    },
+    {
+      name: 'during the new grace period: still KEY_REACTIVATED, not fought',
+      user: user([active('A', ago(120)), active('B', ago(30))], {
+        lifecycle: { A: { ...rotation, reactivations: 1, reactivationSeenAt: ago(9) } }
+      }),
+      expected: [warn('A', 'KEY_REACTIVATED', inDays(1))]
+    },
+    {
+      name: 'the new grace period over: deactivated once more',
+      user: user([active('A', ago(120)), active('B', ago(30))], {
+        lifecycle: { A: { ...rotation, reactivations: 1, reactivationSeenAt: ago(10) } }
+      }),
+      expected: [act('DEACTIVATE', 'A', 'INSTALL_GRACE_PERIOD_END')]
+    },
+    {
+      name: 'second reactivation: BLOCKED, a person decides',
+      user: user([active('A', ago(120)), active('B', ago(30))], {
+        lifecycle: {
+          A: { ...rotation, reactivations: 1, reactivationSeenAt: ago(9), deactivatedAt: ago(2) }
+        }
+      }),
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_OWNER')],
+      notes: [/\(second time\)/],
+      updates: [
+        {
+          accessKeyId: 'A',
+          changes: { reactivations: 2, reactivationSeenAt: NOW },
+          clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+          cause: 'reactivation-seen'
+        }
+      ]
+    },
+    {
+      name: 'after the second reactivation: stays BLOCKED, never deactivated again',
+      user: user([active('A', ago(150)), active('B', ago(60))], {
+        lifecycle: {
+          A: {
+            rotatedAt: ago(60),
+            replacementKeyId: 'B',
+            reactivations: 2,
+            reactivationSeenAt: ago(20)
+          }
+        }
+      }),
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_OWNER')]
+    },
+    {
+      name: 'a never-used key the tool deactivated, reactivated: a new grace period before step 1 acts again',
+      user: user([active('N', ago(120), NEVER)], { lifecycle: { N: { deactivatedAt: ago(25) } } }),
+      expected: [warn('N', 'KEY_REACTIVATED', inDays(10))],
+      notes: [/first time/],
+      updates: [
+        {
+          accessKeyId: 'N',
+          changes: { reactivations: 1, reactivationSeenAt: NOW },
+          clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+          cause: 'reactivation-seen'
+        }
+      ]
+    }
+  ])('$name', check)
+})
+
+describe('v2: an interrupted rotation (execution rule 3)', () => {
+  const intent = { A: { rotationStartedAt: ago(1) } }
+  const closed = {
+    accessKeyId: 'A',
+    changes: {},
+    clears: ['rotationStartedAt'],
+    cause: 'intent-closed'
+  } satisfies LifecycleUpdate
+  it.each<Row>([
+    {
+      name: 'a key made right after the intent, never used, not stored: an orphan, deleted; A rotated again',
+      user: user([active('A', ago(95)), active('B', ago(1, 30), NEVER)], { lifecycle: intent }),
+      expected: [
+        act('DELETE', 'B', 'ORPHAN_KEY_REMOVED'),
+        act('ROTATE', 'A', 'EXPIRED_ACTIVE_KEY')
+      ],
+      notes: [/B was created by an interrupted rotation of A/],
+      updates: [closed]
+    },
+    {
+      name: 'the secret holds it: the rotation got as far as storing it, recognised',
+      user: user([active('A', ago(95)), active('B', ago(1, 30), NEVER)], {
+        lifecycle: intent,
+        storedSecretKeyId: 'B'
+      }),
+      expected: [],
+      notes: [/B is taken as this tool's replacement of A: an interrupted rotation stored it/],
+      updates: [
+        {
+          accessKeyId: 'A',
+          changes: { rotatedAt: ago(1, 30), replacementKeyId: 'B' },
+          clears: ['rotationStartedAt'],
+          cause: 'rotation-recognised'
+        }
+      ]
+    },
+    {
+      name: 'a key made a day after the intent is not its orphan (a replayed intent deletes nothing)',
+      user: user([active('A', ago(95)), active('B', ago(0, 60), NEVER)], { lifecycle: intent }),
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      updates: [closed]
+    },
+    {
+      name: 'a key made after the intent but used: not an orphan',
+      user: user([active('A', ago(95)), active('B', ago(1, 30), usedAt(ago(0, 60)))], {
+        lifecycle: intent
+      }),
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      notes: [/it has been used, so it is not taken for a leftover/],
+      updates: [closed]
+    },
+    {
+      name: 'its last use unknown: kept, the intent stays for a later run',
+      user: user([active('A', ago(95)), active('B', ago(1, 30), UNKNOWN)], { lifecycle: intent }),
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      notes: [/last use is unknown .* not removed/]
+    },
+    {
+      name: 'no key was made: the intent is closed and A rotates as usual',
+      user: user([active('A', ago(95))], { lifecycle: intent }),
+      expected: [act('ROTATE', 'A', 'EXPIRED_ACTIVE_KEY')],
+      updates: [closed]
+    }
+  ])('$name', check)
+})
+
+describe('v2: state that is not state', () => {
+  it.each<Row>([
+    {
+      name: 'a forged "A rotated long ago, replacement B" (one TagUser call): a conflict, not a deactivation',
+      user: user([active('A', ago(100)), active('B', ago(50))], {
+        records: {
+          A: { origin: 'unverified', problem: 'its signature does not verify' }
+        }
+      }),
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      findings: [/signature does not verify/]
+    },
+    {
+      name: 'a future rotation date does not silence two expired keys',
+      user: user([active('A', ago(200)), active('B', ago(150))], {
+        lifecycle: { A: { rotatedAt: inDays(300), replacementKeyId: 'B' } }
+      }),
+      expected: [
+        act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT'),
+        act('BLOCKED', 'B', 'ROTATION_BLOCKED_BY_CONFLICT')
+      ],
+      findings: [/is in the future/]
+    },
+    {
+      name: 'a forged old deactivation on a key deactivated today: its recovery starts now',
+      user: user([active('A', ago(30)), inactive('I', ago(300), usedAt(ago(0, 60)))], {
+        records: { I: { origin: 'unverified', problem: 'it is not signed' } }
+      }),
+      expected: [],
+      findings: [/not signed/],
+      updates: [
+        { accessKeyId: 'I', changes: { firstSeenInactiveAt: NOW }, cause: 'first-seen-inactive' }
+      ]
+    }
+  ])('$name', check)
 })

@@ -46,7 +46,10 @@ const SPEC: [ReasonCode, string][] = [
     'KEY_REACTIVATED',
     'Key was reactivated after this tool deactivated it; it will be deactivated again after a new grace period.'
   ],
-  ['ROTATION_BLOCKED_BY_OWNER', 'Key was reactivated again after deactivation; a person must decide.'],
+  [
+    'ROTATION_BLOCKED_BY_OWNER',
+    'Key was reactivated again after deactivation; a person must decide.'
+  ],
   [
     'SECRET_NOT_OWNED',
     'A secret with this name exists that this tool did not create; the new key was not stored.'

@@ -4,7 +4,10 @@ import type { StateSigner, StateVerifier } from '../../src/state/signing.js'
 // A state key in memory, for unit tests that need to sign or verify records without KMS. The
 // end-to-end tests use the emulator's KMS key from the central stack instead.
 
-export function localStateKey(createdAt = new Date(0), keyId = 'test-state-key'): StateVerifier & StateSigner {
+export function localStateKey(
+  createdAt = new Date(0),
+  keyId = 'test-state-key'
+): StateVerifier & StateSigner {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   return {
     keyId,
@@ -19,7 +22,9 @@ export function localStateKey(createdAt = new Date(0), keyId = 'test-state-key')
         : 'its signature does not verify'
     },
     sign: message =>
-      Promise.resolve(`v2 ${keyId} ${sign('sha256', Buffer.from(message), privateKey).toString('base64')}`)
+      Promise.resolve(
+        `v2 ${keyId} ${sign('sha256', Buffer.from(message), privateKey).toString('base64')}`
+      )
   }
 }
 
