@@ -113,6 +113,12 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'member-role.yaml › ReadOwnSecretPolicy › ReadOwnRotatedKey':
     'the rotated user’s application, reading its new key',
   'member-role.yaml › ReadOwnSecretPolicy › DecryptOwnSecret': 'the same, with `kms-key-id`',
+  'central-github-oidc.yaml › StateSigningKey › AccountAdministers':
+    'administering the state key (never signing with it)',
+  'central-github-oidc.yaml › StateSigningKey › OnlyTheWriteRoleSigns':
+    'signing every record and secret marker the tool writes (enforce)',
+  'central-github-oidc.yaml › StateSigningKey › EveryToolRoleVerifies':
+    'verifying the tool’s records (every run)',
   'central-secrets-kms.yaml › SecretsKey › AccountAdministersKey':
     'administering the key (never decrypting with it)',
   'central-secrets-kms.yaml › SecretsKey › OrganizationDecryptsThroughSecretsManager':
