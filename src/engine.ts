@@ -182,6 +182,7 @@ async function scanAll(
             verifier: deps.state,
             isForced: userName => isForced(config, account.id, userName),
             storedSecretKeyId: (userName: string) => secrets.storedKeyId(account.id, userName),
+            legacySecret: (userName: string) => secrets.legacyStoredKey(account.id, userName),
             warn: message => log.warning(message)
           })
           const planUsers = scan.users.map(user => toPlanUser(user, deps.now))

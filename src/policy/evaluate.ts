@@ -71,7 +71,7 @@ export function evaluateUser(user: UserFacts, params: PolicyParams, now: Date): 
       stateFindings: []
     }
   }
-  const trust = trustRecords(user.keys, user.records, now)
+  const trust = trustRecords(user.keys, user.records, now, user.legacySecret)
   const ctx: Context = { user, params, now, out: new Draft(trust.trusted, trust.findings) }
   for (const note of trust.notes) ctx.out.note(note)
   for (const update of trust.updates) ctx.out.record(update)

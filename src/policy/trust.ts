@@ -10,7 +10,8 @@ import type {
   LifecycleField,
   LifecycleUpdate,
   RecordClaim,
-  StateFinding
+  StateFinding,
+  UserFacts
 } from './types.js'
 
 /** A record's creation date and the key's CreateDate agree to the second. */
@@ -49,7 +50,8 @@ const INACTIVE_PERIOD: readonly LifecycleField[] = ['deactivatedAt', 'firstSeenI
 export function trustRecords(
   keys: readonly KeyFacts[],
   claims: Readonly<Record<string, RecordClaim>>,
-  now: Date
+  now: Date,
+  legacySecret?: UserFacts['legacySecret']
 ): TrustedState {
   const result: TrustedState = { trusted: {}, findings: [], notes: [], updates: [] }
   const byId = new Map(keys.map(key => [key.accessKeyId, key]))
@@ -61,12 +63,22 @@ export function trustRecords(
     }
     // A record of a key the user no longer has steers nothing (the key is gone): ignore it.
     if (key === undefined) continue
-    const problem = inconsistency(key, claim, byId, now)
+    const problem =
+      inconsistency(key, claim, byId, now) ??
+      (claim.origin === 'legacy' ? unconfirmedLegacy(claim.record, byId, legacySecret) : undefined)
     if (problem !== undefined) {
       result.findings.push(finding(accessKeyId, problem))
       continue
     }
     let record = claim.record
+    if (claim.origin === 'legacy' && (record.deactivatedAt ?? record.firstSeenInactiveAt)) {
+      // Nothing confirms when an unsigned inactive period began: it starts again, which only
+      // ever delays a deletion.
+      record = without(record, INACTIVE_PERIOD)
+      result.notes.push(
+        `${accessKeyId}: its unsigned record of an earlier version cannot date its inactive period; its recovery period starts again.`
+      )
+    }
     const replacement = record.replacementKeyId
     if (replacement !== undefined && !byId.has(replacement)) {
       // Signed, so the tool wrote it; the replacement has since been deleted by someone.
@@ -146,6 +158,38 @@ function inconsistency(
   }
   if (replacement.createdAt.getTime() <= key.createdAt.getTime()) {
     return `it names ${replacementId} as the replacement, which is not newer than the key`
+  }
+  return undefined
+}
+
+/**
+ * An unsigned record is migrated only as far as something other than tags confirms it: its
+ * creation date by IAM (checked above), a rotation by the earlier version's secret, which holds
+ * the replacement and was written when the replacement was created. Fields that version never
+ * wrote cannot be its.
+ */
+function unconfirmedLegacy(
+  record: KeyRecord,
+  keys: ReadonlyMap<string, KeyFacts>,
+  legacySecret: UserFacts['legacySecret']
+): string | undefined {
+  if (
+    record.reactivationSeenAt !== undefined ||
+    record.reactivations !== undefined ||
+    record.rotationStartedAt !== undefined
+  ) {
+    return 'it is unsigned, yet has fields only signed records carry'
+  }
+  const replacementId = record.replacementKeyId
+  if (replacementId === undefined) return undefined
+  const replacement = keys.get(replacementId)
+  if (
+    replacement === undefined ||
+    legacySecret?.accessKeyId !== replacementId ||
+    Math.abs(legacySecret.storedAt.getTime() - replacement.createdAt.getTime()) >
+      REPLACEMENT_TOLERANCE_MS
+  ) {
+    return `it is unsigned, and the tool's secret does not confirm that ${replacementId} replaced this key`
   }
   return undefined
 }

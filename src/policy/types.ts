@@ -42,7 +42,10 @@ export type LifecycleField = keyof KeyLifecycle
 export type RecordClaim =
   /** Signed with the tool's state key. */
   | { readonly origin: 'signed'; readonly record: KeyRecord }
-  /** Written by a version before signed state, read during the migration window only. */
+  /**
+   * Unsigned, as versions before signed state wrote them: trusted only as far as IAM and the
+   * earlier version's secret confirm it (`trustRecords`), and signed from then on.
+   */
   | { readonly origin: 'legacy'; readonly record: KeyRecord }
   /** Failed verification: never state. `problem` says what failed. */
   | { readonly origin: 'unverified'; readonly problem: string }
@@ -104,6 +107,11 @@ export interface UserFacts {
    * secret's authenticated marker verified: recognises a rotation whose state was lost.
    */
   readonly storedSecretKeyId?: string
+  /**
+   * What an earlier version's secret says, read only to migrate an unsigned rotation record:
+   * the key id its tag names, and when its current version was written.
+   */
+  readonly legacySecret?: { readonly accessKeyId: string; readonly storedAt: Date }
 }
 
 export type ActionType = 'ROTATE' | 'DEACTIVATE' | 'DELETE' | 'WARN' | 'BLOCKED'

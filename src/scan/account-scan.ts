@@ -50,6 +50,8 @@ export interface ScanOptions {
    * verified marker: recognises a rotation whose state was lost or interrupted.
    */
   readonly storedSecretKeyId?: (userName: string, userArn: string) => Promise<string | undefined>
+  /** An earlier version's secret, to confirm its unsigned rotation records (migration). */
+  readonly legacySecret?: (userName: string) => Promise<UserFacts['legacySecret']>
   readonly reportPoll?: Parameters<typeof readCredentialReport>[1]
   readonly warn?: (message: string) => void
 }
@@ -185,8 +187,23 @@ async function scanUser(
     }
   }
 
+  // Migration: an unsigned rotation record counts only if the earlier version's secret confirms it.
+  let legacySecret: UserFacts['legacySecret']
+  if (
+    options.legacySecret &&
+    Object.values(records).some(c => c.origin === 'legacy' && c.record.replacementKeyId)
+  ) {
+    try {
+      legacySecret = await options.legacySecret(entry.userName)
+    } catch (error) {
+      options.warn?.(
+        `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
+      )
+    }
+  }
+  const facts = { ...base, keys, records, ...(legacySecret ? { legacySecret } : {}) }
   let storedSecretKeyId: string | undefined
-  let decision = evaluateUser({ ...base, keys, records }, options.policy, options.now)
+  let decision = evaluateUser(facts, options.policy, options.now)
   if (
     needsAttention(decision) &&
     options.storedSecretKeyId &&
@@ -201,11 +218,7 @@ async function scanUser(
       )
     }
     if (storedSecretKeyId) {
-      decision = evaluateUser(
-        { ...base, keys, records, storedSecretKeyId },
-        options.policy,
-        options.now
-      )
+      decision = evaluateUser({ ...facts, storedSecretKeyId }, options.policy, options.now)
     }
   }
   if (!exempt && !needsAttention(decision)) return { keyCount: keys.length }
@@ -216,12 +229,7 @@ async function scanUser(
       arn: entry.arn,
       exempt,
       ...(owner ? { owner } : {}),
-      facts: {
-        ...base,
-        keys,
-        records,
-        ...(storedSecretKeyId ? { storedSecretKeyId } : {})
-      },
+      facts: { ...facts, ...(storedSecretKeyId ? { storedSecretKeyId } : {}) },
       decision
     }
   }
@@ -240,15 +248,14 @@ function needsAttention(decision: UserDecision): boolean {
 function claimsOf(
   tagged: ReadonlyMap<string, TaggedRecord>,
   userName: string,
-  options: Pick<ScanOptions, 'accountId' | 'verifier' | 'now'>
+  options: Pick<ScanOptions, 'accountId' | 'verifier'>
 ): Record<string, RecordClaim> {
   const claims: Record<string, RecordClaim> = {}
   for (const [accessKeyId, record] of tagged) {
     claims[accessKeyId] = claimOf(
       options.verifier,
       { accountId: options.accountId, userName, accessKeyId },
-      record,
-      options.now
+      record
     )
   }
   return claims

@@ -1,6 +1,7 @@
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
   TagResourceCommand,
@@ -135,6 +136,29 @@ export class SecretStore {
         ResourcePolicy: JSON.stringify(readOnlyByUserPolicy(key.userArn))
       })
     )
+  }
+
+  /**
+   * What an earlier version's secret says (read only to migrate an unsigned rotation record):
+   * the key id its tag names and when its current version was written. Undefined without one.
+   */
+  async legacyStoredKey(
+    accountId: string,
+    userName: string
+  ): Promise<{ accessKeyId: string; storedAt: Date } | undefined> {
+    const client = this.options.clientFor(accountId)
+    const name = this.secretName(accountId, userName)
+    try {
+      const secret = await client.send(new DescribeSecretCommand({ SecretId: name }))
+      const accessKeyId = secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value
+      if (!accessKeyId) return undefined
+      const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: name }))
+      const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'))
+      return current?.CreatedDate ? { accessKeyId, storedAt: current.CreatedDate } : undefined
+    } catch (error) {
+      if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined
+      throw error
+    }
   }
 
   /**

@@ -22,9 +22,6 @@ import type { TaggedRecord } from '../scan/lifecycle-tags.js'
 //   them, inactive keys restart their recovery clocks and rotations under way turn into conflicts.
 //   That is safe but loud, so the key is kept, not rotated (KMS cannot rotate signing keys).
 
-/** Versions before signed state wrote unsigned records; these are read only for this long. */
-export const LEGACY_WINDOW_DAYS = 30
-const DAY_MS = 86_400_000
 const SIGNING_ALGORITHM = 'ECDSA_SHA_256'
 const FORMAT = 'v2'
 
@@ -51,8 +48,6 @@ export interface StateVerifier {
   /** The key's id (a UUID) and ARN, for messages. */
   readonly keyId: string
   readonly keyArn: string
-  /** Unsigned records of earlier versions are read until then. */
-  readonly legacyUntil: Date
   /** undefined when `signature` is this key's valid signature of `message`; else what failed. */
   check(message: string, signature: string | undefined): string | undefined
 }
@@ -105,11 +100,9 @@ export async function loadStateKey(
     format: 'der',
     type: 'spki'
   })
-  const created = described.CreationDate ?? new Date(0)
   return {
     keyId,
     keyArn,
-    legacyUntil: new Date(created.getTime() + LEGACY_WINDOW_DAYS * DAY_MS),
     check: (message, signature) => checkSignature(verifyKey, keyId, message, signature),
     sign: async message => {
       const signed = await kms.send(
@@ -151,14 +144,13 @@ function checkSignature(
 }
 
 /**
- * Where a record came from: signed by the state key, an unsigned record of an earlier version
- * still inside the migration window, or neither (with what failed).
+ * Where a record came from: signed by the state key, unsigned (as versions before 0.2.0 wrote
+ * them: `trustRecords` decides how much of it to believe), or a signature that failed.
  */
 export function claimOf(
   verifier: StateVerifier,
   subject: { accountId: string; userName: string; accessKeyId: string },
-  tagged: TaggedRecord,
-  now: Date
+  tagged: TaggedRecord
 ): RecordClaim {
   const message = recordMessage(
     subject.accountId,
@@ -168,12 +160,7 @@ export function claimOf(
   )
   const problem = verifier.check(message, tagged.signature)
   if (problem === undefined) return { origin: 'signed', record: tagged.record }
-  if (tagged.signature !== undefined) return { origin: 'unverified', problem }
-  if (now.getTime() < verifier.legacyUntil.getTime()) {
-    return { origin: 'legacy', record: tagged.record }
-  }
-  return {
-    origin: 'unverified',
-    problem: `it is not signed, and unsigned records of versions before 0.2.0 were read only until ${verifier.legacyUntil.toISOString().slice(0, 10)}`
-  }
+  return tagged.signature === undefined
+    ? { origin: 'legacy', record: tagged.record }
+    : { origin: 'unverified', problem }
 }

@@ -17,6 +17,7 @@ interface Row {
   /** The finding's problem, when it is not state. */
   problem?: RegExp
   keyId?: string
+  legacySecret?: { accessKeyId: string; storedAt: Date }
 }
 
 const signed = (record: KeyRecord): RecordClaim => ({ origin: 'signed', record })
@@ -88,9 +89,40 @@ describe('trustRecords', () => {
       problem: /names the key itself/
     },
     {
-      name: 'a legacy record IAM confirms: state, to be signed in enforce mode',
+      name: 'an unsigned rotation record that IAM and the earlier version’s secret confirm: state',
       claim: legacy({ createdAt: ago(100), rotatedAt: ago(5), replacementKeyId: 'B' }),
+      legacySecret: { accessKeyId: 'B', storedAt: ago(5, 2) },
       trusted: { createdAt: ago(100), rotatedAt: ago(5), replacementKeyId: 'B' }
+    },
+    {
+      name: 'an unsigned rotation record IAM agrees with, but no secret confirms (one TagUser call)',
+      claim: legacy({ createdAt: ago(100), rotatedAt: ago(5), replacementKeyId: 'B' }),
+      trusted: undefined,
+      problem: /unsigned, and the tool's secret does not confirm that B replaced this key/
+    },
+    {
+      name: 'the same, with a secret written long after B was created (a pre-created secret)',
+      claim: legacy({ createdAt: ago(100), rotatedAt: ago(5), replacementKeyId: 'B' }),
+      legacySecret: { accessKeyId: 'B', storedAt: ago(1) },
+      trusted: undefined,
+      problem: /does not confirm/
+    },
+    {
+      name: 'an unsigned record with fields only signed records carry',
+      claim: legacy({ createdAt: ago(100), rotationStartedAt: ago(1) }),
+      trusted: undefined,
+      problem: /only signed records carry/
+    },
+    {
+      name: 'an unsigned creation-only record IAM confirms: state',
+      claim: legacy({ createdAt: ago(100) }),
+      trusted: { createdAt: ago(100) }
+    },
+    {
+      name: 'an unsigned inactive period: nothing dates it, so its recovery starts again',
+      keyId: 'I',
+      claim: legacy({ createdAt: ago(200), deactivatedAt: ago(9) }),
+      trusted: { createdAt: ago(200) }
     },
     {
       name: 'a legacy record without a creation date: IAM cannot confirm it',
@@ -111,8 +143,8 @@ describe('trustRecords', () => {
       claim: signed({ createdAt: ago(200), deactivatedAt: ago(30) }),
       trusted: { createdAt: ago(200), deactivatedAt: ago(30) }
     }
-  ])('$name', ({ claim, trusted, problem, keyId = 'A' }) => {
-    const result = trustRecords([A, B, I], { [keyId]: claim }, NOW)
+  ])('$name', ({ claim, trusted, problem, keyId = 'A', legacySecret }) => {
+    const result = trustRecords([A, B, I], { [keyId]: claim }, NOW, legacySecret)
     expect(result.trusted[keyId]).toEqual(trusted)
     if (problem) {
       expect(result.findings).toHaveLength(1)
@@ -130,7 +162,8 @@ describe('trustRecords', () => {
         A: legacy({ createdAt: ago(100), rotatedAt: ago(5), replacementKeyId: 'B' }),
         I: signed({ createdAt: ago(200), deactivatedAt: ago(90) })
       },
-      NOW
+      NOW,
+      { accessKeyId: 'B', storedAt: ago(5) }
     )
     expect(result.updates).toEqual([
       { accessKeyId: 'A', changes: {}, cause: 'migrated' },

@@ -12,7 +12,6 @@ export function localStateKey(
   return {
     keyId,
     keyArn: `arn:aws:kms:us-east-1:999999999999:key/${keyId}`,
-    legacyUntil: new Date(createdAt.getTime() + 30 * 86_400_000),
     check(message, signature) {
       if (signature === undefined) return 'it is not signed'
       const [, signedBy, encoded] = signature.split(' ')
@@ -32,7 +31,6 @@ export function localStateKey(
 export const unusedVerifier: StateVerifier = {
   keyId: 'unused',
   keyArn: 'unused',
-  legacyUntil: new Date(0),
   check: () => {
     throw new Error('unused')
   }
