@@ -49,6 +49,21 @@ function readBody(request: IncomingMessage): Promise<string> {
   })
 }
 
+/**
+ * Sends a response dated by the emulator's clock, as AWS dates its own: Node would otherwise add
+ * a real-time Date header, and the SDK (and the action) read the time from it.
+ */
+function send(
+  core: EmulatorCore,
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string
+): void {
+  response.writeHead(status, { ...headers, date: core.clock.now().toUTCString() })
+  response.end(body)
+}
+
 async function serve(
   core: EmulatorCore,
   dispatcher: Dispatcher,
@@ -59,13 +74,11 @@ async function serve(
   const url = new URL(request.url ?? '/', 'http://emulator')
   if (url.pathname.startsWith(INSPECTION_PREFIX)) {
     const { status, body: payload } = handleInspection(core, request.method ?? 'GET', url, body)
-    response.writeHead(status, { 'content-type': 'application/json' })
-    response.end(JSON.stringify(payload))
+    send(core, response, status, { 'content-type': 'application/json' }, JSON.stringify(payload))
     return
   }
   const reply = await dispatcher.handle({ headers: request.headers, body })
-  response.writeHead(reply.status, reply.headers)
-  response.end(reply.body)
+  send(core, response, reply.status, reply.headers, reply.body)
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -74,8 +87,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server = createServer((request, response) => {
     serve(core, dispatcher, request, response).catch((error: unknown) => {
       console.error('emulator: request failed', error)
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' })
-      response.end('emulator error')
+      if (response.headersSent) response.end()
+      else send(core, response, 500, { 'content-type': 'text/plain' }, 'emulator error')
     })
   })
   // SDK clients keep connections alive between calls; so do we.
