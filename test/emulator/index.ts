@@ -19,7 +19,7 @@ export {
   type WorldStackSet,
   type PageSizes
 } from './world.js'
-export type { Faults, ThrottleRule, FailNthRule } from './faults.js'
+export type { Faults, ThrottleRule, FailNthRule, CrashRule } from './faults.js'
 export type { RequestLogEntry, RequestCounts } from './request-log.js'
 export type { StateSnapshot, AccountSnapshot, UserSnapshot, AccessKeySnapshot } from './snapshot.js'
 export type { SentEmail } from './state.js'

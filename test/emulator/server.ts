@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { EmulatorCore } from './core.js'
 import { Dispatcher } from './dispatcher.js'
-import type { Faults } from './faults.js'
+import type { CrashRule, Faults } from './faults.js'
 import { handleInspection, INSPECTION_PREFIX } from './inspection.js'
 import type { RequestCounts, RequestLogEntry } from './request-log.js'
 import type { StateSnapshot } from './snapshot.js'
@@ -37,7 +37,15 @@ export interface Emulator {
   now(): Date
   setNow(date: Date | string): void
   advanceDays(days: number): void
+  /** Replaces the faults (crash points set with crashAfter stay until they fire). */
   setFaults(faults: Faults): void
+  /**
+   * A crash point: the `n`th request matching the rule that succeeds (default the first) is
+   * performed, its change kept, but never answered. The promise resolves once that happened,
+   * e.g. to kill the caller there (runAction's `killWhen`). It rejects if the world is reloaded
+   * or the emulator closes first.
+   */
+  crashAfter(rule: CrashRule): Promise<void>
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -78,6 +86,9 @@ async function serve(
     return
   }
   const reply = await dispatcher.handle({ headers: request.headers, body })
+  // A crash point: the caller gets no answer. The connection stays open until the caller goes
+  // away or the emulator closes (which destroys every connection).
+  if (reply.held) return
   send(core, response, reply.status, reply.headers, reply.body)
 }
 
@@ -103,6 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        core.faults.dropCrashes('the emulator closed')
         server.close(error => (error ? reject(error) : resolve()))
         server.closeAllConnections()
       }),
@@ -116,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now: () => core.clock.now(),
     setNow: date => core.clock.setNow(typeof date === 'string' ? new Date(date) : date),
     advanceDays: days => core.clock.advanceDays(days),
-    setFaults: faults => core.setFaults(faults)
+    setFaults: faults => core.setFaults(faults),
+    crashAfter: rule => core.crashAfter(rule)
   }
 }
