@@ -11,6 +11,7 @@ import type { RequestParams, ResponseValue } from './protocol/values.js'
 import { callerArn, type Caller, type RequestContext, type ServiceDefinition } from './service.js'
 import { cloudFormationService } from './services/cloudformation.js'
 import { iamService } from './services/iam.js'
+import { kmsService } from './services/kms.js'
 import { organizationsService } from './services/organizations.js'
 import { secretsManagerService } from './services/secretsmanager.js'
 import { sesService } from './services/ses.js'
@@ -37,7 +38,8 @@ const SERVICES: readonly ServiceDefinition[] = [
   organizationsService,
   secretsManagerService,
   sesService,
-  cloudFormationService
+  cloudFormationService,
+  kmsService
 ]
 
 /** SigV4 signing name → service. SES v1 has signed as both `email` and `ses`. */

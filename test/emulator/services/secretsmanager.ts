@@ -12,11 +12,11 @@ import {
   getOrCreate,
   type Account,
   type EmulatorState,
-  type KmsKey,
   type Secret,
   type SecretReplica,
   type SecretVersion
 } from '../state.js'
+import { keyPolicyCheck, resolveKmsKey } from './kms.js'
 
 /**
  * Secrets Manager (JSON 1.1). Secrets live per account and region (the credential scope's);
@@ -167,27 +167,6 @@ function findSecret(ctx: RequestContext, secretId: string): Secret {
   return secret
 }
 
-/** The KMS key a KmsKeyId names (key ARN, alias ARN, alias/NAME or key id), if the emulator models it. */
-function kmsKeyOf(
-  state: EmulatorState,
-  accountId: string,
-  region: string,
-  keyId: string | undefined
-): KmsKey | undefined {
-  if (keyId === undefined) return undefined
-  const arnAccount = /^arn:aws:kms:[^:]+:(\d{12}):/.exec(keyId)?.[1]
-  const account = state.accounts.get(arnAccount ?? accountId)
-  if (!account) return undefined
-  const aliasArn = keyId.startsWith('alias/')
-    ? `arn:aws:kms:${region}:${account.id}:${keyId}`
-    : keyId
-  const target = account.kmsAliases.get(aliasArn) ?? keyId
-  return (
-    account.kms.get(target) ??
-    [...account.kms.values()].find(key => key.id === target && key.region === region)
-  )
-}
-
 function authorizeOrKmsDenied(
   ctx: RequestContext,
   check: Parameters<RequestContext['authorize']>[0]
@@ -208,22 +187,20 @@ function authorizeOrKmsDenied(
  * does not model (an ARN no stack created) are not checked.
  */
 function authorizeKeyUse(ctx: RequestContext, secret: Secret, use: 'write' | 'read'): void {
-  const key = kmsKeyOf(ctx.state, secret.accountId, secret.primaryRegion, secret.kmsKeyId)
+  if (secret.kmsKeyId === undefined) return
+  const key = resolveKmsKey(ctx.state, secret.accountId, secret.primaryRegion, secret.kmsKeyId)
   if (!key) return
   // Secrets Manager's documented needs: a new value takes both, reading takes Decrypt.
   const actions = use === 'write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']
   // Secrets Manager reports a refusal by KMS in its own words, without the details.
   for (const action of actions)
-    authorizeOrKmsDenied(ctx, {
-      action,
-      resource: key.arn,
-      resourceAccount: key.arn.split(':')[4] ?? secret.accountId,
-      context: {
+    authorizeOrKmsDenied(
+      ctx,
+      keyPolicyCheck(key, action, callerAccount(ctx).id, {
         'kms:ViaService': `secretsmanager.${ctx.region}.amazonaws.com`,
         'kms:EncryptionContext:SecretARN': secretArn(secret, secret.primaryRegion)
-      },
-      resourcePolicy: { name: `${key.id} key policy`, document: key.policy }
-    })
+      })
+    )
 }
 
 function liveSecret(ctx: RequestContext, params: RequestParams): Secret {
