@@ -224,6 +224,31 @@ function writableSecret(ctx: RequestContext, params: RequestParams): Secret {
   return secret
 }
 
+/** ClientRequestToken, the new version's id: 32 to 64 characters. */
+function versionToken(params: RequestParams): string | undefined {
+  const token = params.string('ClientRequestToken')
+  if (token === undefined) return undefined
+  const bound =
+    token.length < 32
+      ? 'greater than or equal to 32'
+      : token.length > 64
+        ? 'less than or equal to 64'
+        : undefined
+  if (bound) {
+    throw invalidParameter(
+      `1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length ${bound}`
+    )
+  }
+  return token
+}
+
+/** Same token, different value: a version cannot change. */
+const versionExists = (): ServiceError =>
+  new ServiceError(
+    'ResourceExistsException',
+    "You can't modify an existing version, you can only create a new version."
+  )
+
 function readTags(params: RequestParams): Map<string, string> {
   return new Map(
     params.structList('Tags').map(t => [t.requiredString('Key'), t.string('Value') ?? ''])
@@ -258,9 +283,12 @@ function addReplicas(ctx: RequestContext, secret: Secret, params: RequestParams)
 }
 
 function describeView(secret: Secret, region: string): ResponseObject {
-  const versionIdsToStages: Record<string, string[]> = {}
+  // A secret created without a value has no versions, and no map of them.
+  let versionIdsToStages: Record<string, string[]> | undefined
   for (const version of secret.versions.values()) {
-    if (version.stages.size > 0) versionIdsToStages[version.id] = [...version.stages]
+    if (version.stages.size === 0) continue
+    versionIdsToStages ??= {}
+    versionIdsToStages[version.id] = [...version.stages]
   }
   return {
     ARN: secretArn(secret, region),
@@ -283,11 +311,27 @@ function describeView(secret: Secret, region: string): ResponseObject {
 function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
   const account = callerAccount(ctx)
   const name = params.requiredString('Name')
+  const token = versionToken(params)
+  const secretString = params.string('SecretString')
+  const secretBinary = params.string('SecretBinary')
   const existing = account.secrets.get(ctx.region)?.get(name)
   if (existing?.deletedDate) {
     throw invalidRequest(
       "You can't create this secret because a secret with this name is already scheduled for deletion."
     )
+  }
+  // A retry (its first attempt created the secret, with this token's version) is ignored.
+  const retried = token === undefined ? undefined : existing?.versions.get(token)
+  if (existing && retried) {
+    if (retried.secretString !== secretString || retried.secretBinary !== secretBinary) {
+      throw versionExists()
+    }
+    return {
+      ARN: secretArn(existing, ctx.region),
+      Name: existing.name,
+      VersionId: retried.id,
+      ReplicationStatus: replicationStatus(existing)
+    }
   }
   if (existing) {
     throw new ServiceError(
@@ -302,9 +346,9 @@ function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue
     description: params.string('Description'),
     kmsKeyId: params.string('KmsKeyId'),
     tags: readTags(params),
-    secretString: params.string('SecretString'),
-    secretBinary: params.string('SecretBinary'),
-    versionId: params.string('ClientRequestToken')
+    secretString,
+    secretBinary,
+    versionId: token
   })
   if (secret.versions.size > 0) {
     try {
@@ -329,7 +373,7 @@ function describeSecret(ctx: RequestContext, params: RequestParams): ResponseVal
 
 function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
   const secret = writableSecret(ctx, params)
-  const versionId = params.string('ClientRequestToken') ?? ctx.state.ids.uuid()
+  const versionId = versionToken(params) ?? ctx.state.ids.uuid()
   const secretString = params.string('SecretString')
   const secretBinary = params.string('SecretBinary')
   if (secretString === undefined && secretBinary === undefined) {
@@ -340,10 +384,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
   if (existing) {
     // Same token, same value: a retry. Same token, new value: not allowed.
     if (existing.secretString !== secretString || existing.secretBinary !== secretBinary) {
-      throw new ServiceError(
-        'ResourceExistsException',
-        "You can't modify an existing version, you can only create a new version."
-      )
+      throw versionExists()
     }
   } else {
     const requested = params.stringList('VersionStages')
