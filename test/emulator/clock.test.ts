@@ -1,8 +1,9 @@
 import { ListAccountsCommand } from '@aws-sdk/client-organizations'
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import type { MiddlewareStack } from '@smithy/types'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { rootCredentials } from './callers.js'
 import { DAY_MS } from './clock.js'
 import { startEmulator, type Emulator } from './index.js'
 import { adminClients, clients, rejection, testWorld } from './support.js'
@@ -86,5 +87,29 @@ describe('the Date header', () => {
 
     const health = await fetch(`${emulator.url}/_emulator/health`)
     expectAbout(health.headers.get('date') ?? undefined, emulator.now())
+  })
+
+  it('is a skew the SDK corrects: with the clock days away, it retries every error', async () => {
+    // SDK v3 resamples its clock offset from each error's Date header; beyond 4 minutes of skew
+    // it marks the error clockSkewCorrected, which its retry strategy treats as transient. So a
+    // client whose clock differs from the emulator's retries even a ResourceNotFoundException,
+    // unless it sets disableClockSkewCorrection.
+    const attempts = async (config: { disableClockSkewCorrection?: boolean }) => {
+      const client = new SecretsManagerClient({
+        region: 'us-east-1',
+        endpoint: emulator.url,
+        credentials: rootCredentials('222222222222'),
+        maxAttempts: 3,
+        ...config
+      })
+      const error = await rejection(client.send(new GetSecretValueCommand({ SecretId: 'none' })))
+      expect(error.name).toBe('ResourceNotFoundException')
+      return (error as { $metadata?: { attempts?: number } }).$metadata?.attempts
+    }
+    emulator.setNow(new Date())
+    expect(await attempts({})).toBe(1)
+    emulator.advanceDays(90)
+    expect(await attempts({})).toBe(3)
+    expect(await attempts({ disableClockSkewCorrection: true })).toBe(1)
   })
 })

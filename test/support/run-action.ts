@@ -61,6 +61,10 @@ export async function runAction(options: RunActionOptions = {}): Promise<ActionR
     GITHUB_ACTIONS: 'true',
     RUNNER_TEMP: workDir,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The emulator's clock (its Date header) is deliberately days away from this machine's.
+    // The SDK would take that for a skewed runner and, beyond 4 minutes of skew, retry every
+    // error as a clock correction (even a NotFound), which no synced runner on AWS sees.
+    AWS_DISABLE_CLOCK_SKEW_CORRECTION: 'true',
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     NODE_NO_WARNINGS: '1'
   }
