@@ -119,11 +119,18 @@ ${role('KmsOutsiderRole')}
     Type: AWS::KMS::Key
     Properties:
       Description: The default key spec and key policy.
+  DisabledKey:
+    Type: AWS::KMS::Key
+    Properties:
+      KeySpec: ECC_NIST_P256
+      KeyUsage: SIGN_VERIFY
+      Enabled: false
 Outputs:
   StateKeyArn: { Value: !GetAtt TestSigningKey.Arn }
   StateKeyId: { Value: !Ref TestSigningKey }
   DelegatedKeyArn: { Value: !GetAtt DelegatedKey.Arn }
   SymmetricKeyArn: { Value: !GetAtt SymmetricKey.Arn }
+  DisabledKeyArn: { Value: !GetAtt DisabledKey.Arn }
 `
 
 const PARTNER_TEMPLATE = `
@@ -461,6 +468,18 @@ describe('KMS', () => {
       )
     )
     expect(tooLong.name).toBe('ValidationException')
+    const disabledKey = outputs['DisabledKeyArn'] ?? ''
+    const disabled = await rejection(
+      admin.send(
+        new SignCommand({ KeyId: disabledKey, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' })
+      )
+    )
+    expect([disabled.name, disabled.message]).toEqual([
+      'DisabledException',
+      `${disabledKey} is disabled.`
+    ])
+    const described = await admin.send(new DescribeKeyCommand({ KeyId: disabledKey }))
+    expect(described.KeyMetadata).toMatchObject({ Enabled: false, KeyState: 'Disabled' })
   })
 
   it('records the key policy statements that granted the action’s requests', async () => {
