@@ -105,4 +105,61 @@ describe('the template engine', () => {
       'arn:aws:iam::111111111111:role/a|${aws:username}||111111111111'
     )
   })
+
+  it('keeps a key (id, key pair, creation date) on update, and replaces it for a new key spec', () => {
+    const ctx = setup()
+    const key = (properties: object) => ({ Type: 'AWS::KMS::Key', Properties: properties })
+    const signing = { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }
+    const alias = {
+      Type: 'AWS::KMS::Alias',
+      Properties: { AliasName: 'alias/k', TargetKeyId: { Ref: 'K' } }
+    }
+    const first = deploy(ctx, { K: key(signing), A: alias })
+    const arn = first.resources.get('K')?.attributes['Arn'] ?? ''
+    const before = ctx.account.kms.get(arn)
+    expect(before?.keyPair).toBeDefined()
+    // No KeyPolicy: the default one, the account administering the key through IAM.
+    expect(JSON.parse(before?.policy ?? '{}')).toMatchObject({
+      Statement: [{ Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'kms:*' }]
+    })
+    const updated = deploy(
+      ctx,
+      { K: key({ ...signing, Description: 'd' }), A: alias },
+      first.resources
+    )
+    const after = ctx.account.kms.get(arn)
+    expect(after?.description).toBe('d')
+    expect(after?.keyPair).toBe(before?.keyPair)
+    expect(after?.creationDate).toBe(before?.creationDate)
+    const replaced = deploy(ctx, { K: key({}), A: alias }, updated.resources)
+    const newArn = replaced.resources.get('K')?.attributes['Arn'] ?? ''
+    expect(newArn).not.toBe(arn)
+    expect(ctx.account.kms.has(arn)).toBe(false)
+    expect(ctx.account.kms.get(newArn)).toMatchObject({
+      keySpec: 'SYMMETRIC_DEFAULT',
+      keyUsage: 'ENCRYPT_DECRYPT',
+      keyPair: undefined
+    })
+    expect(ctx.account.kmsAliases.get('arn:aws:kms:us-east-1:111111111111:alias/k')).toBe(newArn)
+  })
+
+  it('refuses key specs it does not model, mismatched usages and taken aliases', () => {
+    const ctx = setup()
+    const key = (properties: object) => ({ Type: 'AWS::KMS::Key', Properties: properties })
+    expect(() => deploy(ctx, { K: key({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }) })).toThrow(
+      'the emulator does not model KMS keys with KeySpec RSA_2048'
+    )
+    expect(() => deploy(ctx, { K: key({ KeySpec: 'ECC_NIST_P256' }) })).toThrow(
+      'KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ECC_NIST_P256'
+    )
+    const alias = (name: string) => ({
+      Type: 'AWS::KMS::Alias',
+      Properties: { AliasName: name, TargetKeyId: { Ref: 'K' } }
+    })
+    deploy(ctx, { K: key({}), A: alias('alias/taken') })
+    expect(() => deploy(ctx, { K: key({}), A: alias('alias/taken') })).toThrow('already exists')
+    expect(() => deploy(ctx, { K: key({}), A: alias('alias/aws/secretsmanager') })).toThrow(
+      'may not start with alias/aws/'
+    )
+  })
 })

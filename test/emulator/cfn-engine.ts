@@ -1,9 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { parseCloudFormation } from '../../src/deploy/cfn-yaml.js'
 import { isRecord, section } from '../cfn/policies.js'
 import { parameterProblems, parameterSpecs } from '../../src/deploy/template.js'
 import { policyProblems, type PolicyKind } from './authz/evaluate.js'
 import { iamArn, normalizePath, putRole, trustFromDocument } from './iam-model.js'
-import type { Account, EmulatorState, ManagedPolicy } from './state.js'
+import type { Account, EmulatorState, KmsKeySpec, KmsKeyUsage, ManagedPolicy } from './state.js'
 import { deepFreeze } from '../../src/util/freeze.js'
 
 /**
@@ -278,6 +279,47 @@ function alreadyExists(type: string, name: string): DeploymentError {
   )
 }
 
+/** What KMS gives a key created without a key policy: the account administers it through IAM. */
+function defaultKeyPolicy(accountId: string): object {
+  return {
+    Version: '2012-10-17',
+    Id: 'key-default-1',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: 'kms:*',
+        Resource: '*'
+      }
+    ]
+  }
+}
+
+/** The key specs (and the one usage each) the emulator models. */
+const KEY_USAGES: Readonly<Record<KmsKeySpec, KmsKeyUsage>> = {
+  SYMMETRIC_DEFAULT: 'ENCRYPT_DECRYPT',
+  ECC_NIST_P256: 'SIGN_VERIFY'
+}
+
+function keySpecOf(properties: Record<string, unknown>): {
+  keySpec: KmsKeySpec
+  keyUsage: KmsKeyUsage
+} {
+  const spec = text(properties, 'KeySpec') ?? 'SYMMETRIC_DEFAULT'
+  const usage = text(properties, 'KeyUsage') ?? 'ENCRYPT_DECRYPT'
+  if (!(spec in KEY_USAGES)) {
+    throw new DeploymentError(`the emulator does not model KMS keys with KeySpec ${spec}`)
+  }
+  const keySpec = spec as KmsKeySpec
+  if (KEY_USAGES[keySpec] !== usage) {
+    throw new DeploymentError(
+      `Resource handler returned message: "KeyUsage ${usage} is not compatible with KeySpec ${keySpec}"`
+    )
+  }
+  return { keySpec, keyUsage: KEY_USAGES[keySpec] }
+}
+
 const HANDLERS: Record<string, ResourceHandler> = {
   'AWS::IAM::Role': {
     deploy(context) {
@@ -449,19 +491,35 @@ const HANDLERS: Record<string, ResourceHandler> = {
   'AWS::KMS::Key': {
     deploy(context) {
       const { account, properties, previous, region } = context
-      const id = previous?.ref ?? context.state.ids.uuid()
-      const arn = `arn:aws:kms:${region}:${account.id}:key/${id}`
+      const { keySpec, keyUsage } = keySpecOf(properties)
       const policy = documentOf(
-        properties['KeyPolicy'],
+        properties['KeyPolicy'] ?? defaultKeyPolicy(account.id),
         'resource',
         `${context.logicalId} key policy`
       )
+      const earlier = previous && account.kms.get(previous.attributes['Arn'] ?? '')
+      // A new key spec or usage replaces the key, as CloudFormation does: a new id and key pair.
+      const kept =
+        earlier?.keySpec === keySpec && earlier.keyUsage === keyUsage ? earlier : undefined
+      const id = kept?.id ?? context.state.ids.uuid()
+      const arn = `arn:aws:kms:${region}:${account.id}:key/${id}`
       account.kms.set(arn, {
         id,
         arn,
+        accountId: account.id,
         region,
         policy,
-        enabled: properties['Enabled'] !== false && properties['Enabled'] !== 'false'
+        enabled: properties['Enabled'] !== false && properties['Enabled'] !== 'false',
+        description: text(properties, 'Description'),
+        keySpec,
+        keyUsage,
+        creationDate: kept?.creationDate ?? context.now,
+        origin: context.logicalId,
+        keyPair:
+          kept?.keyPair ??
+          (keySpec === 'ECC_NIST_P256'
+            ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+            : undefined)
       })
       return { ref: id, attributes: { Arn: arn, KeyId: id } }
     },
@@ -482,13 +540,26 @@ const HANDLERS: Record<string, ResourceHandler> = {
     deploy(context) {
       const { account, properties, region } = context
       const alias = text(properties, 'AliasName') ?? ''
+      if (!/^alias\/[a-zA-Z0-9/_-]{1,250}$/.test(alias) || alias.startsWith('alias/aws/')) {
+        throw new DeploymentError(
+          `Resource handler returned message: "Alias ${alias} must start with alias/ and may not start with alias/aws/"`
+        )
+      }
       const target = text(properties, 'TargetKeyId') ?? ''
-      const key = [...account.kms.values()].find(k => k.id === target || k.arn === target)
+      const key = [...account.kms.values()].find(
+        k => k.region === region && (k.id === target || k.arn === target)
+      )
       if (!key)
         throw new DeploymentError(
           `Resource handler returned message: "Key ${target} does not exist"`
         )
-      account.kmsAliases.set(`arn:aws:kms:${region}:${account.id}:${alias}`, key.arn)
+      const aliasArn = `arn:aws:kms:${region}:${account.id}:${alias}`
+      if (account.kmsAliases.has(aliasArn) && context.previous?.ref !== alias) {
+        throw new DeploymentError(
+          `Resource handler returned message: "An alias with the name ${aliasArn} already exists"`
+        )
+      }
+      account.kmsAliases.set(aliasArn, key.arn)
       return { ref: alias, attributes: {} }
     },
     delete(_state, account, resource) {

@@ -1,6 +1,6 @@
 import { Authorizer } from './authz/authorize.js'
 import { Clock } from './clock.js'
-import { FaultInjector, type Faults } from './faults.js'
+import { FaultInjector, type CrashRule, type Faults } from './faults.js'
 import { fakeSecretAccessKey } from './random.js'
 import { RequestLog } from './request-log.js'
 import { buildState } from './seed.js'
@@ -53,6 +53,7 @@ export class EmulatorCore {
     const state = buildState(world, this.clock.now())
     this.world = world
     this.current = state
+    this.injector.dropCrashes('the world was reloaded')
     this.injector = new FaultInjector(world.faults ?? {}, world.seed ?? 1)
     this.log.clear()
   }
@@ -63,8 +64,14 @@ export class EmulatorCore {
     this.loadWorld(this.world)
   }
 
+  /** Replaces the faults; crash points set with crashAfter stay until they fire. */
   setFaults(faults: Faults): void {
-    this.injector = new FaultInjector(faults, this.world.seed ?? 1)
+    this.injector = new FaultInjector(faults, this.world.seed ?? 1, this.injector.pendingCrashes())
+  }
+
+  /** See Emulator.crashAfter. */
+  crashAfter(rule: CrashRule): Promise<void> {
+    return this.injector.crashAfter(rule)
   }
 
   issueSecretAccessKey(): string {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { resolveCaller } from './callers.js'
 import type { EmulatorCore } from './core.js'
+import type { RequestTarget } from './faults.js'
 import { ServiceError } from './protocol/errors.js'
 import { encodeJsonError, encodeJsonResponse, JsonParams } from './protocol/json.js'
 import { encodeQueryError, encodeQueryResponse, QueryParams } from './protocol/query.js'
@@ -10,6 +11,7 @@ import type { RequestParams, ResponseValue } from './protocol/values.js'
 import { callerArn, type Caller, type RequestContext, type ServiceDefinition } from './service.js'
 import { cloudFormationService } from './services/cloudformation.js'
 import { iamService } from './services/iam.js'
+import { kmsService } from './services/kms.js'
 import { organizationsService } from './services/organizations.js'
 import { secretsManagerService } from './services/secretsmanager.js'
 import { sesService } from './services/ses.js'
@@ -26,6 +28,8 @@ export interface AwsReply {
   status: number
   headers: Record<string, string>
   body: string
+  /** A crash point fired (`crashAfter`): the request was performed; send nothing. */
+  held?: boolean
 }
 
 const SERVICES: readonly ServiceDefinition[] = [
@@ -34,7 +38,8 @@ const SERVICES: readonly ServiceDefinition[] = [
   organizationsService,
   secretsManagerService,
   sesService,
-  cloudFormationService
+  cloudFormationService,
+  kmsService
 ]
 
 /** SigV4 signing name → service. SES v1 has signed as both `email` and `ses`. */
@@ -149,6 +154,7 @@ export class Dispatcher {
     let operation = 'Unknown'
     let caller: Caller = { kind: 'anonymous' }
     let outcome: { result: ResponseValue } | { error: ServiceError }
+    let crashTarget: RequestTarget | undefined
     try {
       let params: RequestParams
       if (service.protocol === 'json') {
@@ -176,10 +182,8 @@ export class Dispatcher {
         userAgent
       })
       const accountId = caller.kind === 'anonymous' ? undefined : caller.accountId
-      const injected = this.core.faults.errorFor(
-        { service: service.name, operation, accountId },
-        service.faultErrors
-      )
+      const faultTarget: RequestTarget = { service: service.name, operation, accountId, params }
+      const injected = this.core.faults.errorFor(faultTarget, service.faultErrors)
       if (injected) throw injected
       const context: RequestContext = {
         state: this.core.state,
@@ -200,6 +204,7 @@ export class Dispatcher {
           })
       }
       outcome = { result: handler(context, params) }
+      crashTarget = faultTarget
     } catch (error) {
       if (error instanceof ServiceError) {
         outcome = { error }
@@ -213,6 +218,8 @@ export class Dispatcher {
       }
     }
     const response = reply(service, operation, requestId, outcome)
+    // Only a request that succeeded counts for a crash point: its change is made.
+    const crash = crashTarget && this.core.faults.crashFor(crashTarget)
     this.core.log.record({
       time: this.core.clock.now().toISOString(),
       account: caller.kind === 'anonymous' ? undefined : caller.accountId,
@@ -222,9 +229,12 @@ export class Dispatcher {
       status: response.status,
       errorCode: 'error' in outcome ? outcome.error.code : undefined,
       caller: callerArn(caller),
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(crash ? { held: true } : {})
     })
-    return response
+    if (!crash) return response
+    crash.resolve()
+    return { ...response, held: true }
   }
 
   private authenticate(

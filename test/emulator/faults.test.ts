@@ -1,7 +1,9 @@
 import {
+  CreateAccessKeyCommand,
   GenerateCredentialReportCommand,
   GetCredentialReportCommand,
   GetUserCommand,
+  ListAccessKeysCommand,
   ListUsersCommand
 } from '@aws-sdk/client-iam'
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations'
@@ -10,6 +12,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type Faults } from './index.js'
 import { assumeRole, clients, adminClients, rejection, testWorld } from './support.js'
+import { parseFaults } from './world.js'
 
 /** Outcome of `count` GetCallerIdentity calls: 'ok' or the error name. */
 async function outcomes(emulator: Emulator, count: number): Promise<string[]> {
@@ -143,5 +146,88 @@ describe('fault injection', () => {
     })
     expect(bad.status).toBe(400)
     expect(await bad.json()).toEqual({ error: 'faults.throttle[0].rate must be a number' })
+  })
+
+  it('fails only the requests whose parameters match, when the rule names some', async () => {
+    emulator.setFaults({
+      failNth: [
+        { operation: 'ListAccessKeys', params: { UserName: 'bob' }, n: 1, code: 'Throttling' }
+      ]
+    })
+    const dev = adminClients(emulator, '222222222222')
+    await expect(
+      dev.iam.send(new ListAccessKeysCommand({ UserName: 'alice' }))
+    ).resolves.toBeDefined()
+    const bob = await rejection(dev.iam.send(new ListAccessKeysCommand({ UserName: 'bob' })))
+    expect(bob.name).toBe('Throttling')
+    // Only the first call for bob fails (alice's did not count).
+    await expect(
+      dev.iam.send(new ListAccessKeysCommand({ UserName: 'bob' }))
+    ).resolves.toBeDefined()
+    expect(() =>
+      parseFaults({ failNth: [{ operation: 'ListAccessKeys', params: { UserName: 1 }, n: 1 }] })
+    ).toThrow('faults.failNth[0].params.UserName must be a string')
+  })
+
+  describe('crash points', () => {
+    const createKey = (userName: string, abortSignal?: AbortSignal) =>
+      adminClients(emulator, '222222222222').iam.send(
+        new CreateAccessKeyCommand({ UserName: userName }),
+        abortSignal ? { abortSignal } : {}
+      )
+    const keysOf = (userName: string) =>
+      emulator
+        .state('222222222222')
+        .accounts[0]?.users.find(user => user.name === userName)
+        ?.keys.map(key => key.id) ?? []
+
+    it('performs the Nth matching success, keeps its change, and never answers it', async () => {
+      const crashed = emulator.crashAfter({
+        service: 'iam',
+        operation: 'CreateAccessKey',
+        params: { UserName: 'carol' },
+        n: 2
+      })
+      // Other users, and the first success for carol, are answered.
+      await createKey('bob')
+      await createKey('carol')
+      const abort = new AbortController()
+      const unanswered = rejection(createKey('carol', abort.signal))
+      await crashed
+      expect(keysOf('carol')).toHaveLength(2)
+      expect(emulator.requests(1)[0]).toMatchObject({
+        operation: 'CreateAccessKey',
+        status: 200,
+        held: true
+      })
+      // The caller hears nothing until it gives up.
+      abort.abort()
+      expect((await unanswered).name).toBe('AbortError')
+      // The rule fired once: later requests are answered again.
+      await expect(createKey('dave')).resolves.toBeDefined()
+    })
+
+    it('does not count failed requests, and survives setFaults', async () => {
+      const crashed = emulator.crashAfter({ operation: 'CreateAccessKey' })
+      emulator.setFaults({ failNth: [{ operation: 'CreateAccessKey', n: 1 }] })
+      expect((await rejection(createKey('bob'))).name).toBe('ServiceFailureException')
+      expect(await rejection(createKey('nobody'))).toMatchObject({ name: 'NoSuchEntityException' })
+      const abort = new AbortController()
+      const unanswered = rejection(createKey('bob', abort.signal))
+      await crashed
+      abort.abort()
+      await unanswered
+      expect(keysOf('bob')).toHaveLength(2)
+    })
+
+    it('rejects a crash point that never fired when the world is reloaded', async () => {
+      const crashed = emulator.crashAfter({ operation: 'CreateAccessKey' })
+      emulator.loadWorld(testWorld())
+      await expect(crashed).rejects.toThrow('the world was reloaded before it fired')
+      await expect(createKey('bob')).resolves.toBeDefined()
+      expect(() => emulator.crashAfter({ operation: 'CreateAccessKey', n: 0 })).toThrow(
+        'n must be a whole number'
+      )
+    })
   })
 })

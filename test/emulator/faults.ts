@@ -1,4 +1,5 @@
 import { ServiceError } from './protocol/errors.js'
+import type { RequestParams } from './protocol/values.js'
 import { SeededRandom } from './random.js'
 
 /** Faults a test can inject, from the world file (`faults`) or at runtime. */
@@ -33,6 +34,8 @@ export interface FailNthRule {
   service?: string
   account?: string
   operation: string
+  /** Only requests whose parameters have these values count (e.g. `{ UserName: 'bob' }`). */
+  params?: Record<string, string>
   n: number
   /** Error code; default: the service's internal error (ServiceFailure, InternalFailure, …). */
   code?: string
@@ -43,10 +46,27 @@ export interface FailNthRule {
   times?: number
 }
 
+/**
+ * A crash point (`crashAfter`): the Nth matching request that succeeds (default the first) is
+ * performed, its change kept, but never answered, as if the caller died right after AWS acted.
+ * Requests that fail (denied, injected failures, AWS errors) do not count.
+ */
+export interface CrashRule {
+  service?: string
+  account?: string
+  operation: string
+  /** Only requests whose parameters have these values count. */
+  params?: Record<string, string>
+  /** Which matching success is held (1-based, default 1). */
+  n?: number
+}
+
 export interface RequestTarget {
   service: string
   operation: string
   accountId: string | undefined
+  /** The request's parameters, for rules that name some. */
+  params?: RequestParams | undefined
 }
 
 /** Per-service errors for injected faults. */
@@ -60,14 +80,30 @@ interface FailNthCounter {
   calls: number
 }
 
+/** A crash rule waiting for its request, and the promise `crashAfter` returned. */
+export interface PendingCrash {
+  readonly rule: CrashRule
+  calls: number
+  readonly resolve: () => void
+  readonly reject: (reason: Error) => void
+}
+
 function matches(
-  rule: { account?: string; service?: string; operation?: string },
+  rule: {
+    account?: string
+    service?: string
+    operation?: string
+    params?: Record<string, string>
+  },
   target: RequestTarget
 ): boolean {
   return (
     (rule.service === undefined || rule.service === target.service) &&
     (rule.operation === undefined || rule.operation === target.operation) &&
-    (rule.account === undefined || rule.account === target.accountId)
+    (rule.account === undefined || rule.account === target.accountId) &&
+    Object.entries(rule.params ?? {}).every(
+      ([name, value]) => target.params?.string(name) === value
+    )
   )
 }
 
@@ -78,13 +114,62 @@ export class FaultInjector {
   private readonly failCounters: FailNthCounter[]
   private readonly deniedAssumeRole: ReadonlySet<string>
   private readonly reportUnavailable: ReadonlySet<string>
+  private crashes: PendingCrash[]
 
-  constructor(faults: Faults, defaultSeed: number) {
+  /** `crashes`: crash rules still waiting, carried over from the injector this one replaces. */
+  constructor(faults: Faults, defaultSeed: number, crashes: readonly PendingCrash[] = []) {
     this.faults = faults
     this.random = new SeededRandom(faults.seed ?? defaultSeed)
     this.failCounters = (faults.failNth ?? []).map(rule => ({ rule, calls: 0 }))
     this.deniedAssumeRole = new Set(faults.assumeRoleDenied ?? [])
     this.reportUnavailable = new Set(faults.credentialReportUnavailable ?? [])
+    this.crashes = [...crashes]
+  }
+
+  /** Adds a crash point; the promise resolves once its request was performed and held. */
+  crashAfter(rule: CrashRule): Promise<void> {
+    const n = rule.n ?? 1
+    if (!Number.isInteger(n) || n < 1) throw new Error('crashAfter: n must be a whole number ≥ 1')
+    if (!rule.operation) throw new Error('crashAfter: operation is required')
+    let resolve = (): void => undefined
+    let reject = (_reason: Error): void => undefined
+    const promise = new Promise<void>((yes, no) => {
+      resolve = yes
+      reject = no
+    })
+    // Dropped rules reject; nobody need listen for that, so it is never an unhandled rejection.
+    promise.catch(() => undefined)
+    this.crashes.push({ rule: { ...rule, n }, calls: 0, resolve, reject })
+    return promise
+  }
+
+  /**
+   * After a request succeeded: the crash rule it fires, if any (each fires once). The caller
+   * holds the response, then calls `resolve`.
+   */
+  crashFor(target: RequestTarget): PendingCrash | undefined {
+    for (const crash of this.crashes) {
+      if (!matches(crash.rule, target)) continue
+      crash.calls += 1
+      if (crash.calls === crash.rule.n) {
+        this.crashes = this.crashes.filter(other => other !== crash)
+        return crash
+      }
+    }
+    return undefined
+  }
+
+  /** Crash rules that have not fired yet. */
+  pendingCrashes(): readonly PendingCrash[] {
+    return this.crashes
+  }
+
+  /** Rejects the promises of the crash rules that never fired, and forgets them. */
+  dropCrashes(reason: string): void {
+    for (const crash of this.crashes) {
+      crash.reject(new Error(`crashAfter ${crash.rule.operation}: ${reason} before it fired`))
+    }
+    this.crashes = []
   }
 
   latencyMs(): number {

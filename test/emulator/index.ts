@@ -1,6 +1,6 @@
 /**
  * Local AWS emulator for tests, demos and benchmarks: IAM, STS, Organizations, Secrets
- * Manager, SES and CloudFormation over their real wire protocols, for the real SDK clients.
+ * Manager, SES, KMS and CloudFormation over their real wire protocols, for the real SDK clients.
  * Test code only: nothing under src/ may import it.
  */
 export { startEmulator, type Emulator, type EmulatorOptions } from './server.js'
@@ -19,9 +19,15 @@ export {
   type WorldStackSet,
   type PageSizes
 } from './world.js'
-export type { Faults, ThrottleRule, FailNthRule } from './faults.js'
+export type { Faults, ThrottleRule, FailNthRule, CrashRule } from './faults.js'
 export type { RequestLogEntry, RequestCounts } from './request-log.js'
-export type { StateSnapshot, AccountSnapshot, UserSnapshot, AccessKeySnapshot } from './snapshot.js'
+export type {
+  StateSnapshot,
+  AccountSnapshot,
+  UserSnapshot,
+  AccessKeySnapshot,
+  KmsKeySnapshot
+} from './snapshot.js'
 export type { SentEmail } from './state.js'
 export { CREDENTIAL_REPORT_COLUMNS } from './services/iam.js'
 export { DEFAULT_CENTRAL_ROLE, DEFAULT_LIST_ACCOUNTS_ROLE, DEFAULT_MEMBER_ROLE } from './seed.js'

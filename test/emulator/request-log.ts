@@ -13,6 +13,8 @@ export interface RequestLogEntry {
   /** The caller's ARN; secret keys are never logged. */
   caller: string
   durationMs: number
+  /** A crash point fired: performed, never answered (see Emulator.crashAfter). */
+  held?: true
 }
 
 export interface RequestCounts {

@@ -165,6 +165,91 @@ describe('Secrets Manager', () => {
     expect(conflict.name).toBe('ResourceExistsException')
   })
 
+  it('takes ClientRequestToken as the version id, on CreateSecret too, and ignores a retry', async () => {
+    const token = 'a'.repeat(8) + '-create-secret-token-0001'
+    const created = await dev.secrets.send(
+      new CreateSecretCommand({ Name: 'tokened', SecretString: 'one', ClientRequestToken: token })
+    )
+    expect(created.VersionId).toBe(token)
+    // The SDK retried (its first answer was lost): the same token and value change nothing.
+    const retried = await dev.secrets.send(
+      new CreateSecretCommand({ Name: 'tokened', SecretString: 'one', ClientRequestToken: token })
+    )
+    expect([retried.ARN, retried.VersionId]).toEqual([created.ARN, token])
+    const changed = await rejection(
+      dev.secrets.send(
+        new CreateSecretCommand({ Name: 'tokened', SecretString: 'two', ClientRequestToken: token })
+      )
+    )
+    expect([changed.name, changed.message]).toEqual([
+      'ResourceExistsException',
+      "You can't modify an existing version, you can only create a new version."
+    ])
+    const other = await rejection(
+      dev.secrets.send(new CreateSecretCommand({ Name: 'tokened', SecretString: 'one' }))
+    )
+    expect(other.message).toBe('The operation failed because the secret tokened already exists.')
+    const put = await dev.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: 'tokened',
+        SecretString: 'two',
+        ClientRequestToken: 'b'.repeat(64)
+      })
+    )
+    expect(put.VersionId).toBe('b'.repeat(64))
+    const described = await dev.secrets.send(new DescribeSecretCommand({ SecretId: 'tokened' }))
+    expect(described.VersionIdsToStages).toEqual({
+      [token]: ['AWSPREVIOUS'],
+      ['b'.repeat(64)]: ['AWSCURRENT']
+    })
+    for (const [length, bound] of [
+      [31, 'greater than or equal to 32'],
+      [65, 'less than or equal to 64']
+    ] as const) {
+      const invalid = await rejection(
+        dev.secrets.send(
+          new PutSecretValueCommand({
+            SecretId: 'tokened',
+            SecretString: 'three',
+            ClientRequestToken: 'c'.repeat(length)
+          })
+        )
+      )
+      expect([invalid.name, invalid.message]).toEqual([
+        'InvalidParameterException',
+        `1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length ${bound}`
+      ])
+    }
+  })
+
+  it('creates a secret without a value: no versions, until one is put', async () => {
+    const created = await dev.secrets.send(new CreateSecretCommand({ Name: 'empty' }))
+    expect(created.VersionId).toBeUndefined()
+    const described = await dev.secrets.send(new DescribeSecretCommand({ SecretId: 'empty' }))
+    expect(described.Name).toBe('empty')
+    expect(described.VersionIdsToStages).toBeUndefined()
+    const versions = await dev.secrets.send(new ListSecretVersionIdsCommand({ SecretId: 'empty' }))
+    expect(versions.Versions).toEqual([])
+    const read = await rejection(dev.secrets.send(new GetSecretValueCommand({ SecretId: 'empty' })))
+    expect([read.name, read.message]).toEqual([
+      'ResourceNotFoundException',
+      "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"
+    ])
+    // Protection first, value second: the policy goes on the empty secret.
+    const narrow = policy({ AWS: 'arn:aws:iam::222222222222:user/bob' })
+    await dev.secrets.send(
+      new PutResourcePolicyCommand({ SecretId: 'empty', ResourcePolicy: narrow })
+    )
+    const stored = await dev.secrets.send(new GetResourcePolicyCommand({ SecretId: 'empty' }))
+    expect(stored.ResourcePolicy).toBe(narrow)
+    const token = '0123456789abcdef0123456789abcdef'
+    await dev.secrets.send(
+      new PutSecretValueCommand({ SecretId: 'empty', SecretString: 'v', ClientRequestToken: token })
+    )
+    const after = await dev.secrets.send(new DescribeSecretCommand({ SecretId: 'empty' }))
+    expect(after.VersionIdsToStages).toEqual({ [token]: ['AWSCURRENT'] })
+  })
+
   it('pages version ids by the world page size', async () => {
     emulator.loadWorld(testWorld({ pageSizes: { secretsmanager: 2 } }))
     dev = adminClients(emulator, '222222222222')

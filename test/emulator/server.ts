@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { EmulatorCore } from './core.js'
 import { Dispatcher } from './dispatcher.js'
-import type { Faults } from './faults.js'
+import type { CrashRule, Faults } from './faults.js'
 import { handleInspection, INSPECTION_PREFIX } from './inspection.js'
 import type { RequestCounts, RequestLogEntry } from './request-log.js'
 import type { StateSnapshot } from './snapshot.js'
@@ -37,7 +37,15 @@ export interface Emulator {
   now(): Date
   setNow(date: Date | string): void
   advanceDays(days: number): void
+  /** Replaces the faults (crash points set with crashAfter stay until they fire). */
   setFaults(faults: Faults): void
+  /**
+   * A crash point: the `n`th request matching the rule that succeeds (default the first) is
+   * performed, its change kept, but never answered. The promise resolves once that happened,
+   * e.g. to kill the caller there (runAction's `killWhen`). It rejects if the world is reloaded
+   * or the emulator closes first.
+   */
+  crashAfter(rule: CrashRule): Promise<void>
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -47,6 +55,21 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
     request.on('error', reject)
   })
+}
+
+/**
+ * Sends a response dated by the emulator's clock, as AWS dates its own: Node would otherwise add
+ * a real-time Date header, and the SDK (and the action) read the time from it.
+ */
+function send(
+  core: EmulatorCore,
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string
+): void {
+  response.writeHead(status, { ...headers, date: core.clock.now().toUTCString() })
+  response.end(body)
 }
 
 async function serve(
@@ -59,13 +82,14 @@ async function serve(
   const url = new URL(request.url ?? '/', 'http://emulator')
   if (url.pathname.startsWith(INSPECTION_PREFIX)) {
     const { status, body: payload } = handleInspection(core, request.method ?? 'GET', url, body)
-    response.writeHead(status, { 'content-type': 'application/json' })
-    response.end(JSON.stringify(payload))
+    send(core, response, status, { 'content-type': 'application/json' }, JSON.stringify(payload))
     return
   }
   const reply = await dispatcher.handle({ headers: request.headers, body })
-  response.writeHead(reply.status, reply.headers)
-  response.end(reply.body)
+  // A crash point: the caller gets no answer. The connection stays open until the caller goes
+  // away or the emulator closes (which destroys every connection).
+  if (reply.held) return
+  send(core, response, reply.status, reply.headers, reply.body)
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -74,8 +98,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server = createServer((request, response) => {
     serve(core, dispatcher, request, response).catch((error: unknown) => {
       console.error('emulator: request failed', error)
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' })
-      response.end('emulator error')
+      if (response.headersSent) response.end()
+      else send(core, response, 500, { 'content-type': 'text/plain' }, 'emulator error')
     })
   })
   // SDK clients keep connections alive between calls; so do we.
@@ -90,6 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        core.faults.dropCrashes('the emulator closed')
         server.close(error => (error ? reject(error) : resolve()))
         server.closeAllConnections()
       }),
@@ -103,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now: () => core.clock.now(),
     setNow: date => core.clock.setNow(typeof date === 'string' ? new Date(date) : date),
     advanceDays: days => core.clock.advanceDays(days),
-    setFaults: faults => core.setFaults(faults)
+    setFaults: faults => core.setFaults(faults),
+    crashAfter: rule => core.crashAfter(rule)
   }
 }

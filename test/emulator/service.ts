@@ -8,7 +8,7 @@ import type { Account, EmulatorState } from './state.js'
 /** What every service module provides, and what its operations receive. */
 
 export type ServiceName =
-  'iam' | 'sts' | 'organizations' | 'secretsmanager' | 'ses' | 'cloudformation'
+  'iam' | 'sts' | 'organizations' | 'secretsmanager' | 'ses' | 'cloudformation' | 'kms'
 
 /** Who signed the request, resolved from the AKID of its credential scope. */
 export type Caller = SessionCaller | UserCaller | RootCaller | AnonymousCaller

@@ -25,6 +25,8 @@ export interface AccountSnapshot {
   groups: { name: string; members: string[] }[]
   policies: { name: string; arn: string }[]
   secrets: SecretSnapshot[]
+  /** KMS keys (never their key material) and the aliases that name them. */
+  kmsKeys: KmsKeySnapshot[]
   stackSets: StackSetSnapshot[]
   stacks: {
     region: string
@@ -73,6 +75,17 @@ export interface SecretSnapshot {
   deleted: boolean
   replicas: { region: string; status: string }[]
   versions: { id: string; stages: string[]; createdDate: string; secretString: string | null }[]
+}
+
+export interface KmsKeySnapshot {
+  region: string
+  id: string
+  arn: string
+  keySpec: string
+  keyUsage: string
+  enabled: boolean
+  aliases: string[]
+  creationDate: string
 }
 
 export interface StackSetSnapshot {
@@ -158,6 +171,18 @@ function accountSnapshot(account: Account, now: Date): AccountSnapshot {
     })),
     policies: [...iam.policies.values()].map(policy => ({ name: policy.name, arn: policy.arn })),
     secrets,
+    kmsKeys: [...account.kms.values()].map(key => ({
+      region: key.region,
+      id: key.id,
+      arn: key.arn,
+      keySpec: key.keySpec,
+      keyUsage: key.keyUsage,
+      enabled: key.enabled,
+      aliases: [...account.kmsAliases]
+        .filter(([, target]) => target === key.arn)
+        .map(([alias]) => alias.slice(alias.indexOf(':alias/') + 1)),
+      creationDate: key.creationDate.toISOString()
+    })),
     stackSets: cloudformation.flatMap(([region, cfn]) =>
       [...cfn.stackSets.values()].map(stackSet => ({
         region,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { DeployedResource } from './cfn-engine.js'
 import type { IdFactory } from './random.js'
 import type { AccountStatus, PageSizes, StackInstanceStatus } from './world.js'
@@ -75,14 +76,26 @@ export interface OidcProvider {
   clientIds: string[]
 }
 
+export type KmsKeySpec = 'SYMMETRIC_DEFAULT' | 'ECC_NIST_P256'
+export type KmsKeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY'
+
 /** A KMS key, as far as the emulator models KMS: its key policy decides who may use it. */
 export interface KmsKey {
   id: string
   arn: string
+  accountId: string
   region: string
   /** The key policy (JSON text). */
   policy: string
   enabled: boolean
+  description: string | undefined
+  keySpec: KmsKeySpec
+  keyUsage: KmsKeyUsage
+  creationDate: Date
+  /** Logical id of the template resource that created it (StateSigningKey). */
+  origin: string | undefined
+  /** The key pair of an asymmetric (ECC_NIST_P256) key; never leaves the emulator's state. */
+  keyPair: { privateKey: KeyObject; publicKey: KeyObject } | undefined
 }
 
 export interface IamGroup {

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { IAMClient } from '@aws-sdk/client-iam'
+import { KMSClient } from '@aws-sdk/client-kms'
 import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SESClient } from '@aws-sdk/client-ses'
@@ -52,7 +53,8 @@ export function clients(emulator: Emulator, options: ClientOptions = {}) {
     organizations: new OrganizationsClient(config),
     secrets: new SecretsManagerClient(config),
     ses: new SESClient(config),
-    cloudformation: new CloudFormationClient(config)
+    cloudformation: new CloudFormationClient(config),
+    kms: new KMSClient(config)
   }
 }
 

@@ -274,6 +274,7 @@ const failNthRule: Schema = {
     service: 'string',
     account: 'string',
     operation: 'string',
+    params: stringRecord,
     n: 'number',
     code: 'string',
     message: 'string',

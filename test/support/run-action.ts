@@ -1,11 +1,19 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { constants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readActionYml, REPO_ROOT } from './action-yml.js'
 
 export interface ActionRun {
+  /**
+   * The process's exit code; when a signal ended it (`killWhen`, the timeout), 128 + the
+   * signal's number, as a shell or runner reports it: 137 for SIGKILL.
+   */
   exitCode: number
+  /** The signal that ended the process, if one did. */
+  signal: NodeJS.Signals | null
+  /** Whether `killWhen` killed it. */
+  killed: boolean
   stdout: string
   stderr: string
   outputs: Record<string, string>
@@ -22,6 +30,11 @@ export interface RunActionOptions {
   timeoutMs?: number
   /** Also show the action's log lines here as it runs (the demo), each passed through this. */
   echo?: (line: string) => string | undefined
+  /**
+   * When this settles successfully, the process is killed (SIGKILL) at once, if still running:
+   * a crash at that point (e.g. `emulator.crashAfter(...)`). A rejection is ignored.
+   */
+  killWhen?: Promise<unknown>
 }
 
 /**
@@ -48,6 +61,10 @@ export async function runAction(options: RunActionOptions = {}): Promise<ActionR
     GITHUB_ACTIONS: 'true',
     RUNNER_TEMP: workDir,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The emulator's clock (its Date header) is deliberately days away from this machine's.
+    // The SDK would take that for a skewed runner and, beyond 4 minutes of skew, retry every
+    // error as a clock correction (even a NotFound), which no synced runner on AWS sees.
+    AWS_DISABLE_CLOCK_SKEW_CORRECTION: 'true',
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     NODE_NO_WARNINGS: '1'
   }
@@ -85,14 +102,26 @@ export async function runAction(options: RunActionOptions = {}): Promise<ActionR
         )
       )
   })
-  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
-  const exitCode = await new Promise<number>(resolve => {
-    child.on('close', code => resolve(code ?? -1))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve => {
+    child.on('close', (code, signal) => resolve({ code, signal }))
   })
+  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+  let killed = false
+  options.killWhen?.then(
+    () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      killed = true
+      child.kill('SIGKILL')
+    },
+    () => undefined
+  )
+  const { code, signal } = await exited
   clearTimeout(timeout)
 
   return {
-    exitCode,
+    exitCode: code ?? 128 + (signal ? constants.signals[signal] : 0),
+    signal,
+    killed,
     stdout,
     stderr,
     outputs: parseGithubOutput(readFileSync(outputFile, 'utf8')),

@@ -159,36 +159,58 @@ function allowStatements(document: string): StatementView[] {
   return found
 }
 
+/** A policy made of one of a document's statements, to evaluate that statement alone. */
+function statementAlone(policy: NamedPolicy, statement: StatementView): NamedPolicy {
+  return {
+    name: `${policy.name}#${String(statement.Sid)}`,
+    document: JSON.stringify({ Version: '2012-10-17', Statement: [statement] })
+  }
+}
+
+function grantOf(origin: string, statement: StatementView): Grant {
+  return { origin, sid: typeof statement.Sid === 'string' ? statement.Sid : '(no Sid)' }
+}
+
 /**
  * The template statements that granted a check that passed (origin and Sid), for the
- * least-privilege test: none when the resource policy allowed it alone (as it may within one
- * account). Each statement is evaluated alone, with the resource policy, to find the ones that
- * allow this request (wildcards and NotAction included).
+ * least-privilege test: those of the caller's identity policies, and those of a resource policy
+ * a template wrote (a key policy). Each statement is evaluated alone, with the other side's
+ * policies, to find the ones that allow this request (wildcards and NotAction included).
  */
 function grantingStatements(principal: Principal, evaluated: EvaluationRequest): Grant[] {
+  return [...identityGrants(principal, evaluated), ...resourcePolicyGrants(evaluated)]
+}
+
+/** The key policy statements that allow the request, with the caller's policies. */
+function resourcePolicyGrants(evaluated: EvaluationRequest): Grant[] {
+  const policy = evaluated.resourcePolicy
+  const origin = policy?.origin
+  if (!policy || origin === undefined) return []
+  return allowStatements(policy.document)
+    .filter(
+      statement =>
+        evaluate({ ...evaluated, resourcePolicy: statementAlone(policy, statement) }) === 'Allowed'
+    )
+    .map(statement => grantOf(origin, statement))
+}
+
+/**
+ * The identity policy statements that allow the request: none when the resource policy allowed
+ * it alone (as it may within one account).
+ */
+function identityGrants(principal: Principal, evaluated: EvaluationRequest): Grant[] {
   // The request as it was evaluated (its resource policy included), with other identity policies.
   const allowedWith = (policies: readonly NamedPolicy[]) =>
     evaluate({ ...evaluated, identityPolicies: policies }) === 'Allowed'
   if (evaluated.resourcePolicy && allowedWith([])) return []
   // Each Allow statement alone, with the resource policy: the ones that allow this request.
-  const matching = principal.identityPolicies.flatMap(policy =>
-    policy.origin === undefined
+  return principal.identityPolicies.flatMap(({ origin, ...policy }) =>
+    origin === undefined
       ? []
       : allowStatements(policy.document)
-          .filter(statement =>
-            allowedWith([
-              {
-                name: `${policy.name}#${String(statement.Sid)}`,
-                document: JSON.stringify({ Version: '2012-10-17', Statement: [statement] })
-              }
-            ])
-          )
-          .map(statement => ({ statement, origin: policy.origin ?? '' }))
+          .filter(statement => allowedWith([statementAlone(policy, statement)]))
+          .map(statement => grantOf(origin, statement))
   )
-  return matching.map(({ origin, statement }) => ({
-    origin,
-    sid: typeof statement.Sid === 'string' ? statement.Sid : '(no Sid)'
-  }))
 }
 
 export class Authorizer {

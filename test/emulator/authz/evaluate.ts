@@ -27,6 +27,11 @@ export interface NamedPolicy {
   readonly name: string
   /** The policy document as JSON text, as IAM stores it. */
   readonly document: string
+  /**
+   * Logical id of the template resource it came from (`CentralRole`, `StateSigningKey`), if a
+   * stack created it: what the least-privilege test compares use with.
+   */
+  readonly origin?: string | undefined
 }
 
 export interface EvaluationRequest {
@@ -143,6 +148,7 @@ export function denialReason(request: EvaluationRequest, decision: Decision): De
     }
     return { kind: 'explicit', policyType: 'permissions boundary' }
   }
+  if (request.action.toLowerCase().startsWith('kms:')) return kmsDenialReason(request)
   const identityAlone = simulate(request, { resource: false, boundary: false })
   if (identityAlone !== 'Allowed' && (crossAccount || !request.resourcePolicy)) {
     return { kind: 'implicit', policyType: 'identity-based' }
@@ -154,4 +160,28 @@ export function denialReason(request: EvaluationRequest, decision: Decision): De
     kind: 'implicit',
     policyType: identityAlone === 'Allowed' ? 'resource-based' : 'identity-based'
   }
+}
+
+const ALLOW_EVERYTHING: NamedPolicy = {
+  name: 'allow-everything',
+  document: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }]
+  })
+}
+
+/**
+ * KMS always needs the key policy: it allows the principal, or the principal's account (whose
+ * IAM policies then decide). No key policy grant is "no resource-based policy allows", whatever
+ * the caller's policies say, as KMS words it.
+ */
+function kmsDenialReason(request: EvaluationRequest): DenialReason {
+  const keyPolicyAllows =
+    simulate({ ...request, identityPolicies: [ALLOW_EVERYTHING] }, { boundary: false }) ===
+    'Allowed'
+  if (!keyPolicyAllows) return { kind: 'implicit', policyType: 'resource-based' }
+  if (request.permissionsBoundary && simulate(request, { boundary: false }) === 'Allowed') {
+    return { kind: 'implicit', policyType: 'permissions boundary' }
+  }
+  return { kind: 'implicit', policyType: 'identity-based' }
 }

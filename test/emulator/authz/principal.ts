@@ -2,13 +2,8 @@ import type { Caller } from '../service.js'
 import type { Account, EmulatorState, IamRole, IamUser } from '../state.js'
 import type { NamedPolicy } from './evaluate.js'
 
-/**
- * An identity policy, and the template resource it came from (`CentralRole`,
- * `ReadOwnSecretPolicy`), if a stack created it: what the least-privilege test compares use with.
- */
-export interface IdentityPolicy extends NamedPolicy {
-  readonly origin?: string | undefined
-}
+/** An identity policy, and the template resource it came from (`origin`), if a stack created it. */
+export type IdentityPolicy = NamedPolicy
 
 /** Who is asking, as policy evaluation sees them: their policies and their context keys. */
 export interface Principal {

@@ -1,5 +1,6 @@
 import type { RequestParams } from '../protocol/values.js'
 import type { Caller, ServiceName } from '../service.js'
+import { keyPolicyCheck, resolveKmsKey } from '../services/kms.js'
 import { lookupSecret, secretArn } from '../services/secretsmanager.js'
 import { addressOf, sendingIdentity } from '../services/ses.js'
 import type { Account, EmulatorState } from '../state.js'
@@ -426,6 +427,43 @@ const CLOUDFORMATION: Record<string, Describe> = {
   DeleteStack: onStack('DeleteStack')
 }
 
+// ----- KMS (the key the KeyId names: the caller's, or another account's by ARN) ------------
+
+/**
+ * An operation on the key the request's KeyId names, decided by its key policy and the caller's
+ * policies (see keyPolicyCheck). An unknown key has no policy to ask: the operation answers
+ * NotFoundException, as KMS does.
+ */
+function onKey(
+  operation: string,
+  context?: (params: RequestParams) => Record<string, string | string[]>
+): Describe {
+  return (scope, params) => {
+    const keyId = params.string('KeyId') ?? ''
+    const key = resolveKmsKey(scope.state, scope.account.id, scope.region, keyId)
+    if (!key) return []
+    const alias = /^(?:arn:aws:kms:[^:]+:\d{12}:)?(alias\/.+)$/.exec(keyId)?.[1]
+    return [
+      keyPolicyCheck(key, `kms:${operation}`, scope.account.id, {
+        ...(alias ? { 'kms:RequestAlias': alias } : {}),
+        ...context?.(params)
+      })
+    ]
+  }
+}
+
+const signing = (params: RequestParams): Record<string, string> => ({
+  'kms:SigningAlgorithm': params.string('SigningAlgorithm') ?? '',
+  'kms:MessageType': params.string('MessageType') ?? 'RAW'
+})
+
+const KMS: Record<string, Describe> = {
+  Sign: onKey('Sign', signing),
+  Verify: onKey('Verify', signing),
+  GetPublicKey: onKey('GetPublicKey'),
+  DescribeKey: onKey('DescribeKey')
+}
+
 /** STS: AssumeRole is checked against the role's trust in sts.ts; these need no permission. */
 const STS: Record<string, Describe> = {
   GetCallerIdentity: () => [],
@@ -439,7 +477,8 @@ const CATALOG: Record<ServiceName, Record<string, Describe>> = {
   secretsmanager: SECRETS_MANAGER,
   ses: SES,
   cloudformation: CLOUDFORMATION,
-  sts: STS
+  sts: STS,
+  kms: KMS
 }
 
 /** The checks a request must pass; undefined when the emulator has no model of the operation. */

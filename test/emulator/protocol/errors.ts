@@ -53,7 +53,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TooManyRequestsException: 429,
   ServiceException: 500,
   // Secrets Manager
-  InternalServiceError: 500
+  InternalServiceError: 500,
+  // KMS
+  KMSInternalException: 500
 }
 
 export function statusForCode(code: string): number {

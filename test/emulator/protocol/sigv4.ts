@@ -2,7 +2,7 @@
 export interface CredentialScope {
   accessKeyId: string
   region: string
-  /** Signing name: iam, sts, organizations, secretsmanager, cloudformation, ses (or email). */
+  /** Signing name: iam, sts, organizations, secretsmanager, cloudformation, kms, ses (or email). */
   service: string
 }
 

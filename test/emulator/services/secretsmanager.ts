@@ -12,11 +12,11 @@ import {
   getOrCreate,
   type Account,
   type EmulatorState,
-  type KmsKey,
   type Secret,
   type SecretReplica,
   type SecretVersion
 } from '../state.js'
+import { keyPolicyCheck, resolveKmsKey } from './kms.js'
 
 /**
  * Secrets Manager (JSON 1.1). Secrets live per account and region (the credential scope's);
@@ -167,27 +167,6 @@ function findSecret(ctx: RequestContext, secretId: string): Secret {
   return secret
 }
 
-/** The KMS key a KmsKeyId names (key ARN, alias ARN, alias/NAME or key id), if the emulator models it. */
-function kmsKeyOf(
-  state: EmulatorState,
-  accountId: string,
-  region: string,
-  keyId: string | undefined
-): KmsKey | undefined {
-  if (keyId === undefined) return undefined
-  const arnAccount = /^arn:aws:kms:[^:]+:(\d{12}):/.exec(keyId)?.[1]
-  const account = state.accounts.get(arnAccount ?? accountId)
-  if (!account) return undefined
-  const aliasArn = keyId.startsWith('alias/')
-    ? `arn:aws:kms:${region}:${account.id}:${keyId}`
-    : keyId
-  const target = account.kmsAliases.get(aliasArn) ?? keyId
-  return (
-    account.kms.get(target) ??
-    [...account.kms.values()].find(key => key.id === target && key.region === region)
-  )
-}
-
 function authorizeOrKmsDenied(
   ctx: RequestContext,
   check: Parameters<RequestContext['authorize']>[0]
@@ -208,22 +187,20 @@ function authorizeOrKmsDenied(
  * does not model (an ARN no stack created) are not checked.
  */
 function authorizeKeyUse(ctx: RequestContext, secret: Secret, use: 'write' | 'read'): void {
-  const key = kmsKeyOf(ctx.state, secret.accountId, secret.primaryRegion, secret.kmsKeyId)
+  if (secret.kmsKeyId === undefined) return
+  const key = resolveKmsKey(ctx.state, secret.accountId, secret.primaryRegion, secret.kmsKeyId)
   if (!key) return
   // Secrets Manager's documented needs: a new value takes both, reading takes Decrypt.
   const actions = use === 'write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']
   // Secrets Manager reports a refusal by KMS in its own words, without the details.
   for (const action of actions)
-    authorizeOrKmsDenied(ctx, {
-      action,
-      resource: key.arn,
-      resourceAccount: key.arn.split(':')[4] ?? secret.accountId,
-      context: {
+    authorizeOrKmsDenied(
+      ctx,
+      keyPolicyCheck(key, action, callerAccount(ctx).id, {
         'kms:ViaService': `secretsmanager.${ctx.region}.amazonaws.com`,
         'kms:EncryptionContext:SecretARN': secretArn(secret, secret.primaryRegion)
-      },
-      resourcePolicy: { name: `${key.id} key policy`, document: key.policy }
-    })
+      })
+    )
 }
 
 function liveSecret(ctx: RequestContext, params: RequestParams): Secret {
@@ -246,6 +223,31 @@ function writableSecret(ctx: RequestContext, params: RequestParams): Secret {
   }
   return secret
 }
+
+/** ClientRequestToken, the new version's id: 32 to 64 characters. */
+function versionToken(params: RequestParams): string | undefined {
+  const token = params.string('ClientRequestToken')
+  if (token === undefined) return undefined
+  const bound =
+    token.length < 32
+      ? 'greater than or equal to 32'
+      : token.length > 64
+        ? 'less than or equal to 64'
+        : undefined
+  if (bound) {
+    throw invalidParameter(
+      `1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length ${bound}`
+    )
+  }
+  return token
+}
+
+/** Same token, different value: a version cannot change. */
+const versionExists = (): ServiceError =>
+  new ServiceError(
+    'ResourceExistsException',
+    "You can't modify an existing version, you can only create a new version."
+  )
 
 function readTags(params: RequestParams): Map<string, string> {
   return new Map(
@@ -281,9 +283,12 @@ function addReplicas(ctx: RequestContext, secret: Secret, params: RequestParams)
 }
 
 function describeView(secret: Secret, region: string): ResponseObject {
-  const versionIdsToStages: Record<string, string[]> = {}
+  // A secret created without a value has no versions, and no map of them.
+  let versionIdsToStages: Record<string, string[]> | undefined
   for (const version of secret.versions.values()) {
-    if (version.stages.size > 0) versionIdsToStages[version.id] = [...version.stages]
+    if (version.stages.size === 0) continue
+    versionIdsToStages ??= {}
+    versionIdsToStages[version.id] = [...version.stages]
   }
   return {
     ARN: secretArn(secret, region),
@@ -306,11 +311,27 @@ function describeView(secret: Secret, region: string): ResponseObject {
 function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
   const account = callerAccount(ctx)
   const name = params.requiredString('Name')
+  const token = versionToken(params)
+  const secretString = params.string('SecretString')
+  const secretBinary = params.string('SecretBinary')
   const existing = account.secrets.get(ctx.region)?.get(name)
   if (existing?.deletedDate) {
     throw invalidRequest(
       "You can't create this secret because a secret with this name is already scheduled for deletion."
     )
+  }
+  // A retry (its first attempt created the secret, with this token's version) is ignored.
+  const retried = token === undefined ? undefined : existing?.versions.get(token)
+  if (existing && retried) {
+    if (retried.secretString !== secretString || retried.secretBinary !== secretBinary) {
+      throw versionExists()
+    }
+    return {
+      ARN: secretArn(existing, ctx.region),
+      Name: existing.name,
+      VersionId: retried.id,
+      ReplicationStatus: replicationStatus(existing)
+    }
   }
   if (existing) {
     throw new ServiceError(
@@ -325,9 +346,9 @@ function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue
     description: params.string('Description'),
     kmsKeyId: params.string('KmsKeyId'),
     tags: readTags(params),
-    secretString: params.string('SecretString'),
-    secretBinary: params.string('SecretBinary'),
-    versionId: params.string('ClientRequestToken')
+    secretString,
+    secretBinary,
+    versionId: token
   })
   if (secret.versions.size > 0) {
     try {
@@ -352,7 +373,7 @@ function describeSecret(ctx: RequestContext, params: RequestParams): ResponseVal
 
 function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
   const secret = writableSecret(ctx, params)
-  const versionId = params.string('ClientRequestToken') ?? ctx.state.ids.uuid()
+  const versionId = versionToken(params) ?? ctx.state.ids.uuid()
   const secretString = params.string('SecretString')
   const secretBinary = params.string('SecretBinary')
   if (secretString === undefined && secretBinary === undefined) {
@@ -363,10 +384,7 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
   if (existing) {
     // Same token, same value: a retry. Same token, new value: not allowed.
     if (existing.secretString !== secretString || existing.secretBinary !== secretBinary) {
-      throw new ServiceError(
-        'ResourceExistsException',
-        "You can't modify an existing version, you can only create a new version."
-      )
+      throw versionExists()
     }
   } else {
     const requested = params.stringList('VersionStages')
