@@ -349,7 +349,6 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       env: {
         ...AMBIENT_CREDENTIALS,
         AWS_ENDPOINT_URL: emulator.url,
-        IAM_KEY_ROTATION_NOW: emulator.now().toISOString(),
         NODE_OPTIONS: `--import "${pathToFileURL(PROBE).href}"`,
         BENCH_MEMORY_FILE: probeFile,
         ...(scenario.heapSnapshotFile

@@ -13184,6 +13184,3237 @@ __webpack_unused_export__ = waitUntilUserExists;
 
 /***/ }),
 
+/***/ 2632:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultKMSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "kms",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultKMSHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "kms",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1163.0";
+var packageInfo = {
+	version: version};
+
+const k = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = { [k]: "Endpoint" }, h = { [k]: d }, i = {}, j = [{ [k]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [g]],
+        [c, j],
+        ["aws.partition", j, d],
+        [e, [{ [k]: "UseFIPS" }, b]],
+        [e, [{ [k]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [h, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [h, "supportsFIPS"] }, b]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [g, i],
+        ["https://kms-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://kms-fips.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://kms.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://kms.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 12, 3,
+    1, 4, r + 11,
+    2, 5, r + 11,
+    3, 8, 6,
+    4, 7, r + 10,
+    5, r + 8, r + 9,
+    4, 10, 9,
+    6, r + 6, r + 7,
+    5, 11, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 13,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class KMSServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.kms#KMSServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, KMSServiceException.prototype);
+    }
+}
+
+class AlreadyExistsException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#AlreadyExistsException";
+    name = "AlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AlreadyExistsException.prototype);
+    }
+}
+class DependencyTimeoutException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#DependencyTimeoutException";
+    name = "DependencyTimeoutException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "DependencyTimeoutException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DependencyTimeoutException.prototype);
+    }
+}
+class InvalidArnException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidArnException";
+    name = "InvalidArnException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidArnException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidArnException.prototype);
+    }
+}
+class KMSInternalException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#KMSInternalException";
+    name = "KMSInternalException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "KMSInternalException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KMSInternalException.prototype);
+    }
+}
+class KMSInvalidStateException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#KMSInvalidStateException";
+    name = "KMSInvalidStateException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "KMSInvalidStateException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KMSInvalidStateException.prototype);
+    }
+}
+class NotFoundException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#NotFoundException";
+    name = "NotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NotFoundException.prototype);
+    }
+}
+class CloudHsmClusterInUseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CloudHsmClusterInUseException";
+    name = "CloudHsmClusterInUseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CloudHsmClusterInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudHsmClusterInUseException.prototype);
+    }
+}
+class CloudHsmClusterInvalidConfigurationException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CloudHsmClusterInvalidConfigurationException";
+    name = "CloudHsmClusterInvalidConfigurationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CloudHsmClusterInvalidConfigurationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudHsmClusterInvalidConfigurationException.prototype);
+    }
+}
+class CloudHsmClusterNotActiveException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CloudHsmClusterNotActiveException";
+    name = "CloudHsmClusterNotActiveException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CloudHsmClusterNotActiveException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudHsmClusterNotActiveException.prototype);
+    }
+}
+class CloudHsmClusterNotFoundException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CloudHsmClusterNotFoundException";
+    name = "CloudHsmClusterNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CloudHsmClusterNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudHsmClusterNotFoundException.prototype);
+    }
+}
+class CloudHsmClusterNotRelatedException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CloudHsmClusterNotRelatedException";
+    name = "CloudHsmClusterNotRelatedException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CloudHsmClusterNotRelatedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CloudHsmClusterNotRelatedException.prototype);
+    }
+}
+class ConflictException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#ConflictException";
+    name = "ConflictException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ConflictException.prototype);
+    }
+}
+class CustomKeyStoreInvalidStateException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CustomKeyStoreInvalidStateException";
+    name = "CustomKeyStoreInvalidStateException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CustomKeyStoreInvalidStateException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CustomKeyStoreInvalidStateException.prototype);
+    }
+}
+class CustomKeyStoreNotFoundException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CustomKeyStoreNotFoundException";
+    name = "CustomKeyStoreNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CustomKeyStoreNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CustomKeyStoreNotFoundException.prototype);
+    }
+}
+class InvalidAliasNameException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidAliasNameException";
+    name = "InvalidAliasNameException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidAliasNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAliasNameException.prototype);
+    }
+}
+class LimitExceededException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#LimitExceededException";
+    name = "LimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LimitExceededException.prototype);
+    }
+}
+class CustomKeyStoreNameInUseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CustomKeyStoreNameInUseException";
+    name = "CustomKeyStoreNameInUseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CustomKeyStoreNameInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CustomKeyStoreNameInUseException.prototype);
+    }
+}
+class IncorrectTrustAnchorException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#IncorrectTrustAnchorException";
+    name = "IncorrectTrustAnchorException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "IncorrectTrustAnchorException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IncorrectTrustAnchorException.prototype);
+    }
+}
+class XksProxyIncorrectAuthenticationCredentialException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyIncorrectAuthenticationCredentialException";
+    name = "XksProxyIncorrectAuthenticationCredentialException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyIncorrectAuthenticationCredentialException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyIncorrectAuthenticationCredentialException.prototype);
+    }
+}
+class XksProxyInvalidConfigurationException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyInvalidConfigurationException";
+    name = "XksProxyInvalidConfigurationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyInvalidConfigurationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyInvalidConfigurationException.prototype);
+    }
+}
+class XksProxyInvalidResponseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyInvalidResponseException";
+    name = "XksProxyInvalidResponseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyInvalidResponseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyInvalidResponseException.prototype);
+    }
+}
+class XksProxyUriEndpointInUseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyUriEndpointInUseException";
+    name = "XksProxyUriEndpointInUseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyUriEndpointInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyUriEndpointInUseException.prototype);
+    }
+}
+class XksProxyUriInUseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyUriInUseException";
+    name = "XksProxyUriInUseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyUriInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyUriInUseException.prototype);
+    }
+}
+class XksProxyUriUnreachableException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyUriUnreachableException";
+    name = "XksProxyUriUnreachableException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyUriUnreachableException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyUriUnreachableException.prototype);
+    }
+}
+class XksProxyVpcEndpointServiceInUseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyVpcEndpointServiceInUseException";
+    name = "XksProxyVpcEndpointServiceInUseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyVpcEndpointServiceInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyVpcEndpointServiceInUseException.prototype);
+    }
+}
+class XksProxyVpcEndpointServiceInvalidConfigurationException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyVpcEndpointServiceInvalidConfigurationException";
+    name = "XksProxyVpcEndpointServiceInvalidConfigurationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyVpcEndpointServiceInvalidConfigurationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyVpcEndpointServiceInvalidConfigurationException.prototype);
+    }
+}
+class XksProxyVpcEndpointServiceNotFoundException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksProxyVpcEndpointServiceNotFoundException";
+    name = "XksProxyVpcEndpointServiceNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksProxyVpcEndpointServiceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksProxyVpcEndpointServiceNotFoundException.prototype);
+    }
+}
+class DisabledException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#DisabledException";
+    name = "DisabledException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "DisabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DisabledException.prototype);
+    }
+}
+class DryRunOperationException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#DryRunOperationException";
+    name = "DryRunOperationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "DryRunOperationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DryRunOperationException.prototype);
+    }
+}
+class InvalidGrantTokenException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidGrantTokenException";
+    name = "InvalidGrantTokenException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidGrantTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidGrantTokenException.prototype);
+    }
+}
+class MalformedPolicyDocumentException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#MalformedPolicyDocumentException";
+    name = "MalformedPolicyDocumentException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "MalformedPolicyDocumentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MalformedPolicyDocumentException.prototype);
+    }
+}
+class TagException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#TagException";
+    name = "TagException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "TagException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TagException.prototype);
+    }
+}
+class UnsupportedOperationException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#UnsupportedOperationException";
+    name = "UnsupportedOperationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UnsupportedOperationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedOperationException.prototype);
+    }
+}
+class XksKeyAlreadyInUseException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksKeyAlreadyInUseException";
+    name = "XksKeyAlreadyInUseException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksKeyAlreadyInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksKeyAlreadyInUseException.prototype);
+    }
+}
+class XksKeyInvalidConfigurationException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksKeyInvalidConfigurationException";
+    name = "XksKeyInvalidConfigurationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksKeyInvalidConfigurationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksKeyInvalidConfigurationException.prototype);
+    }
+}
+class XksKeyNotFoundException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#XksKeyNotFoundException";
+    name = "XksKeyNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "XksKeyNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, XksKeyNotFoundException.prototype);
+    }
+}
+class CustomKeyStoreHasCMKsException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#CustomKeyStoreHasCMKsException";
+    name = "CustomKeyStoreHasCMKsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "CustomKeyStoreHasCMKsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CustomKeyStoreHasCMKsException.prototype);
+    }
+}
+class InvalidCiphertextException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidCiphertextException";
+    name = "InvalidCiphertextException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidCiphertextException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidCiphertextException.prototype);
+    }
+}
+class InvalidKeyUsageException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidKeyUsageException";
+    name = "InvalidKeyUsageException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidKeyUsageException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidKeyUsageException.prototype);
+    }
+}
+class KeyUnavailableException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#KeyUnavailableException";
+    name = "KeyUnavailableException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "KeyUnavailableException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KeyUnavailableException.prototype);
+    }
+}
+class IncorrectKeyException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#IncorrectKeyException";
+    name = "IncorrectKeyException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "IncorrectKeyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IncorrectKeyException.prototype);
+    }
+}
+class InvalidMarkerException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidMarkerException";
+    name = "InvalidMarkerException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidMarkerException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidMarkerException.prototype);
+    }
+}
+class ExpiredImportTokenException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#ExpiredImportTokenException";
+    name = "ExpiredImportTokenException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ExpiredImportTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ExpiredImportTokenException.prototype);
+    }
+}
+class IncorrectKeyMaterialException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#IncorrectKeyMaterialException";
+    name = "IncorrectKeyMaterialException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "IncorrectKeyMaterialException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IncorrectKeyMaterialException.prototype);
+    }
+}
+class InvalidImportTokenException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidImportTokenException";
+    name = "InvalidImportTokenException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidImportTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidImportTokenException.prototype);
+    }
+}
+class InvalidGrantIdException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#InvalidGrantIdException";
+    name = "InvalidGrantIdException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidGrantIdException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidGrantIdException.prototype);
+    }
+}
+class KMSInvalidMacException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#KMSInvalidMacException";
+    name = "KMSInvalidMacException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "KMSInvalidMacException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KMSInvalidMacException.prototype);
+    }
+}
+class KMSInvalidSignatureException extends KMSServiceException {
+    static shapeId = "com.amazonaws.kms#KMSInvalidSignatureException";
+    name = "KMSInvalidSignatureException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "KMSInvalidSignatureException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, KMSInvalidSignatureException.prototype);
+    }
+}
+
+const _A = "Arn";
+const _AA = "AliasArn";
+const _AD = "AttestationDocument";
+const _AEE = "AlreadyExistsException";
+const _AKI = "AccessKeyId";
+const _AL = "AliasList";
+const _ALE = "AliasListEntry";
+const _AN = "AliasName";
+const _AWSAI = "AWSAccountId";
+const _Al = "Aliases";
+const _BPLSC = "BypassPolicyLockoutSafetyCheck";
+const _C = "Constraints";
+const _CA = "CreateAlias";
+const _CAR = "CreateAliasRequest";
+const _CB = "CiphertextBlob";
+const _CCKS = "ConnectCustomKeyStore";
+const _CCKSR = "ConnectCustomKeyStoreRequest";
+const _CCKSRo = "ConnectCustomKeyStoreResponse";
+const _CCKSRr = "CreateCustomKeyStoreRequest";
+const _CCKSRre = "CreateCustomKeyStoreResponse";
+const _CCKSr = "CreateCustomKeyStore";
+const _CD = "CreationDate";
+const _CE = "ConflictException";
+const _CEC = "ConnectionErrorCode";
+const _CFR = "CiphertextForRecipient";
+const _CG = "CreateGrant";
+const _CGR = "CreateGrantRequest";
+const _CGRr = "CreateGrantResponse";
+const _CHCI = "CloudHsmClusterId";
+const _CHCICE = "CloudHsmClusterInvalidConfigurationException";
+const _CHCIUE = "CloudHsmClusterInUseException";
+const _CHCNAE = "CloudHsmClusterNotActiveException";
+const _CHCNFE = "CloudHsmClusterNotFoundException";
+const _CHCNRE = "CloudHsmClusterNotRelatedException";
+const _CK = "CreateKey";
+const _CKD = "CancelKeyDeletion";
+const _CKDR = "CancelKeyDeletionRequest";
+const _CKDRa = "CancelKeyDeletionResponse";
+const _CKMI = "CurrentKeyMaterialId";
+const _CKR = "CreateKeyRequest";
+const _CKRr = "CreateKeyResponse";
+const _CKS = "CustomKeyStores";
+const _CKSHCMKE = "CustomKeyStoreHasCMKsException";
+const _CKSI = "CustomKeyStoreId";
+const _CKSISE = "CustomKeyStoreInvalidStateException";
+const _CKSL = "CustomKeyStoresList";
+const _CKSLE = "CustomKeyStoresListEntry";
+const _CKSN = "CustomKeyStoreName";
+const _CKSNFE = "CustomKeyStoreNotFoundException";
+const _CKSNIUE = "CustomKeyStoreNameInUseException";
+const _CKST = "CustomKeyStoreType";
+const _CMKS = "CustomerMasterKeySpec";
+const _CS = "ConnectionState";
+const _CTEI = "CloudTrailEventId";
+const _Co = "Connectivity";
+const _D = "Description";
+const _DA = "DeleteAlias";
+const _DAR = "DeleteAliasRequest";
+const _DCKS = "DeleteCustomKeyStore";
+const _DCKSR = "DeleteCustomKeyStoreRequest";
+const _DCKSRe = "DeleteCustomKeyStoreResponse";
+const _DCKSRes = "DescribeCustomKeyStoresRequest";
+const _DCKSResc = "DescribeCustomKeyStoresResponse";
+const _DCKSRi = "DisconnectCustomKeyStoreRequest";
+const _DCKSRis = "DisconnectCustomKeyStoreResponse";
+const _DCKSe = "DescribeCustomKeyStores";
+const _DCKSi = "DisconnectCustomKeyStore";
+const _DD = "DeletionDate";
+const _DE = "DisabledException";
+const _DEA = "DestinationEncryptionAlgorithm";
+const _DEC = "DestinationEncryptionContext";
+const _DIKM = "DeleteImportedKeyMaterial";
+const _DIKMR = "DeleteImportedKeyMaterialRequest";
+const _DIKMRe = "DeleteImportedKeyMaterialResponse";
+const _DK = "DescribeKey";
+const _DKI = "DestinationKeyId";
+const _DKMI = "DestinationKeyMaterialId";
+const _DKR = "DescribeKeyRequest";
+const _DKRR = "DisableKeyRotationRequest";
+const _DKRe = "DescribeKeyResponse";
+const _DKRi = "DisableKeyRequest";
+const _DKRis = "DisableKeyRotation";
+const _DKi = "DisableKey";
+const _DR = "DryRun";
+const _DRM = "DryRunModifiers";
+const _DROE = "DryRunOperationException";
+const _DRe = "DecapsulateRequest";
+const _DRec = "DecapsulateResponse";
+const _DRecr = "DecryptRequest";
+const _DRecry = "DecryptResponse";
+const _DSS = "DeriveSharedSecret";
+const _DSSR = "DeriveSharedSecretRequest";
+const _DSSRe = "DeriveSharedSecretResponse";
+const _DTE = "DependencyTimeoutException";
+const _De = "Decapsulate";
+const _Dec = "Decrypt";
+const _E = "Enabled";
+const _EA = "EncapsulationAlgorithm";
+const _EAn = "EncryptionAlgorithm";
+const _EAnc = "EncryptionAlgorithms";
+const _EAnca = "EncapsulationAlgorithms";
+const _EC = "EncryptionContext";
+const _ECE = "EncryptionContextEquals";
+const _ECS = "EncryptionContextSubset";
+const _EITE = "ExpiredImportTokenException";
+const _EK = "EnableKey";
+const _EKM = "EncryptedKeyMaterial";
+const _EKR = "EnableKeyRequest";
+const _EKRR = "EnableKeyRotationRequest";
+const _EKRn = "EnableKeyRotation";
+const _EM = "ExpirationModel";
+const _ER = "EncapsulateRequest";
+const _ERn = "EncapsulateResponse";
+const _ERnc = "EncryptRequest";
+const _ERncr = "EncryptResponse";
+const _En = "Encapsulate";
+const _Enc = "Encrypt";
+const _G = "Grants";
+const _GC = "GrantConstraints";
+const _GDK = "GenerateDataKey";
+const _GDKP = "GenerateDataKeyPair";
+const _GDKPR = "GenerateDataKeyPairRequest";
+const _GDKPRe = "GenerateDataKeyPairResponse";
+const _GDKPWP = "GenerateDataKeyPairWithoutPlaintext";
+const _GDKPWPR = "GenerateDataKeyPairWithoutPlaintextRequest";
+const _GDKPWPRe = "GenerateDataKeyPairWithoutPlaintextResponse";
+const _GDKR = "GenerateDataKeyRequest";
+const _GDKRe = "GenerateDataKeyResponse";
+const _GDKWP = "GenerateDataKeyWithoutPlaintext";
+const _GDKWPR = "GenerateDataKeyWithoutPlaintextRequest";
+const _GDKWPRe = "GenerateDataKeyWithoutPlaintextResponse";
+const _GI = "GrantId";
+const _GKLU = "GetKeyLastUsage";
+const _GKLUR = "GetKeyLastUsageRequest";
+const _GKLURe = "GetKeyLastUsageResponse";
+const _GKP = "GetKeyPolicy";
+const _GKPR = "GetKeyPolicyRequest";
+const _GKPRe = "GetKeyPolicyResponse";
+const _GKRS = "GetKeyRotationStatus";
+const _GKRSR = "GetKeyRotationStatusRequest";
+const _GKRSRe = "GetKeyRotationStatusResponse";
+const _GL = "GrantList";
+const _GLE = "GrantListEntry";
+const _GM = "GenerateMac";
+const _GMR = "GenerateMacRequest";
+const _GMRe = "GenerateMacResponse";
+const _GP = "GranteePrincipal";
+const _GPFI = "GetParametersForImport";
+const _GPFIR = "GetParametersForImportRequest";
+const _GPFIRe = "GetParametersForImportResponse";
+const _GPK = "GetPublicKey";
+const _GPKR = "GetPublicKeyRequest";
+const _GPKRe = "GetPublicKeyResponse";
+const _GR = "GenerateRandom";
+const _GRR = "GenerateRandomRequest";
+const _GRRe = "GenerateRandomResponse";
+const _GSP = "GranteeServicePrincipal";
+const _GT = "GrantTokens";
+const _GTr = "GrantToken";
+const _I = "Id";
+const _IA = "IssuingAccount";
+const _IAE = "InvalidArnException";
+const _IANE = "InvalidAliasNameException";
+const _ICE = "InvalidCiphertextException";
+const _IGIE = "InvalidGrantIdException";
+const _IGTE = "InvalidGrantTokenException";
+const _IITE = "InvalidImportTokenException";
+const _IKE = "IncorrectKeyException";
+const _IKM = "IncludeKeyMaterial";
+const _IKME = "IncorrectKeyMaterialException";
+const _IKMR = "ImportKeyMaterialRequest";
+const _IKMRm = "ImportKeyMaterialResponse";
+const _IKMm = "ImportKeyMaterial";
+const _IKUE = "InvalidKeyUsageException";
+const _IME = "InvalidMarkerException";
+const _IS = "ImportState";
+const _IT = "ImportToken";
+const _ITAE = "IncorrectTrustAnchorException";
+const _ITm = "ImportType";
+const _K = "Keys";
+const _KA = "KeyArn";
+const _KAA = "KeyAgreementAlgorithm";
+const _KAAe = "KeyAgreementAlgorithms";
+const _KCD = "KeyCreationDate";
+const _KEA = "KeyEncryptionAlgorithm";
+const _KI = "KeyId";
+const _KL = "KeyList";
+const _KLE = "KeyListEntry";
+const _KLU = "KeyLastUsage";
+const _KLUD = "KeyLastUsageData";
+const _KM = "KeyMetadata";
+const _KMD = "KeyMaterialDescription";
+const _KMI = "KeyMaterialId";
+const _KMS = "KeyMaterialState";
+const _KMSIE = "KMSInternalException";
+const _KMSIME = "KMSInvalidMacException";
+const _KMSISE = "KMSInvalidSignatureException";
+const _KMSISEn = "KMSInvalidStateException";
+const _KMe = "KeyManager";
+const _KO = "KeyOrigin";
+const _KPS = "KeyPairSpec";
+const _KRE = "KeyRotationEnabled";
+const _KRI = "KmsRequestId";
+const _KS = "KeySpec";
+const _KSP = "KeyStorePassword";
+const _KSPT = "KeyStorePasswordType";
+const _KSe = "KeyState";
+const _KU = "KeyUsage";
+const _KUE = "KeyUnavailableException";
+const _L = "Limit";
+const _LA = "ListAliases";
+const _LAR = "ListAliasesRequest";
+const _LARi = "ListAliasesResponse";
+const _LEE = "LimitExceededException";
+const _LG = "ListGrants";
+const _LGR = "ListGrantsRequest";
+const _LGRi = "ListGrantsResponse";
+const _LK = "ListKeys";
+const _LKP = "ListKeyPolicies";
+const _LKPR = "ListKeyPoliciesRequest";
+const _LKPRi = "ListKeyPoliciesResponse";
+const _LKR = "ListKeysRequest";
+const _LKRR = "ListKeyRotationsRequest";
+const _LKRRi = "ListKeyRotationsResponse";
+const _LKRi = "ListKeysResponse";
+const _LKRis = "ListKeyRotations";
+const _LRG = "ListRetirableGrants";
+const _LRGR = "ListRetirableGrantsRequest";
+const _LRT = "ListResourceTags";
+const _LRTR = "ListResourceTagsRequest";
+const _LRTRi = "ListResourceTagsResponse";
+const _LUD = "LastUpdatedDate";
+const _M = "Marker";
+const _MA = "MacAlgorithm";
+const _MAa = "MacAlgorithms";
+const _MPDE = "MalformedPolicyDocumentException";
+const _MR = "MultiRegion";
+const _MRC = "MultiRegionConfiguration";
+const _MRK = "MultiRegionKey";
+const _MRKL = "MultiRegionKeyList";
+const _MRKT = "MultiRegionKeyType";
+const _MT = "MessageType";
+const _MV = "MacValid";
+const _Ma = "Mac";
+const _Me = "Message";
+const _N = "Name";
+const _NCKSN = "NewCustomKeyStoreName";
+const _NFE = "NotFoundException";
+const _NM = "NextMarker";
+const _NOB = "NumberOfBytes";
+const _NRD = "NextRotationDate";
+const _O = "Operations";
+const _ODRSD = "OnDemandRotationStartDate";
+const _Op = "Operation";
+const _Or = "Origin";
+const _P = "Policy";
+const _PDWID = "PendingDeletionWindowInDays";
+const _PK = "PublicKey";
+const _PKCB = "PrivateKeyCiphertextBlob";
+const _PKP = "PrivateKeyPlaintext";
+const _PKPR = "PutKeyPolicyRequest";
+const _PKPu = "PutKeyPolicy";
+const _PKr = "PrimaryKey";
+const _PN = "PolicyName";
+const _PNo = "PolicyNames";
+const _PR = "PrimaryRegion";
+const _PT = "PlaintextType";
+const _PVT = "ParametersValidTo";
+const _PWID = "PendingWindowInDays";
+const _Pl = "Plaintext";
+const _R = "Recipient";
+const _RD = "RotationDate";
+const _RE = "ReEncrypt";
+const _RER = "ReEncryptRequest";
+const _RERe = "ReEncryptResponse";
+const _RG = "RetireGrant";
+const _RGR = "RetireGrantRequest";
+const _RGRe = "RevokeGrantRequest";
+const _RGe = "RevokeGrant";
+const _RI = "RecipientInfo";
+const _RK = "ReplicaKeys";
+const _RKM = "ReplicaKeyMetadata";
+const _RKOD = "RotateKeyOnDemand";
+const _RKODR = "RotateKeyOnDemandRequest";
+const _RKODRo = "RotateKeyOnDemandResponse";
+const _RKR = "ReplicateKeyRequest";
+const _RKRe = "ReplicateKeyResponse";
+const _RKe = "ReplicateKey";
+const _RL = "RotationsList";
+const _RLE = "RotationsListEntry";
+const _RP = "RetiringPrincipal";
+const _RPID = "RotationPeriodInDays";
+const _RPe = "ReplicaPolicy";
+const _RR = "ReplicaRegion";
+const _RSAK = "RawSecretAccessKey";
+const _RSP = "RetiringServicePrincipal";
+const _RT = "ReplicaTags";
+const _RTo = "RotationType";
+const _Re = "Region";
+const _Ro = "Rotations";
+const _S = "Signature";
+const _SA = "SigningAlgorithms";
+const _SAi = "SigningAlgorithm";
+const _SAo = "SourceArn";
+const _SEA = "SourceEncryptionAlgorithm";
+const _SEC = "SourceEncryptionContext";
+const _SKD = "ScheduleKeyDeletion";
+const _SKDR = "ScheduleKeyDeletionRequest";
+const _SKDRc = "ScheduleKeyDeletionResponse";
+const _SKI = "SourceKeyId";
+const _SKMI = "SourceKeyMaterialId";
+const _SR = "SignRequest";
+const _SRi = "SignResponse";
+const _SS = "SharedSecret";
+const _SSCB = "SharedSecretCiphertextBlob";
+const _SV = "SignatureValid";
+const _Si = "Sign";
+const _T = "Tags";
+const _TAC = "TrustAnchorCertificate";
+const _TE = "TagException";
+const _TK = "TagKey";
+const _TKI = "TargetKeyId";
+const _TKa = "TagKeys";
+const _TL = "TagList";
+const _TR = "TagResource";
+const _TRR = "TagResourceRequest";
+const _TSD = "TrackingStartDate";
+const _TV = "TagValue";
+const _Ta = "Tag";
+const _Ti = "Timestamp";
+const _Tr = "Truncated";
+const _UA = "UpdateAlias";
+const _UAR = "UpdateAliasRequest";
+const _UCKS = "UpdateCustomKeyStore";
+const _UCKSR = "UpdateCustomKeyStoreRequest";
+const _UCKSRp = "UpdateCustomKeyStoreResponse";
+const _UE = "UriEndpoint";
+const _UKD = "UpdateKeyDescription";
+const _UKDR = "UpdateKeyDescriptionRequest";
+const _UOE = "UnsupportedOperationException";
+const _UP = "UriPath";
+const _UPR = "UpdatePrimaryRegion";
+const _UPRR = "UpdatePrimaryRegionRequest";
+const _UR = "UntagResource";
+const _URR = "UntagResourceRequest";
+const _V = "Verify";
+const _VESN = "VpcEndpointServiceName";
+const _VESO = "VpcEndpointServiceOwner";
+const _VM = "VerifyMac";
+const _VMR = "VerifyMacRequest";
+const _VMRe = "VerifyMacResponse";
+const _VR = "VerifyRequest";
+const _VRe = "VerifyResponse";
+const _VT = "ValidTo";
+const _WA = "WrappingAlgorithm";
+const _WKS = "WrappingKeySpec";
+const _XKAIUE = "XksKeyAlreadyInUseException";
+const _XKC = "XksKeyConfiguration";
+const _XKCT = "XksKeyConfigurationType";
+const _XKI = "XksKeyId";
+const _XKICE = "XksKeyInvalidConfigurationException";
+const _XKNFE = "XksKeyNotFoundException";
+const _XPAAKIT = "XksProxyAuthenticationAccessKeyIdType";
+const _XPAC = "XksProxyAuthenticationCredential";
+const _XPACT = "XksProxyAuthenticationCredentialType";
+const _XPARSAKT = "XksProxyAuthenticationRawSecretAccessKeyType";
+const _XPC = "XksProxyConnectivity";
+const _XPCT = "XksProxyConfigurationType";
+const _XPCk = "XksProxyConfiguration";
+const _XPIACE = "XksProxyIncorrectAuthenticationCredentialException";
+const _XPICE = "XksProxyInvalidConfigurationException";
+const _XPIRE = "XksProxyInvalidResponseException";
+const _XPUE = "XksProxyUriEndpoint";
+const _XPUEIUE = "XksProxyUriEndpointInUseException";
+const _XPUIUE = "XksProxyUriInUseException";
+const _XPUP = "XksProxyUriPath";
+const _XPUUE = "XksProxyUriUnreachableException";
+const _XPVESICE = "XksProxyVpcEndpointServiceInvalidConfigurationException";
+const _XPVESIUE = "XksProxyVpcEndpointServiceInUseException";
+const _XPVESN = "XksProxyVpcEndpointServiceName";
+const _XPVESNFE = "XksProxyVpcEndpointServiceNotFoundException";
+const _XPVESO = "XksProxyVpcEndpointServiceOwner";
+const _aQE = "awsQueryError";
+const _c = "client";
+const _e = "error";
+const _hE = "httpError";
+const _m = "message";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.kms";
+const _se = "server";
+const n0 = "com.amazonaws.kms";
+const _s_registry = new TypeRegistry(_s);
+var KMSServiceException$ = [-3, _s, "KMSServiceException", 0, [], []];
+_s_registry.registerError(KMSServiceException$, KMSServiceException);
+const n0_registry = new TypeRegistry(n0);
+var AlreadyExistsException$ = [-3, n0, _AEE,
+    { [_aQE]: [`AlreadyExists`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(AlreadyExistsException$, AlreadyExistsException);
+var CloudHsmClusterInUseException$ = [-3, n0, _CHCIUE,
+    { [_aQE]: [`CloudHsmClusterInUseException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CloudHsmClusterInUseException$, CloudHsmClusterInUseException);
+var CloudHsmClusterInvalidConfigurationException$ = [-3, n0, _CHCICE,
+    { [_aQE]: [`CloudHsmClusterInvalidConfigurationException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CloudHsmClusterInvalidConfigurationException$, CloudHsmClusterInvalidConfigurationException);
+var CloudHsmClusterNotActiveException$ = [-3, n0, _CHCNAE,
+    { [_aQE]: [`CloudHsmClusterNotActiveException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CloudHsmClusterNotActiveException$, CloudHsmClusterNotActiveException);
+var CloudHsmClusterNotFoundException$ = [-3, n0, _CHCNFE,
+    { [_aQE]: [`CloudHsmClusterNotFoundException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CloudHsmClusterNotFoundException$, CloudHsmClusterNotFoundException);
+var CloudHsmClusterNotRelatedException$ = [-3, n0, _CHCNRE,
+    { [_aQE]: [`CloudHsmClusterNotRelatedException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CloudHsmClusterNotRelatedException$, CloudHsmClusterNotRelatedException);
+var ConflictException$ = [-3, n0, _CE,
+    { [_aQE]: [`ConflictException`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ConflictException$, ConflictException);
+var CustomKeyStoreHasCMKsException$ = [-3, n0, _CKSHCMKE,
+    { [_aQE]: [`CustomKeyStoreHasCMKsException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CustomKeyStoreHasCMKsException$, CustomKeyStoreHasCMKsException);
+var CustomKeyStoreInvalidStateException$ = [-3, n0, _CKSISE,
+    { [_aQE]: [`CustomKeyStoreInvalidStateException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CustomKeyStoreInvalidStateException$, CustomKeyStoreInvalidStateException);
+var CustomKeyStoreNameInUseException$ = [-3, n0, _CKSNIUE,
+    { [_aQE]: [`CustomKeyStoreNameInUseException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CustomKeyStoreNameInUseException$, CustomKeyStoreNameInUseException);
+var CustomKeyStoreNotFoundException$ = [-3, n0, _CKSNFE,
+    { [_aQE]: [`CustomKeyStoreNotFoundException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(CustomKeyStoreNotFoundException$, CustomKeyStoreNotFoundException);
+var DependencyTimeoutException$ = [-3, n0, _DTE,
+    { [_aQE]: [`DependencyTimeout`, 503], [_e]: _se, [_hE]: 503 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(DependencyTimeoutException$, DependencyTimeoutException);
+var DisabledException$ = [-3, n0, _DE,
+    { [_aQE]: [`Disabled`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(DisabledException$, DisabledException);
+var DryRunOperationException$ = [-3, n0, _DROE,
+    { [_aQE]: [`DryRunOperation`, 412], [_e]: _c, [_hE]: 412 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(DryRunOperationException$, DryRunOperationException);
+var ExpiredImportTokenException$ = [-3, n0, _EITE,
+    { [_aQE]: [`ExpiredImportTokenException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ExpiredImportTokenException$, ExpiredImportTokenException);
+var IncorrectKeyException$ = [-3, n0, _IKE,
+    { [_aQE]: [`IncorrectKeyException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(IncorrectKeyException$, IncorrectKeyException);
+var IncorrectKeyMaterialException$ = [-3, n0, _IKME,
+    { [_aQE]: [`IncorrectKeyMaterialException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(IncorrectKeyMaterialException$, IncorrectKeyMaterialException);
+var IncorrectTrustAnchorException$ = [-3, n0, _ITAE,
+    { [_aQE]: [`IncorrectTrustAnchorException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(IncorrectTrustAnchorException$, IncorrectTrustAnchorException);
+var InvalidAliasNameException$ = [-3, n0, _IANE,
+    { [_aQE]: [`InvalidAliasName`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidAliasNameException$, InvalidAliasNameException);
+var InvalidArnException$ = [-3, n0, _IAE,
+    { [_aQE]: [`InvalidArn`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidArnException$, InvalidArnException);
+var InvalidCiphertextException$ = [-3, n0, _ICE,
+    { [_aQE]: [`InvalidCiphertext`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidCiphertextException$, InvalidCiphertextException);
+var InvalidGrantIdException$ = [-3, n0, _IGIE,
+    { [_aQE]: [`InvalidGrantId`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidGrantIdException$, InvalidGrantIdException);
+var InvalidGrantTokenException$ = [-3, n0, _IGTE,
+    { [_aQE]: [`InvalidGrantToken`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidGrantTokenException$, InvalidGrantTokenException);
+var InvalidImportTokenException$ = [-3, n0, _IITE,
+    { [_aQE]: [`InvalidImportTokenException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidImportTokenException$, InvalidImportTokenException);
+var InvalidKeyUsageException$ = [-3, n0, _IKUE,
+    { [_aQE]: [`InvalidKeyUsage`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidKeyUsageException$, InvalidKeyUsageException);
+var InvalidMarkerException$ = [-3, n0, _IME,
+    { [_aQE]: [`InvalidMarker`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidMarkerException$, InvalidMarkerException);
+var KeyUnavailableException$ = [-3, n0, _KUE,
+    { [_aQE]: [`KeyUnavailable`, 500], [_e]: _se, [_hE]: 500 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(KeyUnavailableException$, KeyUnavailableException);
+var KMSInternalException$ = [-3, n0, _KMSIE,
+    { [_aQE]: [`KMSInternal`, 500], [_e]: _se, [_hE]: 500 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(KMSInternalException$, KMSInternalException);
+var KMSInvalidMacException$ = [-3, n0, _KMSIME,
+    { [_aQE]: [`KMSInvalidMac`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(KMSInvalidMacException$, KMSInvalidMacException);
+var KMSInvalidSignatureException$ = [-3, n0, _KMSISE,
+    { [_aQE]: [`KMSInvalidSignature`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(KMSInvalidSignatureException$, KMSInvalidSignatureException);
+var KMSInvalidStateException$ = [-3, n0, _KMSISEn,
+    { [_aQE]: [`KMSInvalidStateException`, 409], [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(KMSInvalidStateException$, KMSInvalidStateException);
+var LimitExceededException$ = [-3, n0, _LEE,
+    { [_aQE]: [`LimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LimitExceededException$, LimitExceededException);
+var MalformedPolicyDocumentException$ = [-3, n0, _MPDE,
+    { [_aQE]: [`MalformedPolicyDocument`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(MalformedPolicyDocumentException$, MalformedPolicyDocumentException);
+var NotFoundException$ = [-3, n0, _NFE,
+    { [_aQE]: [`NotFound`, 404], [_e]: _c, [_hE]: 404 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(NotFoundException$, NotFoundException);
+var TagException$ = [-3, n0, _TE,
+    { [_aQE]: [`TagException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(TagException$, TagException);
+var UnsupportedOperationException$ = [-3, n0, _UOE,
+    { [_aQE]: [`UnsupportedOperation`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(UnsupportedOperationException$, UnsupportedOperationException);
+var XksKeyAlreadyInUseException$ = [-3, n0, _XKAIUE,
+    { [_aQE]: [`XksKeyAlreadyInUse`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksKeyAlreadyInUseException$, XksKeyAlreadyInUseException);
+var XksKeyInvalidConfigurationException$ = [-3, n0, _XKICE,
+    { [_aQE]: [`XksKeyInvalidConfiguration`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksKeyInvalidConfigurationException$, XksKeyInvalidConfigurationException);
+var XksKeyNotFoundException$ = [-3, n0, _XKNFE,
+    { [_aQE]: [`XksKeyNotFoundException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksKeyNotFoundException$, XksKeyNotFoundException);
+var XksProxyIncorrectAuthenticationCredentialException$ = [-3, n0, _XPIACE,
+    { [_aQE]: [`XksProxyIncorrectAuthenticationCredentialException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyIncorrectAuthenticationCredentialException$, XksProxyIncorrectAuthenticationCredentialException);
+var XksProxyInvalidConfigurationException$ = [-3, n0, _XPICE,
+    { [_aQE]: [`XksProxyInvalidConfigurationException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyInvalidConfigurationException$, XksProxyInvalidConfigurationException);
+var XksProxyInvalidResponseException$ = [-3, n0, _XPIRE,
+    { [_aQE]: [`XksProxyInvalidResponseException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyInvalidResponseException$, XksProxyInvalidResponseException);
+var XksProxyUriEndpointInUseException$ = [-3, n0, _XPUEIUE,
+    { [_aQE]: [`XksProxyUriEndpointInUseException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyUriEndpointInUseException$, XksProxyUriEndpointInUseException);
+var XksProxyUriInUseException$ = [-3, n0, _XPUIUE,
+    { [_aQE]: [`XksProxyUriInUseException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyUriInUseException$, XksProxyUriInUseException);
+var XksProxyUriUnreachableException$ = [-3, n0, _XPUUE,
+    { [_aQE]: [`XksProxyUriUnreachableException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyUriUnreachableException$, XksProxyUriUnreachableException);
+var XksProxyVpcEndpointServiceInUseException$ = [-3, n0, _XPVESIUE,
+    { [_aQE]: [`XksProxyVpcEndpointServiceInUseException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyVpcEndpointServiceInUseException$, XksProxyVpcEndpointServiceInUseException);
+var XksProxyVpcEndpointServiceInvalidConfigurationException$ = [-3, n0, _XPVESICE,
+    { [_aQE]: [`XksProxyVpcEndpointServiceInvalidConfigurationException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyVpcEndpointServiceInvalidConfigurationException$, XksProxyVpcEndpointServiceInvalidConfigurationException);
+var XksProxyVpcEndpointServiceNotFoundException$ = [-3, n0, _XPVESNFE,
+    { [_aQE]: [`XksProxyVpcEndpointServiceNotFoundException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(XksProxyVpcEndpointServiceNotFoundException$, XksProxyVpcEndpointServiceNotFoundException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var KeyStorePasswordType = [0, n0, _KSPT, 8, 0];
+var PlaintextType = [0, n0, _PT, 8, 21];
+var XksProxyAuthenticationAccessKeyIdType = [0, n0, _XPAAKIT, 8, 0];
+var XksProxyAuthenticationRawSecretAccessKeyType = [0, n0, _XPARSAKT, 8, 0];
+var AliasListEntry$ = [3, n0, _ALE,
+    0,
+    [_AN, _AA, _TKI, _CD, _LUD],
+    [0, 0, 0, 4, 4]
+];
+var CancelKeyDeletionRequest$ = [3, n0, _CKDR,
+    0,
+    [_KI],
+    [0], 1
+];
+var CancelKeyDeletionResponse$ = [3, n0, _CKDRa,
+    0,
+    [_KI],
+    [0]
+];
+var ConnectCustomKeyStoreRequest$ = [3, n0, _CCKSR,
+    0,
+    [_CKSI],
+    [0], 1
+];
+var ConnectCustomKeyStoreResponse$ = [3, n0, _CCKSRo,
+    0,
+    [],
+    []
+];
+var CreateAliasRequest$ = [3, n0, _CAR,
+    0,
+    [_AN, _TKI],
+    [0, 0], 2
+];
+var CreateCustomKeyStoreRequest$ = [3, n0, _CCKSRr,
+    0,
+    [_CKSN, _CHCI, _TAC, _KSP, _CKST, _XPUE, _XPUP, _XPVESN, _XPVESO, _XPAC, _XPC],
+    [0, 0, 0, [() => KeyStorePasswordType, 0], 0, 0, 0, 0, 0, [() => XksProxyAuthenticationCredentialType$, 0], 0], 1
+];
+var CreateCustomKeyStoreResponse$ = [3, n0, _CCKSRre,
+    0,
+    [_CKSI],
+    [0]
+];
+var CreateGrantRequest$ = [3, n0, _CGR,
+    0,
+    [_KI, _O, _GP, _RP, _C, _GT, _N, _DR, _GSP, _RSP],
+    [0, 64 | 0, 0, 0, () => GrantConstraints$, 64 | 0, 0, 2, 0, 0], 2
+];
+var CreateGrantResponse$ = [3, n0, _CGRr,
+    0,
+    [_GTr, _GI],
+    [0, 0]
+];
+var CreateKeyRequest$ = [3, n0, _CKR,
+    0,
+    [_P, _D, _KU, _CMKS, _KS, _Or, _CKSI, _BPLSC, _T, _MR, _XKI],
+    [0, 0, 0, 0, 0, 0, 0, 2, () => TagList, 2, 0]
+];
+var CreateKeyResponse$ = [3, n0, _CKRr,
+    0,
+    [_KM],
+    [() => KeyMetadata$]
+];
+var CustomKeyStoresListEntry$ = [3, n0, _CKSLE,
+    0,
+    [_CKSI, _CKSN, _CHCI, _TAC, _CS, _CEC, _CD, _CKST, _XPCk],
+    [0, 0, 0, 0, 0, 0, 4, 0, [() => XksProxyConfigurationType$, 0]]
+];
+var DecapsulateRequest$ = [3, n0, _DRe,
+    0,
+    [_KI, _SSCB, _EA, _GT, _DR],
+    [0, 21, 0, 64 | 0, 2], 3
+];
+var DecapsulateResponse$ = [3, n0, _DRec,
+    0,
+    [_KI, _SS, _EA],
+    [0, [() => PlaintextType, 0], 0]
+];
+var DecryptRequest$ = [3, n0, _DRecr,
+    0,
+    [_CB, _EC, _GT, _KI, _EAn, _R, _DR, _DRM],
+    [21, 128 | 0, 64 | 0, 0, 0, () => RecipientInfo$, 2, 64 | 0]
+];
+var DecryptResponse$ = [3, n0, _DRecry,
+    0,
+    [_KI, _Pl, _EAn, _CFR, _KMI],
+    [0, [() => PlaintextType, 0], 0, 21, 0]
+];
+var DeleteAliasRequest$ = [3, n0, _DAR,
+    0,
+    [_AN],
+    [0], 1
+];
+var DeleteCustomKeyStoreRequest$ = [3, n0, _DCKSR,
+    0,
+    [_CKSI],
+    [0], 1
+];
+var DeleteCustomKeyStoreResponse$ = [3, n0, _DCKSRe,
+    0,
+    [],
+    []
+];
+var DeleteImportedKeyMaterialRequest$ = [3, n0, _DIKMR,
+    0,
+    [_KI, _KMI],
+    [0, 0], 1
+];
+var DeleteImportedKeyMaterialResponse$ = [3, n0, _DIKMRe,
+    0,
+    [_KI, _KMI],
+    [0, 0]
+];
+var DeriveSharedSecretRequest$ = [3, n0, _DSSR,
+    0,
+    [_KI, _KAA, _PK, _GT, _DR, _R],
+    [0, 0, 21, 64 | 0, 2, () => RecipientInfo$], 3
+];
+var DeriveSharedSecretResponse$ = [3, n0, _DSSRe,
+    0,
+    [_KI, _SS, _CFR, _KAA, _KO],
+    [0, [() => PlaintextType, 0], 21, 0, 0]
+];
+var DescribeCustomKeyStoresRequest$ = [3, n0, _DCKSRes,
+    0,
+    [_CKSI, _CKSN, _L, _M],
+    [0, 0, 1, 0]
+];
+var DescribeCustomKeyStoresResponse$ = [3, n0, _DCKSResc,
+    0,
+    [_CKS, _NM, _Tr],
+    [[() => CustomKeyStoresList, 0], 0, 2]
+];
+var DescribeKeyRequest$ = [3, n0, _DKR,
+    0,
+    [_KI, _GT],
+    [0, 64 | 0], 1
+];
+var DescribeKeyResponse$ = [3, n0, _DKRe,
+    0,
+    [_KM],
+    [() => KeyMetadata$]
+];
+var DisableKeyRequest$ = [3, n0, _DKRi,
+    0,
+    [_KI],
+    [0], 1
+];
+var DisableKeyRotationRequest$ = [3, n0, _DKRR,
+    0,
+    [_KI],
+    [0], 1
+];
+var DisconnectCustomKeyStoreRequest$ = [3, n0, _DCKSRi,
+    0,
+    [_CKSI],
+    [0], 1
+];
+var DisconnectCustomKeyStoreResponse$ = [3, n0, _DCKSRis,
+    0,
+    [],
+    []
+];
+var EnableKeyRequest$ = [3, n0, _EKR,
+    0,
+    [_KI],
+    [0], 1
+];
+var EnableKeyRotationRequest$ = [3, n0, _EKRR,
+    0,
+    [_KI, _RPID],
+    [0, 1], 1
+];
+var EncapsulateRequest$ = [3, n0, _ER,
+    0,
+    [_KI, _EA, _GT, _DR],
+    [0, 0, 64 | 0, 2], 2
+];
+var EncapsulateResponse$ = [3, n0, _ERn,
+    0,
+    [_KI, _SS, _SSCB, _EA],
+    [0, [() => PlaintextType, 0], 21, 0]
+];
+var EncryptRequest$ = [3, n0, _ERnc,
+    0,
+    [_KI, _Pl, _EC, _GT, _EAn, _DR],
+    [0, [() => PlaintextType, 0], 128 | 0, 64 | 0, 0, 2], 2
+];
+var EncryptResponse$ = [3, n0, _ERncr,
+    0,
+    [_CB, _KI, _EAn],
+    [21, 0, 0]
+];
+var GenerateDataKeyPairRequest$ = [3, n0, _GDKPR,
+    0,
+    [_KI, _KPS, _EC, _GT, _R, _DR],
+    [0, 0, 128 | 0, 64 | 0, () => RecipientInfo$, 2], 2
+];
+var GenerateDataKeyPairResponse$ = [3, n0, _GDKPRe,
+    0,
+    [_PKCB, _PKP, _PK, _KI, _KPS, _CFR, _KMI],
+    [21, [() => PlaintextType, 0], 21, 0, 0, 21, 0]
+];
+var GenerateDataKeyPairWithoutPlaintextRequest$ = [3, n0, _GDKPWPR,
+    0,
+    [_KI, _KPS, _EC, _GT, _DR],
+    [0, 0, 128 | 0, 64 | 0, 2], 2
+];
+var GenerateDataKeyPairWithoutPlaintextResponse$ = [3, n0, _GDKPWPRe,
+    0,
+    [_PKCB, _PK, _KI, _KPS, _KMI],
+    [21, 21, 0, 0, 0]
+];
+var GenerateDataKeyRequest$ = [3, n0, _GDKR,
+    0,
+    [_KI, _EC, _NOB, _KS, _GT, _R, _DR],
+    [0, 128 | 0, 1, 0, 64 | 0, () => RecipientInfo$, 2], 1
+];
+var GenerateDataKeyResponse$ = [3, n0, _GDKRe,
+    0,
+    [_CB, _Pl, _KI, _CFR, _KMI],
+    [21, [() => PlaintextType, 0], 0, 21, 0]
+];
+var GenerateDataKeyWithoutPlaintextRequest$ = [3, n0, _GDKWPR,
+    0,
+    [_KI, _EC, _KS, _NOB, _GT, _DR],
+    [0, 128 | 0, 0, 1, 64 | 0, 2], 1
+];
+var GenerateDataKeyWithoutPlaintextResponse$ = [3, n0, _GDKWPRe,
+    0,
+    [_CB, _KI, _KMI],
+    [21, 0, 0]
+];
+var GenerateMacRequest$ = [3, n0, _GMR,
+    0,
+    [_Me, _KI, _MA, _GT, _DR],
+    [[() => PlaintextType, 0], 0, 0, 64 | 0, 2], 3
+];
+var GenerateMacResponse$ = [3, n0, _GMRe,
+    0,
+    [_Ma, _MA, _KI],
+    [21, 0, 0]
+];
+var GenerateRandomRequest$ = [3, n0, _GRR,
+    0,
+    [_NOB, _CKSI, _R],
+    [1, 0, () => RecipientInfo$]
+];
+var GenerateRandomResponse$ = [3, n0, _GRRe,
+    0,
+    [_Pl, _CFR],
+    [[() => PlaintextType, 0], 21]
+];
+var GetKeyLastUsageRequest$ = [3, n0, _GKLUR,
+    0,
+    [_KI],
+    [0], 1
+];
+var GetKeyLastUsageResponse$ = [3, n0, _GKLURe,
+    0,
+    [_KI, _KLU, _TSD, _KCD],
+    [0, () => KeyLastUsageData$, 4, 4]
+];
+var GetKeyPolicyRequest$ = [3, n0, _GKPR,
+    0,
+    [_KI, _PN],
+    [0, 0], 1
+];
+var GetKeyPolicyResponse$ = [3, n0, _GKPRe,
+    0,
+    [_P, _PN],
+    [0, 0]
+];
+var GetKeyRotationStatusRequest$ = [3, n0, _GKRSR,
+    0,
+    [_KI],
+    [0], 1
+];
+var GetKeyRotationStatusResponse$ = [3, n0, _GKRSRe,
+    0,
+    [_KRE, _KI, _RPID, _NRD, _ODRSD],
+    [2, 0, 1, 4, 4]
+];
+var GetParametersForImportRequest$ = [3, n0, _GPFIR,
+    0,
+    [_KI, _WA, _WKS],
+    [0, 0, 0], 3
+];
+var GetParametersForImportResponse$ = [3, n0, _GPFIRe,
+    0,
+    [_KI, _IT, _PK, _PVT],
+    [0, 21, [() => PlaintextType, 0], 4]
+];
+var GetPublicKeyRequest$ = [3, n0, _GPKR,
+    0,
+    [_KI, _GT],
+    [0, 64 | 0], 1
+];
+var GetPublicKeyResponse$ = [3, n0, _GPKRe,
+    0,
+    [_KI, _PK, _CMKS, _KS, _KU, _EAnc, _SA, _KAAe, _EAnca],
+    [0, 21, 0, 0, 0, 64 | 0, 64 | 0, 64 | 0, 64 | 0]
+];
+var GrantConstraints$ = [3, n0, _GC,
+    0,
+    [_ECS, _ECE, _SAo],
+    [128 | 0, 128 | 0, 0]
+];
+var GrantListEntry$ = [3, n0, _GLE,
+    0,
+    [_KI, _GI, _N, _CD, _GP, _RP, _IA, _O, _C, _GSP, _RSP],
+    [0, 0, 0, 4, 0, 0, 0, 64 | 0, () => GrantConstraints$, 0, 0]
+];
+var ImportKeyMaterialRequest$ = [3, n0, _IKMR,
+    0,
+    [_KI, _IT, _EKM, _VT, _EM, _ITm, _KMD, _KMI],
+    [0, 21, 21, 4, 0, 0, 0, 0], 3
+];
+var ImportKeyMaterialResponse$ = [3, n0, _IKMRm,
+    0,
+    [_KI, _KMI],
+    [0, 0]
+];
+var KeyLastUsageData$ = [3, n0, _KLUD,
+    0,
+    [_Op, _Ti, _CTEI, _KRI],
+    [0, 4, 0, 0]
+];
+var KeyListEntry$ = [3, n0, _KLE,
+    0,
+    [_KI, _KA],
+    [0, 0]
+];
+var KeyMetadata$ = [3, n0, _KM,
+    0,
+    [_KI, _AWSAI, _A, _CD, _E, _D, _KU, _KSe, _DD, _VT, _Or, _CKSI, _CHCI, _EM, _KMe, _CMKS, _KS, _EAnc, _SA, _KAAe, _EAnca, _MR, _MRC, _PDWID, _MAa, _XKC, _CKMI],
+    [0, 0, 0, 4, 2, 0, 0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 64 | 0, 64 | 0, 64 | 0, 64 | 0, 2, () => MultiRegionConfiguration$, 1, 64 | 0, () => XksKeyConfigurationType$, 0], 1
+];
+var ListAliasesRequest$ = [3, n0, _LAR,
+    0,
+    [_KI, _L, _M],
+    [0, 1, 0]
+];
+var ListAliasesResponse$ = [3, n0, _LARi,
+    0,
+    [_Al, _NM, _Tr],
+    [() => AliasList, 0, 2]
+];
+var ListGrantsRequest$ = [3, n0, _LGR,
+    0,
+    [_KI, _L, _M, _GI, _GP, _GSP],
+    [0, 1, 0, 0, 0, 0], 1
+];
+var ListGrantsResponse$ = [3, n0, _LGRi,
+    0,
+    [_G, _NM, _Tr],
+    [() => GrantList, 0, 2]
+];
+var ListKeyPoliciesRequest$ = [3, n0, _LKPR,
+    0,
+    [_KI, _L, _M],
+    [0, 1, 0], 1
+];
+var ListKeyPoliciesResponse$ = [3, n0, _LKPRi,
+    0,
+    [_PNo, _NM, _Tr],
+    [64 | 0, 0, 2]
+];
+var ListKeyRotationsRequest$ = [3, n0, _LKRR,
+    0,
+    [_KI, _IKM, _L, _M],
+    [0, 0, 1, 0], 1
+];
+var ListKeyRotationsResponse$ = [3, n0, _LKRRi,
+    0,
+    [_Ro, _NM, _Tr],
+    [() => RotationsList, 0, 2]
+];
+var ListKeysRequest$ = [3, n0, _LKR,
+    0,
+    [_L, _M],
+    [1, 0]
+];
+var ListKeysResponse$ = [3, n0, _LKRi,
+    0,
+    [_K, _NM, _Tr],
+    [() => KeyList, 0, 2]
+];
+var ListResourceTagsRequest$ = [3, n0, _LRTR,
+    0,
+    [_KI, _L, _M],
+    [0, 1, 0], 1
+];
+var ListResourceTagsResponse$ = [3, n0, _LRTRi,
+    0,
+    [_T, _NM, _Tr],
+    [() => TagList, 0, 2]
+];
+var ListRetirableGrantsRequest$ = [3, n0, _LRGR,
+    0,
+    [_L, _M, _RP, _RSP],
+    [1, 0, 0, 0]
+];
+var MultiRegionConfiguration$ = [3, n0, _MRC,
+    0,
+    [_MRKT, _PKr, _RK],
+    [0, () => MultiRegionKey$, () => MultiRegionKeyList]
+];
+var MultiRegionKey$ = [3, n0, _MRK,
+    0,
+    [_A, _Re],
+    [0, 0]
+];
+var PutKeyPolicyRequest$ = [3, n0, _PKPR,
+    0,
+    [_KI, _P, _PN, _BPLSC],
+    [0, 0, 0, 2], 2
+];
+var RecipientInfo$ = [3, n0, _RI,
+    0,
+    [_KEA, _AD],
+    [0, 21]
+];
+var ReEncryptRequest$ = [3, n0, _RER,
+    0,
+    [_DKI, _CB, _SEC, _SKI, _DEC, _SEA, _DEA, _GT, _DR, _DRM],
+    [0, 21, 128 | 0, 0, 128 | 0, 0, 0, 64 | 0, 2, 64 | 0], 1
+];
+var ReEncryptResponse$ = [3, n0, _RERe,
+    0,
+    [_CB, _SKI, _KI, _SEA, _DEA, _SKMI, _DKMI],
+    [21, 0, 0, 0, 0, 0, 0]
+];
+var ReplicateKeyRequest$ = [3, n0, _RKR,
+    0,
+    [_KI, _RR, _P, _BPLSC, _D, _T],
+    [0, 0, 0, 2, 0, () => TagList], 2
+];
+var ReplicateKeyResponse$ = [3, n0, _RKRe,
+    0,
+    [_RKM, _RPe, _RT],
+    [() => KeyMetadata$, 0, () => TagList]
+];
+var RetireGrantRequest$ = [3, n0, _RGR,
+    0,
+    [_GTr, _KI, _GI, _DR],
+    [0, 0, 0, 2]
+];
+var RevokeGrantRequest$ = [3, n0, _RGRe,
+    0,
+    [_KI, _GI, _DR],
+    [0, 0, 2], 2
+];
+var RotateKeyOnDemandRequest$ = [3, n0, _RKODR,
+    0,
+    [_KI],
+    [0], 1
+];
+var RotateKeyOnDemandResponse$ = [3, n0, _RKODRo,
+    0,
+    [_KI],
+    [0]
+];
+var RotationsListEntry$ = [3, n0, _RLE,
+    0,
+    [_KI, _KMI, _KMD, _IS, _KMS, _EM, _VT, _RD, _RTo],
+    [0, 0, 0, 0, 0, 0, 4, 4, 0]
+];
+var ScheduleKeyDeletionRequest$ = [3, n0, _SKDR,
+    0,
+    [_KI, _PWID],
+    [0, 1], 1
+];
+var ScheduleKeyDeletionResponse$ = [3, n0, _SKDRc,
+    0,
+    [_KI, _DD, _KSe, _PWID],
+    [0, 4, 0, 1]
+];
+var SignRequest$ = [3, n0, _SR,
+    0,
+    [_KI, _Me, _SAi, _MT, _GT, _DR],
+    [0, [() => PlaintextType, 0], 0, 0, 64 | 0, 2], 3
+];
+var SignResponse$ = [3, n0, _SRi,
+    0,
+    [_KI, _S, _SAi],
+    [0, 21, 0]
+];
+var Tag$ = [3, n0, _Ta,
+    0,
+    [_TK, _TV],
+    [0, 0], 2
+];
+var TagResourceRequest$ = [3, n0, _TRR,
+    0,
+    [_KI, _T],
+    [0, () => TagList], 2
+];
+var UntagResourceRequest$ = [3, n0, _URR,
+    0,
+    [_KI, _TKa],
+    [0, 64 | 0], 2
+];
+var UpdateAliasRequest$ = [3, n0, _UAR,
+    0,
+    [_AN, _TKI],
+    [0, 0], 2
+];
+var UpdateCustomKeyStoreRequest$ = [3, n0, _UCKSR,
+    0,
+    [_CKSI, _NCKSN, _KSP, _CHCI, _XPUE, _XPUP, _XPVESN, _XPVESO, _XPAC, _XPC],
+    [0, 0, [() => KeyStorePasswordType, 0], 0, 0, 0, 0, 0, [() => XksProxyAuthenticationCredentialType$, 0], 0], 1
+];
+var UpdateCustomKeyStoreResponse$ = [3, n0, _UCKSRp,
+    0,
+    [],
+    []
+];
+var UpdateKeyDescriptionRequest$ = [3, n0, _UKDR,
+    0,
+    [_KI, _D],
+    [0, 0], 2
+];
+var UpdatePrimaryRegionRequest$ = [3, n0, _UPRR,
+    0,
+    [_KI, _PR],
+    [0, 0], 2
+];
+var VerifyMacRequest$ = [3, n0, _VMR,
+    0,
+    [_Me, _KI, _MA, _Ma, _GT, _DR],
+    [[() => PlaintextType, 0], 0, 0, 21, 64 | 0, 2], 4
+];
+var VerifyMacResponse$ = [3, n0, _VMRe,
+    0,
+    [_KI, _MV, _MA],
+    [0, 2, 0]
+];
+var VerifyRequest$ = [3, n0, _VR,
+    0,
+    [_KI, _Me, _S, _SAi, _MT, _GT, _DR],
+    [0, [() => PlaintextType, 0], 21, 0, 0, 64 | 0, 2], 4
+];
+var VerifyResponse$ = [3, n0, _VRe,
+    0,
+    [_KI, _SV, _SAi],
+    [0, 2, 0]
+];
+var XksKeyConfigurationType$ = [3, n0, _XKCT,
+    0,
+    [_I],
+    [0]
+];
+var XksProxyAuthenticationCredentialType$ = [3, n0, _XPACT,
+    0,
+    [_AKI, _RSAK],
+    [[() => XksProxyAuthenticationAccessKeyIdType, 0], [() => XksProxyAuthenticationRawSecretAccessKeyType, 0]], 2
+];
+var XksProxyConfigurationType$ = [3, n0, _XPCT,
+    0,
+    [_Co, _AKI, _UE, _UP, _VESN, _VESO],
+    [0, [() => XksProxyAuthenticationAccessKeyIdType, 0], 0, 0, 0, 0]
+];
+var __Unit = "unit";
+var AliasList = [1, n0, _AL,
+    0, () => AliasListEntry$
+];
+var CustomKeyStoresList = [1, n0, _CKSL,
+    0, [() => CustomKeyStoresListEntry$,
+        0]
+];
+var GrantList = [1, n0, _GL,
+    0, () => GrantListEntry$
+];
+var KeyList = [1, n0, _KL,
+    0, () => KeyListEntry$
+];
+var MultiRegionKeyList = [1, n0, _MRKL,
+    0, () => MultiRegionKey$
+];
+var RotationsList = [1, n0, _RL,
+    0, () => RotationsListEntry$
+];
+var TagList = [1, n0, _TL,
+    0, () => Tag$
+];
+var CancelKeyDeletion$ = [9, n0, _CKD,
+    0, () => CancelKeyDeletionRequest$, () => CancelKeyDeletionResponse$
+];
+var ConnectCustomKeyStore$ = [9, n0, _CCKS,
+    0, () => ConnectCustomKeyStoreRequest$, () => ConnectCustomKeyStoreResponse$
+];
+var CreateAlias$ = [9, n0, _CA,
+    0, () => CreateAliasRequest$, () => __Unit
+];
+var CreateCustomKeyStore$ = [9, n0, _CCKSr,
+    0, () => CreateCustomKeyStoreRequest$, () => CreateCustomKeyStoreResponse$
+];
+var CreateGrant$ = [9, n0, _CG,
+    0, () => CreateGrantRequest$, () => CreateGrantResponse$
+];
+var CreateKey$ = [9, n0, _CK,
+    0, () => CreateKeyRequest$, () => CreateKeyResponse$
+];
+var Decapsulate$ = [9, n0, _De,
+    0, () => DecapsulateRequest$, () => DecapsulateResponse$
+];
+var Decrypt$ = [9, n0, _Dec,
+    0, () => DecryptRequest$, () => DecryptResponse$
+];
+var DeleteAlias$ = [9, n0, _DA,
+    0, () => DeleteAliasRequest$, () => __Unit
+];
+var DeleteCustomKeyStore$ = [9, n0, _DCKS,
+    0, () => DeleteCustomKeyStoreRequest$, () => DeleteCustomKeyStoreResponse$
+];
+var DeleteImportedKeyMaterial$ = [9, n0, _DIKM,
+    0, () => DeleteImportedKeyMaterialRequest$, () => DeleteImportedKeyMaterialResponse$
+];
+var DeriveSharedSecret$ = [9, n0, _DSS,
+    0, () => DeriveSharedSecretRequest$, () => DeriveSharedSecretResponse$
+];
+var DescribeCustomKeyStores$ = [9, n0, _DCKSe,
+    0, () => DescribeCustomKeyStoresRequest$, () => DescribeCustomKeyStoresResponse$
+];
+var DescribeKey$ = [9, n0, _DK,
+    0, () => DescribeKeyRequest$, () => DescribeKeyResponse$
+];
+var DisableKey$ = [9, n0, _DKi,
+    0, () => DisableKeyRequest$, () => __Unit
+];
+var DisableKeyRotation$ = [9, n0, _DKRis,
+    0, () => DisableKeyRotationRequest$, () => __Unit
+];
+var DisconnectCustomKeyStore$ = [9, n0, _DCKSi,
+    0, () => DisconnectCustomKeyStoreRequest$, () => DisconnectCustomKeyStoreResponse$
+];
+var EnableKey$ = [9, n0, _EK,
+    0, () => EnableKeyRequest$, () => __Unit
+];
+var EnableKeyRotation$ = [9, n0, _EKRn,
+    0, () => EnableKeyRotationRequest$, () => __Unit
+];
+var Encapsulate$ = [9, n0, _En,
+    0, () => EncapsulateRequest$, () => EncapsulateResponse$
+];
+var Encrypt$ = [9, n0, _Enc,
+    0, () => EncryptRequest$, () => EncryptResponse$
+];
+var GenerateDataKey$ = [9, n0, _GDK,
+    0, () => GenerateDataKeyRequest$, () => GenerateDataKeyResponse$
+];
+var GenerateDataKeyPair$ = [9, n0, _GDKP,
+    0, () => GenerateDataKeyPairRequest$, () => GenerateDataKeyPairResponse$
+];
+var GenerateDataKeyPairWithoutPlaintext$ = [9, n0, _GDKPWP,
+    0, () => GenerateDataKeyPairWithoutPlaintextRequest$, () => GenerateDataKeyPairWithoutPlaintextResponse$
+];
+var GenerateDataKeyWithoutPlaintext$ = [9, n0, _GDKWP,
+    0, () => GenerateDataKeyWithoutPlaintextRequest$, () => GenerateDataKeyWithoutPlaintextResponse$
+];
+var GenerateMac$ = [9, n0, _GM,
+    0, () => GenerateMacRequest$, () => GenerateMacResponse$
+];
+var GenerateRandom$ = [9, n0, _GR,
+    0, () => GenerateRandomRequest$, () => GenerateRandomResponse$
+];
+var GetKeyLastUsage$ = [9, n0, _GKLU,
+    0, () => GetKeyLastUsageRequest$, () => GetKeyLastUsageResponse$
+];
+var GetKeyPolicy$ = [9, n0, _GKP,
+    0, () => GetKeyPolicyRequest$, () => GetKeyPolicyResponse$
+];
+var GetKeyRotationStatus$ = [9, n0, _GKRS,
+    0, () => GetKeyRotationStatusRequest$, () => GetKeyRotationStatusResponse$
+];
+var GetParametersForImport$ = [9, n0, _GPFI,
+    0, () => GetParametersForImportRequest$, () => GetParametersForImportResponse$
+];
+var GetPublicKey$ = [9, n0, _GPK,
+    0, () => GetPublicKeyRequest$, () => GetPublicKeyResponse$
+];
+var ImportKeyMaterial$ = [9, n0, _IKMm,
+    0, () => ImportKeyMaterialRequest$, () => ImportKeyMaterialResponse$
+];
+var ListAliases$ = [9, n0, _LA,
+    0, () => ListAliasesRequest$, () => ListAliasesResponse$
+];
+var ListGrants$ = [9, n0, _LG,
+    0, () => ListGrantsRequest$, () => ListGrantsResponse$
+];
+var ListKeyPolicies$ = [9, n0, _LKP,
+    0, () => ListKeyPoliciesRequest$, () => ListKeyPoliciesResponse$
+];
+var ListKeyRotations$ = [9, n0, _LKRis,
+    0, () => ListKeyRotationsRequest$, () => ListKeyRotationsResponse$
+];
+var ListKeys$ = [9, n0, _LK,
+    0, () => ListKeysRequest$, () => ListKeysResponse$
+];
+var ListResourceTags$ = [9, n0, _LRT,
+    0, () => ListResourceTagsRequest$, () => ListResourceTagsResponse$
+];
+var ListRetirableGrants$ = [9, n0, _LRG,
+    0, () => ListRetirableGrantsRequest$, () => ListGrantsResponse$
+];
+var PutKeyPolicy$ = [9, n0, _PKPu,
+    0, () => PutKeyPolicyRequest$, () => __Unit
+];
+var ReEncrypt$ = [9, n0, _RE,
+    0, () => ReEncryptRequest$, () => ReEncryptResponse$
+];
+var ReplicateKey$ = [9, n0, _RKe,
+    0, () => ReplicateKeyRequest$, () => ReplicateKeyResponse$
+];
+var RetireGrant$ = [9, n0, _RG,
+    0, () => RetireGrantRequest$, () => __Unit
+];
+var RevokeGrant$ = [9, n0, _RGe,
+    0, () => RevokeGrantRequest$, () => __Unit
+];
+var RotateKeyOnDemand$ = [9, n0, _RKOD,
+    0, () => RotateKeyOnDemandRequest$, () => RotateKeyOnDemandResponse$
+];
+var ScheduleKeyDeletion$ = [9, n0, _SKD,
+    0, () => ScheduleKeyDeletionRequest$, () => ScheduleKeyDeletionResponse$
+];
+var Sign$ = [9, n0, _Si,
+    0, () => SignRequest$, () => SignResponse$
+];
+var TagResource$ = [9, n0, _TR,
+    0, () => TagResourceRequest$, () => __Unit
+];
+var UntagResource$ = [9, n0, _UR,
+    0, () => UntagResourceRequest$, () => __Unit
+];
+var UpdateAlias$ = [9, n0, _UA,
+    0, () => UpdateAliasRequest$, () => __Unit
+];
+var UpdateCustomKeyStore$ = [9, n0, _UCKS,
+    0, () => UpdateCustomKeyStoreRequest$, () => UpdateCustomKeyStoreResponse$
+];
+var UpdateKeyDescription$ = [9, n0, _UKD,
+    0, () => UpdateKeyDescriptionRequest$, () => __Unit
+];
+var UpdatePrimaryRegion$ = [9, n0, _UPR,
+    0, () => UpdatePrimaryRegionRequest$, () => __Unit
+];
+var Verify$ = [9, n0, _V,
+    0, () => VerifyRequest$, () => VerifyResponse$
+];
+var VerifyMac$ = [9, n0, _VM,
+    0, () => VerifyMacRequest$, () => VerifyMacResponse$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2014-11-01",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultKMSHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsJson1_1Protocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.kms",
+            errorTypeRegistries,
+            xmlNamespace: "https://trent.amazonaws.com/doc/2014-11-01/",
+            version: "2014-11-01",
+            serviceTarget: "TrentService",
+        },
+        serviceId: config?.serviceId ?? "KMS",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 300_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class KMSClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultKMSHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "TrentService", "KMSClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class CancelKeyDeletionCommand extends command(_ep0, _mw0, "CancelKeyDeletion", CancelKeyDeletion$) {
+}
+
+class ConnectCustomKeyStoreCommand extends command(_ep0, _mw0, "ConnectCustomKeyStore", ConnectCustomKeyStore$) {
+}
+
+class CreateAliasCommand extends command(_ep0, _mw0, "CreateAlias", CreateAlias$) {
+}
+
+class CreateCustomKeyStoreCommand extends command(_ep0, _mw0, "CreateCustomKeyStore", CreateCustomKeyStore$) {
+}
+
+class CreateGrantCommand extends command(_ep0, _mw0, "CreateGrant", CreateGrant$) {
+}
+
+class CreateKeyCommand extends command(_ep0, _mw0, "CreateKey", CreateKey$) {
+}
+
+class DecapsulateCommand extends command(_ep0, _mw0, "Decapsulate", Decapsulate$) {
+}
+
+class DecryptCommand extends command(_ep0, _mw0, "Decrypt", Decrypt$) {
+}
+
+class DeleteAliasCommand extends command(_ep0, _mw0, "DeleteAlias", DeleteAlias$) {
+}
+
+class DeleteCustomKeyStoreCommand extends command(_ep0, _mw0, "DeleteCustomKeyStore", DeleteCustomKeyStore$) {
+}
+
+class DeleteImportedKeyMaterialCommand extends command(_ep0, _mw0, "DeleteImportedKeyMaterial", DeleteImportedKeyMaterial$) {
+}
+
+class DeriveSharedSecretCommand extends command(_ep0, _mw0, "DeriveSharedSecret", DeriveSharedSecret$) {
+}
+
+class DescribeCustomKeyStoresCommand extends command(_ep0, _mw0, "DescribeCustomKeyStores", DescribeCustomKeyStores$) {
+}
+
+class DescribeKeyCommand extends command(_ep0, _mw0, "DescribeKey", DescribeKey$) {
+}
+
+class DisableKeyCommand extends command(_ep0, _mw0, "DisableKey", DisableKey$) {
+}
+
+class DisableKeyRotationCommand extends command(_ep0, _mw0, "DisableKeyRotation", DisableKeyRotation$) {
+}
+
+class DisconnectCustomKeyStoreCommand extends command(_ep0, _mw0, "DisconnectCustomKeyStore", DisconnectCustomKeyStore$) {
+}
+
+class EnableKeyCommand extends command(_ep0, _mw0, "EnableKey", EnableKey$) {
+}
+
+class EnableKeyRotationCommand extends command(_ep0, _mw0, "EnableKeyRotation", EnableKeyRotation$) {
+}
+
+class EncapsulateCommand extends command(_ep0, _mw0, "Encapsulate", Encapsulate$) {
+}
+
+class EncryptCommand extends command(_ep0, _mw0, "Encrypt", Encrypt$) {
+}
+
+class GenerateDataKeyCommand extends command(_ep0, _mw0, "GenerateDataKey", GenerateDataKey$) {
+}
+
+class GenerateDataKeyPairCommand extends command(_ep0, _mw0, "GenerateDataKeyPair", GenerateDataKeyPair$) {
+}
+
+class GenerateDataKeyPairWithoutPlaintextCommand extends command(_ep0, _mw0, "GenerateDataKeyPairWithoutPlaintext", GenerateDataKeyPairWithoutPlaintext$) {
+}
+
+class GenerateDataKeyWithoutPlaintextCommand extends command(_ep0, _mw0, "GenerateDataKeyWithoutPlaintext", GenerateDataKeyWithoutPlaintext$) {
+}
+
+class GenerateMacCommand extends command(_ep0, _mw0, "GenerateMac", GenerateMac$) {
+}
+
+class GenerateRandomCommand extends command(_ep0, _mw0, "GenerateRandom", GenerateRandom$) {
+}
+
+class GetKeyLastUsageCommand extends command(_ep0, _mw0, "GetKeyLastUsage", GetKeyLastUsage$) {
+}
+
+class GetKeyPolicyCommand extends command(_ep0, _mw0, "GetKeyPolicy", GetKeyPolicy$) {
+}
+
+class GetKeyRotationStatusCommand extends command(_ep0, _mw0, "GetKeyRotationStatus", GetKeyRotationStatus$) {
+}
+
+class GetParametersForImportCommand extends command(_ep0, _mw0, "GetParametersForImport", GetParametersForImport$) {
+}
+
+class GetPublicKeyCommand extends command(_ep0, _mw0, "GetPublicKey", GetPublicKey$) {
+}
+
+class ImportKeyMaterialCommand extends command(_ep0, _mw0, "ImportKeyMaterial", ImportKeyMaterial$) {
+}
+
+class ListAliasesCommand extends command(_ep0, _mw0, "ListAliases", ListAliases$) {
+}
+
+class ListGrantsCommand extends command(_ep0, _mw0, "ListGrants", ListGrants$) {
+}
+
+class ListKeyPoliciesCommand extends command(_ep0, _mw0, "ListKeyPolicies", ListKeyPolicies$) {
+}
+
+class ListKeyRotationsCommand extends command(_ep0, _mw0, "ListKeyRotations", ListKeyRotations$) {
+}
+
+class ListKeysCommand extends command(_ep0, _mw0, "ListKeys", ListKeys$) {
+}
+
+class ListResourceTagsCommand extends command(_ep0, _mw0, "ListResourceTags", ListResourceTags$) {
+}
+
+class ListRetirableGrantsCommand extends command(_ep0, _mw0, "ListRetirableGrants", ListRetirableGrants$) {
+}
+
+class PutKeyPolicyCommand extends command(_ep0, _mw0, "PutKeyPolicy", PutKeyPolicy$) {
+}
+
+class ReEncryptCommand extends command(_ep0, _mw0, "ReEncrypt", ReEncrypt$) {
+}
+
+class ReplicateKeyCommand extends command(_ep0, _mw0, "ReplicateKey", ReplicateKey$) {
+}
+
+class RetireGrantCommand extends command(_ep0, _mw0, "RetireGrant", RetireGrant$) {
+}
+
+class RevokeGrantCommand extends command(_ep0, _mw0, "RevokeGrant", RevokeGrant$) {
+}
+
+class RotateKeyOnDemandCommand extends command(_ep0, _mw0, "RotateKeyOnDemand", RotateKeyOnDemand$) {
+}
+
+class ScheduleKeyDeletionCommand extends command(_ep0, _mw0, "ScheduleKeyDeletion", ScheduleKeyDeletion$) {
+}
+
+class SignCommand extends command(_ep0, _mw0, "Sign", Sign$) {
+}
+
+class TagResourceCommand extends command(_ep0, _mw0, "TagResource", TagResource$) {
+}
+
+class UntagResourceCommand extends command(_ep0, _mw0, "UntagResource", UntagResource$) {
+}
+
+class UpdateAliasCommand extends command(_ep0, _mw0, "UpdateAlias", UpdateAlias$) {
+}
+
+class UpdateCustomKeyStoreCommand extends command(_ep0, _mw0, "UpdateCustomKeyStore", UpdateCustomKeyStore$) {
+}
+
+class UpdateKeyDescriptionCommand extends command(_ep0, _mw0, "UpdateKeyDescription", UpdateKeyDescription$) {
+}
+
+class UpdatePrimaryRegionCommand extends command(_ep0, _mw0, "UpdatePrimaryRegion", UpdatePrimaryRegion$) {
+}
+
+class VerifyCommand extends command(_ep0, _mw0, "Verify", Verify$) {
+}
+
+class VerifyMacCommand extends command(_ep0, _mw0, "VerifyMac", VerifyMac$) {
+}
+
+const paginateDescribeCustomKeyStores = createPaginator(KMSClient, DescribeCustomKeyStoresCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListAliases = createPaginator(KMSClient, ListAliasesCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListGrants = createPaginator(KMSClient, ListGrantsCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListKeyPolicies = createPaginator(KMSClient, ListKeyPoliciesCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListKeyRotations = createPaginator(KMSClient, ListKeyRotationsCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListKeys = createPaginator(KMSClient, ListKeysCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListResourceTags = createPaginator(KMSClient, ListResourceTagsCommand, "Marker", "NextMarker", "Limit");
+
+const paginateListRetirableGrants = createPaginator(KMSClient, ListRetirableGrantsCommand, "Marker", "NextMarker", "Limit");
+
+const commands = {
+    CancelKeyDeletionCommand,
+    ConnectCustomKeyStoreCommand,
+    CreateAliasCommand,
+    CreateCustomKeyStoreCommand,
+    CreateGrantCommand,
+    CreateKeyCommand,
+    DecapsulateCommand,
+    DecryptCommand,
+    DeleteAliasCommand,
+    DeleteCustomKeyStoreCommand,
+    DeleteImportedKeyMaterialCommand,
+    DeriveSharedSecretCommand,
+    DescribeCustomKeyStoresCommand,
+    DescribeKeyCommand,
+    DisableKeyCommand,
+    DisableKeyRotationCommand,
+    DisconnectCustomKeyStoreCommand,
+    EnableKeyCommand,
+    EnableKeyRotationCommand,
+    EncapsulateCommand,
+    EncryptCommand,
+    GenerateDataKeyCommand,
+    GenerateDataKeyPairCommand,
+    GenerateDataKeyPairWithoutPlaintextCommand,
+    GenerateDataKeyWithoutPlaintextCommand,
+    GenerateMacCommand,
+    GenerateRandomCommand,
+    GetKeyLastUsageCommand,
+    GetKeyPolicyCommand,
+    GetKeyRotationStatusCommand,
+    GetParametersForImportCommand,
+    GetPublicKeyCommand,
+    ImportKeyMaterialCommand,
+    ListAliasesCommand,
+    ListGrantsCommand,
+    ListKeyPoliciesCommand,
+    ListKeyRotationsCommand,
+    ListKeysCommand,
+    ListResourceTagsCommand,
+    ListRetirableGrantsCommand,
+    PutKeyPolicyCommand,
+    ReEncryptCommand,
+    ReplicateKeyCommand,
+    RetireGrantCommand,
+    RevokeGrantCommand,
+    RotateKeyOnDemandCommand,
+    ScheduleKeyDeletionCommand,
+    SignCommand,
+    TagResourceCommand,
+    UntagResourceCommand,
+    UpdateAliasCommand,
+    UpdateCustomKeyStoreCommand,
+    UpdateKeyDescriptionCommand,
+    UpdatePrimaryRegionCommand,
+    VerifyCommand,
+    VerifyMacCommand,
+};
+const paginators = {
+    paginateDescribeCustomKeyStores,
+    paginateListAliases,
+    paginateListGrants,
+    paginateListKeyPolicies,
+    paginateListKeyRotations,
+    paginateListKeys,
+    paginateListResourceTags,
+    paginateListRetirableGrants,
+};
+class KMS extends KMSClient {
+}
+createAggregatedClient(commands, KMS, { paginators });
+
+const AlgorithmSpec = {
+    RSAES_OAEP_SHA_1: "RSAES_OAEP_SHA_1",
+    RSAES_OAEP_SHA_256: "RSAES_OAEP_SHA_256",
+    RSAES_PKCS1_V1_5: "RSAES_PKCS1_V1_5",
+    RSA_AES_KEY_WRAP_SHA_1: "RSA_AES_KEY_WRAP_SHA_1",
+    RSA_AES_KEY_WRAP_SHA_256: "RSA_AES_KEY_WRAP_SHA_256",
+    SM2PKE: "SM2PKE",
+};
+const ConnectionErrorCodeType = {
+    CLUSTER_NOT_FOUND: "CLUSTER_NOT_FOUND",
+    INSUFFICIENT_CLOUDHSM_HSMS: "INSUFFICIENT_CLOUDHSM_HSMS",
+    INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET: "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET",
+    INTERNAL_ERROR: "INTERNAL_ERROR",
+    INVALID_CREDENTIALS: "INVALID_CREDENTIALS",
+    NETWORK_ERRORS: "NETWORK_ERRORS",
+    SUBNET_NOT_FOUND: "SUBNET_NOT_FOUND",
+    USER_LOCKED_OUT: "USER_LOCKED_OUT",
+    USER_LOGGED_IN: "USER_LOGGED_IN",
+    USER_NOT_FOUND: "USER_NOT_FOUND",
+    XKS_PROXY_ACCESS_DENIED: "XKS_PROXY_ACCESS_DENIED",
+    XKS_PROXY_INVALID_CONFIGURATION: "XKS_PROXY_INVALID_CONFIGURATION",
+    XKS_PROXY_INVALID_RESPONSE: "XKS_PROXY_INVALID_RESPONSE",
+    XKS_PROXY_INVALID_TLS_CONFIGURATION: "XKS_PROXY_INVALID_TLS_CONFIGURATION",
+    XKS_PROXY_NOT_REACHABLE: "XKS_PROXY_NOT_REACHABLE",
+    XKS_PROXY_TIMED_OUT: "XKS_PROXY_TIMED_OUT",
+    XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION: "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
+    XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND: "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
+};
+const ConnectionStateType = {
+    CONNECTED: "CONNECTED",
+    CONNECTING: "CONNECTING",
+    DISCONNECTED: "DISCONNECTED",
+    DISCONNECTING: "DISCONNECTING",
+    FAILED: "FAILED",
+};
+const CustomKeyStoreType = {
+    AWS_CLOUDHSM: "AWS_CLOUDHSM",
+    EXTERNAL_KEY_STORE: "EXTERNAL_KEY_STORE",
+};
+const XksProxyConnectivityType = {
+    PUBLIC_ENDPOINT: "PUBLIC_ENDPOINT",
+    VPC_ENDPOINT_SERVICE: "VPC_ENDPOINT_SERVICE",
+};
+const GrantOperation = {
+    CreateGrant: "CreateGrant",
+    Decapsulate: "Decapsulate",
+    Decrypt: "Decrypt",
+    DeriveSharedSecret: "DeriveSharedSecret",
+    DescribeKey: "DescribeKey",
+    Encapsulate: "Encapsulate",
+    Encrypt: "Encrypt",
+    GenerateDataKey: "GenerateDataKey",
+    GenerateDataKeyPair: "GenerateDataKeyPair",
+    GenerateDataKeyPairWithoutPlaintext: "GenerateDataKeyPairWithoutPlaintext",
+    GenerateDataKeyWithoutPlaintext: "GenerateDataKeyWithoutPlaintext",
+    GenerateMac: "GenerateMac",
+    GetPublicKey: "GetPublicKey",
+    ReEncryptFrom: "ReEncryptFrom",
+    ReEncryptTo: "ReEncryptTo",
+    RetireGrant: "RetireGrant",
+    Sign: "Sign",
+    Verify: "Verify",
+    VerifyMac: "VerifyMac",
+};
+const CustomerMasterKeySpec = {
+    ECC_NIST_P256: "ECC_NIST_P256",
+    ECC_NIST_P384: "ECC_NIST_P384",
+    ECC_NIST_P521: "ECC_NIST_P521",
+    ECC_SECG_P256K1: "ECC_SECG_P256K1",
+    HMAC_224: "HMAC_224",
+    HMAC_256: "HMAC_256",
+    HMAC_384: "HMAC_384",
+    HMAC_512: "HMAC_512",
+    RSA_2048: "RSA_2048",
+    RSA_3072: "RSA_3072",
+    RSA_4096: "RSA_4096",
+    SM2: "SM2",
+    SYMMETRIC_DEFAULT: "SYMMETRIC_DEFAULT",
+};
+const KeySpec = {
+    ECC_NIST_EDWARDS25519: "ECC_NIST_EDWARDS25519",
+    ECC_NIST_P256: "ECC_NIST_P256",
+    ECC_NIST_P384: "ECC_NIST_P384",
+    ECC_NIST_P521: "ECC_NIST_P521",
+    ECC_SECG_P256K1: "ECC_SECG_P256K1",
+    HMAC_224: "HMAC_224",
+    HMAC_256: "HMAC_256",
+    HMAC_384: "HMAC_384",
+    HMAC_512: "HMAC_512",
+    ML_DSA_44: "ML_DSA_44",
+    ML_DSA_65: "ML_DSA_65",
+    ML_DSA_87: "ML_DSA_87",
+    ML_KEM_1024: "ML_KEM_1024",
+    ML_KEM_512: "ML_KEM_512",
+    ML_KEM_768: "ML_KEM_768",
+    RSA_2048: "RSA_2048",
+    RSA_3072: "RSA_3072",
+    RSA_4096: "RSA_4096",
+    SM2: "SM2",
+    SYMMETRIC_DEFAULT: "SYMMETRIC_DEFAULT",
+};
+const KeyUsageType = {
+    ENCAPSULATE_DECAPSULATE: "ENCAPSULATE_DECAPSULATE",
+    ENCRYPT_DECRYPT: "ENCRYPT_DECRYPT",
+    GENERATE_VERIFY_MAC: "GENERATE_VERIFY_MAC",
+    KEY_AGREEMENT: "KEY_AGREEMENT",
+    SIGN_VERIFY: "SIGN_VERIFY",
+};
+const OriginType = {
+    AWS_CLOUDHSM: "AWS_CLOUDHSM",
+    AWS_KMS: "AWS_KMS",
+    EXTERNAL: "EXTERNAL",
+    EXTERNAL_KEY_STORE: "EXTERNAL_KEY_STORE",
+};
+const EncapsulationAlgorithmSpec = {
+    ML_KEM: "ML_KEM",
+};
+const EncryptionAlgorithmSpec = {
+    RSAES_OAEP_SHA_1: "RSAES_OAEP_SHA_1",
+    RSAES_OAEP_SHA_256: "RSAES_OAEP_SHA_256",
+    SM2PKE: "SM2PKE",
+    SYMMETRIC_DEFAULT: "SYMMETRIC_DEFAULT",
+};
+const ExpirationModelType = {
+    KEY_MATERIAL_DOES_NOT_EXPIRE: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    KEY_MATERIAL_EXPIRES: "KEY_MATERIAL_EXPIRES",
+};
+const KeyAgreementAlgorithmSpec = {
+    ECDH: "ECDH",
+};
+const KeyManagerType = {
+    AWS: "AWS",
+    CUSTOMER: "CUSTOMER",
+};
+const KeyState = {
+    Creating: "Creating",
+    Disabled: "Disabled",
+    Enabled: "Enabled",
+    PendingDeletion: "PendingDeletion",
+    PendingImport: "PendingImport",
+    PendingReplicaDeletion: "PendingReplicaDeletion",
+    Unavailable: "Unavailable",
+    Updating: "Updating",
+};
+const MacAlgorithmSpec = {
+    HMAC_SHA_224: "HMAC_SHA_224",
+    HMAC_SHA_256: "HMAC_SHA_256",
+    HMAC_SHA_384: "HMAC_SHA_384",
+    HMAC_SHA_512: "HMAC_SHA_512",
+};
+const MultiRegionKeyType = {
+    PRIMARY: "PRIMARY",
+    REPLICA: "REPLICA",
+};
+const SigningAlgorithmSpec = {
+    ECDSA_SHA_256: "ECDSA_SHA_256",
+    ECDSA_SHA_384: "ECDSA_SHA_384",
+    ECDSA_SHA_512: "ECDSA_SHA_512",
+    ED25519_PH_SHA_512: "ED25519_PH_SHA_512",
+    ED25519_SHA_512: "ED25519_SHA_512",
+    ML_DSA_SHAKE_256: "ML_DSA_SHAKE_256",
+    RSASSA_PKCS1_V1_5_SHA_256: "RSASSA_PKCS1_V1_5_SHA_256",
+    RSASSA_PKCS1_V1_5_SHA_384: "RSASSA_PKCS1_V1_5_SHA_384",
+    RSASSA_PKCS1_V1_5_SHA_512: "RSASSA_PKCS1_V1_5_SHA_512",
+    RSASSA_PSS_SHA_256: "RSASSA_PSS_SHA_256",
+    RSASSA_PSS_SHA_384: "RSASSA_PSS_SHA_384",
+    RSASSA_PSS_SHA_512: "RSASSA_PSS_SHA_512",
+    SM2DSA: "SM2DSA",
+};
+const DataKeyPairSpec = {
+    ECC_NIST_EDWARDS25519: "ECC_NIST_EDWARDS25519",
+    ECC_NIST_P256: "ECC_NIST_P256",
+    ECC_NIST_P384: "ECC_NIST_P384",
+    ECC_NIST_P521: "ECC_NIST_P521",
+    ECC_SECG_P256K1: "ECC_SECG_P256K1",
+    ML_KEM_1024: "ML_KEM_1024",
+    ML_KEM_512: "ML_KEM_512",
+    ML_KEM_768: "ML_KEM_768",
+    RSA_2048: "RSA_2048",
+    RSA_3072: "RSA_3072",
+    RSA_4096: "RSA_4096",
+    SM2: "SM2",
+};
+const DataKeySpec = {
+    AES_128: "AES_128",
+    AES_256: "AES_256",
+};
+const DryRunModifierType = {
+    IGNORE_CIPHERTEXT: "IGNORE_CIPHERTEXT",
+};
+const KeyEncryptionMechanism = {
+    RSAES_OAEP_SHA_256: "RSAES_OAEP_SHA_256",
+};
+const KeyLastUsageTrackingOperation = {
+    Decapsulate: "Decapsulate",
+    Decrypt: "Decrypt",
+    DeriveSharedSecret: "DeriveSharedSecret",
+    Encapsulate: "Encapsulate",
+    Encrypt: "Encrypt",
+    GenerateDataKey: "GenerateDataKey",
+    GenerateDataKeyPair: "GenerateDataKeyPair",
+    GenerateDataKeyPairWithoutPlaintext: "GenerateDataKeyPairWithoutPlaintext",
+    GenerateDataKeyWithoutPlaintext: "GenerateDataKeyWithoutPlaintext",
+    GenerateMac: "GenerateMac",
+    ReEncrypt: "ReEncrypt",
+    Sign: "Sign",
+    Verify: "Verify",
+    VerifyMac: "VerifyMac",
+};
+const WrappingKeySpec = {
+    RSA_2048: "RSA_2048",
+    RSA_3072: "RSA_3072",
+    RSA_4096: "RSA_4096",
+    SM2: "SM2",
+};
+const ImportType = {
+    EXISTING_KEY_MATERIAL: "EXISTING_KEY_MATERIAL",
+    NEW_KEY_MATERIAL: "NEW_KEY_MATERIAL",
+};
+const ImportState = {
+    IMPORTED: "IMPORTED",
+    PENDING_IMPORT: "PENDING_IMPORT",
+};
+const IncludeKeyMaterial = {
+    ALL_KEY_MATERIAL: "ALL_KEY_MATERIAL",
+    ROTATIONS_ONLY: "ROTATIONS_ONLY",
+};
+const KeyMaterialState = {
+    CURRENT: "CURRENT",
+    NON_CURRENT: "NON_CURRENT",
+    PENDING_MULTI_REGION_IMPORT_AND_ROTATION: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+    PENDING_ROTATION: "PENDING_ROTATION",
+};
+const RotationType = {
+    AUTOMATIC: "AUTOMATIC",
+    ON_DEMAND: "ON_DEMAND",
+};
+const MessageType = {
+    DIGEST: "DIGEST",
+    EXTERNAL_MU: "EXTERNAL_MU",
+    RAW: "RAW",
+};
+
+__webpack_unused_export__ = AlgorithmSpec;
+__webpack_unused_export__ = AliasListEntry$;
+__webpack_unused_export__ = AlreadyExistsException;
+__webpack_unused_export__ = AlreadyExistsException$;
+__webpack_unused_export__ = CancelKeyDeletion$;
+__webpack_unused_export__ = CancelKeyDeletionCommand;
+__webpack_unused_export__ = CancelKeyDeletionRequest$;
+__webpack_unused_export__ = CancelKeyDeletionResponse$;
+__webpack_unused_export__ = CloudHsmClusterInUseException;
+__webpack_unused_export__ = CloudHsmClusterInUseException$;
+__webpack_unused_export__ = CloudHsmClusterInvalidConfigurationException;
+__webpack_unused_export__ = CloudHsmClusterInvalidConfigurationException$;
+__webpack_unused_export__ = CloudHsmClusterNotActiveException;
+__webpack_unused_export__ = CloudHsmClusterNotActiveException$;
+__webpack_unused_export__ = CloudHsmClusterNotFoundException;
+__webpack_unused_export__ = CloudHsmClusterNotFoundException$;
+__webpack_unused_export__ = CloudHsmClusterNotRelatedException;
+__webpack_unused_export__ = CloudHsmClusterNotRelatedException$;
+__webpack_unused_export__ = ConflictException;
+__webpack_unused_export__ = ConflictException$;
+__webpack_unused_export__ = ConnectCustomKeyStore$;
+__webpack_unused_export__ = ConnectCustomKeyStoreCommand;
+__webpack_unused_export__ = ConnectCustomKeyStoreRequest$;
+__webpack_unused_export__ = ConnectCustomKeyStoreResponse$;
+__webpack_unused_export__ = ConnectionErrorCodeType;
+__webpack_unused_export__ = ConnectionStateType;
+__webpack_unused_export__ = CreateAlias$;
+__webpack_unused_export__ = CreateAliasCommand;
+__webpack_unused_export__ = CreateAliasRequest$;
+__webpack_unused_export__ = CreateCustomKeyStore$;
+__webpack_unused_export__ = CreateCustomKeyStoreCommand;
+__webpack_unused_export__ = CreateCustomKeyStoreRequest$;
+__webpack_unused_export__ = CreateCustomKeyStoreResponse$;
+__webpack_unused_export__ = CreateGrant$;
+__webpack_unused_export__ = CreateGrantCommand;
+__webpack_unused_export__ = CreateGrantRequest$;
+__webpack_unused_export__ = CreateGrantResponse$;
+__webpack_unused_export__ = CreateKey$;
+__webpack_unused_export__ = CreateKeyCommand;
+__webpack_unused_export__ = CreateKeyRequest$;
+__webpack_unused_export__ = CreateKeyResponse$;
+__webpack_unused_export__ = CustomKeyStoreHasCMKsException;
+__webpack_unused_export__ = CustomKeyStoreHasCMKsException$;
+__webpack_unused_export__ = CustomKeyStoreInvalidStateException;
+__webpack_unused_export__ = CustomKeyStoreInvalidStateException$;
+__webpack_unused_export__ = CustomKeyStoreNameInUseException;
+__webpack_unused_export__ = CustomKeyStoreNameInUseException$;
+__webpack_unused_export__ = CustomKeyStoreNotFoundException;
+__webpack_unused_export__ = CustomKeyStoreNotFoundException$;
+__webpack_unused_export__ = CustomKeyStoreType;
+__webpack_unused_export__ = CustomKeyStoresListEntry$;
+__webpack_unused_export__ = CustomerMasterKeySpec;
+__webpack_unused_export__ = DataKeyPairSpec;
+__webpack_unused_export__ = DataKeySpec;
+__webpack_unused_export__ = Decapsulate$;
+__webpack_unused_export__ = DecapsulateCommand;
+__webpack_unused_export__ = DecapsulateRequest$;
+__webpack_unused_export__ = DecapsulateResponse$;
+__webpack_unused_export__ = Decrypt$;
+__webpack_unused_export__ = DecryptCommand;
+__webpack_unused_export__ = DecryptRequest$;
+__webpack_unused_export__ = DecryptResponse$;
+__webpack_unused_export__ = DeleteAlias$;
+__webpack_unused_export__ = DeleteAliasCommand;
+__webpack_unused_export__ = DeleteAliasRequest$;
+__webpack_unused_export__ = DeleteCustomKeyStore$;
+__webpack_unused_export__ = DeleteCustomKeyStoreCommand;
+__webpack_unused_export__ = DeleteCustomKeyStoreRequest$;
+__webpack_unused_export__ = DeleteCustomKeyStoreResponse$;
+__webpack_unused_export__ = DeleteImportedKeyMaterial$;
+__webpack_unused_export__ = DeleteImportedKeyMaterialCommand;
+__webpack_unused_export__ = DeleteImportedKeyMaterialRequest$;
+__webpack_unused_export__ = DeleteImportedKeyMaterialResponse$;
+__webpack_unused_export__ = DependencyTimeoutException;
+__webpack_unused_export__ = DependencyTimeoutException$;
+__webpack_unused_export__ = DeriveSharedSecret$;
+__webpack_unused_export__ = DeriveSharedSecretCommand;
+__webpack_unused_export__ = DeriveSharedSecretRequest$;
+__webpack_unused_export__ = DeriveSharedSecretResponse$;
+__webpack_unused_export__ = DescribeCustomKeyStores$;
+__webpack_unused_export__ = DescribeCustomKeyStoresCommand;
+__webpack_unused_export__ = DescribeCustomKeyStoresRequest$;
+__webpack_unused_export__ = DescribeCustomKeyStoresResponse$;
+__webpack_unused_export__ = DescribeKey$;
+exports.spV = DescribeKeyCommand;
+__webpack_unused_export__ = DescribeKeyRequest$;
+__webpack_unused_export__ = DescribeKeyResponse$;
+__webpack_unused_export__ = DisableKey$;
+__webpack_unused_export__ = DisableKeyCommand;
+__webpack_unused_export__ = DisableKeyRequest$;
+__webpack_unused_export__ = DisableKeyRotation$;
+__webpack_unused_export__ = DisableKeyRotationCommand;
+__webpack_unused_export__ = DisableKeyRotationRequest$;
+__webpack_unused_export__ = DisabledException;
+__webpack_unused_export__ = DisabledException$;
+__webpack_unused_export__ = DisconnectCustomKeyStore$;
+__webpack_unused_export__ = DisconnectCustomKeyStoreCommand;
+__webpack_unused_export__ = DisconnectCustomKeyStoreRequest$;
+__webpack_unused_export__ = DisconnectCustomKeyStoreResponse$;
+__webpack_unused_export__ = DryRunModifierType;
+__webpack_unused_export__ = DryRunOperationException;
+__webpack_unused_export__ = DryRunOperationException$;
+__webpack_unused_export__ = EnableKey$;
+__webpack_unused_export__ = EnableKeyCommand;
+__webpack_unused_export__ = EnableKeyRequest$;
+__webpack_unused_export__ = EnableKeyRotation$;
+__webpack_unused_export__ = EnableKeyRotationCommand;
+__webpack_unused_export__ = EnableKeyRotationRequest$;
+__webpack_unused_export__ = Encapsulate$;
+__webpack_unused_export__ = EncapsulateCommand;
+__webpack_unused_export__ = EncapsulateRequest$;
+__webpack_unused_export__ = EncapsulateResponse$;
+__webpack_unused_export__ = EncapsulationAlgorithmSpec;
+__webpack_unused_export__ = Encrypt$;
+__webpack_unused_export__ = EncryptCommand;
+__webpack_unused_export__ = EncryptRequest$;
+__webpack_unused_export__ = EncryptResponse$;
+__webpack_unused_export__ = EncryptionAlgorithmSpec;
+__webpack_unused_export__ = ExpirationModelType;
+__webpack_unused_export__ = ExpiredImportTokenException;
+__webpack_unused_export__ = ExpiredImportTokenException$;
+__webpack_unused_export__ = GenerateDataKey$;
+__webpack_unused_export__ = GenerateDataKeyCommand;
+__webpack_unused_export__ = GenerateDataKeyPair$;
+__webpack_unused_export__ = GenerateDataKeyPairCommand;
+__webpack_unused_export__ = GenerateDataKeyPairRequest$;
+__webpack_unused_export__ = GenerateDataKeyPairResponse$;
+__webpack_unused_export__ = GenerateDataKeyPairWithoutPlaintext$;
+__webpack_unused_export__ = GenerateDataKeyPairWithoutPlaintextCommand;
+__webpack_unused_export__ = GenerateDataKeyPairWithoutPlaintextRequest$;
+__webpack_unused_export__ = GenerateDataKeyPairWithoutPlaintextResponse$;
+__webpack_unused_export__ = GenerateDataKeyRequest$;
+__webpack_unused_export__ = GenerateDataKeyResponse$;
+__webpack_unused_export__ = GenerateDataKeyWithoutPlaintext$;
+__webpack_unused_export__ = GenerateDataKeyWithoutPlaintextCommand;
+__webpack_unused_export__ = GenerateDataKeyWithoutPlaintextRequest$;
+__webpack_unused_export__ = GenerateDataKeyWithoutPlaintextResponse$;
+__webpack_unused_export__ = GenerateMac$;
+__webpack_unused_export__ = GenerateMacCommand;
+__webpack_unused_export__ = GenerateMacRequest$;
+__webpack_unused_export__ = GenerateMacResponse$;
+__webpack_unused_export__ = GenerateRandom$;
+__webpack_unused_export__ = GenerateRandomCommand;
+__webpack_unused_export__ = GenerateRandomRequest$;
+__webpack_unused_export__ = GenerateRandomResponse$;
+__webpack_unused_export__ = GetKeyLastUsage$;
+__webpack_unused_export__ = GetKeyLastUsageCommand;
+__webpack_unused_export__ = GetKeyLastUsageRequest$;
+__webpack_unused_export__ = GetKeyLastUsageResponse$;
+__webpack_unused_export__ = GetKeyPolicy$;
+__webpack_unused_export__ = GetKeyPolicyCommand;
+__webpack_unused_export__ = GetKeyPolicyRequest$;
+__webpack_unused_export__ = GetKeyPolicyResponse$;
+__webpack_unused_export__ = GetKeyRotationStatus$;
+__webpack_unused_export__ = GetKeyRotationStatusCommand;
+__webpack_unused_export__ = GetKeyRotationStatusRequest$;
+__webpack_unused_export__ = GetKeyRotationStatusResponse$;
+__webpack_unused_export__ = GetParametersForImport$;
+__webpack_unused_export__ = GetParametersForImportCommand;
+__webpack_unused_export__ = GetParametersForImportRequest$;
+__webpack_unused_export__ = GetParametersForImportResponse$;
+__webpack_unused_export__ = GetPublicKey$;
+exports.QSA = GetPublicKeyCommand;
+__webpack_unused_export__ = GetPublicKeyRequest$;
+__webpack_unused_export__ = GetPublicKeyResponse$;
+__webpack_unused_export__ = GrantConstraints$;
+__webpack_unused_export__ = GrantListEntry$;
+__webpack_unused_export__ = GrantOperation;
+__webpack_unused_export__ = ImportKeyMaterial$;
+__webpack_unused_export__ = ImportKeyMaterialCommand;
+__webpack_unused_export__ = ImportKeyMaterialRequest$;
+__webpack_unused_export__ = ImportKeyMaterialResponse$;
+__webpack_unused_export__ = ImportState;
+__webpack_unused_export__ = ImportType;
+__webpack_unused_export__ = IncludeKeyMaterial;
+__webpack_unused_export__ = IncorrectKeyException;
+__webpack_unused_export__ = IncorrectKeyException$;
+__webpack_unused_export__ = IncorrectKeyMaterialException;
+__webpack_unused_export__ = IncorrectKeyMaterialException$;
+__webpack_unused_export__ = IncorrectTrustAnchorException;
+__webpack_unused_export__ = IncorrectTrustAnchorException$;
+__webpack_unused_export__ = InvalidAliasNameException;
+__webpack_unused_export__ = InvalidAliasNameException$;
+__webpack_unused_export__ = InvalidArnException;
+__webpack_unused_export__ = InvalidArnException$;
+__webpack_unused_export__ = InvalidCiphertextException;
+__webpack_unused_export__ = InvalidCiphertextException$;
+__webpack_unused_export__ = InvalidGrantIdException;
+__webpack_unused_export__ = InvalidGrantIdException$;
+__webpack_unused_export__ = InvalidGrantTokenException;
+__webpack_unused_export__ = InvalidGrantTokenException$;
+__webpack_unused_export__ = InvalidImportTokenException;
+__webpack_unused_export__ = InvalidImportTokenException$;
+__webpack_unused_export__ = InvalidKeyUsageException;
+__webpack_unused_export__ = InvalidKeyUsageException$;
+__webpack_unused_export__ = InvalidMarkerException;
+__webpack_unused_export__ = InvalidMarkerException$;
+__webpack_unused_export__ = KMS;
+exports.pgq = KMSClient;
+__webpack_unused_export__ = KMSInternalException;
+__webpack_unused_export__ = KMSInternalException$;
+__webpack_unused_export__ = KMSInvalidMacException;
+__webpack_unused_export__ = KMSInvalidMacException$;
+__webpack_unused_export__ = KMSInvalidSignatureException;
+__webpack_unused_export__ = KMSInvalidSignatureException$;
+__webpack_unused_export__ = KMSInvalidStateException;
+__webpack_unused_export__ = KMSInvalidStateException$;
+__webpack_unused_export__ = KMSServiceException;
+__webpack_unused_export__ = KMSServiceException$;
+__webpack_unused_export__ = KeyAgreementAlgorithmSpec;
+__webpack_unused_export__ = KeyEncryptionMechanism;
+__webpack_unused_export__ = KeyLastUsageData$;
+__webpack_unused_export__ = KeyLastUsageTrackingOperation;
+__webpack_unused_export__ = KeyListEntry$;
+__webpack_unused_export__ = KeyManagerType;
+__webpack_unused_export__ = KeyMaterialState;
+__webpack_unused_export__ = KeyMetadata$;
+__webpack_unused_export__ = KeySpec;
+__webpack_unused_export__ = KeyState;
+__webpack_unused_export__ = KeyUnavailableException;
+__webpack_unused_export__ = KeyUnavailableException$;
+__webpack_unused_export__ = KeyUsageType;
+__webpack_unused_export__ = LimitExceededException;
+__webpack_unused_export__ = LimitExceededException$;
+__webpack_unused_export__ = ListAliases$;
+__webpack_unused_export__ = ListAliasesCommand;
+__webpack_unused_export__ = ListAliasesRequest$;
+__webpack_unused_export__ = ListAliasesResponse$;
+__webpack_unused_export__ = ListGrants$;
+__webpack_unused_export__ = ListGrantsCommand;
+__webpack_unused_export__ = ListGrantsRequest$;
+__webpack_unused_export__ = ListGrantsResponse$;
+__webpack_unused_export__ = ListKeyPolicies$;
+__webpack_unused_export__ = ListKeyPoliciesCommand;
+__webpack_unused_export__ = ListKeyPoliciesRequest$;
+__webpack_unused_export__ = ListKeyPoliciesResponse$;
+__webpack_unused_export__ = ListKeyRotations$;
+__webpack_unused_export__ = ListKeyRotationsCommand;
+__webpack_unused_export__ = ListKeyRotationsRequest$;
+__webpack_unused_export__ = ListKeyRotationsResponse$;
+__webpack_unused_export__ = ListKeys$;
+__webpack_unused_export__ = ListKeysCommand;
+__webpack_unused_export__ = ListKeysRequest$;
+__webpack_unused_export__ = ListKeysResponse$;
+__webpack_unused_export__ = ListResourceTags$;
+__webpack_unused_export__ = ListResourceTagsCommand;
+__webpack_unused_export__ = ListResourceTagsRequest$;
+__webpack_unused_export__ = ListResourceTagsResponse$;
+__webpack_unused_export__ = ListRetirableGrants$;
+__webpack_unused_export__ = ListRetirableGrantsCommand;
+__webpack_unused_export__ = ListRetirableGrantsRequest$;
+__webpack_unused_export__ = MacAlgorithmSpec;
+__webpack_unused_export__ = MalformedPolicyDocumentException;
+__webpack_unused_export__ = MalformedPolicyDocumentException$;
+__webpack_unused_export__ = MessageType;
+__webpack_unused_export__ = MultiRegionConfiguration$;
+__webpack_unused_export__ = MultiRegionKey$;
+__webpack_unused_export__ = MultiRegionKeyType;
+__webpack_unused_export__ = NotFoundException;
+__webpack_unused_export__ = NotFoundException$;
+__webpack_unused_export__ = OriginType;
+__webpack_unused_export__ = PutKeyPolicy$;
+__webpack_unused_export__ = PutKeyPolicyCommand;
+__webpack_unused_export__ = PutKeyPolicyRequest$;
+__webpack_unused_export__ = ReEncrypt$;
+__webpack_unused_export__ = ReEncryptCommand;
+__webpack_unused_export__ = ReEncryptRequest$;
+__webpack_unused_export__ = ReEncryptResponse$;
+__webpack_unused_export__ = RecipientInfo$;
+__webpack_unused_export__ = ReplicateKey$;
+__webpack_unused_export__ = ReplicateKeyCommand;
+__webpack_unused_export__ = ReplicateKeyRequest$;
+__webpack_unused_export__ = ReplicateKeyResponse$;
+__webpack_unused_export__ = RetireGrant$;
+__webpack_unused_export__ = RetireGrantCommand;
+__webpack_unused_export__ = RetireGrantRequest$;
+__webpack_unused_export__ = RevokeGrant$;
+__webpack_unused_export__ = RevokeGrantCommand;
+__webpack_unused_export__ = RevokeGrantRequest$;
+__webpack_unused_export__ = RotateKeyOnDemand$;
+__webpack_unused_export__ = RotateKeyOnDemandCommand;
+__webpack_unused_export__ = RotateKeyOnDemandRequest$;
+__webpack_unused_export__ = RotateKeyOnDemandResponse$;
+__webpack_unused_export__ = RotationType;
+__webpack_unused_export__ = RotationsListEntry$;
+__webpack_unused_export__ = ScheduleKeyDeletion$;
+__webpack_unused_export__ = ScheduleKeyDeletionCommand;
+__webpack_unused_export__ = ScheduleKeyDeletionRequest$;
+__webpack_unused_export__ = ScheduleKeyDeletionResponse$;
+__webpack_unused_export__ = Sign$;
+exports.fJE = SignCommand;
+__webpack_unused_export__ = SignRequest$;
+__webpack_unused_export__ = SignResponse$;
+__webpack_unused_export__ = SigningAlgorithmSpec;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagException;
+__webpack_unused_export__ = TagException$;
+__webpack_unused_export__ = TagResource$;
+__webpack_unused_export__ = TagResourceCommand;
+__webpack_unused_export__ = TagResourceRequest$;
+__webpack_unused_export__ = UnsupportedOperationException;
+__webpack_unused_export__ = UnsupportedOperationException$;
+__webpack_unused_export__ = UntagResource$;
+__webpack_unused_export__ = UntagResourceCommand;
+__webpack_unused_export__ = UntagResourceRequest$;
+__webpack_unused_export__ = UpdateAlias$;
+__webpack_unused_export__ = UpdateAliasCommand;
+__webpack_unused_export__ = UpdateAliasRequest$;
+__webpack_unused_export__ = UpdateCustomKeyStore$;
+__webpack_unused_export__ = UpdateCustomKeyStoreCommand;
+__webpack_unused_export__ = UpdateCustomKeyStoreRequest$;
+__webpack_unused_export__ = UpdateCustomKeyStoreResponse$;
+__webpack_unused_export__ = UpdateKeyDescription$;
+__webpack_unused_export__ = UpdateKeyDescriptionCommand;
+__webpack_unused_export__ = UpdateKeyDescriptionRequest$;
+__webpack_unused_export__ = UpdatePrimaryRegion$;
+__webpack_unused_export__ = UpdatePrimaryRegionCommand;
+__webpack_unused_export__ = UpdatePrimaryRegionRequest$;
+__webpack_unused_export__ = Verify$;
+__webpack_unused_export__ = VerifyCommand;
+__webpack_unused_export__ = VerifyMac$;
+__webpack_unused_export__ = VerifyMacCommand;
+__webpack_unused_export__ = VerifyMacRequest$;
+__webpack_unused_export__ = VerifyMacResponse$;
+__webpack_unused_export__ = VerifyRequest$;
+__webpack_unused_export__ = VerifyResponse$;
+__webpack_unused_export__ = WrappingKeySpec;
+__webpack_unused_export__ = XksKeyAlreadyInUseException;
+__webpack_unused_export__ = XksKeyAlreadyInUseException$;
+__webpack_unused_export__ = XksKeyConfigurationType$;
+__webpack_unused_export__ = XksKeyInvalidConfigurationException;
+__webpack_unused_export__ = XksKeyInvalidConfigurationException$;
+__webpack_unused_export__ = XksKeyNotFoundException;
+__webpack_unused_export__ = XksKeyNotFoundException$;
+__webpack_unused_export__ = XksProxyAuthenticationCredentialType$;
+__webpack_unused_export__ = XksProxyConfigurationType$;
+__webpack_unused_export__ = XksProxyConnectivityType;
+__webpack_unused_export__ = XksProxyIncorrectAuthenticationCredentialException;
+__webpack_unused_export__ = XksProxyIncorrectAuthenticationCredentialException$;
+__webpack_unused_export__ = XksProxyInvalidConfigurationException;
+__webpack_unused_export__ = XksProxyInvalidConfigurationException$;
+__webpack_unused_export__ = XksProxyInvalidResponseException;
+__webpack_unused_export__ = XksProxyInvalidResponseException$;
+__webpack_unused_export__ = XksProxyUriEndpointInUseException;
+__webpack_unused_export__ = XksProxyUriEndpointInUseException$;
+__webpack_unused_export__ = XksProxyUriInUseException;
+__webpack_unused_export__ = XksProxyUriInUseException$;
+__webpack_unused_export__ = XksProxyUriUnreachableException;
+__webpack_unused_export__ = XksProxyUriUnreachableException$;
+__webpack_unused_export__ = XksProxyVpcEndpointServiceInUseException;
+__webpack_unused_export__ = XksProxyVpcEndpointServiceInUseException$;
+__webpack_unused_export__ = XksProxyVpcEndpointServiceInvalidConfigurationException;
+__webpack_unused_export__ = XksProxyVpcEndpointServiceInvalidConfigurationException$;
+__webpack_unused_export__ = XksProxyVpcEndpointServiceNotFoundException;
+__webpack_unused_export__ = XksProxyVpcEndpointServiceNotFoundException$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateDescribeCustomKeyStores;
+__webpack_unused_export__ = paginateListAliases;
+__webpack_unused_export__ = paginateListGrants;
+__webpack_unused_export__ = paginateListKeyPolicies;
+__webpack_unused_export__ = paginateListKeyRotations;
+__webpack_unused_export__ = paginateListKeys;
+__webpack_unused_export__ = paginateListResourceTags;
+__webpack_unused_export__ = paginateListRetirableGrants;
+
+
+/***/ }),
+
 /***/ 2503:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -18116,7 +21347,7 @@ __webpack_unused_export__ = InvalidRequestException$;
 __webpack_unused_export__ = LimitExceededException;
 __webpack_unused_export__ = LimitExceededException$;
 __webpack_unused_export__ = ListSecretVersionIds$;
-__webpack_unused_export__ = ListSecretVersionIdsCommand;
+exports.Af = ListSecretVersionIdsCommand;
 __webpack_unused_export__ = ListSecretVersionIdsRequest$;
 __webpack_unused_export__ = ListSecretVersionIdsResponse$;
 __webpack_unused_export__ = ListSecrets$;
@@ -78043,7 +81274,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3039);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6509);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -78052,7 +81283,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3039:
+/***/ 6509:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78060,8 +81291,6 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: evaluationTime
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -81020,6 +84249,8 @@ var external_node_https_ = __nccwpck_require__(4708);
 var dist_cjs = __nccwpck_require__(3805);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-iam/dist-cjs/index.js
 var client_iam_dist_cjs = __nccwpck_require__(6764);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-kms/dist-cjs/index.js
+var client_kms_dist_cjs = __nccwpck_require__(2632);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-organizations/dist-cjs/index.js
 var client_organizations_dist_cjs = __nccwpck_require__(2503);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-secrets-manager/dist-cjs/index.js
@@ -81880,6 +85111,55 @@ function proxyAgent(scheme, proxy, options) {
 
 
 
+;// CONCATENATED MODULE: ./src/aws/clock.ts
+/** A runner clock further than this from AWS's is reported (execution rule 6). */
+const CLOCK_SKEW_REPORT_MS = 5 * 60_000;
+/**
+ * AWS's time, learned from the `Date` header of AWS's answers (execution rule 6). The run's
+ * `now` comes from here, so nothing on the runner (its clock, or a variable an earlier workflow
+ * step sets) can move it; a test moves it only by moving the emulator's clock.
+ */
+class AwsClock {
+    /** AWS time minus runner time, from the first answer that carried a Date header. */
+    offsetMs;
+    /** Records the header's time; the first answer sets the offset for the whole run. */
+    observe(dateHeader) {
+        if (this.offsetMs !== undefined || dateHeader === undefined)
+            return;
+        const at = Date.parse(dateHeader);
+        if (!Number.isNaN(at))
+            this.offsetMs = at - Date.now();
+    }
+    /** Whether an AWS answer has set the clock yet. */
+    get known() {
+        return this.offsetMs !== undefined;
+    }
+    /** AWS's time now (the runner's until an answer has been seen). */
+    now() {
+        return new Date(Date.now() + (this.offsetMs ?? 0));
+    }
+    /** Runner time minus AWS time, in ms (0 until known). */
+    get runnerSkewMs() {
+        return -(this.offsetMs ?? 0);
+    }
+    /** A client middleware that reads each answer's Date header. */
+    middleware() {
+        return next => async (args) => {
+            const result = await next(args);
+            const headers = result.response.headers;
+            this.observe(headers?.date ?? headers?.Date);
+            return result;
+        };
+    }
+}
+/** The log and plan line for a runner clock far from AWS's, or undefined when they agree. */
+function clockSkewWarning(skewMs) {
+    if (Math.abs(skewMs) <= CLOCK_SKEW_REPORT_MS)
+        return undefined;
+    const minutes = Math.round(Math.abs(skewMs) / 60_000);
+    return `The runner's clock is ${minutes} minutes ${skewMs > 0 ? 'ahead of' : 'behind'} AWS's; this run uses AWS's time (from the Date of its answers).`;
+}
+
 ;// CONCATENATED MODULE: ./src/aws/metrics.ts
 const THROTTLING_CODES = new Set([
     'Throttling',
@@ -81944,8 +85224,10 @@ class CallMetrics {
  *    the write role is trusted only by the rotation workflow in its environment; immutable
  *    subjects; key and tag writes only for users under UserPath and never for protected users;
  *    member roles never read a secret value; the management account is out of reach by default.
+ * 4: the central stack's state signing key (alias/iam-key-rotation-state): only the write role
+ *    signs the tool's records, every role verifies them.
  */
-const TEMPLATE_VERSION = 3;
+const TEMPLATE_VERSION = 4;
 
 ;// CONCATENATED MODULE: ./src/aws/permission-hints.ts
 
@@ -82086,6 +85368,8 @@ function roleOf(credentials) {
 
 
 
+
+
 const DEFAULT_MAX_ATTEMPTS = 10;
 const USER_AGENT_APP_ID = 'iam-key-rotation-action';
 /**
@@ -82096,6 +85380,8 @@ const USER_AGENT_APP_ID = 'iam-key-rotation-action';
 class AwsClientFactory {
     settings;
     metrics = new CallMetrics();
+    /** AWS's time, from the answers of every client made here. */
+    clock = new AwsClock();
     requestHandler;
     constructor(settings, maxSockets = 64) {
         this.settings = settings;
@@ -82127,6 +85413,9 @@ class AwsClientFactory {
     secretsManager(credentials, region = this.settings.region) {
         return this.instrument(new client_secrets_manager_dist_cjs/* SecretsManagerClient */._H(this.config(credentials, region)), credentials);
     }
+    kms(credentials) {
+        return this.instrument(new client_kms_dist_cjs/* KMSClient */.pgq(this.config(credentials)), credentials);
+    }
     ses(credentials) {
         return this.instrument(new client_ses_dist_cjs/* SESClient */.T5E(this.config(credentials)), credentials);
     }
@@ -82153,6 +85442,11 @@ class AwsClientFactory {
             step: 'deserialize',
             priority: 'high',
             name: 'keyRotationCallMetrics'
+        });
+        client.middlewareStack.add(this.clock.middleware(), {
+            step: 'deserialize',
+            priority: 'high',
+            name: 'keyRotationAwsClock'
         });
         if (this.settings.roles) {
             client.middlewareStack.add(permissionHintMiddleware(this.settings.roles, roleOf(credentials)), {
@@ -82607,7 +85901,13 @@ const REASON_SENTENCES = Object.freeze({
     KEY_PENDING_DELETION_CONFLICT: 'Key will be permanently deleted soon, due to conflict.',
     UNUSED_KEY_PENDING_DELETION: 'Key will be permanently deleted soon, key is about to expire and has never been used.',
     ROTATION_BLOCKED_BY_CONFLICT: 'Expired key cannot be rotated: the user already has two keys.',
-    STATE_CHANGED: 'Keys changed between planning and acting; nothing was done.'
+    STATE_CHANGED: 'Keys changed between planning and acting; nothing was done.',
+    STATE_TAMPERED: 'Recorded rotation state failed verification; it was ignored.',
+    ROTATION_WAITS_FOR_RECOVERY: "Expired key will be rotated once the inactive key's recovery period has ended.",
+    KEY_REACTIVATED: 'Key was reactivated after this tool deactivated it; it will be deactivated again after a new grace period.',
+    ROTATION_BLOCKED_BY_OWNER: 'Key was reactivated again after deactivation; a person must decide.',
+    SECRET_NOT_OWNED: 'A secret with this name exists that this tool did not create; the new key was not stored.',
+    ORPHAN_KEY_REMOVED: 'A key left by an interrupted rotation (never used, never stored) was deleted.'
 });
 const REASON_CODES = Object.freeze(Object.keys(REASON_SENTENCES));
 function reasonSentence(code) {
@@ -82629,6 +85929,193 @@ function timelineText(params) {
     ].join(' · ');
 }
 
+;// CONCATENATED MODULE: ./src/policy/trust.ts
+// Which recorded state the policy may follow (key-policy.md, "Facts per key"). Tags and secrets
+// can be written by anyone with iam:TagUser or secretsmanager:CreateSecret in a member account,
+// so a record steers nothing until it has passed these checks. Pure: the signature check itself
+// happens in the scan; what arrives here says where each record came from.
+
+/** A record's creation date and the key's CreateDate agree to the second. */
+const SAME_KEY_TOLERANCE_MS = 1_000;
+/** The tool records a rotation at its replacement's CreateDate; a little slack for clocks. */
+const REPLACEMENT_TOLERANCE_MS = 5 * 60_000;
+/** Dates up to this far after `now` are clock noise, not a claim about the future. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+const DATE_FIELDS = [
+    'createdAt',
+    'rotatedAt',
+    'deactivatedAt',
+    'firstSeenInactiveAt',
+    'reactivationSeenAt',
+    'rotationStartedAt'
+];
+/** Fields that describe a key's current inactive period. */
+const INACTIVE_PERIOD = ['deactivatedAt', 'firstSeenInactiveAt'];
+/**
+ * Checks every record of one user against IAM's facts. A record is not state (a finding) when it
+ * failed signature verification, is dated after `now`, contradicts the key's creation, or names
+ * a replacement that is not the user's key or was not created when the record says.
+ */
+function trustRecords(keys, claims, now, legacySecret) {
+    const result = { trusted: {}, findings: [], notes: [], updates: [] };
+    const byId = new Map(keys.map(key => [key.accessKeyId, key]));
+    for (const [accessKeyId, claim] of Object.entries(claims)) {
+        const key = byId.get(accessKeyId);
+        if (claim.origin === 'unverified') {
+            result.findings.push(finding(accessKeyId, claim.problem));
+            continue;
+        }
+        // A record of a key the user no longer has steers nothing (the key is gone): ignore it.
+        if (key === undefined)
+            continue;
+        const problem = inconsistency(key, claim, byId, now) ??
+            (claim.origin === 'legacy' ? unconfirmedLegacy(claim.record, byId, legacySecret) : undefined);
+        if (problem !== undefined) {
+            result.findings.push(finding(accessKeyId, problem));
+            continue;
+        }
+        let record = claim.record;
+        if (claim.origin === 'legacy' && (record.deactivatedAt ?? record.firstSeenInactiveAt)) {
+            // Nothing confirms when an unsigned inactive period began: it starts again, which only
+            // ever delays a deletion.
+            record = without(record, INACTIVE_PERIOD);
+            result.notes.push(`${accessKeyId}: its unsigned record of an earlier version cannot date its inactive period; its recovery period starts again.`);
+        }
+        const replacement = record.replacementKeyId;
+        if (replacement !== undefined && !byId.has(replacement)) {
+            // Signed, so the tool wrote it; the replacement has since been deleted by someone.
+            record = without(record, ['rotatedAt', 'replacementKeyId']);
+            result.notes.push(`${accessKeyId}: its recorded replacement ${replacement} no longer exists, so that rotation is over.`);
+        }
+        const stale = staleInactivePeriod(key, record);
+        if (stale !== undefined) {
+            record = without(record, INACTIVE_PERIOD);
+            result.notes.push(stale);
+            result.updates.push({
+                accessKeyId,
+                changes: {},
+                clears: INACTIVE_PERIOD,
+                cause: 'seen-active'
+            });
+        }
+        result.trusted[accessKeyId] = record;
+        if (claim.origin === 'legacy') {
+            result.updates.push({ accessKeyId, changes: {}, cause: 'migrated' });
+        }
+    }
+    return result;
+}
+/** Why a verified (or legacy) record contradicts IAM, or undefined when it agrees. */
+function inconsistency(key, claim, keys, now) {
+    const record = claim.record;
+    if (claim.origin === 'legacy' && record.createdAt === undefined) {
+        return 'it is unsigned and has no creation date, so IAM cannot confirm it';
+    }
+    for (const field of DATE_FIELDS) {
+        const at = record[field];
+        if (at !== undefined && at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+            return `its ${FIELD_NAMES[field]} date ${iso(at)} is in the future (now is ${iso(now)})`;
+        }
+    }
+    if (record.createdAt !== undefined &&
+        Math.abs(record.createdAt.getTime() - key.createdAt.getTime()) > SAME_KEY_TOLERANCE_MS) {
+        return `its creation date ${iso(record.createdAt)} is not the key's (${iso(key.createdAt)})`;
+    }
+    for (const field of DATE_FIELDS) {
+        const at = record[field];
+        if (at !== undefined && at.getTime() < key.createdAt.getTime() - SAME_KEY_TOLERANCE_MS) {
+            return `its ${FIELD_NAMES[field]} date ${iso(at)} is before the key was created (${iso(key.createdAt)})`;
+        }
+    }
+    const replacementId = record.replacementKeyId;
+    if (replacementId === undefined) {
+        return record.rotatedAt === undefined
+            ? undefined
+            : 'it has a rotation date but names no replacement key';
+    }
+    if (replacementId === key.accessKeyId)
+        return 'it names the key itself as its replacement';
+    const replacement = keys.get(replacementId);
+    if (replacement === undefined) {
+        // Only a signed record may name a key that has since gone (someone deleted it).
+        return claim.origin === 'signed'
+            ? undefined
+            : `it names ${replacementId} as the replacement, which is not a key of this user`;
+    }
+    if (record.rotatedAt === undefined)
+        return `it names ${replacementId} but no rotation date`;
+    if (Math.abs(record.rotatedAt.getTime() - replacement.createdAt.getTime()) >
+        REPLACEMENT_TOLERANCE_MS) {
+        return `its rotation date ${iso(record.rotatedAt)} does not match the creation of ${replacementId} (${iso(replacement.createdAt)})`;
+    }
+    if (replacement.createdAt.getTime() <= key.createdAt.getTime()) {
+        return `it names ${replacementId} as the replacement, which is not newer than the key`;
+    }
+    return undefined;
+}
+/**
+ * An unsigned record is migrated only as far as something other than tags confirms it: its
+ * creation date by IAM (checked above), a rotation by the earlier version's secret, which holds
+ * the replacement and was written when the replacement was created. Fields that version never
+ * wrote cannot be its.
+ */
+function unconfirmedLegacy(record, keys, legacySecret) {
+    if (record.reactivationSeenAt !== undefined ||
+        record.reactivations !== undefined ||
+        record.rotationStartedAt !== undefined) {
+        return 'it is unsigned, yet has fields only signed records carry';
+    }
+    const replacementId = record.replacementKeyId;
+    if (replacementId === undefined)
+        return undefined;
+    const replacement = keys.get(replacementId);
+    if (replacement === undefined ||
+        legacySecret?.accessKeyId !== replacementId ||
+        Math.abs(legacySecret.storedAt.getTime() - replacement.createdAt.getTime()) >
+            REPLACEMENT_TOLERANCE_MS) {
+        return `it is unsigned, and the tool's secret does not confirm that ${replacementId} replaced this key`;
+    }
+    return undefined;
+}
+/**
+ * An inactive key used after its recorded inactive period began was Active again since: the
+ * record belongs to an earlier period (replayed, or a reactivation no run saw) and the recovery
+ * clock starts afresh.
+ */
+function staleInactivePeriod(key, record) {
+    if (key.status !== 'Inactive' || key.lastUsed.kind !== 'date')
+        return undefined;
+    const start = record.deactivatedAt ?? record.firstSeenInactiveAt;
+    if (start === undefined || key.lastUsed.at.getTime() <= start.getTime())
+        return undefined;
+    return `${key.accessKeyId}: used on ${iso(key.lastUsed.at)}, after its recorded inactive period began (${iso(start)}); its recovery period starts again.`;
+}
+function without(record, fields) {
+    const copy = { ...record };
+    for (const field of fields)
+        delete copy[field];
+    return copy;
+}
+function finding(accessKeyId, problem) {
+    return {
+        accessKeyId,
+        reason: 'STATE_TAMPERED',
+        message: REASON_SENTENCES.STATE_TAMPERED,
+        problem
+    };
+}
+const FIELD_NAMES = {
+    createdAt: 'creation',
+    rotatedAt: 'rotation',
+    deactivatedAt: 'deactivation',
+    firstSeenInactiveAt: 'first-seen-inactive',
+    reactivationSeenAt: 'reactivation',
+    rotationStartedAt: 'rotation-start'
+};
+function iso(date) {
+    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 ;// CONCATENATED MODULE: ./src/policy/evaluate.ts
 // The key policy: shared/spec/key-policy.md, "Decision table", as one pure function.
 // Read it next to the spec: each step and case below is a named function, in the spec's order.
@@ -82639,12 +86126,17 @@ function timelineText(params) {
 //
 // How the places the table leaves open are read (the tests pin each one down):
 //
+// - State. Only records that pass `trustRecords` (trust.ts) are followed; the others are
+//   reported as STATE_TAMPERED and the key is evaluated as if it had none.
 // - `unknown` last use. The spec: "no deactivation or deletion may rest on it". We read it in
 //   the strictest way: this function never emits DEACTIVATE or DELETE for a key whose last use
 //   is unknown, whatever the rule. Where a rule would, the step is held for a later run in
-//   which the lookup works, and a note says so. When holding it means a conflict cannot be
-//   cleared (the inactive key blocking a rotation, the LRU choice) the user is BLOCKED, as the
-//   spec itself does for LRU. Warnings and ROTATE never remove a key and still happen.
+//   which the lookup works, and a note says so. An inactive key in the way of a rotation is then
+//   "not safe to delete" (the conflict warnings); the LRU choice is BLOCKED, as the spec says.
+//   Warnings and ROTATE never remove a key and still happen.
+// - Reactivation. Every DEACTIVATE passes one gate: a key a person reactivated after the tool
+//   deactivated it gets a new grace period Gi first (KEY_REACTIVATED), and after a second
+//   reactivation it is never deactivated again (BLOCKED ROTATION_BLOCKED_BY_OWNER).
 // - A key deactivated by step 1 "counts as Inactive with deactivatedAt = now" for steps 2 and
 //   3 of the same evaluation, but it is still Active in IAM: it is never deleted in the run
 //   that deactivates it. If freeing its slot is what a rotation needs, the rotation waits for
@@ -82662,6 +86154,7 @@ function timelineText(params) {
 // - LRU needs both last uses known; a key used less than Gi days ago is never chosen.
 // - Shapes the table does not cover (more than two keys, an AWS limit) get steps 1 and 2 only.
 
+
 const DAY_MS = 86_400_000;
 const EXEMPT_NOTES = {
     'exemption-group': 'Exempt (member of the exemption group): not evaluated.',
@@ -82674,14 +86167,142 @@ function evaluateUser(user, params, now) {
         return {
             actions: [],
             notes: [EXEMPT_NOTES[user.exemptReason ?? 'exemption-group']],
-            lifecycleUpdates: []
+            lifecycleUpdates: [],
+            trusted: {},
+            stateFindings: []
         };
     }
-    const ctx = { user, params, now, out: new Draft() };
-    const keys = step1NeverUsedKeys(ctx);
+    const trust = trustRecords(user.keys, user.records, now, user.legacySecret);
+    const ctx = { user, params, now, out: new Draft(trust.trusted, trust.findings) };
+    for (const note of trust.notes)
+        ctx.out.note(note);
+    for (const update of trust.updates)
+        ctx.out.record(update);
+    const views = user.keys.map(key => viewOf(key, trust.trusted));
+    const remaining = interruptedRotations(views, ctx).map(view => seenActive(view, ctx));
+    const keys = step1NeverUsedKeys(remaining, ctx);
     const inactiveLeft = step2InactiveKeys(keys, ctx);
     step3RemainingActiveKeys(keys, inactiveLeft, ctx);
     return ctx.out.decision();
+}
+function viewOf(key, trusted) {
+    // Own properties only: key ids are data, not trusted object keys.
+    const { createdAt: _created, ...state } = Object.hasOwn(trusted, key.accessKeyId)
+        ? (trusted[key.accessKeyId] ?? {})
+        : {};
+    return { key, id: key.accessKeyId, state, deactivatedNow: false, handledInStep1: false };
+}
+// ---------------------------------------------------------------------------------------------
+// Before the table — state the keys themselves settle
+/**
+ * Execution rule 3, crash recovery. A recorded intent (`rotationStartedAt`) without a completed
+ * rotation means a run stopped mid-rotation. A key created right after the intent is its new
+ * key: held by the secret, the rotation got as far as storing it and is recognised; never used
+ * and not stored, nobody can have it, so it is deleted (ORPHAN_KEY_REMOVED) and the rotation
+ * runs again through the table.
+ */
+function interruptedRotations(views, ctx) {
+    let remaining = [...views];
+    for (const view of views) {
+        const started = view.state.rotationStartedAt;
+        if (started === undefined)
+            continue;
+        const closeIntent = () => ctx.out.record({
+            accessKeyId: view.id,
+            changes: {},
+            clears: ['rotationStartedAt'],
+            cause: 'intent-closed'
+        });
+        const made = remaining.find(other => other.id !== view.id &&
+            other.key.createdAt.getTime() >= started.getTime() - 1_000 &&
+            other.key.createdAt.getTime() <= started.getTime() + REPLACEMENT_TOLERANCE_MS);
+        if (made === undefined || view.state.replacementKeyId === made.id) {
+            closeIntent();
+            continue;
+        }
+        if (ctx.user.storedSecretKeyId === made.id) {
+            const rotatedAt = made.key.createdAt;
+            ctx.out.record({
+                accessKeyId: view.id,
+                changes: { rotatedAt, replacementKeyId: made.id },
+                clears: ['rotationStartedAt'],
+                cause: 'rotation-recognised'
+            });
+            ctx.out.note(`${made.id} is taken as this tool's replacement of ${view.id}: an interrupted rotation stored it in the secret; rotation date = its creation, ${rotatedAt.toISOString()}.`);
+            remaining = remaining.map(other => other === view
+                ? { ...view, state: { ...view.state, rotatedAt, replacementKeyId: made.id } }
+                : other);
+            continue;
+        }
+        if (made.key.lastUsed.kind === 'never') {
+            ctx.out.act('DELETE', made.id, 'ORPHAN_KEY_REMOVED');
+            ctx.out.note(`${made.id} was created by an interrupted rotation of ${view.id} and never stored or used: it is deleted, and the rotation starts again when due.`);
+            closeIntent();
+            remaining = remaining.filter(other => other !== made);
+            continue;
+        }
+        ctx.out.note(made.key.lastUsed.kind === 'unknown'
+            ? `${made.id} may be left by an interrupted rotation of ${view.id}, but its last use is unknown (lookup failed); it is not removed.`
+            : `${made.id} was created right after a rotation of ${view.id} began, but it has been used, so it is not taken for a leftover of that rotation.`);
+        if (made.key.lastUsed.kind !== 'unknown')
+            closeIntent();
+    }
+    return remaining;
+}
+/**
+ * State belongs to one inactive period: a key seen Active has left it, so its deactivation dates
+ * are dropped and a later deactivation starts a new recovery clock. A key this tool deactivated
+ * that is Active again was reactivated by a person; that is counted, never fought.
+ */
+function seenActive(view, ctx) {
+    const { deactivatedAt, firstSeenInactiveAt } = view.state;
+    if (view.key.status !== 'Active')
+        return view;
+    if (deactivatedAt === undefined && firstSeenInactiveAt === undefined)
+        return view;
+    const { deactivatedAt: _d, firstSeenInactiveAt: _f, ...rest } = view.state;
+    if (deactivatedAt === undefined) {
+        ctx.out.record({
+            accessKeyId: view.id,
+            changes: {},
+            clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+            cause: 'seen-active'
+        });
+        return { ...view, state: rest };
+    }
+    const reactivations = Math.min((view.state.reactivations ?? 0) + 1, 2);
+    const changes = { reactivations, reactivationSeenAt: ctx.now };
+    ctx.out.record({
+        accessKeyId: view.id,
+        changes,
+        clears: ['deactivatedAt', 'firstSeenInactiveAt'],
+        cause: 'reactivation-seen'
+    });
+    ctx.out.note(`${view.id}: Active again after this tool deactivated it on ${deactivatedAt.toISOString()}: a person reactivated it (${reactivations === 1 ? 'first' : 'second'} time).`);
+    return { ...view, state: { ...rest, ...changes } };
+}
+/**
+ * The one gate before every DEACTIVATE: a reactivated key first gets a new grace period Gi, and
+ * after a second reactivation a person decides. Returns whether the key is deactivated.
+ */
+function deactivate(view, reason, ctx, extras = {}) {
+    const reactivations = view.state.reactivations ?? 0;
+    const seenAt = view.state.reactivationSeenAt;
+    if (reactivations >= 2) {
+        ctx.out.act('BLOCKED', view.id, 'ROTATION_BLOCKED_BY_OWNER');
+        return false;
+    }
+    if (reactivations === 1 && seenAt !== undefined) {
+        const graceEnds = addDays(seenAt, ctx.params.installationGraceDays);
+        if (!reached(ctx.now, graceEnds)) {
+            // The one warning that matters for this key now: it replaces any earlier one.
+            ctx.out.withdrawWarning(view.id);
+            ctx.out.warn(view.id, 'KEY_REACTIVATED', graceEnds, extras);
+            return false;
+        }
+    }
+    ctx.out.act('DEACTIVATE', view.id, reason, extras);
+    return true;
 }
 // ---------------------------------------------------------------------------------------------
 // Step 1 — never-used keys
@@ -82689,20 +86310,14 @@ function evaluateUser(user, params, now) {
  * An Active key nobody has ever used is deactivated at R instead of rotated (no replacement:
  * nobody would install it), with a warning W days ahead.
  */
-function step1NeverUsedKeys(ctx) {
-    return ctx.user.keys.map(key => {
-        const view = {
-            key,
-            id: key.accessKeyId,
-            state: recordedLifecycle(ctx.user, key.accessKeyId),
-            deactivatedNow: false,
-            handledInStep1: false
-        };
+function step1NeverUsedKeys(views, ctx) {
+    return views.map(view => {
+        const key = view.key;
         if (key.status !== 'Active' || key.lastUsed.kind !== 'never')
             return view;
         if (isExpired(key, ctx)) {
-            ctx.out.act('DEACTIVATE', view.id, 'UNUSED_EXPIRED_KEY');
-            return { ...view, deactivatedNow: true, handledInStep1: true };
+            const deactivated = deactivate(view, 'UNUSED_EXPIRED_KEY', ctx);
+            return { ...view, deactivatedNow: deactivated, handledInStep1: true, neverRotate: true };
         }
         if (rotationWarningDue(key, ctx)) {
             ctx.out.warn(view.id, 'UNUSED_KEY_PENDING_DELETION', expiresAt(key, ctx));
@@ -82785,6 +86400,8 @@ function step3RemainingActiveKeys(keys, inactiveLeft, ctx) {
 }
 /** One Active A, no other key. */
 function loneActiveKey(a, ctx) {
+    if (a.neverRotate)
+        return;
     if (isExpired(a.key, ctx)) {
         ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY');
     }
@@ -82819,11 +86436,21 @@ function freeSlotThenRotate(a, i, trigger, ctx) {
         ctx.out.note(`${a.id}: rotation waits for the next run: ${i.id} is deactivated in this run and still holds the second key slot until it can be deleted.`);
         return;
     }
-    if (i.key.lastUsed.kind === 'unknown') {
-        ctx.out.note(`${i.id}: its last use is unknown (lookup failed), so it is not deleted to make room for rotating ${a.id}.`);
-        ctx.out.act('BLOCKED', a.id, 'ROTATION_BLOCKED_BY_CONFLICT');
+    const safeAt = safeToDeleteAt(i, ctx);
+    if (safeAt === undefined || !reached(ctx.now, safeAt)) {
+        // A key someone deactivated an hour ago keeps its recovery window: wait, and say until when
+        // (with its last use unknown, the recovery end, or now once that has passed).
+        const due = safeAt ?? latest(recoveryEndsAt(i, ctx), ctx.now);
+        if (safeAt === undefined) {
+            ctx.out.note(`${i.id}: its last use is unknown (lookup failed), so it is not deleted to make room for rotating ${a.id}.`);
+        }
+        ctx.out.withdrawWarning(i.id, 'KEY_PENDING_DELETION');
+        ctx.out.warn(i.id, 'KEY_PENDING_DELETION_CONFLICT', due);
+        if (!a.handledInStep1)
+            ctx.out.warn(a.id, 'ROTATION_WAITS_FOR_RECOVERY', due);
         return;
     }
+    ctx.out.withdrawWarning(i.id, 'KEY_PENDING_DELETION');
     if (trigger === 'expired') {
         ctx.out.act('DELETE', i.id, 'EXPIRED_INACTIVE_KEY_CONFLICT');
         ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY');
@@ -82831,6 +86458,24 @@ function freeSlotThenRotate(a, i, trigger, ctx) {
     else {
         ctx.out.act('DELETE', i.id, 'FORCED_INACTIVE_KEY_CONFLICT');
         ctx.out.act('ROTATE', a.id, 'FORCED_ROTATION');
+    }
+}
+/**
+ * When an inactive key becomes safe to delete to free a slot (v2): never used, or last used at
+ * least Gr days ago; at the latest when its recovery ends. Undefined when its last use is unknown.
+ */
+function safeToDeleteAt(i, ctx) {
+    const lastUse = i.key.lastUsed;
+    switch (lastUse.kind) {
+        case 'never':
+            return ctx.now;
+        case 'unknown':
+            return undefined;
+        case 'date': {
+            const byUse = addDays(lastUse.at, ctx.params.recoveryGraceDays);
+            const byRecovery = recoveryEndsAt(i, ctx);
+            return byUse.getTime() <= byRecovery.getTime() ? byUse : byRecovery;
+        }
     }
 }
 /** Two Active keys: either a rotation by this tool under way, or two keys someone else made. */
@@ -82849,30 +86494,24 @@ function findRotation(x, y, ctx) {
         [older, newer],
         [newer, older]
     ]) {
-        if (old.state.replacementKeyId !== replacement.id)
-            continue;
-        if (old.state.rotatedAt !== undefined) {
+        // trustRecords has checked that rotatedAt matches the replacement's creation.
+        if (old.state.replacementKeyId === replacement.id && old.state.rotatedAt !== undefined) {
             return { old, replacement, rotatedAt: old.state.rotatedAt };
         }
-        return recognisedRotation(old, replacement, 'its recorded rotation date was missing', ctx);
     }
-    // Tags removed: if the stored secret holds the newer key, this tool made it.
+    // State lost: if the tool's own secret (its marker verified) holds the newer key, this tool made it.
     if (ctx.user.storedSecretKeyId === newer.id &&
         newer.key.createdAt.getTime() > older.key.createdAt.getTime()) {
-        return recognisedRotation(older, newer, 'the stored secret holds it', ctx);
+        const rotatedAt = newer.key.createdAt;
+        ctx.out.record({
+            accessKeyId: older.id,
+            changes: { rotatedAt, replacementKeyId: newer.id },
+            cause: 'rotation-recognised'
+        });
+        ctx.out.note(`${newer.id} is taken as this tool's replacement of ${older.id} (the tool's secret holds it); rotation date = its creation, ${rotatedAt.toISOString()}.`);
+        return { old: older, replacement: newer, rotatedAt };
     }
     return undefined;
-}
-/** The replacement's creation is when the tool rotated; record it so later runs need no guess. */
-function recognisedRotation(old, replacement, evidence, ctx) {
-    const rotatedAt = replacement.key.createdAt;
-    ctx.out.record({
-        accessKeyId: old.id,
-        changes: { rotatedAt, replacementKeyId: replacement.id },
-        cause: 'rotation-recognised'
-    });
-    ctx.out.note(`${replacement.id} is taken as this tool's replacement of ${old.id} (${evidence}); rotation date = its creation, ${rotatedAt.toISOString()}.`);
-    return { old, replacement, rotatedAt };
 }
 /** Two Active, a rotation by this tool: deactivate the old key once installation grace ends. */
 function rotationUnderWay({ old, replacement, rotatedAt }, ctx) {
@@ -82884,11 +86523,12 @@ function rotationUnderWay({ old, replacement, rotatedAt }, ctx) {
             ctx.out.note(`${old.id}: installation grace period has ended, but its last use is unknown (lookup failed); deactivation waits for a run in which it is known.`);
         }
         else {
-            ctx.out.act('DEACTIVATE', old.id, 'INSTALL_GRACE_PERIOD_END', flag);
+            deactivate(old, 'INSTALL_GRACE_PERIOD_END', ctx, flag);
         }
     }
     else if (reached(ctx.now, addDays(deactivateAt, -ctx.params.warningDays)) &&
-        !old.handledInStep1) {
+        !old.handledInStep1 &&
+        old.state.reactivations === undefined) {
         ctx.out.warn(old.id, 'KEY_PENDING_DEACTIVATION', deactivateAt, flag);
     }
     if (ctx.user.forced) {
@@ -82918,7 +86558,7 @@ function resolveConflict(pair, expired, ctx) {
         const choice = leastRecentlyUsed(pair, ctx);
         if ('key' in choice) {
             const reason = expired.length > 0 ? 'EXPIRED_ACTIVE_KEY_CONFLICT_LRU' : 'FORCED_ROTATION_CONFLICT_LRU';
-            ctx.out.act('DEACTIVATE', choice.key.id, reason);
+            deactivate(choice.key, reason, ctx);
             return;
         }
         ctx.out.note(`conflict-resolution lru: ${choice.refusal}; blocked instead.`);
@@ -82963,6 +86603,8 @@ function compareLeastRecentUse(a, b) {
 }
 /** Why A must be rotated now, if it must: age first (first match wins), then force. */
 function rotationTrigger(a, ctx) {
+    if (a.neverRotate)
+        return undefined;
     if (isExpired(a.key, ctx))
         return 'expired';
     return ctx.user.forced ? 'forced' : undefined;
@@ -83004,12 +86646,11 @@ function compareCreation(a, b) {
         return 0;
     return a.accessKeyId < b.accessKeyId ? -1 : 1;
 }
-function recordedLifecycle(user, accessKeyId) {
-    // Own properties only: key ids are data, not trusted object keys.
-    return Object.hasOwn(user.lifecycle, accessKeyId) ? (user.lifecycle[accessKeyId] ?? {}) : {};
-}
 function addDays(at, days) {
     return new Date(at.getTime() + days * DAY_MS);
+}
+function latest(a, b) {
+    return a.getTime() >= b.getTime() ? a : b;
 }
 function reached(now, moment) {
     return now.getTime() >= moment.getTime();
@@ -83023,13 +86664,23 @@ const EXECUTION_ORDER = {
     WARN: 4
 };
 class Draft {
+    trusted;
+    stateFindings;
     actions = [];
     notes = [];
     lifecycleUpdates = [];
+    constructor(trusted, stateFindings) {
+        this.trusted = trusted;
+        this.stateFindings = stateFindings;
+    }
     act(type, accessKeyId, reason, extras = {}) {
         this.actions.push({ type, accessKeyId, reason, message: REASON_SENTENCES[reason], ...extras });
     }
     warn(accessKeyId, reason, dueAt, extras = {}) {
+        // Two rules may lead to the same warning (the reactivation gate before step 1 and LRU).
+        const same = (a) => a.type === 'WARN' && a.accessKeyId === accessKeyId && a.reason === reason;
+        if (this.actions.some(same))
+            return;
         this.actions.push({
             type: 'WARN',
             accessKeyId,
@@ -83039,8 +86690,11 @@ class Draft {
             ...extras
         });
     }
+    /** Drops the key's warning with `reason`, or every warning of the key without one. */
     withdrawWarning(accessKeyId, reason) {
-        this.actions = this.actions.filter(action => !(action.type === 'WARN' && action.accessKeyId === accessKeyId && action.reason === reason));
+        this.actions = this.actions.filter(action => !(action.type === 'WARN' &&
+            action.accessKeyId === accessKeyId &&
+            (reason === undefined || action.reason === reason)));
     }
     note(text) {
         this.notes.push(text);
@@ -83051,7 +86705,13 @@ class Draft {
     decision() {
         // Array.prototype.sort is stable: within one type, actions keep the table's order.
         const actions = [...this.actions].sort((p, q) => EXECUTION_ORDER[p.type] - EXECUTION_ORDER[q.type]);
-        return { actions, notes: [...this.notes], lifecycleUpdates: [...this.lifecycleUpdates] };
+        return {
+            actions,
+            notes: [...this.notes],
+            lifecycleUpdates: [...this.lifecycleUpdates],
+            trusted: { ...this.trusted },
+            stateFindings: [...this.stateFindings]
+        };
     }
 }
 
@@ -83059,6 +86719,117 @@ class Draft {
 
 
 
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/state/signing.ts
+
+
+// Authenticated state. Every lifecycle record and every secret marker the tool writes is signed
+// with an asymmetric KMS key in the central account (cfn/central-github-oidc.yaml, StateSigningKey,
+// alias/iam-key-rotation-state). Only the write role may call kms:Sign; every role may read the
+// public key, and verification happens here, in memory:
+//
+// - cost: one GetPublicKey and one DescribeKey per run, however many records are read, and one
+//   kms:Sign per record written (a rotation writes four); at 5,000 accounts a run's reads cost
+//   nothing more, where a MAC key would cost one KMS call per record read;
+// - privilege: an audit or dry run can verify but never forge, which a shared MAC key cannot give;
+// - a lost key (disabled, or deleted after its waiting period) stops every run at startup. Records
+//   signed by an earlier key are not state (STATE_TAMPERED): nothing is deleted or deactivated on
+//   them, inactive keys restart their recovery clocks and rotations under way turn into conflicts.
+//   That is safe but loud, so the key is kept, not rotated (KMS cannot rotate signing keys).
+const SIGNING_ALGORITHM = 'ECDSA_SHA_256';
+const FORMAT = 'v2';
+/** What one record signature covers: the record itself, and whose key it is about. */
+function recordMessage(accountId, userName, accessKeyId, value) {
+    return `iam-key-rotation record ${FORMAT}\naccount=${accountId}\nuser=${userName}\nkey=${accessKeyId}\nrecord=${value}`;
+}
+/** What a secret's marker covers: this tool created this secret, for this user. */
+function secretMarkerMessage(accountId, userName, secretName) {
+    return `iam-key-rotation secret ${FORMAT}\naccount=${accountId}\nuser=${userName}\nsecret=${secretName}`;
+}
+class StateKeyError extends Error {
+    name = 'StateKeyError';
+}
+/**
+ * Reads the state key once: its public key (to verify locally) and its creation date (the
+ * migration window starts there). Fails with a message naming the input when it is unusable.
+ */
+async function loadStateKey(kms, keyRef, inputName) {
+    let described;
+    let publicKey;
+    try {
+        described = (await kms.send(new client_kms_dist_cjs/* DescribeKeyCommand */.spV({ KeyId: keyRef }))).KeyMetadata;
+        publicKey = await kms.send(new client_kms_dist_cjs/* GetPublicKeyCommand */.QSA({ KeyId: keyRef }));
+    }
+    catch (error) {
+        throw new StateKeyError(`${inputName} "${keyRef}": the state signing key cannot be read (${error instanceof Error ? error.message : String(error)}). ` +
+            'Deploy cfn/central-github-oidc.yaml at TemplateVersion 4 or later (it creates alias/iam-key-rotation-state), ' +
+            'or set the input to the key that signs this tool’s records.', { cause: error });
+    }
+    const keyId = described?.KeyId ?? '';
+    const keyArn = described?.Arn ?? keyRef;
+    if (described?.KeyState !== 'Enabled' ||
+        described.KeyUsage !== 'SIGN_VERIFY' ||
+        !publicKey.PublicKey ||
+        !(publicKey.SigningAlgorithms ?? []).includes(SIGNING_ALGORITHM)) {
+        throw new StateKeyError(`${inputName} "${keyRef}": ${keyArn} is not an enabled ${SIGNING_ALGORITHM} signing key (state ${described?.KeyState ?? 'unknown'}, usage ${described?.KeyUsage ?? 'unknown'}).`);
+    }
+    const verifyKey = (0,external_node_crypto_.createPublicKey)({
+        key: Buffer.from(publicKey.PublicKey),
+        format: 'der',
+        type: 'spki'
+    });
+    return {
+        keyId,
+        keyArn,
+        check: (message, signature) => checkSignature(verifyKey, keyId, message, signature),
+        sign: async (message) => {
+            const signed = await kms.send(new client_kms_dist_cjs/* SignCommand */.fJE({
+                KeyId: keyArn,
+                Message: Buffer.from(message, 'utf8'),
+                MessageType: 'RAW',
+                SigningAlgorithm: SIGNING_ALGORITHM
+            }));
+            if (!signed.Signature)
+                throw new Error(`kms:Sign with ${keyArn} returned no signature`);
+            return `${FORMAT} ${keyId} ${Buffer.from(signed.Signature).toString('base64')}`;
+        }
+    };
+}
+function checkSignature(key, keyId, message, signature) {
+    if (signature === undefined)
+        return 'it is not signed';
+    const [format, signedBy, encoded, ...rest] = signature.split(' ');
+    if (format !== FORMAT || !signedBy || !encoded || rest.length > 0) {
+        return 'its signature is malformed';
+    }
+    if (signedBy !== keyId)
+        return `it is signed by KMS key ${signedBy}, not by the state key ${keyId}`;
+    let valid = false;
+    try {
+        valid = (0,external_node_crypto_.verify)('sha256', Buffer.from(message, 'utf8'), key, Buffer.from(encoded, 'base64'));
+    }
+    catch {
+        valid = false;
+    }
+    return valid
+        ? undefined
+        : 'its signature does not verify: the record was changed, or copied from another key or user';
+}
+/**
+ * Where a record came from: signed by the state key, unsigned (as versions before 0.2.0 wrote
+ * them: `trustRecords` decides how much of it to believe), or a signature that failed.
+ */
+function claimOf(verifier, subject, tagged) {
+    const message = recordMessage(subject.accountId, subject.userName, subject.accessKeyId, tagged.value);
+    const problem = verifier.check(message, tagged.signature);
+    if (problem === undefined)
+        return { origin: 'signed', record: tagged.record };
+    return tagged.signature === undefined
+        ? { origin: 'legacy', record: tagged.record }
+        : { origin: 'unverified', problem };
+}
 
 ;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
 class CsvError extends Error {
@@ -85162,7 +88933,10 @@ async function readCredentialReport(iam, options = {}, requested) {
                 const report = await iam.send(new client_iam_dist_cjs/* GetCredentialReportCommand */.DBo({}));
                 if (!report.Content)
                     throw new CredentialReportUnavailable('the report was empty');
-                return parseCredentialReport(Buffer.from(report.Content).toString('utf8'));
+                return {
+                    users: parseCredentialReport(Buffer.from(report.Content).toString('utf8')),
+                    generatedAt: report.GeneratedTime
+                };
             }
             catch (error) {
                 // Generation finished between the two calls' view of it: wait and ask again.
@@ -85220,22 +88994,30 @@ function dateOrUndefined(value) {
 
 ;// CONCATENATED MODULE: ./src/scan/lifecycle-tags.ts
 /**
- * The tool's memory between runs lives in tags on the IAM user, one per access key:
- *   iam-key-rotation:AKIA…  =  "created=2026-09-01T10:00:00Z rotated=… replacement=AKIA… deactivated=…"
+ * The tool's memory between runs lives in tags on the IAM user, two per access key:
+ *   iam-key-rotation:AKIA…      =  "created=2026-09-01T10:00:00Z rotated=… replacement=AKIA… deactivated=…"
+ *   iam-key-rotation:sig:AKIA…  =  the record's signature by the state key (src/state/signing.ts)
  * Tag values allow only letters, digits, spaces and _.:/=+-@, hence this flat format instead of
  * JSON. The creation date ties the tag to a credential-report slot, so a planned run can name a
- * key without listing the user's keys.
+ * key without listing the user's keys. Both tags are always written in one TagUser call.
  */
 const LIFECYCLE_TAG_PREFIX = 'iam-key-rotation:';
+const SIGNATURE_TAG_PREFIX = 'iam-key-rotation:sig:';
 const FIELDS = {
     created: 'createdAt',
     rotated: 'rotatedAt',
     replacement: 'replacementKeyId',
     deactivated: 'deactivatedAt',
-    firstSeenInactive: 'firstSeenInactiveAt'
+    firstSeenInactive: 'firstSeenInactiveAt',
+    reactivated: 'reactivationSeenAt',
+    reactivations: 'reactivations',
+    rotationStarted: 'rotationStartedAt'
 };
 function lifecycleTagKey(accessKeyId) {
     return `${LIFECYCLE_TAG_PREFIX}${accessKeyId}`;
+}
+function signatureTagKey(accessKeyId) {
+    return `${SIGNATURE_TAG_PREFIX}${accessKeyId}`;
 }
 /** A lifecycle tag names an access key id; other tool tags (iam-key-rotation:protected) are not. */
 function isLifecycleTag(tagKey) {
@@ -85267,6 +89049,11 @@ function decodeKeyRecord(value) {
                 record[property] = raw;
             continue;
         }
+        if (property === 'reactivations') {
+            if (raw === '1' || raw === '2')
+                record[property] = Number(raw);
+            continue;
+        }
         const date = new Date(raw);
         if (!Number.isNaN(date.getTime()))
             record[property] = date;
@@ -85277,9 +89064,15 @@ function decodeKeyRecord(value) {
 function recordsFromTags(tags) {
     const records = new Map();
     for (const [key, value] of tags) {
-        if (isLifecycleTag(key)) {
-            records.set(key.slice(LIFECYCLE_TAG_PREFIX.length), decodeKeyRecord(value));
-        }
+        if (!isLifecycleTag(key))
+            continue;
+        const accessKeyId = key.slice(LIFECYCLE_TAG_PREFIX.length);
+        const signature = tags.get(signatureTagKey(accessKeyId));
+        records.set(accessKeyId, {
+            value,
+            record: decodeKeyRecord(value),
+            ...(signature === undefined ? {} : { signature })
+        });
     }
     return records;
 }
@@ -85293,10 +89086,11 @@ function isoSeconds(date) {
 
 
 
+
 /** Timestamps in the credential report and in ListAccessKeys agree to the second. */
-const SAME_KEY_TOLERANCE_MS = 1_000;
+const account_scan_SAME_KEY_TOLERANCE_MS = 1_000;
 /** A replacement key is created moments before its rotation is recorded. */
-const REPLACEMENT_TOLERANCE_MS = 5 * 60_000;
+const account_scan_REPLACEMENT_TOLERANCE_MS = 5 * 60_000;
 /**
  * Scans one account in few calls: the directory (users, groups, tags) and the credential report
  * (every key's status and dates) cover everybody; only users with something to do get per-user
@@ -85314,30 +89108,42 @@ async function scanAccount(iam, options) {
     catch (error) {
         options.warn?.(`Account ${options.accountId}: credential report unavailable (${errorMessage(error)}); listing every user's keys instead.`);
     }
-    const reportByUser = new Map(report?.map(user => [user.userName, user.keys]));
+    const reportByUser = new Map(report?.users.map(user => [user.userName, user.keys]));
     const users = [];
+    const failedUsers = [];
     const forcedUsersFound = [];
     let keysScanned = 0;
     for (const entry of directory.values()) {
-        const reportKeys = report ? (reportByUser.get(entry.userName) ?? []) : undefined;
-        const scanned = await scanUser(iam, entry, reportKeys, options);
-        keysScanned += scanned.keyCount;
         if (options.isForced(entry.userName))
             forcedUsersFound.push(entry.userName);
-        if (scanned.user)
-            users.push(scanned.user);
+        const source = report
+            ? { kind: 'report', generatedAt: report.generatedAt, keys: reportByUser.get(entry.userName) }
+            : { kind: 'live' };
+        try {
+            const scanned = await scanUser(iam, entry, source, options);
+            keysScanned += scanned.keyCount;
+            if (scanned.user)
+                users.push(scanned.user);
+        }
+        catch (error) {
+            // Execution rule 7: one user's failed call (deleted mid-scan, denied, throttled after
+            // retries) is that user's failure; the account's other users go on.
+            failedUsers.push({ userName: entry.userName, error: errorMessage(error) });
+            options.warn?.(`Account ${options.accountId}: user ${entry.userName} could not be scanned: ${errorMessage(error)}`);
+        }
     }
     return {
         usersScanned: directory.size,
         keysScanned,
         users,
+        failedUsers,
         forcedUsersFound,
         source: report ? 'credential-report' : 'per-user-calls'
     };
 }
-async function scanUser(iam, entry, reportKeys, options) {
-    const records = recordsFromTags(entry.tags);
-    const lifecycle = lifecycleOf(records);
+async function scanUser(iam, entry, source, options) {
+    const tagged = recordsFromTags(entry.tags);
+    const records = claimsOf(tagged, entry.userName, options);
     const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined;
     const exemptReason = exemptionOf(entry, options);
     const exempt = exemptReason !== undefined;
@@ -85349,28 +89155,48 @@ async function scanUser(iam, entry, reportKeys, options) {
         forced
     };
     let keys;
-    if (reportKeys) {
+    if (source.kind === 'live') {
+        keys = await listKeysWithLiveLastUse(iam, entry.userName);
+    }
+    else if (source.keys === undefined || forced || changedSince(tagged, source.generatedAt)) {
+        // Execution rule 5: AWS reuses a report for up to 4 hours. A user it does not know yet, a
+        // user whose state this tool changed after it was generated, and a forced user are read live.
+        keys = await listKeysWithReportDates(iam, entry.userName, source.keys ?? []);
+    }
+    else {
+        const reportKeys = source.keys;
         if (reportKeys.length === 0 && !exempt)
             return { keyCount: 0 };
-        // Name the keys from the tool's own records when they cover every slot; otherwise decide
-        // on placeholder ids first and list the keys only when the user has something to do.
-        const named = nameFromRecords(reportKeys, records);
+        // Name the keys from the tool's own signed records when they cover every slot. A user with
+        // no records at all is decided on placeholder ids first and listed only with something to do.
+        const named = nameFromRecords(reportKeys, namingRecords(tagged, records));
         keys = named ?? reportKeys.map(key => ({ ...toFacts(key), accessKeyId: `slot-${key.slot}` }));
         if (!named && !exempt) {
-            const draft = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now);
-            if (!forced && !needsAttention(draft))
-                return { keyCount: reportKeys.length };
+            if (tagged.size === 0) {
+                const draft = evaluateUser({ ...base, keys, records: {} }, options.policy, options.now);
+                if (!needsAttention(draft))
+                    return { keyCount: reportKeys.length };
+            }
             keys = await listKeysWithReportDates(iam, entry.userName, reportKeys);
         }
     }
-    else {
-        keys = await listKeysWithLiveLastUse(iam, entry.userName);
+    // Migration: an unsigned rotation record counts only if the earlier version's secret confirms it.
+    let legacySecret;
+    if (options.legacySecret &&
+        Object.values(records).some(c => c.origin === 'legacy' && c.record.replacementKeyId)) {
+        try {
+            legacySecret = await options.legacySecret(entry.userName);
+        }
+        catch (error) {
+            options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
+        }
     }
+    const facts = { ...base, keys, records, ...(legacySecret ? { legacySecret } : {}) };
     let storedSecretKeyId;
-    let decision = evaluateUser({ ...base, keys, lifecycle }, options.policy, options.now);
+    let decision = evaluateUser(facts, options.policy, options.now);
     if (needsAttention(decision) &&
         options.storedSecretKeyId &&
-        looksLikeLostRotation(keys, records)) {
+        mayNeedTheSecret(keys, decision.trusted)) {
         try {
             storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn);
         }
@@ -85379,7 +89205,7 @@ async function scanUser(iam, entry, reportKeys, options) {
             options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
         }
         if (storedSecretKeyId) {
-            decision = evaluateUser({ ...base, keys, lifecycle, storedSecretKeyId }, options.policy, options.now);
+            decision = evaluateUser({ ...facts, storedSecretKeyId }, options.policy, options.now);
         }
     }
     if (!exempt && !needsAttention(decision))
@@ -85391,31 +89217,56 @@ async function scanUser(iam, entry, reportKeys, options) {
             arn: entry.arn,
             exempt,
             ...(owner ? { owner } : {}),
-            facts: {
-                ...base,
-                keys,
-                lifecycle,
-                ...(storedSecretKeyId ? { storedSecretKeyId } : {})
-            },
-            records,
+            facts: { ...facts, ...(storedSecretKeyId ? { storedSecretKeyId } : {}) },
             decision
         }
     };
 }
 function needsAttention(decision) {
-    return (decision.actions.length > 0 || decision.notes.length > 0 || decision.lifecycleUpdates.length > 0);
+    return (decision.actions.length > 0 ||
+        decision.notes.length > 0 ||
+        decision.lifecycleUpdates.length > 0 ||
+        decision.stateFindings.length > 0);
 }
-/** Two active keys and no record of a rotation: maybe one whose tags were removed. */
-function looksLikeLostRotation(keys, records) {
-    const active = keys.filter(key => key.status === 'Active');
-    return active.length === 2 && !active.some(key => records.get(key.accessKeyId)?.replacementKeyId);
-}
-function lifecycleOf(records) {
-    const lifecycle = {};
-    for (const [accessKeyId, { createdAt: _created, ...state }] of records) {
-        lifecycle[accessKeyId] = state;
+/** Each tagged record with where it came from, by its signature (`claimOf`). */
+function claimsOf(tagged, userName, options) {
+    const claims = {};
+    for (const [accessKeyId, record] of tagged) {
+        claims[accessKeyId] = claimOf(options.verifier, { accountId: options.accountId, userName, accessKeyId }, record);
     }
-    return lifecycle;
+    return claims;
+}
+/** Only records the signature vouches for may name a key. */
+function namingRecords(tagged, claims) {
+    const usable = new Map();
+    for (const [accessKeyId, { record }] of tagged) {
+        if (claims[accessKeyId]?.origin === 'signed')
+            usable.set(accessKeyId, record);
+    }
+    return usable;
+}
+/** Any date in the user's records (verified or not) after the report was generated. */
+function changedSince(tagged, generatedAt) {
+    if (generatedAt === undefined)
+        return tagged.size > 0;
+    for (const { record } of tagged.values()) {
+        for (const value of Object.values(record)) {
+            if (value instanceof Date && value.getTime() >= generatedAt.getTime())
+                return true;
+        }
+    }
+    return false;
+}
+/**
+ * The secret is read only where it can change the decision: two active keys without a trusted
+ * rotation record (one whose state was lost), or an interrupted rotation (its intent recorded).
+ */
+function mayNeedTheSecret(keys, trusted) {
+    const records = keys.map(key => Object.hasOwn(trusted, key.accessKeyId) ? trusted[key.accessKeyId] : undefined);
+    if (records.some(record => record?.rotationStartedAt !== undefined))
+        return true;
+    const active = keys.filter(key => key.status === 'Active');
+    return active.length === 2 && !records.some(record => record?.replacementKeyId !== undefined);
 }
 function toFacts(key) {
     return { status: key.status, createdAt: key.createdAt, lastUsed: key.lastUsed };
@@ -85432,7 +89283,7 @@ function nameFromRecords(reportKeys, records) {
         for (const [accessKeyId, record] of records) {
             if (!used.has(accessKeyId) &&
                 record.createdAt &&
-                near(record.createdAt, key.createdAt, SAME_KEY_TOLERANCE_MS)) {
+                near(record.createdAt, key.createdAt, account_scan_SAME_KEY_TOLERANCE_MS)) {
                 id = accessKeyId;
             }
         }
@@ -85442,7 +89293,7 @@ function nameFromRecords(reportKeys, records) {
                 if (replacement &&
                     !used.has(replacement) &&
                     record.rotatedAt &&
-                    near(record.rotatedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)) {
+                    near(record.rotatedAt, key.createdAt, account_scan_REPLACEMENT_TOLERANCE_MS)) {
                     id = replacement;
                 }
             }
@@ -85473,7 +89324,7 @@ async function listKeysWithReportDates(iam, userName, reportKeys) {
     const listed = await listKeys(iam, userName);
     return Promise.all(listed.map(async (key) => {
         const createdAt = key.CreateDate ?? new Date(0);
-        const slot = reportKeys.find(candidate => near(candidate.createdAt, createdAt, SAME_KEY_TOLERANCE_MS));
+        const slot = reportKeys.find(candidate => near(candidate.createdAt, createdAt, account_scan_SAME_KEY_TOLERANCE_MS));
         return {
             accessKeyId: key.AccessKeyId ?? '',
             status: key.Status === 'Active' ? 'Active' : 'Inactive',
@@ -85564,12 +89415,13 @@ async function readDirectory(iam) {
 
 
 
+
 /** The customer-managed policy (cfn/member-role.yaml) that lets a user read its own secret. */
 const READ_OWN_SECRET_POLICY_NAME = 'iam-key-rotation-read-own-secret';
 const apply_user_DAY_MS = 86_400_000;
 const CHANGES_AWS = new Set(['ROTATE', 'DEACTIVATE', 'DELETE']);
 /** Reasons that rest on a key not being used: a live use since planning cancels them. */
-const RESTS_ON_NON_USE = new Set(['UNUSED_EXPIRED_KEY']);
+const RESTS_ON_NON_USE = new Set(['UNUSED_EXPIRED_KEY', 'ORPHAN_KEY_REMOVED']);
 const LEAST_RECENTLY_USED = new Set([
     'EXPIRED_ACTIVE_KEY_CONFLICT_LRU',
     'FORCED_ROTATION_CONFLICT_LRU'
@@ -85600,22 +89452,35 @@ async function applyUser(ctx, user, actions) {
         }
         return;
     }
-    const records = new Map(user.records);
-    const planned = new Map(user.facts.keys.map(key => [key.accessKeyId, key]));
-    for (const update of user.decision.lifecycleUpdates) {
-        records.set(update.accessKeyId, {
-            createdAt: planned.get(update.accessKeyId)?.createdAt,
-            ...records.get(update.accessKeyId),
-            ...update.changes
-        });
-    }
+    // Writes build on the records the policy trusted, never on the tags as read: a forged tag
+    // is overwritten by the next signed record of its key, never merged into it.
+    const records = new Map(Object.entries(user.decision.trusted));
+    for (const update of user.decision.lifecycleUpdates)
+        applyUpdate(records, user, update);
     try {
-        await saveRecords(ctx, user.userName, records, user.decision.lifecycleUpdates.map(u => u.accessKeyId));
+        await saveRecords(ctx, user.userName, records, [
+            ...new Set(user.decision.lifecycleUpdates.map(u => u.accessKeyId))
+        ]);
     }
     catch (error) {
         for (const action of changing)
             fail(action, `could not record the key state: ${errorMessage(error)}`);
         return;
+    }
+    // A rotation recognised from the tool's secret (its state lost, or a run cut short after the
+    // value was stored) may also have missed its protection and grant: both are idempotent.
+    for (const update of user.decision.lifecycleUpdates) {
+        if (update.cause !== 'rotation-recognised' || !update.changes.replacementKeyId)
+            continue;
+        try {
+            await ctx.secrets.protectStored(ctx.accountId, user.userName, user.arn, update.changes.replacementKeyId);
+            await grantReadOwnSecret(ctx, user);
+        }
+        catch (error) {
+            for (const action of changing)
+                fail(action, `could not complete the recognised rotation: ${errorMessage(error)}`);
+            return;
+        }
     }
     let slotFreed = true;
     for (const action of changing) {
@@ -85649,6 +89514,18 @@ async function applyUser(ctx, user, actions) {
         }
     }
 }
+/** A record after `update`: its clears dropped, its changes set, the creation date IAM's. */
+function applyUpdate(records, user, update) {
+    const kept = { ...records.get(update.accessKeyId) };
+    for (const field of update.clears ?? [])
+        delete kept[field];
+    const createdAt = user.facts.keys.find(k => k.accessKeyId === update.accessKeyId)?.createdAt;
+    records.set(update.accessKeyId, {
+        ...kept,
+        ...update.changes,
+        ...(createdAt ? { createdAt } : {})
+    });
+}
 function fail(action, message) {
     action.result = 'failed';
     action.error = message;
@@ -85677,6 +89554,13 @@ async function recheckLastUse(ctx, action) {
             holdBack: `STATE_CHANGED: the key was used on ${lastUsed.at.toISOString()}, after the plan was made`
         };
     }
+    // The invariant behind every deletion: no key used within the last Gr days is deleted.
+    if (action.type === 'DELETE' && usedWithin(lastUsed, ctx, ctx.policy.recoveryGraceDays)) {
+        return {
+            lastUsed,
+            holdBack: `STATE_CHANGED: the key was used on ${lastUsed.kind === 'date' ? lastUsed.at.toISOString() : ''}, within the recovery grace period`
+        };
+    }
     if (LEAST_RECENTLY_USED.has(action.reason) &&
         usedWithin(lastUsed, ctx, ctx.policy.installationGraceDays)) {
         return {
@@ -85698,13 +89582,18 @@ async function deleteKey(ctx, user, action, records) {
     }
     await ctx.iam.send(new client_iam_dist_cjs/* DeleteAccessKeyCommand */.yq0({ UserName: user.userName, AccessKeyId: action.accessKeyId }));
     action.result = 'done';
-    if (records.delete(action.accessKeyId)) {
+    records.delete(action.accessKeyId);
+    if (hasRecordTags(user, action.accessKeyId)) {
         await ctx.iam.send(new client_iam_dist_cjs/* UntagUserCommand */.KZ_({
             UserName: user.userName,
-            TagKeys: [lifecycleTagKey(action.accessKeyId)]
+            TagKeys: [lifecycleTagKey(action.accessKeyId), signatureTagKey(action.accessKeyId)]
         }));
     }
     return true;
+}
+/** The user had tags for this key (a record, trusted or not): they go with the key. */
+function hasRecordTags(user, accessKeyId) {
+    return Object.hasOwn(user.facts.records, accessKeyId);
 }
 async function deactivateKey(ctx, user, action, records) {
     const { lastUsed, holdBack } = await recheckLastUse(ctx, action);
@@ -85723,19 +89612,32 @@ async function deactivateKey(ctx, user, action, records) {
         Status: 'Inactive'
     }));
     action.result = 'done';
-    const key = user.facts.keys.find(k => k.accessKeyId === action.accessKeyId);
-    records.set(action.accessKeyId, {
-        ...records.get(action.accessKeyId),
-        ...(key ? { createdAt: key.createdAt } : {}),
-        deactivatedAt: ctx.now
+    applyUpdate(records, user, {
+        accessKeyId: action.accessKeyId,
+        changes: { deactivatedAt: ctx.clock() },
+        cause: 'deactivated'
     });
     await saveRecords(ctx, user.userName, records, [action.accessKeyId]);
 }
 /**
- * ROTATE = create the key → store it → only then record state and permissions. If storing fails
- * the new key is deleted again, so the old key stays the user's only working key.
+ * ROTATE = record the intent → create the key → store it (the key id in the same write) →
+ * protect and attach → record the rotation. If storing fails the new key is deleted again, so
+ * the old key stays the user's only working key. A crash between steps is recovered by the next
+ * run: the intent identifies a new key nobody has (deleted as an orphan), and the secret's
+ * version identifies one that was stored (recognised as this rotation).
  */
 async function rotateKey(ctx, user, action, records) {
+    applyUpdate(records, user, {
+        accessKeyId: action.accessKeyId,
+        changes: { rotationStartedAt: ctx.clock() },
+        cause: 'rotation-started'
+    });
+    try {
+        await saveRecords(ctx, user.userName, records, [action.accessKeyId]);
+    }
+    catch (error) {
+        throw new Error(`recording the rotation's intent failed (${errorMessage(error)}); no key was created and the old key is untouched`, { cause: error });
+    }
     const created = await ctx.iam.send(new client_iam_dist_cjs/* CreateAccessKeyCommand */.hN({ UserName: user.userName }));
     const newKey = created.AccessKey;
     if (!newKey?.AccessKeyId || !newKey.SecretAccessKey) {
@@ -85769,14 +89671,6 @@ async function rotateKey(ctx, user, action, records) {
     action.result = 'done';
     action.newAccessKeyId = newKey.AccessKeyId;
     action.secretArn = secretArn;
-    const old = user.facts.keys.find(k => k.accessKeyId === action.accessKeyId);
-    records.set(action.accessKeyId, {
-        ...records.get(action.accessKeyId),
-        ...(old ? { createdAt: old.createdAt } : {}),
-        rotatedAt: ctx.now,
-        replacementKeyId: newKey.AccessKeyId
-    });
-    records.set(newKey.AccessKeyId, { createdAt: stored.createdAt });
     const followUps = [];
     const attempt = async (what, step) => {
         try {
@@ -85786,27 +89680,46 @@ async function rotateKey(ctx, user, action, records) {
             followUps.push(`${what}: ${errorMessage(error).replace(/\.+$/, '')}`);
         }
     };
-    await attempt('recording the rotation in the user tags', () => saveRecords(ctx, user.userName, records, [action.accessKeyId, newKey.AccessKeyId ?? '']));
     await attempt('restricting the secret to the user', () => ctx.secrets.protect(stored, secretArn));
-    await attempt('granting the user read access to its secret', () => ctx.iam.send(new client_iam_dist_cjs/* AttachUserPolicyCommand */.sGv({
-        UserName: user.userName,
-        PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
-    })));
+    await attempt('granting the user read access to its secret', () => grantReadOwnSecret(ctx, user));
+    // The rotation is dated by the new key's own creation, which later runs check it against.
+    applyUpdate(records, user, {
+        accessKeyId: action.accessKeyId,
+        changes: { rotatedAt: stored.createdAt, replacementKeyId: newKey.AccessKeyId },
+        clears: ['rotationStartedAt', 'reactivations', 'reactivationSeenAt'],
+        cause: 'rotated'
+    });
+    records.set(newKey.AccessKeyId, { createdAt: stored.createdAt });
+    await attempt('recording the rotation in the user tags', () => saveRecords(ctx, user.userName, records, [action.accessKeyId, newKey.AccessKeyId ?? '']));
     if (followUps.length > 0) {
         action.error = `The new key is stored, but ${followUps.join('; ')}.`;
     }
 }
+/** Attaches iam-key-rotation-read-own-secret (idempotent). */
+async function grantReadOwnSecret(ctx, user) {
+    await ctx.iam.send(new client_iam_dist_cjs/* AttachUserPolicyCommand */.sGv({
+        UserName: user.userName,
+        PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
+    }));
+}
+/**
+ * Writes the records of `accessKeyIds`, each with its signature, in one TagUser call: a record
+ * and its signature never exist apart.
+ */
 async function saveRecords(ctx, userName, records, accessKeyIds) {
-    const tags = accessKeyIds.flatMap(id => {
+    const tags = [];
+    for (const id of accessKeyIds) {
         const record = records.get(id);
-        return record ? [{ Key: lifecycleTagKey(id), Value: encodeKeyRecord(record) }] : [];
-    });
+        if (!record)
+            continue;
+        const value = encodeKeyRecord(record);
+        const signature = await ctx.signer.sign(recordMessage(ctx.accountId, userName, id, value));
+        tags.push({ Key: lifecycleTagKey(id), Value: value }, { Key: signatureTagKey(id), Value: signature });
+    }
     if (tags.length > 0)
         await ctx.iam.send(new client_iam_dist_cjs/* TagUserCommand */.pkA({ UserName: userName, Tags: tags }));
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/inventory/accounts.ts
 
 
@@ -85936,8 +89849,15 @@ function toPlanUser(user, now) {
         ...(user.owner ? { owner: user.owner } : {}),
         keys: user.facts.keys.map(key => toPlanKey(key, now)),
         actions: user.decision.actions.map(toPlanAction),
-        ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {})
+        ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {}),
+        ...(user.decision.stateFindings.length > 0
+            ? { stateFindings: user.decision.stateFindings.map(finding => ({ ...finding })) }
+            : {})
     };
+}
+/** A user the scan could not read: named, with the error, and nothing planned. */
+function failedPlanUser(userName, error) {
+    return { userName, exempt: false, keys: [], actions: [], error };
 }
 function policySymbols(params) {
     return {
@@ -85958,6 +89878,8 @@ function computeTotals(accounts, enforce, calls) {
         usersScanned: 0,
         keysScanned: 0,
         exemptUsers: 0,
+        failedUsers: 0,
+        stateTampered: 0,
         rotated: 0,
         deactivated: 0,
         deleted: 0,
@@ -85975,6 +89897,9 @@ function computeTotals(accounts, enforce, calls) {
         for (const user of account.users) {
             if (user.exempt)
                 totals.exemptUsers++;
+            if (user.error !== undefined)
+                totals.failedUsers++;
+            totals.stateTampered += user.stateFindings?.length ?? 0;
             for (const action of user.actions) {
                 if (action.result === 'failed')
                     totals.failedActions++;
@@ -86017,8 +89942,25 @@ const PLAN_SCHEMA_VERSION = 1;
 ;// CONCATENATED MODULE: ./src/secrets/store.ts
 
 
-/** Tag on each secret naming the access key it holds (no need to read the value to know). */
+
+/** Tag on each secret naming the access key it holds, for people; the tool trusts the version id. */
 const SECRET_KEY_ID_TAG = 'iam-key-rotation:access-key-id';
+/** The tool's signed statement that it created this secret for this user (src/state/signing.ts). */
+const SECRET_MARKER_TAG = 'iam-key-rotation:marker';
+const VERSION_ID_PREFIX = 'iam-key-rotation-';
+/**
+ * Each value is written as the version `iam-key-rotation-<access key id>`: the key id is
+ * recorded by the same call that stores the key, so no crash can separate the two.
+ */
+function versionIdFor(accessKeyId) {
+    return `${VERSION_ID_PREFIX}${accessKeyId}`;
+}
+function keyIdOfVersion(versionId) {
+    const id = versionId.startsWith(VERSION_ID_PREFIX)
+        ? versionId.slice(VERSION_ID_PREFIX.length)
+        : '';
+    return /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined;
+}
 /**
  * Where new keys go: one secret per user, `prefix + ACCOUNT_ID/USER`, in the user's account or in
  * the central account. A new key becomes AWSCURRENT; the one before stays as AWSPREVIOUS.
@@ -86042,18 +89984,27 @@ class SecretStore {
             CreatedAt: key.createdAt.toISOString(),
             PreviousAccessKeyId: key.previousAccessKeyId
         });
+        const versionId = versionIdFor(key.accessKeyId);
         try {
-            const put = await client.send(new client_secrets_manager_dist_cjs/* PutSecretValueCommand */.cp({ SecretId: name, SecretString: value }));
+            const put = await client.send(new client_secrets_manager_dist_cjs/* PutSecretValueCommand */.cp({
+                SecretId: name,
+                SecretString: value,
+                ClientRequestToken: versionId
+            }));
             return put.ARN ?? name;
         }
         catch (error) {
             if (awsErrorCode(error) !== 'ResourceNotFoundException')
                 throw error;
         }
+        if (!this.options.signer)
+            throw new Error('creating a secret needs the state signer (enforce mode)');
+        const marker = await this.options.signer.sign(secretMarkerMessage(key.accountId, key.userName, name));
         const created = await client.send(new client_secrets_manager_dist_cjs/* CreateSecretCommand */._f({
             Name: name,
             Description: `Access key of IAM user ${key.userArn}, rotated by iam-key-rotation.`,
             SecretString: value,
+            ClientRequestToken: versionId,
             ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {}),
             ...(this.options.replicaRegions.length > 0
                 ? {
@@ -86063,7 +90014,10 @@ class SecretStore {
                     }))
                 }
                 : {}),
-            Tags: [{ Key: SECRET_KEY_ID_TAG, Value: key.accessKeyId }]
+            Tags: [
+                { Key: SECRET_KEY_ID_TAG, Value: key.accessKeyId },
+                { Key: SECRET_MARKER_TAG, Value: marker }
+            ]
         }));
         return created.ARN ?? name;
     }
@@ -86083,19 +90037,57 @@ class SecretStore {
             ResourcePolicy: JSON.stringify(readOnlyByUserPolicy(key.userArn))
         }));
     }
-    /** The key id the user's secret names, or undefined when there is no secret. */
-    async storedKeyId(accountId, userName) {
+    /** `protect` for a secret found by its name (a rotation recognised after a crash). */
+    async protectStored(accountId, userName, userArn, accessKeyId) {
+        await this.protect({ accountId, userArn, accessKeyId }, this.secretName(accountId, userName));
+    }
+    /**
+     * What an earlier version's secret says (read only to migrate an unsigned rotation record):
+     * the key id its tag names and when its current version was written. Undefined without one.
+     */
+    async legacyStoredKey(accountId, userName) {
+        const client = this.options.clientFor(accountId);
+        const name = this.secretName(accountId, userName);
         try {
-            const secret = await this.options
-                .clientFor(accountId)
-                .send(new client_secrets_manager_dist_cjs/* DescribeSecretCommand */.X5({ SecretId: this.secretName(accountId, userName) }));
-            return secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value;
+            const secret = await client.send(new client_secrets_manager_dist_cjs/* DescribeSecretCommand */.X5({ SecretId: name }));
+            const accessKeyId = secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value;
+            if (!accessKeyId)
+                return undefined;
+            const versions = await client.send(new client_secrets_manager_dist_cjs/* ListSecretVersionIdsCommand */.Af({ SecretId: name }));
+            const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'));
+            return current?.CreatedDate ? { accessKeyId, storedAt: current.CreatedDate } : undefined;
         }
         catch (error) {
             if (awsErrorCode(error) === 'ResourceNotFoundException')
                 return undefined;
             throw error;
         }
+    }
+    /**
+     * The key id of the current version of the user's secret, only when the secret carries this
+     * tool's verified marker: anyone who can create a secret could otherwise name any key.
+     * Undefined when there is no such secret.
+     */
+    async storedKeyId(accountId, userName) {
+        const name = this.secretName(accountId, userName);
+        let secret;
+        try {
+            secret = await this.options
+                .clientFor(accountId)
+                .send(new client_secrets_manager_dist_cjs/* DescribeSecretCommand */.X5({ SecretId: name }));
+        }
+        catch (error) {
+            if (awsErrorCode(error) === 'ResourceNotFoundException')
+                return undefined;
+            throw error;
+        }
+        const marker = secret.Tags?.find(tag => tag.Key === SECRET_MARKER_TAG)?.Value;
+        const problem = this.options.verifier.check(secretMarkerMessage(accountId, userName, name), marker);
+        if (problem !== undefined) {
+            throw new Error(`secret ${name} is not known to be this tool's: its marker failed verification (${problem})`);
+        }
+        const current = Object.entries(secret.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
+        return current ? keyIdOfVersion(current[0]) : undefined;
     }
 }
 /**
@@ -86144,9 +90136,10 @@ async function runRotation(deps, accounts) {
     const { config, log } = deps;
     const secrets = secretStore(deps);
     const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () => scanAll(deps, accounts, secrets));
-    const warnings = unmatchedForceRotations(config, outcomes);
-    for (const warning of warnings)
+    const forceWarnings = unmatchedForceRotations(config, outcomes);
+    for (const warning of forceWarnings)
         log.warning(warning);
+    const warnings = [...(deps.runWarnings ?? []), ...forceWarnings];
     if (config.mode === 'enforce') {
         await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets));
     }
@@ -86217,8 +90210,10 @@ async function scanAll(deps, accounts, secrets) {
                 ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
                 policy: config.policy,
                 now: deps.now,
+                verifier: deps.state,
                 isForced: userName => isForced(config, account.id, userName),
                 storedSecretKeyId: (userName) => secrets.storedKeyId(account.id, userName),
+                legacySecret: (userName) => secrets.legacyStoredKey(account.id, userName),
                 warn: message => log.warning(message)
             });
             const planUsers = scan.users.map(user => toPlanUser(user, deps.now));
@@ -86238,7 +90233,10 @@ async function scanAll(deps, accounts, secrets) {
                     status: 'ok',
                     usersScanned: scan.usersScanned,
                     keysScanned: scan.keysScanned,
-                    users: planUsers
+                    users: [
+                        ...planUsers,
+                        ...scan.failedUsers.map(user => failedPlanUser(user.userName, user.error))
+                    ]
                 }
             };
         }
@@ -86266,6 +90264,8 @@ async function applyAll(deps, outcomes, secrets) {
             secrets,
             policy: config.policy,
             now: deps.now,
+            clock: deps.clock,
+            signer: deps.state,
             partition: sessions.partition,
             mask: deps.mask
         };
@@ -86299,6 +90299,8 @@ function secretStore(deps) {
         namePrefix: config.secrets.namePrefix,
         ...(config.secrets.kmsKeyId ? { kmsKeyId: config.secrets.kmsKeyId } : {}),
         replicaRegions: config.secrets.replicaRegions,
+        verifier: deps.state,
+        ...(config.mode === 'enforce' ? { signer: deps.state } : {}),
         clientFor: memberAccountId => {
             const [accountId, roleName] = config.secrets.location === 'central' && config.secrets.accountId
                 ? [config.secrets.accountId, config.chain.secretsRoleName]
@@ -86426,6 +90428,7 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'kms-key-id',
     'secret-name-prefix',
     'secret-replica-regions',
+    'state-key-id',
     'notify',
     'sender-email',
     'owner-tag',
@@ -86447,6 +90450,8 @@ const INPUT_NAMES = (/* unused pure expression or super */ null && ([
     'fail-on-account-error',
     'merge-from'
 ]));
+/** The alias cfn/central-github-oidc.yaml gives the state signing key. */
+const DEFAULT_STATE_KEY_ID = 'alias/iam-key-rotation-state';
 /** A bad input. The message names the input, the value received and what is allowed. */
 class InputError extends Error {
     input;
@@ -86608,6 +90613,10 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
         return [match[1] === undefined ? { userName } : { accountId: match[1], userName }];
     });
     const secrets = readSecrets();
+    const stateKeyId = raw('state-key-id') || DEFAULT_STATE_KEY_ID;
+    if (!PATTERNS.kmsKeyArn.test(stateKeyId) && !PATTERNS.kmsKeyIdOrAlias.test(stateKeyId)) {
+        fail('state-key-id', stateKeyId, 'must be a KMS key id, key ARN, alias name or alias ARN of the state signing key (default alias/iam-key-rotation-state)');
+    }
     const notify = readNotify();
     const deploy = readDeploy();
     const reportDir = raw('report-dir') || 'key-rotation-report';
@@ -86656,6 +90665,7 @@ function getInputs(read = readActionInput, run = runContextFromEnv()) {
         policy,
         reminderDays: reminderDays.length > 0 ? reminderDays : [Number(DEFAULT_REMINDER_DAYS)],
         forceRotate,
+        stateKeyId,
         secrets,
         // A dry run mails nobody and opens no issue: it only shows the plan.
         notify: dryRun ? { ...notify, enabled: false } : notify,
@@ -93380,13 +97390,13 @@ function secretsKeyStackSpec(config, stackName) {
 ;// CONCATENATED MODULE: ./src/issues/markers.ts
 
 const PREFIX = 'iam-key-rotation';
-const SUBJECT_MARKER = new RegExp(`<!-- ${PREFIX}:(?:blocked:(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`);
+const SUBJECT_MARKER = new RegExp(`<!-- ${PREFIX}:(?:(blocked|tampered):(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`);
 const FINGERPRINT_MARKER = new RegExp(`<!-- ${PREFIX}:fingerprint:([0-9a-f]{1,64}) -->`);
 /** A stable key per subject, e.g. `blocked:222222222222:ci-bot`. */
 function subjectKey(subject) {
-    return subject.kind === 'blocked'
-        ? `blocked:${subject.accountId}:${subject.userName}`
-        : `account-failed:${subject.accountId}`;
+    return subject.kind === 'account-failed'
+        ? `account-failed:${subject.accountId}`
+        : `${subject.kind}:${subject.accountId}:${subject.userName}`;
 }
 /** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */
 function subjectMarker(subject) {
@@ -93396,9 +97406,11 @@ function parseSubjectMarker(body) {
     const match = SUBJECT_MARKER.exec(body ?? '');
     if (!match)
         return undefined;
-    const [, accountId, userName, failedAccountId] = match;
-    if (accountId !== undefined && userName !== undefined) {
-        return { kind: 'blocked', accountId, userName };
+    const [, kind, accountId, userName, failedAccountId] = match;
+    if ((kind === 'blocked' || kind === 'tampered') &&
+        accountId !== undefined &&
+        userName !== undefined) {
+        return { kind, accountId, userName };
     }
     return failedAccountId !== undefined
         ? { kind: 'account-failed', accountId: failedAccountId }
@@ -93498,13 +97510,17 @@ function blockedIssue(plan, account, user) {
     ].join('\n');
     const print = fingerprint(blockedEvidence(account, user, blocked));
     const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`;
+    const byOwner = blocked.every(action => action.reason === 'ROTATION_BLOCKED_BY_OWNER');
     const body = [
         subjectMarker(subject),
         fingerprintMarker(print),
         `## Key rotation blocked: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
         '',
-        `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
-            'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
+        byOwner
+            ? `A key of IAM user ${code(user.userName)} was reactivated a second time after this tool deactivated it. ` +
+                'The tool never fights a person: it no longer deactivates that key, and a person must decide.'
+            : `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
+                'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
         ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
         '',
         '### Evidence',
@@ -93513,20 +97529,35 @@ function blockedIssue(plan, account, user) {
         '',
         '### What to do',
         '',
-        '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
-            '(`userIdentity.accessKeyId`) for who uses it.',
-        `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
-        '',
-        '   ```sh',
-        `   aws iam update-access-key ${keyArgs} --status Inactive`,
-        `   aws iam delete-access-key ${keyArgs}`,
-        '   ```',
-        '',
-        '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
-            'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
-        '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
-            '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
-        '',
+        ...(byOwner
+            ? [
+                '1. Find out what still uses the reactivated key: the _last used_ column above, and AWS CloudTrail ' +
+                    '(`userIdentity.accessKeyId`). Its replacement is in Secrets Manager.',
+                `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
+                '',
+                '   ```sh',
+                `   aws iam update-access-key --user-name ${user.userName} --access-key-id OLD_KEY_ID --status Inactive`,
+                '   ```',
+                '',
+                '   This issue closes on the next run after that.',
+                ''
+            ]
+            : [
+                '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
+                    '(`userIdentity.accessKeyId`) for who uses it.',
+                `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
+                '',
+                '   ```sh',
+                `   aws iam update-access-key ${keyArgs} --status Inactive`,
+                `   aws iam delete-access-key ${keyArgs}`,
+                '   ```',
+                '',
+                '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
+                    'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
+                '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
+                    '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
+                ''
+            ]),
         FOOTER
     ].join('\n');
     return {
@@ -93582,6 +97613,60 @@ function failedAccountIssue(plan, account) {
         evidence
     };
 }
+/** One issue per account and user whose records failed verification (STATE_TAMPERED). */
+function tamperedIssue(plan, account, user) {
+    const subject = {
+        kind: 'tampered',
+        accountId: account.accountId,
+        userName: user.userName
+    };
+    const findings = [...(user.stateFindings ?? [])].sort((a, b) => a.accessKeyId.localeCompare(b.accessKeyId));
+    const evidence = [
+        runLine(plan),
+        '',
+        ...findings.map(finding => `- ${code(finding.accessKeyId)}: ${code(finding.problem)}`)
+    ].join('\n');
+    const print = fingerprint({
+        accountId: account.accountId,
+        userName: user.userName,
+        findings: findings.map(finding => ({ key: finding.accessKeyId, problem: finding.problem }))
+    });
+    const tagArgs = `--user-name ${user.userName}`;
+    const body = [
+        subjectMarker(subject),
+        fingerprintMarker(print),
+        `## Rotation state failed verification: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
+        '',
+        "The tool signs every record it keeps in the user's `iam-key-rotation:*` tags. These records did not verify, so " +
+            'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted on them.',
+        ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
+        '',
+        '### Evidence',
+        '',
+        evidence,
+        '',
+        '### What to do',
+        '',
+        '1. Find out who changed the tags: AWS CloudTrail `TagUser` and `UntagUser` events for this user in account ' +
+            `${account.accountId}. Only the member role of this tool should write them.`,
+        '2. If nobody should have, treat it as a security event: whoever wrote them can tag IAM users in that account.',
+        '3. Remove the records that do not verify; the tool writes fresh, signed ones when it next acts on the keys:',
+        '',
+        '   ```sh',
+        `   aws iam list-user-tags ${tagArgs}`,
+        `   aws iam untag-user ${tagArgs} --tag-keys iam-key-rotation:KEY_ID iam-key-rotation:sig:KEY_ID`,
+        '   ```',
+        '',
+        FOOTER
+    ].join('\n');
+    return {
+        subject,
+        title: `IAM key rotation state failed verification: ${user.userName} in ${account.accountId} (${account.accountName})`,
+        body,
+        fingerprint: print,
+        evidence
+    };
+}
 /** The issues this run wants open. */
 function desiredIssues(plan) {
     const issues = [];
@@ -93596,6 +97681,8 @@ function desiredIssues(plan) {
             if (user.actions.some(action => action.type === 'BLOCKED')) {
                 issues.push(blockedIssue(plan, account, user));
             }
+            if ((user.stateFindings ?? []).length > 0)
+                issues.push(tamperedIssue(plan, account, user));
         }
     }
     return issues;
@@ -93609,9 +97696,15 @@ function changedComment(plan, issue) {
 }
 function resolvedComment(plan, subject, accountName) {
     const where = `account ${subject.accountId} (${code(accountName)})`;
-    return subject.kind === 'blocked'
-        ? `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`
-        : `Resolved: run ${plan.runId} (${day(plan.generatedAt)}) processed ${where} again. Closing.`;
+    const run = `run ${plan.runId} (${day(plan.generatedAt)})`;
+    switch (subject.kind) {
+        case 'blocked':
+            return `Resolved: ${run} found no blocked rotation for ${code(subject.userName)} in ${where} any more. Closing.`;
+        case 'tampered':
+            return `Resolved: ${run} found no record failing verification for ${code(subject.userName)} in ${where} any more. Closing.`;
+        case 'account-failed':
+            return `Resolved: ${run} processed ${where} again. Closing.`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/issues/sync.ts
@@ -94754,7 +98847,13 @@ const REASON_ADVICE = Object.freeze({
     KEY_PENDING_DELETION_CONFLICT: 'The inactive key is deleted on the due date to make room for rotating the active key.',
     UNUSED_KEY_PENDING_DELETION: 'The key has never been used and is deactivated on the due date. Delete it yourself if nobody needs it.',
     ROTATION_BLOCKED_BY_CONFLICT: 'Delete or deactivate the key that is no longer needed so that the expired key can be rotated on the next run, or let the action choose with conflict-resolution: lru.',
-    STATE_CHANGED: 'The keys changed while the run was acting; the next run plans again.'
+    STATE_CHANGED: 'The keys changed while the run was acting; the next run plans again.',
+    STATE_TAMPERED: 'A record of this tool on the user did not verify, so it was ignored: nothing is deactivated or deleted on it. Ask who changed the iam-key-rotation tags of the user; the GitHub issue has the details.',
+    ROTATION_WAITS_FOR_RECOVERY: 'The expired key is rotated once the inactive key can be deleted safely. Delete the inactive key yourself if nothing needs it, and the rotation happens on the next run.',
+    KEY_REACTIVATED: 'Someone reactivated the old key after it was deactivated. Switch everything to the new key from Secrets Manager before the due date: the old key is deactivated again then.',
+    ROTATION_BLOCKED_BY_OWNER: 'The old key was reactivated a second time, so the action no longer deactivates it. Decide whether it is still needed: deactivate or delete it yourself when nothing uses it.',
+    SECRET_NOT_OWNED: 'A secret with the name this action uses already exists and was not created by it, so the new key was not stored there. Delete that secret or change secret-name-prefix; the GitHub issue explains how.',
+    ORPHAN_KEY_REMOVED: 'An interrupted run left a new key that nobody received. It was deleted; the rotation runs again. Nothing to do.'
 });
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 const SECRET_ARN = /^arn:[^:]+:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/;
@@ -95412,6 +99511,22 @@ function planMarkdownSections(plan) {
         lines.push('## Failed accounts', '');
         for (const account of failed) {
             lines.push(`- **${account.accountId}** ${cell(account.accountName)}: ${cell(account.error)}`);
+        }
+        lines.push('');
+    }
+    const failedUsers = plan.accounts.flatMap(account => account.users.filter(user => user.error !== undefined).map(user => ({ account, user })));
+    if (failedUsers.length > 0) {
+        lines.push('## Users that could not be scanned', '', '| account | user | error |', '|---|---|---|');
+        for (const { account, user } of failedUsers) {
+            lines.push(`| ${account.accountId} | ${cell(user.userName)} | ${cell(user.error)} |`);
+        }
+        lines.push('');
+    }
+    const tampered = plan.accounts.flatMap(account => account.users.flatMap(user => (user.stateFindings ?? []).map(finding => ({ account, user, finding }))));
+    if (tampered.length > 0) {
+        lines.push('## State that failed verification (STATE_TAMPERED)', '', 'These records of the tool were ignored: no key is deactivated or deleted on them.', '', '| account | user | key | what failed |', '|---|---|---|---|');
+        for (const { account, user, finding } of tampered) {
+            lines.push(`| ${account.accountId} | ${cell(user.userName)} | ${cell(finding.accessKeyId)} | ${cell(finding.problem)} |`);
         }
         lines.push('');
     }
@@ -96557,20 +100672,8 @@ function blank() {
 
 
 
-/**
- * Evaluation time. `IAM_KEY_ROTATION_NOW` (ISO 8601) replays a run as of another moment: the
- * tests use it to walk a key through its timeline against the emulator's clock.
- */
-function evaluationTime(env = process.env) {
-    const override = env.IAM_KEY_ROTATION_NOW;
-    if (!override)
-        return new Date();
-    const date = new Date(override);
-    if (Number.isNaN(date.getTime())) {
-        throw new Error(`IAM_KEY_ROTATION_NOW is "${override}": must be an ISO 8601 date and time.`);
-    }
-    return date;
-}
+
+
 const logger = {
     info: message => info(message),
     warning: message => warning(message),
@@ -96631,7 +100734,6 @@ async function rotate(config) {
         }
     });
     try {
-        const now = evaluationTime();
         const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;
         const sessionName = `iam-key-rotation-${process.env.GITHUB_RUN_ID ?? 'local'}`;
         const mask = (secret) => setSecret(secret);
@@ -96645,7 +100747,7 @@ async function rotate(config) {
         });
         const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws';
         const sessions = new RoleSessions(factory, central, sessionName, mask, partition);
-        info(`IAM access key rotation, ${config.mode} mode, as of ${now.toISOString()}`);
+        info(`IAM access key rotation, ${config.mode} mode`);
         if (config.dryRun) {
             const which = config.dryRun.pullRequest === undefined ? '' : ` #${config.dryRun.pullRequest}`;
             info(`Pull request${which}: a dry run of the proposed configuration (audit, read-only chain, no mail, no issues).`);
@@ -96653,19 +100755,33 @@ async function rotate(config) {
         if (config.mode === 'audit' && config.chain.kind === 'write' && config.roleToAssume) {
             warning('This audit signs in with the write role (role-to-assume), which can rotate and delete keys; an audit needs only the read-only chain, and the write role trusts only jobs in the iam-key-rotation environment. Set audit-role-to-assume to the audit role (output AuditRoleArn of cfn/central-github-oidc.yaml).');
         }
+        const caller = await whoAmI({ factory, central });
+        info(`Signed in as ${caller.arn}`);
+        // Execution rule 6: the run's time is AWS's, from the Date of the answers so far.
+        const clock = () => factory.clock.now();
+        const now = clock();
+        const skew = factory.clock.known
+            ? clockSkewWarning(factory.clock.runnerSkewMs)
+            : 'No AWS answer carried a Date header, so this run uses the runner clock.';
+        if (skew)
+            warning(skew);
+        info(`Evaluated as of ${now.toISOString()} (AWS time).`);
+        const state = await loadStateKey(factory.kms(central), config.stateKeyId, 'state-key-id');
+        info(`State records are verified with ${state.keyArn}.`);
         const deps = {
             config,
             factory,
             sessions,
             central,
             now,
+            clock,
+            state,
             runId,
             log: logger,
             mask,
+            runWarnings: skew ? [skew] : [],
             ...(proxy ? { proxy } : {})
         };
-        const caller = await whoAmI(deps);
-        info(`Signed in as ${caller.arn}`);
         const accounts = await group('Inventory: accounts in scope', () => takeInventory(deps));
         const deployment = await group(`Stacks: ${config.deploy.mode}`, () => deployPhase(deps, caller, accounts, import.meta.url));
         const { plan, outcomes } = await runRotation(deps, accounts);
@@ -96722,8 +100838,12 @@ async function publish(config, plan) {
             `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
             `see the plan for the reasons (set fail-on-account-error: false to only warn).`);
     }
-    else if (plan.totals.failedActions > 0) {
-        setFailed(`${plan.totals.failedActions} key actions failed; see the plan for details.`);
+    else if (plan.totals.failedActions > 0 || plan.totals.failedUsers > 0) {
+        const parts = [
+            plan.totals.failedActions > 0 ? `${plan.totals.failedActions} key actions failed` : '',
+            plan.totals.failedUsers > 0 ? `${plan.totals.failedUsers} users could not be scanned` : ''
+        ].filter(Boolean);
+        setFailed(`${parts.join(' and ')}; see the plan for details.`);
     }
 }
 /** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */

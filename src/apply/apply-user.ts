@@ -93,6 +93,25 @@ export async function applyUser(
     return
   }
 
+  // A rotation recognised from the tool's secret (its state lost, or a run cut short after the
+  // value was stored) may also have missed its protection and grant: both are idempotent.
+  for (const update of user.decision.lifecycleUpdates) {
+    if (update.cause !== 'rotation-recognised' || !update.changes.replacementKeyId) continue
+    try {
+      await ctx.secrets.protectStored(
+        ctx.accountId,
+        user.userName,
+        user.arn,
+        update.changes.replacementKeyId
+      )
+      await grantReadOwnSecret(ctx, user)
+    } catch (error) {
+      for (const action of changing)
+        fail(action, `could not complete the recognised rotation: ${errorMessage(error)}`)
+      return
+    }
+  }
+
   let slotFreed = true
   for (const action of changing) {
     try {

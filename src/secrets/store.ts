@@ -121,7 +121,10 @@ export class SecretStore {
    * After the key is stored: tag the secret with the key id, and allow only the user to read it
    * (public policies blocked). A failure here leaves a working, stored key: it is reported.
    */
-  async protect(key: StoredKey, secretArn: string): Promise<void> {
+  async protect(
+    key: Pick<StoredKey, 'accountId' | 'userArn' | 'accessKeyId'>,
+    secretArn: string
+  ): Promise<void> {
     const client = this.options.clientFor(key.accountId)
     await client.send(
       new TagResourceCommand({
@@ -136,6 +139,16 @@ export class SecretStore {
         ResourcePolicy: JSON.stringify(readOnlyByUserPolicy(key.userArn))
       })
     )
+  }
+
+  /** `protect` for a secret found by its name (a rotation recognised after a crash). */
+  async protectStored(
+    accountId: string,
+    userName: string,
+    userArn: string,
+    accessKeyId: string
+  ): Promise<void> {
+    await this.protect({ accountId, userArn, accessKeyId }, this.secretName(accountId, userName))
   }
 
   /**

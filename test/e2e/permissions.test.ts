@@ -91,7 +91,6 @@ async function rotate(
     },
     env: {
       AWS_ENDPOINT_URL: emulator.url,
-      IAM_KEY_ROTATION_NOW: emulator.now().toISOString(),
       ...tokens.env
     }
   })

@@ -137,7 +137,6 @@ async function run(
     },
     env: {
       AWS_ENDPOINT_URL: emulator.url,
-      IAM_KEY_ROTATION_NOW: emulator.now().toISOString(),
       ...tokens.env,
       ...options.env
     }

@@ -37,7 +37,6 @@ export async function runAgainstEmulator(
     env: {
       ...AMBIENT_CREDENTIALS,
       AWS_ENDPOINT_URL: emulator.url,
-      IAM_KEY_ROTATION_NOW: emulator.now().toISOString(),
       ...options.env
     }
   })
