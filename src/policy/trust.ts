@@ -207,9 +207,9 @@ function staleInactivePeriod(key: KeyFacts, record: KeyRecord): string | undefin
 }
 
 function without(record: KeyRecord, fields: readonly (keyof KeyRecord)[]): KeyRecord {
-  const copy: Record<string, unknown> = { ...record }
+  const copy: { -readonly [F in keyof KeyRecord]?: KeyRecord[F] } = { ...record }
   for (const field of fields) delete copy[field]
-  return copy as KeyRecord
+  return copy
 }
 
 function finding(accessKeyId: string, problem: string): StateFinding {

@@ -95,15 +95,8 @@ export async function loadStateKey(
       `${inputName} "${keyRef}": ${keyArn} is not an enabled ${SIGNING_ALGORITHM} signing key (state ${described?.KeyState ?? 'unknown'}, usage ${described?.KeyUsage ?? 'unknown'}).`
     )
   }
-  const verifyKey = createPublicKey({
-    key: Buffer.from(publicKey.PublicKey),
-    format: 'der',
-    type: 'spki'
-  })
   return {
-    keyId,
-    keyArn,
-    check: (message, signature) => checkSignature(verifyKey, keyId, message, signature),
+    ...stateVerifier(keyId, keyArn, publicKey.PublicKey),
     sign: async message => {
       const signed = await kms.send(
         new SignCommand({
@@ -114,9 +107,28 @@ export async function loadStateKey(
         })
       )
       if (!signed.Signature) throw new Error(`kms:Sign with ${keyArn} returned no signature`)
-      return `${FORMAT} ${keyId} ${Buffer.from(signed.Signature).toString('base64')}`
+      return signatureValue(keyId, signed.Signature)
     }
   }
+}
+
+/** Verifies signatures of `keyId` locally, with its public key (DER SubjectPublicKeyInfo). */
+export function stateVerifier(
+  keyId: string,
+  keyArn: string,
+  publicKeyDer: Uint8Array
+): StateVerifier {
+  const key = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' })
+  return {
+    keyId,
+    keyArn,
+    check: (message, signature) => checkSignature(key, keyId, message, signature)
+  }
+}
+
+/** The signature tag value: `v2 <key id> <base64 DER ECDSA signature>`. */
+export function signatureValue(keyId: string, derSignature: Uint8Array): string {
+  return `${FORMAT} ${keyId} ${Buffer.from(derSignature).toString('base64')}`
 }
 
 function checkSignature(
@@ -132,7 +144,7 @@ function checkSignature(
   }
   if (signedBy !== keyId)
     return `it is signed by KMS key ${signedBy}, not by the state key ${keyId}`
-  let valid = false
+  let valid: boolean
   try {
     valid = verify('sha256', Buffer.from(message, 'utf8'), key, Buffer.from(encoded, 'base64'))
   } catch {

@@ -183,7 +183,9 @@ describe('forged state steers nothing', () => {
         expect.objectContaining({
           accessKeyId: a!.id,
           reason: 'STATE_TAMPERED',
-          problem: expect.stringMatching(/unsigned, and the tool's secret does not confirm/)
+          problem: expect.stringMatching(
+            /unsigned, and the tool's secret does not confirm/
+          ) as unknown as string
         })
       ])
       expect(run.summary).toContain('State that failed verification (STATE_TAMPERED)')

@@ -1,29 +1,24 @@
-import { generateKeyPairSync, sign, verify } from 'node:crypto'
-import type { StateSigner, StateVerifier } from '../../src/state/signing.js'
+import { generateKeyPairSync, sign } from 'node:crypto'
+import {
+  signatureValue,
+  stateVerifier,
+  type StateSigner,
+  type StateVerifier
+} from '../../src/state/signing.js'
 
-// A state key in memory, for unit tests that need to sign or verify records without KMS. The
-// end-to-end tests use the emulator's KMS key from the central stack instead.
+// A state key in memory, for unit tests that sign or verify records without KMS: the action's
+// own verifier, with a local P-256 key pair. The end-to-end tests use the emulator's KMS key.
 
-export function localStateKey(
-  createdAt = new Date(0),
-  keyId = 'test-state-key'
-): StateVerifier & StateSigner {
+export function localStateKey(keyId = 'test-state-key'): StateVerifier & StateSigner {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   return {
-    keyId,
-    keyArn: `arn:aws:kms:us-east-1:999999999999:key/${keyId}`,
-    check(message, signature) {
-      if (signature === undefined) return 'it is not signed'
-      const [, signedBy, encoded] = signature.split(' ')
-      if (signedBy !== keyId || !encoded) return 'its signature is malformed'
-      return verify('sha256', Buffer.from(message), publicKey, Buffer.from(encoded, 'base64'))
-        ? undefined
-        : 'its signature does not verify'
-    },
+    ...stateVerifier(
+      keyId,
+      `arn:aws:kms:us-east-1:999999999999:key/${keyId}`,
+      publicKey.export({ format: 'der', type: 'spki' })
+    ),
     sign: message =>
-      Promise.resolve(
-        `v2 ${keyId} ${sign('sha256', Buffer.from(message), privateKey).toString('base64')}`
-      )
+      Promise.resolve(signatureValue(keyId, sign('sha256', Buffer.from(message), privateKey)))
   }
 }
 
