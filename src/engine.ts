@@ -185,6 +185,13 @@ async function scanAll(
             legacySecret: (userName: string) => secrets.legacyStoredKey(account.id, userName),
             warn: message => log.warning(message)
           })
+          for (const user of scan.users) {
+            for (const finding of user.decision.stateFindings) {
+              log.warning(
+                `Account ${account.id}, user ${user.userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`
+              )
+            }
+          }
           const planUsers = scan.users.map(user => toPlanUser(user, deps.now))
           const work =
             config.mode === 'enforce'

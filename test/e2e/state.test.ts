@@ -189,6 +189,12 @@ describe('forged state steers nothing', () => {
         })
       ])
       expect(run.summary).toContain('State that failed verification (STATE_TAMPERED)')
+      expect(run.stdout).toContain(
+        `::warning::Account ${ACCOUNT}, user shared, key ${a!.id}: its recorded state was ignored (STATE_TAMPERED): it is unsigned, and the tool's secret does not confirm`
+      )
+      expect(run.stdout).toContain(
+        `::warning::Account ${ACCOUNT}, user shared, key ${a!.id}: its recorded state was ignored (STATE_TAMPERED): it is unsigned, and the tool's secret does not confirm`
+      )
       expect(run.summary).toContain(a!.id)
     }
     expect(keysOf(emu, 'shared').map(k => k.status)).toEqual(['Active', 'Active'])

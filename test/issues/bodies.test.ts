@@ -59,6 +59,28 @@ describe('issue bodies', () => {
     ])
   })
 
+  it('one issue per user whose records failed verification, with the problem and the fix', () => {
+    const u = {
+      ...user('forged', [key('K1', 95)], []),
+      stateFindings: [
+        {
+          accessKeyId: 'K1',
+          reason: 'STATE_TAMPERED' as const,
+          message: 'Recorded rotation state failed verification; it was ignored.',
+          problem: 'its signature does not verify'
+        }
+      ]
+    }
+    const a = account(DEV.id, DEV.name, [u])
+    const [issue] = desiredIssues(plan('enforce', [a]))
+    const subject = { kind: 'tampered', accountId: DEV.id, userName: 'forged' }
+    expect(issue?.subject).toEqual(subject)
+    expect(issue?.title).toContain('state failed verification')
+    expect(issue?.body).toContain('`its signature does not verify`')
+    expect(issue?.body).toContain('CloudTrail `TagUser`')
+    expect(parseSubjectMarker(issue?.body)).toEqual(subject)
+  })
+
   it('carries only the evidence fields, never a secret-looking value slipped into the plan', () => {
     const FAKE_SECRET = 'FAKE/SECRET+ACCESS/KEY0000000000000000000'
     const blocked = action('BLOCKED', 'K1', 'ROTATION_BLOCKED_BY_CONFLICT')

@@ -36,10 +36,8 @@ describe('claimOf', () => {
     ['another key', { ...subject, accessKeyId: OTHER }]
   ])('a signature made for %s does not verify here', async (_what, elsewhere) => {
     const signature = await signedBy(elsewhere)
-    expect(claimOf(state, subject, { value, record, signature })).toMatchObject({
-      origin: 'unverified',
-      problem: expect.stringMatching(/does not verify/) as unknown as string
-    })
+    const claim = claimOf(state, subject, { value, record, signature })
+    expect(claim.origin === 'unverified' && claim.problem).toMatch(/does not verify/)
   })
 
   it('a record changed after signing does not verify', async () => {
