@@ -86775,15 +86775,8 @@ async function loadStateKey(kms, keyRef, inputName) {
         !(publicKey.SigningAlgorithms ?? []).includes(SIGNING_ALGORITHM)) {
         throw new StateKeyError(`${inputName} "${keyRef}": ${keyArn} is not an enabled ${SIGNING_ALGORITHM} signing key (state ${described?.KeyState ?? 'unknown'}, usage ${described?.KeyUsage ?? 'unknown'}).`);
     }
-    const verifyKey = (0,external_node_crypto_.createPublicKey)({
-        key: Buffer.from(publicKey.PublicKey),
-        format: 'der',
-        type: 'spki'
-    });
     return {
-        keyId,
-        keyArn,
-        check: (message, signature) => checkSignature(verifyKey, keyId, message, signature),
+        ...stateVerifier(keyId, keyArn, publicKey.PublicKey),
         sign: async (message) => {
             const signed = await kms.send(new client_kms_dist_cjs/* SignCommand */.fJE({
                 KeyId: keyArn,
@@ -86793,9 +86786,22 @@ async function loadStateKey(kms, keyRef, inputName) {
             }));
             if (!signed.Signature)
                 throw new Error(`kms:Sign with ${keyArn} returned no signature`);
-            return `${FORMAT} ${keyId} ${Buffer.from(signed.Signature).toString('base64')}`;
+            return signatureValue(keyId, signed.Signature);
         }
     };
+}
+/** Verifies signatures of `keyId` locally, with its public key (DER SubjectPublicKeyInfo). */
+function stateVerifier(keyId, keyArn, publicKeyDer) {
+    const key = (0,external_node_crypto_.createPublicKey)({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' });
+    return {
+        keyId,
+        keyArn,
+        check: (message, signature) => checkSignature(key, keyId, message, signature)
+    };
+}
+/** The signature tag value: `v2 <key id> <base64 DER ECDSA signature>`. */
+function signatureValue(keyId, derSignature) {
+    return `${FORMAT} ${keyId} ${Buffer.from(derSignature).toString('base64')}`;
 }
 function checkSignature(key, keyId, message, signature) {
     if (signature === undefined)
@@ -86806,7 +86812,7 @@ function checkSignature(key, keyId, message, signature) {
     }
     if (signedBy !== keyId)
         return `it is signed by KMS key ${signedBy}, not by the state key ${keyId}`;
-    let valid = false;
+    let valid;
     try {
         valid = (0,external_node_crypto_.verify)('sha256', Buffer.from(message, 'utf8'), key, Buffer.from(encoded, 'base64'));
     }
@@ -90216,6 +90222,11 @@ async function scanAll(deps, accounts, secrets) {
                 legacySecret: (userName) => secrets.legacyStoredKey(account.id, userName),
                 warn: message => log.warning(message)
             });
+            for (const user of scan.users) {
+                for (const finding of user.decision.stateFindings) {
+                    log.warning(`Account ${account.id}, user ${user.userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`);
+                }
+            }
             const planUsers = scan.users.map(user => toPlanUser(user, deps.now));
             const work = config.mode === 'enforce'
                 ? scan.users.flatMap((user, index) => {

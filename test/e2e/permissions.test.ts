@@ -389,7 +389,7 @@ describe.concurrent(
           'is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::'
         )
         expect(error).toContain('Fix: the member role "iam-key-rotation-member"')
-        expect(error).toContain('cfn/member-role.yaml version 3')
+        expect(error).toContain('cfn/member-role.yaml version 4')
       } finally {
         await emulator.close()
       }
@@ -413,7 +413,7 @@ describe.concurrent(
         const run = await rotate(emulator, tokens, MANAGEMENT)
         expect(run.exitCode).toBe(1)
         expect(run.stdout).toMatch(
-          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 3/
+          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 4/
         )
       } finally {
         await emulator.close()
@@ -446,7 +446,7 @@ describe.concurrent(
             'is not authorized to perform: sts:AssumeRole on resource:'
           )
           expect(account.error).toContain(
-            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 3"
+            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 4"
           )
         }
       } finally {

@@ -30,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
 import type { RequestLogEntry } from '../emulator/request-log.js'
 import { DEFAULT_SENDER } from '../emulator/bootstrap.js'
+import { rootCredentials } from '../emulator/callers.js'
 import { asIdentity, assumeRole, clients } from '../emulator/support.js'
 import { FakeGitHub } from '../issues/fake-github.js'
 import { DRY_RUN_COMMENT_MARKER } from '../../src/issues/pull-request-comment.js'
@@ -102,7 +103,13 @@ function world(overrides: Partial<World> = {}): World {
             tags: { 'iam-key-rotation:protected': 'true' },
             keys: [{ ageDays: 400, lastUsedDaysAgo: 200 }]
           },
-          { name: 'app-bot', path: '/apps/', keys: [{ ageDays: 95, lastUsedDaysAgo: 1 }] }
+          { name: 'app-bot', path: '/apps/', keys: [{ ageDays: 95, lastUsedDaysAgo: 1 }] },
+          // Enters its warning window today: its owner is mailed by any run of the day.
+          {
+            name: 'soon',
+            tags: { owner: 'soon@example.com' },
+            keys: [{ ageDays: 83, lastUsedDaysAgo: 1 }]
+          }
         ]
       }
     ],
@@ -401,7 +408,7 @@ describe('trust: which workflow run earns which chain', () => {
     ])
     // The StackSet check and the owners' mails work with the read-only chain.
     expect(audit.plan?.deployment).toMatchObject({ mode: 'check', status: 'current' })
-    expect(audit.plan?.notifications?.sent.map(mail => mail.to)).toContain('ci@example.com')
+    expect(audit.plan?.notifications?.sent.map(mail => mail.to)).toContain('soon@example.com')
     expect(audit.plan?.mode).toBe('audit')
   })
 
@@ -415,7 +422,13 @@ describe('trust: which workflow run earns which chain', () => {
       'Exempt (tagged iam-key-rotation:protected=true): not evaluated.'
     ])
     expect(note('two-keys')).toEqual(['Exempt (outside user-path): not evaluated.'])
-    expect(users.find(u => u.userName === 'app-bot')?.exempt).toBe(false)
+    // app-bot, under /apps/, is evaluated (its rotation of the first run is under way).
+    expect(
+      users
+        .filter(u => u.exempt)
+        .map(u => u.userName)
+        .sort()
+    ).toEqual(['break-glass', 'ci-bot', 'soon', 'two-keys'])
 
     // The template is the guarantee: even the write member role cannot touch break-glass or its tag.
     const write = await exchange(emulator, WRITE_ROLE, {})
@@ -475,6 +488,40 @@ describe('trust: which workflow run earns which chain', () => {
         )
       )
     ).toBe('AccessDeniedException')
+  })
+
+  it('the read-only chain verifies the tool’s records and reads an earlier version’s secret', async () => {
+    // What release 0.1.0 left for "soon": a replacement key, its secret and an unsigned record.
+    const admin = clients(emulator, { credentials: rootCredentials(PROD) })
+    const [old] = (await admin.iam.send(new ListAccessKeysCommand({ UserName: 'soon' })))
+      .AccessKeyMetadata!
+    const made = (await admin.iam.send(new CreateAccessKeyCommand({ UserName: 'soon' }))).AccessKey!
+    await admin.secrets.send(
+      new CreateSecretCommand({
+        Name: `iam-key-rotation/${PROD}/soon`,
+        SecretString: '{}',
+        Tags: [{ Key: 'iam-key-rotation:access-key-id', Value: made.AccessKeyId! }]
+      })
+    )
+    const at = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+    await admin.iam.send(
+      new TagUserCommand({
+        UserName: 'soon',
+        Tags: [
+          {
+            Key: `iam-key-rotation:${old!.AccessKeyId!}`,
+            Value: `created=${at(old!.CreateDate!)} rotated=${at(made.CreateDate!)} replacement=${made.AccessKeyId!}`
+          }
+        ]
+      })
+    )
+    const audit = await withClaims(tokens, auditClaims(), () =>
+      run(emulator, tokens, { inputs: { mode: 'audit' } })
+    )
+    expect(audit.exitCode, audit.stdout).toBe(0)
+    const soon = audit.plan?.accounts.flatMap(a => a.users).find(u => u.userName === 'soon')
+    expect(soon?.stateFindings).toBeUndefined()
+    expect(audit.stdout).not.toContain('STATE_TAMPERED')
   })
 })
 
