@@ -90145,7 +90145,11 @@ async function runRotation(deps, accounts) {
     const forceWarnings = unmatchedForceRotations(config, outcomes);
     for (const warning of forceWarnings)
         log.warning(warning);
-    const warnings = [...(deps.runWarnings ?? []), ...forceWarnings];
+    const warnings = [
+        ...(deps.runWarnings ?? []),
+        ...tamperedStateWarnings(outcomes),
+        ...forceWarnings
+    ];
     if (config.mode === 'enforce') {
         await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets));
     }
@@ -90224,7 +90228,7 @@ async function scanAll(deps, accounts, secrets) {
             });
             for (const user of scan.users) {
                 for (const finding of user.decision.stateFindings) {
-                    log.warning(`Account ${account.id}, user ${user.userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`);
+                    log.warning(tamperedStateWarning(account.id, user.userName, finding));
                 }
             }
             const planUsers = scan.users.map(user => toPlanUser(user, deps.now));
@@ -90353,6 +90357,14 @@ function unmatchedForceRotations(config, outcomes) {
             ]
             : [];
     });
+}
+/** The warning for a record that failed verification: account, user, key and what failed. */
+function tamperedStateWarning(accountId, userName, finding) {
+    return `Account ${accountId}, user ${userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`;
+}
+/** Every record that failed verification, as plan warnings. */
+function tamperedStateWarnings(outcomes) {
+    return outcomes.flatMap(outcome => outcome.plan.users.flatMap(user => (user.stateFindings ?? []).map(finding => tamperedStateWarning(outcome.account.id, user.userName, finding))));
 }
 function failedAccount(account, error) {
     return {

@@ -83,7 +83,11 @@ export async function runRotation(
   )
   const forceWarnings = unmatchedForceRotations(config, outcomes)
   for (const warning of forceWarnings) log.warning(warning)
-  const warnings = [...(deps.runWarnings ?? []), ...forceWarnings]
+  const warnings = [
+    ...(deps.runWarnings ?? []),
+    ...tamperedStateWarnings(outcomes),
+    ...forceWarnings
+  ]
 
   if (config.mode === 'enforce') {
     await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets))
@@ -187,9 +191,7 @@ async function scanAll(
           })
           for (const user of scan.users) {
             for (const finding of user.decision.stateFindings) {
-              log.warning(
-                `Account ${account.id}, user ${user.userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`
-              )
+              log.warning(tamperedStateWarning(account.id, user.userName, finding))
             }
           }
           const planUsers = scan.users.map(user => toPlanUser(user, deps.now))
@@ -346,6 +348,26 @@ function unmatchedForceRotations(config: Config, outcomes: readonly AccountOutco
         ]
       : []
   })
+}
+
+/** The warning for a record that failed verification: account, user, key and what failed. */
+function tamperedStateWarning(
+  accountId: string,
+  userName: string,
+  finding: { accessKeyId: string; problem: string }
+): string {
+  return `Account ${accountId}, user ${userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`
+}
+
+/** Every record that failed verification, as plan warnings. */
+function tamperedStateWarnings(outcomes: readonly AccountOutcome[]): string[] {
+  return outcomes.flatMap(outcome =>
+    outcome.plan.users.flatMap(user =>
+      (user.stateFindings ?? []).map(finding =>
+        tamperedStateWarning(outcome.account.id, user.userName, finding)
+      )
+    )
+  )
 }
 
 function failedAccount(account: OrgAccount, error: string): AccountOutcome {

@@ -189,6 +189,9 @@ describe('forged state steers nothing', () => {
         })
       ])
       expect(run.summary).toContain('State that failed verification (STATE_TAMPERED)')
+      expect(run.plan!.warnings).toContainEqual(
+        expect.stringContaining(`user shared, key ${a!.id}: its recorded state was ignored`)
+      )
       expect(run.stdout).toContain(
         `::warning::Account ${ACCOUNT}, user shared, key ${a!.id}: its recorded state was ignored (STATE_TAMPERED): it is unsigned, and the tool's secret does not confirm`
       )
