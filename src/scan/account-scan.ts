@@ -85,6 +85,8 @@ export interface AccountScan {
 
 /** Timestamps in the credential report and in ListAccessKeys agree to the second. */
 const SAME_KEY_TOLERANCE_MS = 1_000
+/** How far a recorded change may seem to precede the report it came after (clock reading). */
+const REPORT_CLOCK_MARGIN_MS = 5 * 60_000
 /** A replacement key is created moments before its rotation is recorded. */
 const REPLACEMENT_TOLERANCE_MS = 5 * 60_000
 
@@ -273,12 +275,17 @@ function namingRecords(
   return usable
 }
 
-/** Any date in the user's records (verified or not) after the report was generated. */
+/**
+ * Any date in the user's records (verified or not) not clearly before the report was generated.
+ * The tool dates its writes by AWS's clock as read from the Date header, to the second, so a
+ * change made moments after the report may carry an earlier time: a margin covers that.
+ */
 function changedSince(tagged: ReadonlyMap<string, TaggedRecord>, generatedAt: Date | undefined) {
   if (generatedAt === undefined) return tagged.size > 0
+  const since = generatedAt.getTime() - REPORT_CLOCK_MARGIN_MS
   for (const { record } of tagged.values()) {
     for (const value of Object.values(record)) {
-      if (value instanceof Date && value.getTime() >= generatedAt.getTime()) return true
+      if (value instanceof Date && value.getTime() >= since) return true
     }
   }
   return false
