@@ -85956,7 +85956,7 @@ const INACTIVE_PERIOD = ['deactivatedAt', 'firstSeenInactiveAt'];
  * failed signature verification, is dated after `now`, contradicts the key's creation, or names
  * a replacement that is not the user's key or was not created when the record says.
  */
-function trustRecords(keys, claims, now, legacySecret) {
+function trustRecords(keys, claims, now, legacy = {}) {
     const result = { trusted: {}, findings: [], notes: [], updates: [] };
     const byId = new Map(keys.map(key => [key.accessKeyId, key]));
     for (const [accessKeyId, claim] of Object.entries(claims)) {
@@ -85969,7 +85969,7 @@ function trustRecords(keys, claims, now, legacySecret) {
         if (key === undefined)
             continue;
         const problem = inconsistency(key, claim, byId, now) ??
-            (claim.origin === 'legacy' ? unconfirmedLegacy(claim.record, byId, legacySecret) : undefined);
+            (claim.origin === 'legacy' ? unconfirmedLegacy(claim.record, byId, legacy) : undefined);
         if (problem !== undefined) {
             result.findings.push(finding(accessKeyId, problem));
             continue;
@@ -86059,7 +86059,7 @@ function inconsistency(key, claim, keys, now) {
  * the replacement and was written when the replacement was created. Fields that version never
  * wrote cannot be its.
  */
-function unconfirmedLegacy(record, keys, legacySecret) {
+function unconfirmedLegacy(record, keys, { legacySecret, signedStateSince }) {
     if (record.reactivationSeenAt !== undefined ||
         record.reactivations !== undefined ||
         record.rotationStartedAt !== undefined) {
@@ -86069,6 +86069,13 @@ function unconfirmedLegacy(record, keys, legacySecret) {
     if (replacementId === undefined)
         return undefined;
     const replacement = keys.get(replacementId);
+    // Versions before signed state rotated before it began: a newer replacement is no rotation of
+    // theirs (this also stops an unsigned record from undoing a signed one's later state).
+    if (replacement !== undefined &&
+        signedStateSince !== undefined &&
+        replacement.createdAt.getTime() >= signedStateSince.getTime()) {
+        return `it is unsigned, but names ${replacementId}, created after signed state began (${iso(signedStateSince)}): no earlier version wrote it`;
+    }
     if (replacement === undefined ||
         legacySecret?.accessKeyId !== replacementId ||
         Math.abs(legacySecret.storedAt.getTime() - replacement.createdAt.getTime()) >
@@ -86172,7 +86179,7 @@ function evaluateUser(user, params, now) {
             stateFindings: []
         };
     }
-    const trust = trustRecords(user.keys, user.records, now, user.legacySecret);
+    const trust = trustRecords(user.keys, user.records, now, user);
     const ctx = { user, params, now, out: new Draft(trust.trusted, trust.findings) };
     for (const note of trust.notes)
         ctx.out.note(note);
@@ -86225,19 +86232,23 @@ function interruptedRotations(views, ctx) {
             ctx.out.record({
                 accessKeyId: view.id,
                 changes: { rotatedAt, replacementKeyId: made.id },
-                clears: ['rotationStartedAt'],
+                clears: ['rotationStartedAt', ...NEW_ROTATION_CLEARS],
                 cause: 'rotation-recognised'
             });
             ctx.out.note(`${made.id} is taken as this tool's replacement of ${view.id}: an interrupted rotation stored it in the secret; rotation date = its creation, ${rotatedAt.toISOString()}.`);
-            remaining = remaining.map(other => other === view
-                ? { ...view, state: { ...view.state, rotatedAt, replacementKeyId: made.id } }
-                : other);
+            const { reactivations: _r, reactivationSeenAt: _s, ...state } = view.state;
+            remaining = remaining.map(other => other === view ? { ...view, state: { ...state, rotatedAt, replacementKeyId: made.id } } : other);
+            continue;
+        }
+        if (made.key.lastUsed.kind === 'never' && ctx.user.storedSecretUnknown) {
+            ctx.out.note(`${made.id} may be left by an interrupted rotation of ${view.id}, but the secret could not be read, so it may hold it; it is not removed.`);
             continue;
         }
         if (made.key.lastUsed.kind === 'never') {
+            // The intent stays until a new one replaces it: if the deletion is held at execution,
+            // the next run still knows the key for what it is.
             ctx.out.act('DELETE', made.id, 'ORPHAN_KEY_REMOVED');
             ctx.out.note(`${made.id} was created by an interrupted rotation of ${view.id} and never stored or used: it is deleted, and the rotation starts again when due.`);
-            closeIntent();
             remaining = remaining.filter(other => other !== made);
             continue;
         }
@@ -86506,13 +86517,17 @@ function findRotation(x, y, ctx) {
         ctx.out.record({
             accessKeyId: older.id,
             changes: { rotatedAt, replacementKeyId: newer.id },
+            clears: NEW_ROTATION_CLEARS,
             cause: 'rotation-recognised'
         });
         ctx.out.note(`${newer.id} is taken as this tool's replacement of ${older.id} (the tool's secret holds it); rotation date = its creation, ${rotatedAt.toISOString()}.`);
-        return { old: older, replacement: newer, rotatedAt };
+        const { reactivations: _r, reactivationSeenAt: _s, ...state } = older.state;
+        return { old: { ...older, state }, replacement: newer, rotatedAt };
     }
     return undefined;
 }
+/** A new rotation starts its own story: earlier reactivations of the old key are over. */
+const NEW_ROTATION_CLEARS = ['reactivations', 'reactivationSeenAt'];
 /** Two Active, a rotation by this tool: deactivate the old key once installation grace ends. */
 function rotationUnderWay({ old, replacement, rotatedAt }, ctx) {
     const deactivateAt = addDays(rotatedAt, ctx.params.installationGraceDays);
@@ -86768,6 +86783,7 @@ async function loadStateKey(kms, keyRef, inputName) {
             'or set the input to the key that signs this tool’s records.', { cause: error });
     }
     const keyId = described?.KeyId ?? '';
+    const createdAt = described?.CreationDate ?? new Date(0);
     const keyArn = described?.Arn ?? keyRef;
     if (described?.KeyState !== 'Enabled' ||
         described.KeyUsage !== 'SIGN_VERIFY' ||
@@ -86777,6 +86793,7 @@ async function loadStateKey(kms, keyRef, inputName) {
     }
     return {
         ...stateVerifier(keyId, keyArn, publicKey.PublicKey),
+        createdAt,
         sign: async (message) => {
             const signed = await kms.send(new client_kms_dist_cjs/* SignCommand */.fJE({
                 KeyId: keyArn,
@@ -89199,21 +89216,34 @@ async function scanUser(iam, entry, source, options) {
             options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
         }
     }
-    const facts = { ...base, keys, records, ...(legacySecret ? { legacySecret } : {}) };
-    let storedSecretKeyId;
+    let facts = {
+        ...base,
+        keys,
+        records,
+        ...(legacySecret ? { legacySecret } : {}),
+        ...(options.signedStateSince ? { signedStateSince: options.signedStateSince } : {})
+    };
     let decision = evaluateUser(facts, options.policy, options.now);
-    if (needsAttention(decision) &&
-        options.storedSecretKeyId &&
-        mayNeedTheSecret(keys, decision.trusted)) {
+    if (needsAttention(decision) && options.storedSecret && mayNeedTheSecret(keys, decision.trusted)) {
+        let evidence = {};
         try {
-            storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn);
+            const stored = await options.storedSecret(entry.userName);
+            const key = stored && keys.find(k => k.accessKeyId === stored.accessKeyId);
+            if (stored && key && near(stored.storedAt, key.createdAt, account_scan_REPLACEMENT_TOLERANCE_MS)) {
+                evidence = { storedSecretKeyId: stored.accessKeyId };
+            }
+            else if (stored) {
+                options.warn?.(`Account ${options.accountId}: the secret of ${entry.userName} names ${stored.accessKeyId}, but its value was not written when that key was created; it is not taken for this tool's rotation.`);
+            }
         }
         catch (error) {
-            // Only a hint for recognising a rotation whose tags were lost: plan without it.
+            // Unknown is not "absent": no key that might be the stored one is removed on it.
+            evidence = { storedSecretUnknown: true };
             options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
         }
-        if (storedSecretKeyId) {
-            decision = evaluateUser({ ...facts, storedSecretKeyId }, options.policy, options.now);
+        if (evidence.storedSecretKeyId || evidence.storedSecretUnknown) {
+            facts = { ...facts, ...evidence };
+            decision = evaluateUser(facts, options.policy, options.now);
         }
     }
     if (!exempt && !needsAttention(decision))
@@ -89225,7 +89255,7 @@ async function scanUser(iam, entry, source, options) {
             arn: entry.arn,
             exempt,
             ...(owner ? { owner } : {}),
-            facts: { ...facts, ...(storedSecretKeyId ? { storedSecretKeyId } : {}) },
+            facts,
             decision
         }
     };
@@ -89597,10 +89627,16 @@ async function deleteKey(ctx, user, action, records) {
     action.result = 'done';
     records.delete(action.accessKeyId);
     if (hasRecordTags(user, action.accessKeyId)) {
-        await ctx.iam.send(new client_iam_dist_cjs/* UntagUserCommand */.KZ_({
-            UserName: user.userName,
-            TagKeys: [lifecycleTagKey(action.accessKeyId), signatureTagKey(action.accessKeyId)]
-        }));
+        try {
+            await ctx.iam.send(new client_iam_dist_cjs/* UntagUserCommand */.KZ_({
+                UserName: user.userName,
+                TagKeys: [lifecycleTagKey(action.accessKeyId), signatureTagKey(action.accessKeyId)]
+            }));
+        }
+        catch (error) {
+            // The key is gone, which is what counts; a record of a missing key steers nothing.
+            action.error = `The key is deleted, but removing its record failed: ${errorMessage(error)}`;
+        }
     }
     return true;
 }
@@ -89619,18 +89655,21 @@ async function deactivateKey(ctx, user, action, records) {
     if (action.reason === 'INSTALL_GRACE_PERIOD_END' && rotatedAt && lastUsed.kind !== 'unknown') {
         action.oldKeyUsedSinceRotation = lastUsed.kind === 'date' && lastUsed.at > rotatedAt;
     }
-    await ctx.iam.send(new client_iam_dist_cjs/* UpdateAccessKeyCommand */.SF3({
-        UserName: user.userName,
-        AccessKeyId: action.accessKeyId,
-        Status: 'Inactive'
-    }));
-    action.result = 'done';
+    // Recorded first: a crash after the deactivation must not hide that the tool made it (a
+    // person's reactivation is then recognised). A record without the deactivation is only ever
+    // read as a reactivation, which waits longer, never less.
     applyUpdate(records, user, {
         accessKeyId: action.accessKeyId,
         changes: { deactivatedAt: ctx.clock() },
         cause: 'deactivated'
     });
     await saveRecords(ctx, user.userName, records, [action.accessKeyId]);
+    await ctx.iam.send(new client_iam_dist_cjs/* UpdateAccessKeyCommand */.SF3({
+        UserName: user.userName,
+        AccessKeyId: action.accessKeyId,
+        Status: 'Inactive'
+    }));
+    action.result = 'done';
 }
 /**
  * ROTATE = record the intent → create the key → store it (the key id in the same write) →
@@ -90077,11 +90116,12 @@ class SecretStore {
         }
     }
     /**
-     * The key id of the current version of the user's secret, only when the secret carries this
-     * tool's verified marker: anyone who can create a secret could otherwise name any key.
-     * Undefined when there is no such secret.
+     * The key id of the current version of the user's secret and when that version was written,
+     * only when the secret carries this tool's verified marker: anyone who can create a secret
+     * could otherwise name any key. Undefined when there is no secret; throws when it cannot be
+     * read or is not the tool's.
      */
-    async storedKeyId(accountId, userName) {
+    async storedKey(accountId, userName) {
         const name = this.secretName(accountId, userName);
         let secret;
         try {
@@ -90099,8 +90139,16 @@ class SecretStore {
         if (problem !== undefined) {
             throw new Error(`secret ${name} is not known to be this tool's: its marker failed verification (${problem})`);
         }
-        const current = Object.entries(secret.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
-        return current ? keyIdOfVersion(current[0]) : undefined;
+        // Anyone who may PutSecretValue can choose a version id: it counts only together with when
+        // it was written, which the scan compares with the key's creation.
+        const versions = await this.options
+            .clientFor(accountId)
+            .send(new client_secrets_manager_dist_cjs/* ListSecretVersionIdsCommand */.Af({ SecretId: name }));
+        const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'));
+        const accessKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined;
+        return accessKeyId && current?.CreatedDate
+            ? { accessKeyId, storedAt: current.CreatedDate }
+            : undefined;
     }
 }
 /**
@@ -90228,8 +90276,9 @@ async function scanAll(deps, accounts, secrets) {
                 policy: config.policy,
                 now: deps.now,
                 verifier: deps.state,
+                signedStateSince: deps.state.createdAt,
                 isForced: userName => isForced(config, account.id, userName),
-                storedSecretKeyId: (userName) => secrets.storedKeyId(account.id, userName),
+                storedSecret: (userName) => secrets.storedKey(account.id, userName),
                 legacySecret: (userName) => secrets.legacyStoredKey(account.id, userName),
                 warn: message => log.warning(message)
             });

@@ -184,8 +184,9 @@ async function scanAll(
             policy: config.policy,
             now: deps.now,
             verifier: deps.state,
+            signedStateSince: deps.state.createdAt,
             isForced: userName => isForced(config, account.id, userName),
-            storedSecretKeyId: (userName: string) => secrets.storedKeyId(account.id, userName),
+            storedSecret: (userName: string) => secrets.storedKey(account.id, userName),
             legacySecret: (userName: string) => secrets.legacyStoredKey(account.id, userName),
             warn: message => log.warning(message)
           })

@@ -240,12 +240,17 @@ async function deleteKey(
   action.result = 'done'
   records.delete(action.accessKeyId)
   if (hasRecordTags(user, action.accessKeyId)) {
-    await ctx.iam.send(
-      new UntagUserCommand({
-        UserName: user.userName,
-        TagKeys: [lifecycleTagKey(action.accessKeyId), signatureTagKey(action.accessKeyId)]
-      })
-    )
+    try {
+      await ctx.iam.send(
+        new UntagUserCommand({
+          UserName: user.userName,
+          TagKeys: [lifecycleTagKey(action.accessKeyId), signatureTagKey(action.accessKeyId)]
+        })
+      )
+    } catch (error) {
+      // The key is gone, which is what counts; a record of a missing key steers nothing.
+      action.error = `The key is deleted, but removing its record failed: ${errorMessage(error)}`
+    }
   }
   return true
 }
@@ -271,6 +276,15 @@ async function deactivateKey(
   if (action.reason === 'INSTALL_GRACE_PERIOD_END' && rotatedAt && lastUsed.kind !== 'unknown') {
     action.oldKeyUsedSinceRotation = lastUsed.kind === 'date' && lastUsed.at > rotatedAt
   }
+  // Recorded first: a crash after the deactivation must not hide that the tool made it (a
+  // person's reactivation is then recognised). A record without the deactivation is only ever
+  // read as a reactivation, which waits longer, never less.
+  applyUpdate(records, user, {
+    accessKeyId: action.accessKeyId,
+    changes: { deactivatedAt: ctx.clock() },
+    cause: 'deactivated'
+  })
+  await saveRecords(ctx, user.userName, records, [action.accessKeyId])
   await ctx.iam.send(
     new UpdateAccessKeyCommand({
       UserName: user.userName,
@@ -279,12 +293,6 @@ async function deactivateKey(
     })
   )
   action.result = 'done'
-  applyUpdate(records, user, {
-    accessKeyId: action.accessKeyId,
-    changes: { deactivatedAt: ctx.clock() },
-    cause: 'deactivated'
-  })
-  await saveRecords(ctx, user.userName, records, [action.accessKeyId])
 }
 
 /**

@@ -115,7 +115,7 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
     ...(byOwner
       ? [
           '1. Find out what still uses the reactivated key: the _last used_ column above, and AWS CloudTrail ' +
-            '(`userIdentity.accessKeyId`). Its replacement is in Secrets Manager.',
+            '(`userIdentity.accessKeyId`). If the key was rotated, its replacement is in Secrets Manager.',
           `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
           '',
           '   ```sh',
@@ -226,7 +226,10 @@ export function tamperedIssue(plan: Plan, account: PlanAccount, user: PlanUser):
     `## Rotation state failed verification: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
     '',
     "The tool signs every record it keeps in the user's `iam-key-rotation:*` tags. These records did not verify, so " +
-      'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted on them.',
+      'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted because of them.',
+    '',
+    'Just upgraded from 0.1.0? Its records are unsigned, and those AWS cannot confirm are reported this way. ' +
+      'Check them as below and remove them: nothing is lost, a rotation under way is then treated as a conflict.',
     ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
     '',
     '### Evidence',

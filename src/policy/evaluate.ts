@@ -42,6 +42,7 @@ import type {
   KeyFacts,
   KeyLifecycle,
   KeyRecord,
+  LifecycleField,
   LifecycleUpdate,
   PlannedAction,
   ExemptReason,
@@ -71,7 +72,7 @@ export function evaluateUser(user: UserFacts, params: PolicyParams, now: Date): 
       stateFindings: []
     }
   }
-  const trust = trustRecords(user.keys, user.records, now, user.legacySecret)
+  const trust = trustRecords(user.keys, user.records, now, user)
   const ctx: Context = { user, params, now, out: new Draft(trust.trusted, trust.findings) }
   for (const note of trust.notes) ctx.out.note(note)
   for (const update of trust.updates) ctx.out.record(update)
@@ -129,25 +130,33 @@ function interruptedRotations(views: readonly KeyView[], ctx: Context): KeyView[
       ctx.out.record({
         accessKeyId: view.id,
         changes: { rotatedAt, replacementKeyId: made.id },
-        clears: ['rotationStartedAt'],
+        clears: ['rotationStartedAt', ...NEW_ROTATION_CLEARS],
         cause: 'rotation-recognised'
       })
       ctx.out.note(
         `${made.id} is taken as this tool's replacement of ${view.id}: an interrupted rotation stored it in the secret; rotation date = its creation, ${rotatedAt.toISOString()}.`
       )
+      const { reactivations: _r, reactivationSeenAt: _s, ...state } = view.state
       remaining = remaining.map(other =>
         other === view
-          ? { ...view, state: { ...view.state, rotatedAt, replacementKeyId: made.id } }
+          ? { ...view, state: { ...state, rotatedAt, replacementKeyId: made.id } }
           : other
       )
       continue
     }
+    if (made.key.lastUsed.kind === 'never' && ctx.user.storedSecretUnknown) {
+      ctx.out.note(
+        `${made.id} may be left by an interrupted rotation of ${view.id}, but the secret could not be read, so it may hold it; it is not removed.`
+      )
+      continue
+    }
     if (made.key.lastUsed.kind === 'never') {
+      // The intent stays until a new one replaces it: if the deletion is held at execution,
+      // the next run still knows the key for what it is.
       ctx.out.act('DELETE', made.id, 'ORPHAN_KEY_REMOVED')
       ctx.out.note(
         `${made.id} was created by an interrupted rotation of ${view.id} and never stored or used: it is deleted, and the rotation starts again when due.`
       )
-      closeIntent()
       remaining = remaining.filter(other => other !== made)
       continue
     }
@@ -448,15 +457,20 @@ function findRotation(x: KeyView, y: KeyView, ctx: Context): Rotation | undefine
     ctx.out.record({
       accessKeyId: older.id,
       changes: { rotatedAt, replacementKeyId: newer.id },
+      clears: NEW_ROTATION_CLEARS,
       cause: 'rotation-recognised'
     })
     ctx.out.note(
       `${newer.id} is taken as this tool's replacement of ${older.id} (the tool's secret holds it); rotation date = its creation, ${rotatedAt.toISOString()}.`
     )
-    return { old: older, replacement: newer, rotatedAt }
+    const { reactivations: _r, reactivationSeenAt: _s, ...state } = older.state
+    return { old: { ...older, state }, replacement: newer, rotatedAt }
   }
   return undefined
 }
+
+/** A new rotation starts its own story: earlier reactivations of the old key are over. */
+const NEW_ROTATION_CLEARS: readonly LifecycleField[] = ['reactivations', 'reactivationSeenAt']
 
 /** Two Active, a rotation by this tool: deactivate the old key once installation grace ends. */
 function rotationUnderWay({ old, replacement, rotatedAt }: Rotation, ctx: Context): void {

@@ -51,7 +51,7 @@ export function trustRecords(
   keys: readonly KeyFacts[],
   claims: Readonly<Record<string, RecordClaim>>,
   now: Date,
-  legacySecret?: UserFacts['legacySecret']
+  legacy: Pick<UserFacts, 'legacySecret' | 'signedStateSince'> = {}
 ): TrustedState {
   const result: TrustedState = { trusted: {}, findings: [], notes: [], updates: [] }
   const byId = new Map(keys.map(key => [key.accessKeyId, key]))
@@ -65,7 +65,7 @@ export function trustRecords(
     if (key === undefined) continue
     const problem =
       inconsistency(key, claim, byId, now) ??
-      (claim.origin === 'legacy' ? unconfirmedLegacy(claim.record, byId, legacySecret) : undefined)
+      (claim.origin === 'legacy' ? unconfirmedLegacy(claim.record, byId, legacy) : undefined)
     if (problem !== undefined) {
       result.findings.push(finding(accessKeyId, problem))
       continue
@@ -171,7 +171,7 @@ function inconsistency(
 function unconfirmedLegacy(
   record: KeyRecord,
   keys: ReadonlyMap<string, KeyFacts>,
-  legacySecret: UserFacts['legacySecret']
+  { legacySecret, signedStateSince }: Pick<UserFacts, 'legacySecret' | 'signedStateSince'>
 ): string | undefined {
   if (
     record.reactivationSeenAt !== undefined ||
@@ -183,6 +183,15 @@ function unconfirmedLegacy(
   const replacementId = record.replacementKeyId
   if (replacementId === undefined) return undefined
   const replacement = keys.get(replacementId)
+  // Versions before signed state rotated before it began: a newer replacement is no rotation of
+  // theirs (this also stops an unsigned record from undoing a signed one's later state).
+  if (
+    replacement !== undefined &&
+    signedStateSince !== undefined &&
+    replacement.createdAt.getTime() >= signedStateSince.getTime()
+  ) {
+    return `it is unsigned, but names ${replacementId}, created after signed state began (${iso(signedStateSince)}): no earlier version wrote it`
+  }
   if (
     replacement === undefined ||
     legacySecret?.accessKeyId !== replacementId ||

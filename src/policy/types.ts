@@ -112,6 +112,10 @@ export interface UserFacts {
    * the key id its tag names, and when its current version was written.
    */
   readonly legacySecret?: { readonly accessKeyId: string; readonly storedAt: Date }
+  /** When signed state began (the state key's creation): an unsigned record cannot be newer. */
+  readonly signedStateSince?: Date
+  /** The secret could not be read or verified: a key it may hold is never removed as an orphan. */
+  readonly storedSecretUnknown?: boolean
 }
 
 export type ActionType = 'ROTATE' | 'DEACTIVATE' | 'DELETE' | 'WARN' | 'BLOCKED'

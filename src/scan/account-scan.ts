@@ -45,11 +45,15 @@ export interface ScanOptions {
   readonly isForced: (userName: string) => boolean
   /** Checks the signatures of lifecycle records. */
   readonly verifier: StateVerifier
+  /** When signed state began (the state key's creation): no unsigned record can be newer. */
+  readonly signedStateSince?: Date
   /**
    * Key id of the current version of the user's secret, when the secret carries the tool's
    * verified marker: recognises a rotation whose state was lost or interrupted.
    */
-  readonly storedSecretKeyId?: (userName: string, userArn: string) => Promise<string | undefined>
+  readonly storedSecret?: (
+    userName: string
+  ) => Promise<{ accessKeyId: string; storedAt: Date } | undefined>
   /** An earlier version's secret, to confirm its unsigned rotation records (migration). */
   readonly legacySecret?: (userName: string) => Promise<UserFacts['legacySecret']>
   readonly reportPoll?: Parameters<typeof readCredentialReport>[1]
@@ -203,24 +207,40 @@ async function scanUser(
       )
     }
   }
-  const facts = { ...base, keys, records, ...(legacySecret ? { legacySecret } : {}) }
-  let storedSecretKeyId: string | undefined
+  let facts: UserFacts = {
+    ...base,
+    keys,
+    records,
+    ...(legacySecret ? { legacySecret } : {}),
+    ...(options.signedStateSince ? { signedStateSince: options.signedStateSince } : {})
+  }
   let decision = evaluateUser(facts, options.policy, options.now)
   if (
     needsAttention(decision) &&
-    options.storedSecretKeyId &&
+    options.storedSecret &&
     mayNeedTheSecret(keys, decision.trusted)
   ) {
+    let evidence: Pick<UserFacts, 'storedSecretKeyId' | 'storedSecretUnknown'> = {}
     try {
-      storedSecretKeyId = await options.storedSecretKeyId(entry.userName, entry.arn)
+      const stored = await options.storedSecret(entry.userName)
+      const key = stored && keys.find(k => k.accessKeyId === stored.accessKeyId)
+      if (stored && key && near(stored.storedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)) {
+        evidence = { storedSecretKeyId: stored.accessKeyId }
+      } else if (stored) {
+        options.warn?.(
+          `Account ${options.accountId}: the secret of ${entry.userName} names ${stored.accessKeyId}, but its value was not written when that key was created; it is not taken for this tool's rotation.`
+        )
+      }
     } catch (error) {
-      // Only a hint for recognising a rotation whose tags were lost: plan without it.
+      // Unknown is not "absent": no key that might be the stored one is removed on it.
+      evidence = { storedSecretUnknown: true }
       options.warn?.(
         `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
       )
     }
-    if (storedSecretKeyId) {
-      decision = evaluateUser({ ...facts, storedSecretKeyId }, options.policy, options.now)
+    if (evidence.storedSecretKeyId || evidence.storedSecretUnknown) {
+      facts = { ...facts, ...evidence }
+      decision = evaluateUser(facts, options.policy, options.now)
     }
   }
   if (!exempt && !needsAttention(decision)) return { keyCount: keys.length }
@@ -231,7 +251,7 @@ async function scanUser(
       arn: entry.arn,
       exempt,
       ...(owner ? { owner } : {}),
-      facts: { ...facts, ...(storedSecretKeyId ? { storedSecretKeyId } : {}) },
+      facts,
       decision
     }
   }

@@ -175,11 +175,15 @@ export class SecretStore {
   }
 
   /**
-   * The key id of the current version of the user's secret, only when the secret carries this
-   * tool's verified marker: anyone who can create a secret could otherwise name any key.
-   * Undefined when there is no such secret.
+   * The key id of the current version of the user's secret and when that version was written,
+   * only when the secret carries this tool's verified marker: anyone who can create a secret
+   * could otherwise name any key. Undefined when there is no secret; throws when it cannot be
+   * read or is not the tool's.
    */
-  async storedKeyId(accountId: string, userName: string): Promise<string | undefined> {
+  async storedKey(
+    accountId: string,
+    userName: string
+  ): Promise<{ accessKeyId: string; storedAt: Date } | undefined> {
     const name = this.secretName(accountId, userName)
     let secret
     try {
@@ -200,10 +204,16 @@ export class SecretStore {
         `secret ${name} is not known to be this tool's: its marker failed verification (${problem})`
       )
     }
-    const current = Object.entries(secret.VersionIdsToStages ?? {}).find(([, stages]) =>
-      stages.includes('AWSCURRENT')
-    )
-    return current ? keyIdOfVersion(current[0]) : undefined
+    // Anyone who may PutSecretValue can choose a version id: it counts only together with when
+    // it was written, which the scan compares with the key's creation.
+    const versions = await this.options
+      .clientFor(accountId)
+      .send(new ListSecretVersionIdsCommand({ SecretId: name }))
+    const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'))
+    const accessKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined
+    return accessKeyId && current?.CreatedDate
+      ? { accessKeyId, storedAt: current.CreatedDate }
+      : undefined
   }
 }
 

@@ -53,6 +53,8 @@ export interface StateVerifier {
 }
 
 export interface StateSigner {
+  /** When the key was created: signed state began then, so no unsigned record is newer. */
+  readonly createdAt: Date
   /** The signature tag value for `message`: `v2 <key id> <base64 DER ECDSA signature>`. */
   sign(message: string): Promise<string>
 }
@@ -84,6 +86,7 @@ export async function loadStateKey(
     )
   }
   const keyId = described?.KeyId ?? ''
+  const createdAt = described?.CreationDate ?? new Date(0)
   const keyArn = described?.Arn ?? keyRef
   if (
     described?.KeyState !== 'Enabled' ||
@@ -97,6 +100,7 @@ export async function loadStateKey(
   }
   return {
     ...stateVerifier(keyId, keyArn, publicKey.PublicKey),
+    createdAt,
     sign: async message => {
       const signed = await kms.send(
         new SignCommand({

@@ -490,8 +490,9 @@ describe('trust: which workflow run earns which chain', () => {
     ).toBe('AccessDeniedException')
   })
 
-  it('the read-only chain verifies the tool’s records and reads an earlier version’s secret', async () => {
-    // What release 0.1.0 left for "soon": a replacement key, its secret and an unsigned record.
+  it('the read-only chain checks an unsigned record against the earlier version’s secret', async () => {
+    // Made to look like release 0.1.0's: a replacement key, its secret and an unsigned record,
+    // but the key is newer than the state key, so no earlier version made it.
     const admin = clients(emulator, { credentials: rootCredentials(PROD) })
     const [old] = (await admin.iam.send(new ListAccessKeysCommand({ UserName: 'soon' })))
       .AccessKeyMetadata!
@@ -515,13 +516,20 @@ describe('trust: which workflow run earns which chain', () => {
         ]
       })
     )
+    const since = mark(emulator)
     const audit = await withClaims(tokens, auditClaims(), () =>
       run(emulator, tokens, { inputs: { mode: 'audit' } })
     )
     expect(audit.exitCode, audit.stdout).toBe(0)
     const soon = audit.plan?.accounts.flatMap(a => a.users).find(u => u.userName === 'soon')
-    expect(soon?.stateFindings).toBeUndefined()
-    expect(audit.stdout).not.toContain('STATE_TAMPERED')
+    expect(soon?.stateFindings?.map(f => f.problem)).toEqual([
+      expect.stringMatching(/created after signed state began/)
+    ])
+    expect(
+      since().some(
+        entry => entry.operation === 'ListSecretVersionIds' && entry.caller.includes('member-audit')
+      )
+    ).toBe(true)
   })
 })
 

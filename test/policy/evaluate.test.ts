@@ -538,6 +538,7 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
         {
           accessKeyId: 'A',
           changes: { rotatedAt: ago(10), replacementKeyId: 'B' },
+          clears: ['reactivations', 'reactivationSeenAt'],
           cause: 'rotation-recognised'
         }
       ]
@@ -551,6 +552,7 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
         {
           accessKeyId: 'A',
           changes: { rotatedAt: ago(10, 1), replacementKeyId: 'B' },
+          clears: ['reactivations', 'reactivationSeenAt'],
           cause: 'rotation-recognised'
         }
       ]
@@ -1000,8 +1002,16 @@ describe('v2: an interrupted rotation (execution rule 3)', () => {
         act('DELETE', 'B', 'ORPHAN_KEY_REMOVED'),
         act('ROTATE', 'A', 'EXPIRED_ACTIVE_KEY')
       ],
-      notes: [/B was created by an interrupted rotation of A/],
-      updates: [closed]
+      notes: [/B was created by an interrupted rotation of A/]
+    },
+    {
+      name: 'the secret could not be read: B may be in it, so it is kept',
+      user: {
+        ...user([active('A', ago(95)), active('B', ago(1, 30), NEVER)], { lifecycle: intent }),
+        storedSecretUnknown: true
+      },
+      expected: [act('BLOCKED', 'A', 'ROTATION_BLOCKED_BY_CONFLICT')],
+      notes: [/the secret could not be read, so it may hold it; it is not removed/]
     },
     {
       name: 'the secret holds it: the rotation got as far as storing it, recognised',
@@ -1015,7 +1025,7 @@ describe('v2: an interrupted rotation (execution rule 3)', () => {
         {
           accessKeyId: 'A',
           changes: { rotatedAt: ago(1, 30), replacementKeyId: 'B' },
-          clears: ['rotationStartedAt'],
+          clears: ['rotationStartedAt', 'reactivations', 'reactivationSeenAt'],
           cause: 'rotation-recognised'
         }
       ]

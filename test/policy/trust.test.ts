@@ -18,6 +18,8 @@ interface Row {
   problem?: RegExp
   keyId?: string
   legacySecret?: { accessKeyId: string; storedAt: Date }
+  /** When signed state began; default before every key here. */
+  since?: Date
 }
 
 const signed = (record: KeyRecord): RecordClaim => ({ origin: 'signed', record })
@@ -108,6 +110,14 @@ describe('trustRecords', () => {
       problem: /does not confirm/
     },
     {
+      name: 'an unsigned rotation to a key created after signed state began: no earlier version wrote it',
+      claim: legacy({ createdAt: ago(100), rotatedAt: ago(5), replacementKeyId: 'B' }),
+      legacySecret: { accessKeyId: 'B', storedAt: ago(5) },
+      since: ago(10),
+      trusted: undefined,
+      problem: /created after signed state began/
+    },
+    {
       name: 'an unsigned record with fields only signed records carry',
       claim: legacy({ createdAt: ago(100), rotationStartedAt: ago(1) }),
       trusted: undefined,
@@ -143,8 +153,11 @@ describe('trustRecords', () => {
       claim: signed({ createdAt: ago(200), deactivatedAt: ago(30) }),
       trusted: { createdAt: ago(200), deactivatedAt: ago(30) }
     }
-  ])('$name', ({ claim, trusted, problem, keyId = 'A', legacySecret }) => {
-    const result = trustRecords([A, B, I], { [keyId]: claim }, NOW, legacySecret)
+  ])('$name', ({ claim, trusted, problem, keyId = 'A', legacySecret, since = ago(2) }) => {
+    const result = trustRecords([A, B, I], { [keyId]: claim }, NOW, {
+      ...(legacySecret ? { legacySecret } : {}),
+      signedStateSince: since
+    })
     expect(result.trusted[keyId]).toEqual(trusted)
     if (problem) {
       expect(result.findings).toHaveLength(1)
@@ -163,7 +176,7 @@ describe('trustRecords', () => {
         I: signed({ createdAt: ago(200), deactivatedAt: ago(90) })
       },
       NOW,
-      { accessKeyId: 'B', storedAt: ago(5) }
+      { legacySecret: { accessKeyId: 'B', storedAt: ago(5) } }
     )
     expect(result.updates).toEqual([
       { accessKeyId: 'A', changes: {}, cause: 'migrated' },

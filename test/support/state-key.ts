@@ -17,6 +17,7 @@ export function localStateKey(keyId = 'test-state-key'): StateVerifier & StateSi
       `arn:aws:kms:us-east-1:999999999999:key/${keyId}`,
       publicKey.export({ format: 'der', type: 'spki' })
     ),
+    createdAt: new Date(0),
     sign: message =>
       Promise.resolve(signatureValue(keyId, sign('sha256', Buffer.from(message), privateKey)))
   }
