@@ -86237,7 +86237,9 @@ function interruptedRotations(views, ctx) {
             });
             ctx.out.note(`${made.id} is taken as this tool's replacement of ${view.id}: an interrupted rotation stored it in the secret; rotation date = its creation, ${rotatedAt.toISOString()}.`);
             const { reactivations: _r, reactivationSeenAt: _s, ...state } = view.state;
-            remaining = remaining.map(other => other === view ? { ...view, state: { ...state, rotatedAt, replacementKeyId: made.id } } : other);
+            remaining = remaining.map(other => other === view
+                ? { ...view, state: { ...state, rotatedAt, replacementKeyId: made.id } }
+                : other);
             continue;
         }
         if (made.key.lastUsed.kind === 'never' && ctx.user.storedSecretUnknown) {
@@ -89224,7 +89226,9 @@ async function scanUser(iam, entry, source, options) {
         ...(options.signedStateSince ? { signedStateSince: options.signedStateSince } : {})
     };
     let decision = evaluateUser(facts, options.policy, options.now);
-    if (needsAttention(decision) && options.storedSecret && mayNeedTheSecret(keys, decision.trusted)) {
+    if (needsAttention(decision) &&
+        options.storedSecret &&
+        mayNeedTheSecret(keys, decision.trusted)) {
         let evidence = {};
         try {
             const stored = await options.storedSecret(entry.userName);
@@ -97611,7 +97615,7 @@ function blockedIssue(plan, account, user) {
         ...(byOwner
             ? [
                 '1. Find out what still uses the reactivated key: the _last used_ column above, and AWS CloudTrail ' +
-                    '(`userIdentity.accessKeyId`). Its replacement is in Secrets Manager.',
+                    '(`userIdentity.accessKeyId`). If the key was rotated, its replacement is in Secrets Manager.',
                 `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
                 '',
                 '   ```sh',
@@ -97717,7 +97721,10 @@ function tamperedIssue(plan, account, user) {
         `## Rotation state failed verification: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
         '',
         "The tool signs every record it keeps in the user's `iam-key-rotation:*` tags. These records did not verify, so " +
-            'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted on them.',
+            'they were **ignored**: the keys are evaluated as if they had no record, and no key is deactivated or deleted because of them.',
+        '',
+        'Just upgraded from 0.1.0? Its records are unsigned, and those AWS cannot confirm are reported this way. ' +
+            'Check them as below and remove them: nothing is lost, a rotation under way is then treated as a conflict.',
         ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
         '',
         '### Evidence',
