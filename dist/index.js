@@ -86785,7 +86785,6 @@ async function loadStateKey(kms, keyRef, inputName) {
             'or set the input to the key that signs this tool’s records.', { cause: error });
     }
     const keyId = described?.KeyId ?? '';
-    const createdAt = described?.CreationDate ?? new Date(0);
     const keyArn = described?.Arn ?? keyRef;
     if (described?.KeyState !== 'Enabled' ||
         described.KeyUsage !== 'SIGN_VERIFY' ||
@@ -86794,8 +86793,7 @@ async function loadStateKey(kms, keyRef, inputName) {
         throw new StateKeyError(`${inputName} "${keyRef}": ${keyArn} is not an enabled ${SIGNING_ALGORITHM} signing key (state ${described?.KeyState ?? 'unknown'}, usage ${described?.KeyUsage ?? 'unknown'}).`);
     }
     return {
-        ...stateVerifier(keyId, keyArn, publicKey.PublicKey),
-        createdAt,
+        ...stateVerifier(keyId, keyArn, described.CreationDate ?? new Date(0), publicKey.PublicKey),
         sign: async (message) => {
             const signed = await kms.send(new client_kms_dist_cjs/* SignCommand */.fJE({
                 KeyId: keyArn,
@@ -86810,11 +86808,12 @@ async function loadStateKey(kms, keyRef, inputName) {
     };
 }
 /** Verifies signatures of `keyId` locally, with its public key (DER SubjectPublicKeyInfo). */
-function stateVerifier(keyId, keyArn, publicKeyDer) {
+function stateVerifier(keyId, keyArn, createdAt, publicKeyDer) {
     const key = (0,external_node_crypto_.createPublicKey)({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' });
     return {
         keyId,
         keyArn,
+        createdAt,
         check: (message, signature) => checkSignature(key, keyId, message, signature)
     };
 }
@@ -89116,8 +89115,6 @@ function isoSeconds(date) {
 const account_scan_SAME_KEY_TOLERANCE_MS = 1_000;
 /** How far a recorded change may seem to precede the report it came after (clock reading). */
 const REPORT_CLOCK_MARGIN_MS = 5 * 60_000;
-/** A replacement key is created moments before its rotation is recorded. */
-const account_scan_REPLACEMENT_TOLERANCE_MS = 5 * 60_000;
 /**
  * Scans one account in few calls: the directory (users, groups, tags) and the credential report
  * (every key's status and dates) cover everybody; only users with something to do get per-user
@@ -89207,15 +89204,21 @@ async function scanUser(iam, entry, source, options) {
             keys = await listKeysWithReportDates(iam, entry.userName, reportKeys);
         }
     }
+    let secretRead;
+    const readSecret = (read) => (secretRead ??= read(entry.userName));
+    const secretUnreadable = (error) => options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
     // Migration: an unsigned rotation record counts only if the earlier version's secret confirms it.
     let legacySecret;
-    if (options.legacySecret &&
+    if (options.storedSecret &&
         Object.values(records).some(c => c.origin === 'legacy' && c.record.replacementKeyId)) {
         try {
-            legacySecret = await options.legacySecret(entry.userName);
+            const secret = await readSecret(options.storedSecret);
+            if (secret?.taggedKeyId && secret.storedAt) {
+                legacySecret = { accessKeyId: secret.taggedKeyId, storedAt: secret.storedAt };
+            }
         }
         catch (error) {
-            options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
+            secretUnreadable(error);
         }
     }
     let facts = {
@@ -89229,21 +89232,28 @@ async function scanUser(iam, entry, source, options) {
     if (needsAttention(decision) &&
         options.storedSecret &&
         mayNeedTheSecret(keys, decision.trusted)) {
+        // Unknown is not "absent": no key that might be the stored one is removed on it.
         let evidence = {};
         try {
-            const stored = await options.storedSecret(entry.userName);
-            const key = stored && keys.find(k => k.accessKeyId === stored.accessKeyId);
-            if (stored && key && near(stored.storedAt, key.createdAt, account_scan_REPLACEMENT_TOLERANCE_MS)) {
-                evidence = { storedSecretKeyId: stored.accessKeyId };
+            const secret = await readSecret(options.storedSecret);
+            const stored = secret?.currentKeyId;
+            const key = keys.find(k => k.accessKeyId === stored);
+            if (secret?.markerProblem !== undefined) {
+                evidence = { storedSecretUnknown: true };
+                secretUnreadable(`secret ${secret.name} is not known to be this tool's: its marker failed verification (${secret.markerProblem})`);
+            }
+            else if (key &&
+                secret?.storedAt &&
+                near(secret.storedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)) {
+                evidence = { storedSecretKeyId: key.accessKeyId };
             }
             else if (stored) {
-                options.warn?.(`Account ${options.accountId}: the secret of ${entry.userName} names ${stored.accessKeyId}, but its value was not written when that key was created; it is not taken for this tool's rotation.`);
+                options.warn?.(`Account ${options.accountId}: the secret of ${entry.userName} names ${stored}, but its value was not written when that key was created; it is not taken for this tool's rotation.`);
             }
         }
         catch (error) {
-            // Unknown is not "absent": no key that might be the stored one is removed on it.
             evidence = { storedSecretUnknown: true };
-            options.warn?.(`Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`);
+            secretUnreadable(error);
         }
         if (evidence.storedSecretKeyId || evidence.storedSecretUnknown) {
             facts = { ...facts, ...evidence };
@@ -89340,7 +89350,7 @@ function nameFromRecords(reportKeys, records) {
                 if (replacement &&
                     !used.has(replacement) &&
                     record.rotatedAt &&
-                    near(record.rotatedAt, key.createdAt, account_scan_REPLACEMENT_TOLERANCE_MS)) {
+                    near(record.rotatedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)) {
                     id = replacement;
                 }
             }
@@ -89660,19 +89670,31 @@ async function deactivateKey(ctx, user, action, records) {
         action.oldKeyUsedSinceRotation = lastUsed.kind === 'date' && lastUsed.at > rotatedAt;
     }
     // Recorded first: a crash after the deactivation must not hide that the tool made it (a
-    // person's reactivation is then recognised). A record without the deactivation is only ever
-    // read as a reactivation, which waits longer, never less.
+    // person's reactivation is then recognised). A crash before it leaves a record the next run
+    // reads as a reactivation, which waits longer, never less.
+    const before = records.get(action.accessKeyId);
     applyUpdate(records, user, {
         accessKeyId: action.accessKeyId,
         changes: { deactivatedAt: ctx.clock() },
         cause: 'deactivated'
     });
     await saveRecords(ctx, user.userName, records, [action.accessKeyId]);
-    await ctx.iam.send(new client_iam_dist_cjs/* UpdateAccessKeyCommand */.SF3({
-        UserName: user.userName,
-        AccessKeyId: action.accessKeyId,
-        Status: 'Inactive'
-    }));
+    try {
+        await ctx.iam.send(new client_iam_dist_cjs/* UpdateAccessKeyCommand */.SF3({
+            UserName: user.userName,
+            AccessKeyId: action.accessKeyId,
+            Status: 'Inactive'
+        }));
+    }
+    catch (error) {
+        // The key stays active: take the record back, so the next run does not see a reactivation.
+        if (before)
+            records.set(action.accessKeyId, before);
+        else
+            records.delete(action.accessKeyId);
+        await saveRecords(ctx, user.userName, records, [action.accessKeyId]).catch(() => undefined);
+        throw error;
+    }
     action.result = 'done';
 }
 /**
@@ -90098,61 +90120,36 @@ class SecretStore {
         await this.protect({ accountId, userArn, accessKeyId }, this.secretName(accountId, userName));
     }
     /**
-     * What an earlier version's secret says (read only to migrate an unsigned rotation record):
-     * the key id its tag names and when its current version was written. Undefined without one.
+     * What the user's secret says, in two calls, for the scan to weigh: undefined when there is
+     * none. Nothing here is trusted yet: anyone who may write the secret can set its tags and
+     * choose a version id; only the marker's signature and the version's date count.
      */
-    async legacyStoredKey(accountId, userName) {
+    async readStored(accountId, userName) {
         const client = this.options.clientFor(accountId);
         const name = this.secretName(accountId, userName);
-        try {
-            const secret = await client.send(new client_secrets_manager_dist_cjs/* DescribeSecretCommand */.X5({ SecretId: name }));
-            const accessKeyId = secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value;
-            if (!accessKeyId)
-                return undefined;
-            const versions = await client.send(new client_secrets_manager_dist_cjs/* ListSecretVersionIdsCommand */.Af({ SecretId: name }));
-            const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'));
-            return current?.CreatedDate ? { accessKeyId, storedAt: current.CreatedDate } : undefined;
-        }
-        catch (error) {
-            if (awsErrorCode(error) === 'ResourceNotFoundException')
-                return undefined;
-            throw error;
-        }
-    }
-    /**
-     * The key id of the current version of the user's secret and when that version was written,
-     * only when the secret carries this tool's verified marker: anyone who can create a secret
-     * could otherwise name any key. Undefined when there is no secret; throws when it cannot be
-     * read or is not the tool's.
-     */
-    async storedKey(accountId, userName) {
-        const name = this.secretName(accountId, userName);
         let secret;
+        let versions;
         try {
-            secret = await this.options
-                .clientFor(accountId)
-                .send(new client_secrets_manager_dist_cjs/* DescribeSecretCommand */.X5({ SecretId: name }));
+            secret = await client.send(new client_secrets_manager_dist_cjs/* DescribeSecretCommand */.X5({ SecretId: name }));
+            versions = await client.send(new client_secrets_manager_dist_cjs/* ListSecretVersionIdsCommand */.Af({ SecretId: name }));
         }
         catch (error) {
             if (awsErrorCode(error) === 'ResourceNotFoundException')
                 return undefined;
             throw error;
         }
-        const marker = secret.Tags?.find(tag => tag.Key === SECRET_MARKER_TAG)?.Value;
-        const problem = this.options.verifier.check(secretMarkerMessage(accountId, userName, name), marker);
-        if (problem !== undefined) {
-            throw new Error(`secret ${name} is not known to be this tool's: its marker failed verification (${problem})`);
-        }
-        // Anyone who may PutSecretValue can choose a version id: it counts only together with when
-        // it was written, which the scan compares with the key's creation.
-        const versions = await this.options
-            .clientFor(accountId)
-            .send(new client_secrets_manager_dist_cjs/* ListSecretVersionIdsCommand */.Af({ SecretId: name }));
+        const tag = (key) => secret.Tags?.find(t => t.Key === key)?.Value;
         const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'));
-        const accessKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined;
-        return accessKeyId && current?.CreatedDate
-            ? { accessKeyId, storedAt: current.CreatedDate }
-            : undefined;
+        const currentKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined;
+        const taggedKeyId = tag(SECRET_KEY_ID_TAG);
+        const markerProblem = this.options.verifier.check(secretMarkerMessage(accountId, userName, name), tag(SECRET_MARKER_TAG));
+        return {
+            name,
+            ...(taggedKeyId ? { taggedKeyId } : {}),
+            ...(currentKeyId ? { currentKeyId } : {}),
+            ...(current?.CreatedDate ? { storedAt: current.CreatedDate } : {}),
+            ...(markerProblem === undefined ? {} : { markerProblem })
+        };
     }
 }
 /**
@@ -90282,8 +90279,7 @@ async function scanAll(deps, accounts, secrets) {
                 verifier: deps.state,
                 signedStateSince: deps.state.createdAt,
                 isForced: userName => isForced(config, account.id, userName),
-                storedSecret: (userName) => secrets.storedKey(account.id, userName),
-                legacySecret: (userName) => secrets.legacyStoredKey(account.id, userName),
+                storedSecret: (userName) => secrets.readStored(account.id, userName),
                 warn: message => log.warning(message)
             });
             for (const user of scan.users) {

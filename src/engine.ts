@@ -186,8 +186,7 @@ async function scanAll(
             verifier: deps.state,
             signedStateSince: deps.state.createdAt,
             isForced: userName => isForced(config, account.id, userName),
-            storedSecret: (userName: string) => secrets.storedKey(account.id, userName),
-            legacySecret: (userName: string) => secrets.legacyStoredKey(account.id, userName),
+            storedSecret: (userName: string) => secrets.readStored(account.id, userName),
             warn: message => log.warning(message)
           })
           for (const user of scan.users) {

@@ -277,21 +277,30 @@ async function deactivateKey(
     action.oldKeyUsedSinceRotation = lastUsed.kind === 'date' && lastUsed.at > rotatedAt
   }
   // Recorded first: a crash after the deactivation must not hide that the tool made it (a
-  // person's reactivation is then recognised). A record without the deactivation is only ever
-  // read as a reactivation, which waits longer, never less.
+  // person's reactivation is then recognised). A crash before it leaves a record the next run
+  // reads as a reactivation, which waits longer, never less.
+  const before = records.get(action.accessKeyId)
   applyUpdate(records, user, {
     accessKeyId: action.accessKeyId,
     changes: { deactivatedAt: ctx.clock() },
     cause: 'deactivated'
   })
   await saveRecords(ctx, user.userName, records, [action.accessKeyId])
-  await ctx.iam.send(
-    new UpdateAccessKeyCommand({
-      UserName: user.userName,
-      AccessKeyId: action.accessKeyId,
-      Status: 'Inactive'
-    })
-  )
+  try {
+    await ctx.iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: user.userName,
+        AccessKeyId: action.accessKeyId,
+        Status: 'Inactive'
+      })
+    )
+  } catch (error) {
+    // The key stays active: take the record back, so the next run does not see a reactivation.
+    if (before) records.set(action.accessKeyId, before)
+    else records.delete(action.accessKeyId)
+    await saveRecords(ctx, user.userName, records, [action.accessKeyId]).catch(() => undefined)
+    throw error
+  }
   action.result = 'done'
 }
 

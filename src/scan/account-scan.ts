@@ -6,6 +6,7 @@ import {
   type IAMClient
 } from '@aws-sdk/client-iam'
 import {
+  REPLACEMENT_TOLERANCE_MS,
   evaluateUser,
   type ExemptReason,
   type KeyFacts,
@@ -16,6 +17,7 @@ import {
   type UserDecision,
   type UserFacts
 } from '../policy/index.js'
+import type { StoredSecret } from '../secrets/store.js'
 import { claimOf, type StateVerifier } from '../state/signing.js'
 import { errorMessage } from '../util/errors.js'
 import {
@@ -48,14 +50,11 @@ export interface ScanOptions {
   /** When signed state began (the state key's creation): no unsigned record can be newer. */
   readonly signedStateSince?: Date
   /**
-   * Key id of the current version of the user's secret, when the secret carries the tool's
-   * verified marker: recognises a rotation whose state was lost or interrupted.
+   * The user's secret, read at most once per user and only where it can change the decision:
+   * it recognises a rotation whose state was lost or interrupted, and confirms an unsigned
+   * rotation record of an earlier version (migration).
    */
-  readonly storedSecret?: (
-    userName: string
-  ) => Promise<{ accessKeyId: string; storedAt: Date } | undefined>
-  /** An earlier version's secret, to confirm its unsigned rotation records (migration). */
-  readonly legacySecret?: (userName: string) => Promise<UserFacts['legacySecret']>
+  readonly storedSecret?: (userName: string) => Promise<StoredSecret | undefined>
   readonly reportPoll?: Parameters<typeof readCredentialReport>[1]
   readonly warn?: (message: string) => void
 }
@@ -91,8 +90,6 @@ export interface AccountScan {
 const SAME_KEY_TOLERANCE_MS = 1_000
 /** How far a recorded change may seem to precede the report it came after (clock reading). */
 const REPORT_CLOCK_MARGIN_MS = 5 * 60_000
-/** A replacement key is created moments before its rotation is recorded. */
-const REPLACEMENT_TOLERANCE_MS = 5 * 60_000
 
 /**
  * Scans one account in few calls: the directory (users, groups, tags) and the credential report
@@ -193,18 +190,27 @@ async function scanUser(
     }
   }
 
+  let secretRead: Promise<StoredSecret | undefined> | undefined
+  const readSecret = (read: NonNullable<ScanOptions['storedSecret']>) =>
+    (secretRead ??= read(entry.userName))
+  const secretUnreadable = (error: unknown) =>
+    options.warn?.(
+      `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
+    )
+
   // Migration: an unsigned rotation record counts only if the earlier version's secret confirms it.
   let legacySecret: UserFacts['legacySecret']
   if (
-    options.legacySecret &&
+    options.storedSecret &&
     Object.values(records).some(c => c.origin === 'legacy' && c.record.replacementKeyId)
   ) {
     try {
-      legacySecret = await options.legacySecret(entry.userName)
+      const secret = await readSecret(options.storedSecret)
+      if (secret?.taggedKeyId && secret.storedAt) {
+        legacySecret = { accessKeyId: secret.taggedKeyId, storedAt: secret.storedAt }
+      }
     } catch (error) {
-      options.warn?.(
-        `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
-      )
+      secretUnreadable(error)
     }
   }
   let facts: UserFacts = {
@@ -220,23 +226,31 @@ async function scanUser(
     options.storedSecret &&
     mayNeedTheSecret(keys, decision.trusted)
   ) {
+    // Unknown is not "absent": no key that might be the stored one is removed on it.
     let evidence: Pick<UserFacts, 'storedSecretKeyId' | 'storedSecretUnknown'> = {}
     try {
-      const stored = await options.storedSecret(entry.userName)
-      const key = stored && keys.find(k => k.accessKeyId === stored.accessKeyId)
-      if (stored && key && near(stored.storedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)) {
-        evidence = { storedSecretKeyId: stored.accessKeyId }
+      const secret = await readSecret(options.storedSecret)
+      const stored = secret?.currentKeyId
+      const key = keys.find(k => k.accessKeyId === stored)
+      if (secret?.markerProblem !== undefined) {
+        evidence = { storedSecretUnknown: true }
+        secretUnreadable(
+          `secret ${secret.name} is not known to be this tool's: its marker failed verification (${secret.markerProblem})`
+        )
+      } else if (
+        key &&
+        secret?.storedAt &&
+        near(secret.storedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)
+      ) {
+        evidence = { storedSecretKeyId: key.accessKeyId }
       } else if (stored) {
         options.warn?.(
-          `Account ${options.accountId}: the secret of ${entry.userName} names ${stored.accessKeyId}, but its value was not written when that key was created; it is not taken for this tool's rotation.`
+          `Account ${options.accountId}: the secret of ${entry.userName} names ${stored}, but its value was not written when that key was created; it is not taken for this tool's rotation.`
         )
       }
     } catch (error) {
-      // Unknown is not "absent": no key that might be the stored one is removed on it.
       evidence = { storedSecretUnknown: true }
-      options.warn?.(
-        `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
-      )
+      secretUnreadable(error)
     }
     if (evidence.storedSecretKeyId || evidence.storedSecretUnknown) {
       facts = { ...facts, ...evidence }

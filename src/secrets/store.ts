@@ -152,69 +152,51 @@ export class SecretStore {
   }
 
   /**
-   * What an earlier version's secret says (read only to migrate an unsigned rotation record):
-   * the key id its tag names and when its current version was written. Undefined without one.
+   * What the user's secret says, in two calls, for the scan to weigh: undefined when there is
+   * none. Nothing here is trusted yet: anyone who may write the secret can set its tags and
+   * choose a version id; only the marker's signature and the version's date count.
    */
-  async legacyStoredKey(
-    accountId: string,
-    userName: string
-  ): Promise<{ accessKeyId: string; storedAt: Date } | undefined> {
+  async readStored(accountId: string, userName: string): Promise<StoredSecret | undefined> {
     const client = this.options.clientFor(accountId)
     const name = this.secretName(accountId, userName)
-    try {
-      const secret = await client.send(new DescribeSecretCommand({ SecretId: name }))
-      const accessKeyId = secret.Tags?.find(tag => tag.Key === SECRET_KEY_ID_TAG)?.Value
-      if (!accessKeyId) return undefined
-      const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: name }))
-      const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'))
-      return current?.CreatedDate ? { accessKeyId, storedAt: current.CreatedDate } : undefined
-    } catch (error) {
-      if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined
-      throw error
-    }
-  }
-
-  /**
-   * The key id of the current version of the user's secret and when that version was written,
-   * only when the secret carries this tool's verified marker: anyone who can create a secret
-   * could otherwise name any key. Undefined when there is no secret; throws when it cannot be
-   * read or is not the tool's.
-   */
-  async storedKey(
-    accountId: string,
-    userName: string
-  ): Promise<{ accessKeyId: string; storedAt: Date } | undefined> {
-    const name = this.secretName(accountId, userName)
     let secret
+    let versions
     try {
-      secret = await this.options
-        .clientFor(accountId)
-        .send(new DescribeSecretCommand({ SecretId: name }))
+      secret = await client.send(new DescribeSecretCommand({ SecretId: name }))
+      versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: name }))
     } catch (error) {
       if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined
       throw error
     }
-    const marker = secret.Tags?.find(tag => tag.Key === SECRET_MARKER_TAG)?.Value
-    const problem = this.options.verifier.check(
-      secretMarkerMessage(accountId, userName, name),
-      marker
-    )
-    if (problem !== undefined) {
-      throw new Error(
-        `secret ${name} is not known to be this tool's: its marker failed verification (${problem})`
-      )
-    }
-    // Anyone who may PutSecretValue can choose a version id: it counts only together with when
-    // it was written, which the scan compares with the key's creation.
-    const versions = await this.options
-      .clientFor(accountId)
-      .send(new ListSecretVersionIdsCommand({ SecretId: name }))
+    const tag = (key: string) => secret.Tags?.find(t => t.Key === key)?.Value
     const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'))
-    const accessKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined
-    return accessKeyId && current?.CreatedDate
-      ? { accessKeyId, storedAt: current.CreatedDate }
-      : undefined
+    const currentKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined
+    const taggedKeyId = tag(SECRET_KEY_ID_TAG)
+    const markerProblem = this.options.verifier.check(
+      secretMarkerMessage(accountId, userName, name),
+      tag(SECRET_MARKER_TAG)
+    )
+    return {
+      name,
+      ...(taggedKeyId ? { taggedKeyId } : {}),
+      ...(currentKeyId ? { currentKeyId } : {}),
+      ...(current?.CreatedDate ? { storedAt: current.CreatedDate } : {}),
+      ...(markerProblem === undefined ? {} : { markerProblem })
+    }
   }
+}
+
+/** A user's secret as read back (`SecretStore.readStored`). */
+export interface StoredSecret {
+  readonly name: string
+  /** The key named by the tag every version writes: evidence only for 0.1.0's rotations. */
+  readonly taggedKeyId?: string
+  /** The key the current version's id names (written with the value since signed state). */
+  readonly currentKeyId?: string
+  /** When the current version was written. */
+  readonly storedAt?: Date
+  /** Why the tool's marker does not verify; undefined when the secret is the tool's. */
+  readonly markerProblem?: string
 }
 
 /**

@@ -48,13 +48,13 @@ export interface StateVerifier {
   /** The key's id (a UUID) and ARN, for messages. */
   readonly keyId: string
   readonly keyArn: string
+  /** When the key was created: signed state began then, so no unsigned record is newer. */
+  readonly createdAt: Date
   /** undefined when `signature` is this key's valid signature of `message`; else what failed. */
   check(message: string, signature: string | undefined): string | undefined
 }
 
 export interface StateSigner {
-  /** When the key was created: signed state began then, so no unsigned record is newer. */
-  readonly createdAt: Date
   /** The signature tag value for `message`: `v2 <key id> <base64 DER ECDSA signature>`. */
   sign(message: string): Promise<string>
 }
@@ -86,7 +86,6 @@ export async function loadStateKey(
     )
   }
   const keyId = described?.KeyId ?? ''
-  const createdAt = described?.CreationDate ?? new Date(0)
   const keyArn = described?.Arn ?? keyRef
   if (
     described?.KeyState !== 'Enabled' ||
@@ -99,8 +98,7 @@ export async function loadStateKey(
     )
   }
   return {
-    ...stateVerifier(keyId, keyArn, publicKey.PublicKey),
-    createdAt,
+    ...stateVerifier(keyId, keyArn, described.CreationDate ?? new Date(0), publicKey.PublicKey),
     sign: async message => {
       const signed = await kms.send(
         new SignCommand({
@@ -120,12 +118,14 @@ export async function loadStateKey(
 export function stateVerifier(
   keyId: string,
   keyArn: string,
+  createdAt: Date,
   publicKeyDer: Uint8Array
 ): StateVerifier {
   const key = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' })
   return {
     keyId,
     keyArn,
+    createdAt,
     check: (message, signature) => checkSignature(key, keyId, message, signature)
   }
 }

@@ -557,3 +557,57 @@ describe('a rotation cut short after any of its writes is recovered by the next 
     expect(keysOf(emu, 'ci-bot').map(k => k.id)).toContain(stored.id)
   })
 })
+
+describe('a deactivation or deletion cut short is recovered by the next run', () => {
+  async function atDeactivation(emu: Emulator) {
+    expect(actionsOf(await enforce(emu), 'ci-bot')[0]?.[0]).toBe('ROTATE')
+    emu.advanceDays(10)
+  }
+
+  it('killed after the deactivation was recorded, before the key was deactivated: it waits, never less', async () => {
+    const emu = await start([{ name: 'ci-bot', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }])
+    const [old] = keysOf(emu, 'ci-bot')
+    await atDeactivation(emu)
+    // TagUser 1 and 2 were the rotation's; the third records the deactivation.
+    const crashed = emu.crashAfter({ account: ACCOUNT, operation: 'TagUser' })
+    expect((await runAgainstEmulator(emu, ENFORCE, { killWhen: crashed })).killed).toBe(true)
+    expect(keysOf(emu, 'ci-bot')[0]!.status).toBe('Active')
+    const next = await enforce(emu)
+    expect(actionsOf(next, 'ci-bot')).toEqual([['WARN', 'KEY_REACTIVATED', 'planned', old!.id]])
+    expect(keysOf(emu, 'ci-bot').map(k => k.status)).toEqual(['Active', 'Active'])
+  })
+
+  it('killed after the key was deactivated, before anything else: its recovery clock runs', async () => {
+    const emu = await start([{ name: 'ci-bot', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }])
+    const [old] = keysOf(emu, 'ci-bot')
+    await atDeactivation(emu)
+    const crashed = emu.crashAfter({ account: ACCOUNT, operation: 'UpdateAccessKey' })
+    expect((await runAgainstEmulator(emu, ENFORCE, { killWhen: crashed })).killed).toBe(true)
+    expect(actionsOf(await enforce(emu), 'ci-bot')).toEqual([])
+    emu.advanceDays(10)
+    expect(actionsOf(await enforce(emu), 'ci-bot')).toEqual([
+      ['DELETE', 'RECOVER_GRACE_PERIOD_END', 'done', old!.id]
+    ])
+  })
+
+  it('killed after DeleteAccessKey, before its record was removed: the record of a missing key steers nothing', async () => {
+    const emu = await start([{ name: 'ci-bot', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }])
+    const [old] = keysOf(emu, 'ci-bot')
+    await atDeactivation(emu)
+    await enforce(emu)
+    emu.advanceDays(10)
+    const crashed = emu.crashAfter({ account: ACCOUNT, operation: 'DeleteAccessKey' })
+    expect((await runAgainstEmulator(emu, ENFORCE, { killWhen: crashed })).killed).toBe(true)
+    expect(keysOf(emu, 'ci-bot').map(k => k.id)).not.toContain(old!.id)
+    // Within the report's 4 hours it still lists the deleted key, which the live re-read before
+    // acting catches (STATE_CHANGED); once regenerated, nothing is left to do.
+    const next = await enforce(emu)
+    expect(next.exitCode).toBe(0)
+    expect(actionsOf(next, 'ci-bot').map(a => a[2])).not.toContain('done')
+    expect(findingsOf(next, 'ci-bot')).toEqual([])
+    emu.setNow(new Date(emu.now().getTime() + 5 * 3_600_000))
+    const later = await enforce(emu)
+    expect(actionsOf(later, 'ci-bot')).toEqual([])
+    expect(findingsOf(later, 'ci-bot')).toEqual([])
+  })
+})

@@ -15,9 +15,9 @@ export function localStateKey(keyId = 'test-state-key'): StateVerifier & StateSi
     ...stateVerifier(
       keyId,
       `arn:aws:kms:us-east-1:999999999999:key/${keyId}`,
+      new Date(0),
       publicKey.export({ format: 'der', type: 'spki' })
     ),
-    createdAt: new Date(0),
     sign: message =>
       Promise.resolve(signatureValue(keyId, sign('sha256', Buffer.from(message), privateKey)))
   }
@@ -27,6 +27,7 @@ export function localStateKey(keyId = 'test-state-key'): StateVerifier & StateSi
 export const unusedVerifier: StateVerifier = {
   keyId: 'unused',
   keyArn: 'unused',
+  createdAt: new Date(0),
   check: () => {
     throw new Error('unused')
   }
