@@ -1,3 +1,4 @@
+import type { IAMClient } from '@aws-sdk/client-iam'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
@@ -9,10 +10,18 @@ import type { Config } from './inputs.js'
 import type { ProxySettings } from './proxy/index.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
 import { computeTotals, failedPlanUser, policySymbols, toPlanUser } from './plan/build.js'
-import { PLAN_SCHEMA_VERSION, type Plan, type PlanAccount, type PlanAction } from './plan/types.js'
+import {
+  PLAN_SCHEMA_VERSION,
+  type Plan,
+  type PlanAccount,
+  type PlanAction,
+  type PlanSecretRepair
+} from './plan/types.js'
 import { timelineText } from './policy/index.js'
-import { scanAccount, type ScannedUser } from './scan/account-scan.js'
-import { SecretStore } from './secrets/store.js'
+import { scanAccount, type ScanSecrets, type ScannedUser } from './scan/account-scan.js'
+import { whyUserCannotRead } from './secrets/access.js'
+import { readOwnSecretPolicyArn } from './secrets/health.js'
+import { SecretStore, type InspectedSecret } from './secrets/store.js'
 import type { StateSigner, StateVerifier } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
 
@@ -61,6 +70,8 @@ export interface AccountOutcome {
 export interface UserWork {
   readonly user: ScannedUser
   readonly actions: PlanAction[]
+  /** Drift of the user's secret, put right before its actions. */
+  readonly repairs: PlanSecretRepair[]
 }
 
 export interface RunResult {
@@ -186,7 +197,7 @@ async function scanAll(
             verifier: deps.state,
             signedStateSince: deps.state.createdAt,
             isForced: userName => isForced(config, account.id, userName),
-            storedSecret: (userName: string) => secrets.readStored(account.id, userName),
+            secrets: scanSecrets(secrets, account.id, iam, sessions.partition),
             warn: message => log.warning(message)
           })
           for (const user of scan.users) {
@@ -199,7 +210,10 @@ async function scanAll(
             config.mode === 'enforce'
               ? scan.users.flatMap((user, index) => {
                   const actions = planUsers[index]?.actions ?? []
-                  return hasChanges(user, actions) ? [{ user, actions }] : []
+                  const repairs = planUsers[index]?.secret?.repairs ?? []
+                  return hasChanges(user, actions) || repairs.length > 0
+                    ? [{ user, actions, repairs }]
+                    : []
                 })
               : []
           outcome = {
@@ -260,9 +274,9 @@ async function applyAll(
           partition: sessions.partition,
           mask: deps.mask
         }
-        for (const { user, actions } of outcome.work) {
+        for (const { user, actions, repairs } of outcome.work) {
           try {
-            await applyUser(ctx, user, actions)
+            await applyUser(ctx, user, actions, repairs)
           } catch (error) {
             // applyUser records its own failures; this guards the other users against a bug.
             for (const action of actions) {
@@ -288,6 +302,51 @@ async function applyAll(
     )
   )
 }
+
+/**
+ * The scan's view of one account's secrets: listed once (one call per 100), then each user's
+ * read and judged, a few at a time; IAM (the member role) answers whether its user may read it.
+ */
+function scanSecrets(
+  store: SecretStore,
+  accountId: string,
+  iam: IAMClient,
+  partition: string
+): ScanSecrets {
+  const grant = readOwnSecretPolicyArn(partition, accountId)
+  return {
+    async inspectAll(users) {
+      const listed = await store.listAccountSecrets(accountId)
+      const limit = pLimit(SECRET_READS_PER_ACCOUNT)
+      const results = new Map<string, InspectedSecret | Error>()
+      await Promise.all(
+        users.map(user =>
+          limit(async () => {
+            const secret = listed.get(user.userName)
+            if (secret === undefined) return
+            const expected = store.expectation({
+              accountId,
+              userName: user.userName,
+              userArn: user.arn,
+              readGrantAttached: user.attachedPolicyArns.includes(grant)
+            })
+            try {
+              results.set(user.userName, await store.inspect(expected, secret))
+            } catch (error) {
+              results.set(user.userName, error instanceof Error ? error : new Error(String(error)))
+            }
+          })
+        )
+      )
+      return results
+    },
+    currentVersionDate: arn => store.currentVersionDate(accountId, arn),
+    whyUserCannotRead: (user, snapshot) => whyUserCannotRead(iam, user.arn, snapshot)
+  }
+}
+
+/** Secret reads in flight per account: the per-secret check costs a call each, so overlap them. */
+const SECRET_READS_PER_ACCOUNT = 4
 
 function secretStore(deps: EngineDeps): SecretStore {
   const { config, factory, sessions } = deps

@@ -29,6 +29,8 @@ export const INPUT_NAMES = [
   'reminder-days',
   'force-rotate',
   'conflict-resolution',
+  'old-key-in-use',
+  'old-key-quiet-days',
   'secrets-location',
   'secrets-account-id',
   'secrets-role-name',
@@ -65,6 +67,7 @@ export const DEFAULT_STATE_KEY_ID = 'alias/iam-key-rotation-state'
 
 export type Mode = 'audit' | 'enforce'
 export type ConflictResolution = 'issue' | 'lru'
+export type OldKeyInUse = 'deactivate' | 'wait'
 export type SecretsLocation = 'member' | 'central'
 export type DeployStacks = 'off' | 'check' | 'apply'
 
@@ -80,6 +83,8 @@ export interface RotationPolicyConfig {
   readonly recoveryGraceDays: number
   readonly warningDays: number
   readonly conflictResolution: ConflictResolution
+  readonly oldKeyInUse: OldKeyInUse
+  readonly oldKeyQuietDays: number
 }
 
 /**
@@ -579,12 +584,16 @@ export function getInputs(
       ['issue', 'lru'],
       'issue'
     )
+    const oldKeyInUse = oneOf<OldKeyInUse>('old-key-in-use', ['deactivate', 'wait'], 'deactivate')
+    const oldKeyQuietDays = days('old-key-quiet-days', 1, 2)
     return {
       rotationDays: rotationDays ?? 90,
       installationGraceDays,
       recoveryGraceDays: recoveryGraceDays ?? 10,
       warningDays: warningDays ?? 7,
-      conflictResolution
+      conflictResolution,
+      oldKeyInUse,
+      oldKeyQuietDays: oldKeyQuietDays ?? 2
     }
   }
 

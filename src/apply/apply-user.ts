@@ -14,15 +14,15 @@ import {
   type LifecycleUpdate,
   type PolicyParams
 } from '../policy/index.js'
-import type { PlanAction } from '../plan/types.js'
+import type { PlanAction, PlanSecretRepair } from '../plan/types.js'
 import { lastUsedOf, listKeys, type ScannedUser } from '../scan/account-scan.js'
 import { encodeKeyRecord, lifecycleTagKey, signatureTagKey } from '../scan/lifecycle-tags.js'
-import type { SecretStore } from '../secrets/store.js'
+import { READ_OWN_SECRET_POLICY_NAME, readOwnSecretPolicyArn } from '../secrets/health.js'
+import { SecretNotOwnedError, type SecretStore } from '../secrets/store.js'
 import { recordMessage, type StateSigner } from '../state/signing.js'
-import { errorMessage } from '../util/errors.js'
+import { awsErrorCode, errorMessage } from '../util/errors.js'
 
-/** The customer-managed policy (cfn/member-role.yaml) that lets a user read its own secret. */
-export const READ_OWN_SECRET_POLICY_NAME = 'iam-key-rotation-read-own-secret'
+export { READ_OWN_SECRET_POLICY_NAME } from '../secrets/health.js'
 
 const DAY_MS = 86_400_000
 
@@ -50,16 +50,19 @@ const LEAST_RECENTLY_USED = new Set<PlanAction['reason']>([
 ])
 
 /**
- * Carries out one user's planned actions (enforce mode), in plan order: DELETE, DEACTIVATE,
- * ROTATE. Updates each action's `result` in place. Never throws: a failure is recorded on the
- * action and the next user goes on.
+ * Carries out one user's secret repairs, then its planned actions (enforce mode), in plan order:
+ * DELETE, DEACTIVATE, ROTATE. Updates each repair's and action's `result` in place. Never
+ * throws: a failure is recorded where it happened and the next user goes on.
  */
 export async function applyUser(
   ctx: ApplyContext,
   user: ScannedUser,
-  actions: PlanAction[]
+  actions: PlanAction[],
+  repairs: PlanSecretRepair[] = []
 ): Promise<void> {
   const changing = actions.filter(action => CHANGES_AWS.has(action.type))
+  // Drift first: nothing is written into the secret until it is again as the tool made it.
+  const secretUsable = await repairSecret(ctx, user, repairs)
   if (changing.length === 0 && user.decision.lifecycleUpdates.length === 0) return
 
   // Execution rule 1: act only on the keys the plan was made from.
@@ -93,25 +96,6 @@ export async function applyUser(
     return
   }
 
-  // A rotation recognised from the tool's secret (its state lost, or a run cut short after the
-  // value was stored) may also have missed its protection and grant: both are idempotent.
-  for (const update of user.decision.lifecycleUpdates) {
-    if (update.cause !== 'rotation-recognised' || !update.changes.replacementKeyId) continue
-    try {
-      await ctx.secrets.protectStored(
-        ctx.accountId,
-        user.userName,
-        user.arn,
-        update.changes.replacementKeyId
-      )
-      await grantReadOwnSecret(ctx, user)
-    } catch (error) {
-      for (const action of changing)
-        fail(action, `could not complete the recognised rotation: ${errorMessage(error)}`)
-      return
-    }
-  }
-
   let slotFreed = true
   for (const action of changing) {
     try {
@@ -126,6 +110,10 @@ export async function applyUser(
           if (!slotFreed) {
             action.result = 'skipped'
             action.error = 'the other key could not be deleted, so there is no free key slot'
+          } else if (!secretUsable) {
+            action.result = 'skipped'
+            action.error =
+              'the secret could not be repaired (see its repairs), so no new key is written into it; the old key is untouched'
           } else {
             await rotateKey(ctx, user, action, records)
           }
@@ -339,48 +327,43 @@ async function rotateKey(
   const stored = {
     accountId: ctx.accountId,
     userName: user.userName,
-    userArn: user.arn,
     accessKeyId: newKey.AccessKeyId,
     secretAccessKey: newKey.SecretAccessKey,
     previousAccessKeyId: action.accessKeyId,
     createdAt: newKey.CreateDate ?? ctx.now
   }
 
+  // The secret exists before the key is written: made now with its policy, or found (and
+  // repaired) by this run. A secret someone else made under the name is never written.
   let secretArn: string
   try {
-    secretArn = await ctx.secrets.storeKey(stored)
+    secretArn =
+      user.secret?.snapshot.arn ??
+      (await ctx.secrets.create(ctx.accountId, user.userName, user.arn, ctx.clock()))
+    await ctx.secrets.writeValue(stored, secretArn)
   } catch (storeError) {
-    try {
-      await ctx.iam.send(
-        new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: newKey.AccessKeyId })
-      )
-    } catch (rollbackError) {
-      action.newAccessKeyId = newKey.AccessKeyId
-      throw new Error(
-        `storing the new key failed (${errorMessage(storeError)}) and deleting it again failed too ` +
-          `(${errorMessage(rollbackError)}): delete access key ${newKey.AccessKeyId} of ${user.userName} by hand; the old key is untouched`,
-        { cause: rollbackError }
-      )
+    await deleteNewKey(ctx, user, action, newKey.AccessKeyId, storeError)
+    if (storeError instanceof SecretNotOwnedError) {
+      blockNotOwned(action, storeError.message)
+      return
     }
     throw new Error(
       `storing the new key failed (${errorMessage(storeError)}); the new key was deleted again and the old key is untouched`,
       { cause: storeError }
     )
   }
-
-  action.result = 'done'
   action.newAccessKeyId = newKey.AccessKeyId
   action.secretArn = secretArn
 
-  const followUps: string[] = []
+  // Done only when every step holds; a failed step is named and a later run completes it.
+  const failedSteps: string[] = []
   const attempt = async (what: string, step: () => Promise<unknown>) => {
     try {
       await step()
     } catch (error) {
-      followUps.push(`${what}: ${errorMessage(error).replace(/\.+$/, '')}`)
+      failedSteps.push(`${what} failed: ${errorMessage(error).replace(/\.+$/, '')}`)
     }
   }
-  await attempt('restricting the secret to the user', () => ctx.secrets.protect(stored, secretArn))
   await attempt('granting the user read access to its secret', () => grantReadOwnSecret(ctx, user))
   // The rotation is dated by the new key's own creation, which later runs check it against.
   applyUpdate(records, user, {
@@ -389,23 +372,99 @@ async function rotateKey(
     clears: ['rotationStartedAt', 'reactivations', 'reactivationSeenAt'],
     cause: 'rotated'
   })
-  records.set(newKey.AccessKeyId, { createdAt: stored.createdAt })
   await attempt('recording the rotation in the user tags', () =>
-    saveRecords(ctx, user.userName, records, [action.accessKeyId, newKey.AccessKeyId ?? ''])
+    saveRecords(ctx, user.userName, records, [action.accessKeyId])
   )
-  if (followUps.length > 0) {
-    action.error = `The new key is stored, but ${followUps.join('; ')}.`
+  if (failedSteps.length === 0) {
+    action.result = 'done'
+    return
   }
+  action.result = 'failed'
+  action.error = `The new key is stored, but ${failedSteps.join('; ')}. The old key stays active until the next runs complete the rotation.`
+}
+
+/** Deletes the key a failed rotation made, so the old key stays the user's only working key. */
+async function deleteNewKey(
+  ctx: ApplyContext,
+  user: ScannedUser,
+  action: PlanAction,
+  accessKeyId: string,
+  cause: unknown
+): Promise<void> {
+  try {
+    await ctx.iam.send(
+      new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: accessKeyId })
+    )
+  } catch (rollbackError) {
+    action.newAccessKeyId = accessKeyId
+    throw new Error(
+      `storing the new key failed (${errorMessage(cause)}) and deleting it again failed too ` +
+        `(${errorMessage(rollbackError)}): delete access key ${accessKeyId} of ${user.userName} by hand; the old key is untouched`,
+      { cause: rollbackError }
+    )
+  }
+}
+
+/** A secret someone else made under the user's name while this run went on: BLOCKED, as planned ones are. */
+function blockNotOwned(action: PlanAction, why: string): void {
+  action.type = 'BLOCKED'
+  action.reason = 'SECRET_NOT_OWNED'
+  action.message = reasonSentence('SECRET_NOT_OWNED')
+  action.detail = `${why}. The new key was deleted again and the old key is untouched. Delete that secret or change secret-name-prefix; the next run then rotates.`
+  action.result = 'planned'
+}
+
+/**
+ * Puts the secret's drift right, each repair on its own (one failing does not stop the others).
+ * Returns whether the secret may be written into: its policy, key and marker as the tool made them.
+ */
+async function repairSecret(
+  ctx: ApplyContext,
+  user: ScannedUser,
+  repairs: PlanSecretRepair[]
+): Promise<boolean> {
+  const inspected = user.secret
+  if (!inspected?.check.owned) return inspected === undefined
+  const expected = ctx.secrets.expectation({
+    accountId: ctx.accountId,
+    userName: user.userName,
+    userArn: user.arn,
+    readGrantAttached: false
+  })
+  let usable = true
+  for (const [index, problem] of inspected.check.problems.entries()) {
+    const repair = repairs[index]
+    try {
+      if (problem.repair.kind === 'read-grant') await grantReadOwnSecret(ctx, user)
+      else await ctx.secrets.repair(expected, inspected.snapshot, problem)
+      if (repair) repair.result = 'done'
+    } catch (error) {
+      if (problem.repair.kind !== 'read-grant' && problem.repair.kind !== 'replicas') usable = false
+      if (repair) {
+        repair.result = 'failed'
+        repair.error = errorMessage(error)
+      }
+    }
+  }
+  return usable
 }
 
 /** Attaches iam-key-rotation-read-own-secret (idempotent). */
 async function grantReadOwnSecret(ctx: ApplyContext, user: ScannedUser): Promise<void> {
-  await ctx.iam.send(
-    new AttachUserPolicyCommand({
-      UserName: user.userName,
-      PolicyArn: `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${READ_OWN_SECRET_POLICY_NAME}`
-    })
-  )
+  try {
+    await ctx.iam.send(
+      new AttachUserPolicyCommand({
+        UserName: user.userName,
+        PolicyArn: readOwnSecretPolicyArn(ctx.partition, ctx.accountId)
+      })
+    )
+  } catch (error) {
+    if (awsErrorCode(error) !== 'LimitExceeded') throw error
+    throw new Error(
+      `${errorMessage(error)}: this user has 10 managed policies; detach one or raise the quota, and the next run attaches ${READ_OWN_SECRET_POLICY_NAME}`,
+      { cause: error }
+    )
+  }
 }
 
 /**

@@ -13,5 +13,8 @@
  *    member roles never read a secret value; the management account is out of reach by default.
  * 4: the central stack's state signing key (alias/iam-key-rotation-state): only the write role
  *    signs the tool's records, every role verifies them.
+ * 5: member roles check every managed secret (ListSecrets, GetResourcePolicy), may ask IAM whether
+ *    a user can read its secret (SimulatePrincipalPolicy), and the write role repairs a secret's KMS
+ *    key and replicas (UpdateSecret, RemoveRegionsFromReplication).
  */
-export const TEMPLATE_VERSION = 4
+export const TEMPLATE_VERSION = 5

@@ -87,23 +87,24 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
     ...rows,
     '',
     ...blocked.map(
-      action => `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${action.message}`
+      action =>
+        `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${action.message}` +
+        (action.detail ? ` ${code(action.detail)}` : '')
     ),
+    ...(user.secret && !user.secret.owned && user.secret.problem
+      ? [`- Secret: ${code(user.secret.problem)}`]
+      : []),
     ...(user.notes ?? []).map(note => `- Note: ${note}`)
   ].join('\n')
   const print = fingerprint(blockedEvidence(account, user, blocked))
-  const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`
-  const byOwner = blocked.every(action => action.reason === 'ROTATION_BLOCKED_BY_OWNER')
+  const reasons = [...new Set(blocked.map(action => action.reason))]
+  const guides = reasons.map(reason => blockedGuide(reason, plan, account, user))
   const body = [
     subjectMarker(subject),
     fingerprintMarker(print),
     `## Key rotation blocked: ${code(user.userName)} in account ${account.accountId} (${code(account.accountName)})`,
     '',
-    byOwner
-      ? `A key of IAM user ${code(user.userName)} was reactivated a second time after this tool deactivated it. ` +
-        'The tool never fights a person: it no longer deactivates that key, and a person must decide.'
-      : `The expired access key of IAM user ${code(user.userName)} cannot be rotated: the user already has two keys, ` +
-        'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
+    guides.map(guide => guide.why).join('\n\n'),
     ...(user.owner ? ['', `Owner (tag): ${code(user.owner)}`] : []),
     '',
     '### Evidence',
@@ -112,35 +113,9 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
     '',
     '### What to do',
     '',
-    ...(byOwner
-      ? [
-          '1. Find out what still uses the reactivated key: the _last used_ column above, and AWS CloudTrail ' +
-            '(`userIdentity.accessKeyId`). If the key was rotated, its replacement is in Secrets Manager.',
-          `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
-          '',
-          '   ```sh',
-          `   aws iam update-access-key --user-name ${user.userName} --access-key-id OLD_KEY_ID --status Inactive`,
-          '   ```',
-          '',
-          '   This issue closes on the next run after that.',
-          ''
-        ]
-      : [
-          '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
-            '(`userIdentity.accessKeyId`) for who uses it.',
-          `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
-          '',
-          '   ```sh',
-          `   aws iam update-access-key ${keyArgs} --status Inactive`,
-          `   aws iam delete-access-key ${keyArgs}`,
-          '   ```',
-          '',
-          '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
-            'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
-          '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
-            '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
-          ''
-        ]),
+    ...guides.flatMap(guide =>
+      guides.length > 1 ? [`**${guide.reason}**`, '', ...guide.steps] : guide.steps
+    ),
     FOOTER
   ].join('\n')
   return {
@@ -149,6 +124,123 @@ export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): 
     body,
     fingerprint: print,
     evidence
+  }
+}
+
+interface BlockedGuide {
+  readonly reason: PlanAction['reason']
+  /** Why the rotation is blocked, in a sentence or two. */
+  readonly why: string
+  /** What a person does about it, as Markdown lines. */
+  readonly steps: readonly string[]
+}
+
+/** Why a rotation is blocked and what a person does, per reason of a BLOCKED action. */
+function blockedGuide(
+  reason: PlanAction['reason'],
+  plan: Plan,
+  account: PlanAccount,
+  user: PlanUser
+): BlockedGuide {
+  const name = code(user.userName)
+  if (reason === 'ROTATION_BLOCKED_BY_OWNER') {
+    return {
+      reason,
+      why:
+        `A key of IAM user ${name} was reactivated a second time after this tool deactivated it. ` +
+        'The tool never fights a person: it no longer deactivates that key, and a person must decide.',
+      steps: [
+        '1. Find out what still uses the reactivated key: the _last used_ column above, and AWS CloudTrail ' +
+          '(`userIdentity.accessKeyId`). If the key was rotated, its replacement is in Secrets Manager.',
+        `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
+        '',
+        '   ```sh',
+        `   aws iam update-access-key --user-name ${user.userName} --access-key-id OLD_KEY_ID --status Inactive`,
+        '   ```',
+        '',
+        '   This issue closes on the next run after that.',
+        ''
+      ]
+    }
+  }
+  if (reason === 'SECRET_NOT_OWNED') {
+    const secretName = user.secret?.name ?? 'the secret named in the evidence'
+    return {
+      reason,
+      why:
+        `The expired access key of IAM user ${name} is not rotated: a secret with the name this tool stores its new key under ` +
+        'already exists, and this tool did not create it (or cannot prove it did). The tool never writes a key into a secret ' +
+        'someone else controls: its key, resource policy or replicas could let others read it. Nothing was changed.',
+      steps: [
+        `1. Find out who created the secret and why: AWS CloudTrail (\`CreateSecret\`, \`PutResourcePolicy\`) in the account holding it.`,
+        '2. Hand the name over, in one of two ways:',
+        '   - delete the secret (it holds no key this tool made), and the next run creates its own:',
+        '',
+        '     ```sh',
+        `     aws secretsmanager delete-secret --secret-id '${secretName.replace(/'/g, "'\\''")}' --force-delete-without-recovery`,
+        '     ```',
+        '',
+        '   - or keep it, and give this tool other names with a new `secret-name-prefix` (and the same `SecretNamePrefix` in the ' +
+          'member stack, so that users may read their secrets).',
+        '',
+        '   The next run rotates the key, and this issue closes.',
+        ''
+      ]
+    }
+  }
+  if (reason === 'DEACTIVATION_WAITS_FOR_NEW_KEY') {
+    return {
+      reason,
+      why:
+        `The old key of IAM user ${name} is past its installation grace period, but it is not deactivated: the user cannot ` +
+        `read its new key from Secrets Manager, and has not been able to for ${plan.policy.Gi} days. Deactivating the old key ` +
+        'now would break whatever uses it.',
+      steps: [
+        '1. Fix what the evidence names (the details give the fix): the secret must hold the new key, with the owner-only ' +
+          'policy, and `iam-key-rotation-read-own-secret` must be attached to the user without a permissions boundary or ' +
+          'Deny taking it away. A user with 10 managed policies must have one detached first.',
+        '2. The next run checks again (with `iam:SimulatePrincipalPolicy`), deactivates the old key, and this issue closes.',
+        ''
+      ]
+    }
+  }
+  if (reason === 'OLD_KEY_STILL_IN_USE') {
+    return {
+      reason,
+      why:
+        `The old key of IAM user ${name} is past its installation grace period but still in use, and \`old-key-in-use: wait\` ` +
+        'keeps it active until it goes quiet.',
+      steps: [
+        '1. Find what uses it: the details name its last use, service and region; AWS CloudTrail (`userIdentity.accessKeyId`) names the caller.',
+        '2. Switch that caller to the new key in Secrets Manager. Once the old key has gone unused for the quiet days, the next ' +
+          'run deactivates it and this issue closes.',
+        ''
+      ]
+    }
+  }
+  // ROTATION_BLOCKED_BY_CONFLICT: two keys, no free slot.
+  const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`
+  return {
+    reason,
+    why:
+      `The expired access key of IAM user ${name} cannot be rotated: the user already has two keys, ` +
+      'and a new key needs a free slot. Nothing was changed; the key stays active and keeps expiring.',
+    steps: [
+      '1. Find out which of the two keys is still needed: the _last used_ column above, and AWS CloudTrail ' +
+        '(`userIdentity.accessKeyId`) for who uses it.',
+      `2. Deactivate the key that is no longer needed (reactivate it if something breaks), or delete it, in account ${account.accountId}:`,
+      '',
+      '   ```sh',
+      `   aws iam update-access-key ${keyArgs} --status Inactive`,
+      `   aws iam delete-access-key ${keyArgs}`,
+      '   ```',
+      '',
+      '   With one active key left, the next runs go on as usual: the active key is rotated when it expires, and the ' +
+        'inactive key is deleted after the recovery grace period (or earlier, to make room for a replacement).',
+      '3. Or let the action decide: with `conflict-resolution: lru` it deactivates the least recently used key ' +
+        '(never one used within the installation grace period, nor one whose last use is unknown) and rotates the other key on a later run.',
+      ''
+    ]
   }
 }
 

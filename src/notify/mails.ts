@@ -54,6 +54,9 @@ export interface MailItem {
   readonly reason: ReasonCode
   readonly sentence: string
   readonly advice: string
+  /** The facts behind this item (what blocks it, and the fix), '' when none. */
+  readonly hasDetail: boolean
+  readonly detail: string
   readonly keyStatus: string
   readonly keyCreatedDate: string
   readonly keyAgeDays: string
@@ -181,7 +184,11 @@ export const REASON_ADVICE: Readonly<Record<ReasonCode, string>> = Object.freeze
   SECRET_NOT_OWNED:
     'A secret with the name this action uses already exists and was not created by it, so the new key was not stored there. Delete that secret or change secret-name-prefix; the GitHub issue explains how.',
   ORPHAN_KEY_REMOVED:
-    'An interrupted run left a new key that nobody received. It was deleted; the rotation runs again. Nothing to do.'
+    'An interrupted run left a new key that nobody received. It was deleted; the rotation runs again. Nothing to do.',
+  DEACTIVATION_WAITS_FOR_NEW_KEY:
+    'The old key is not deactivated yet, because the user cannot read its new key from Secrets Manager. Fix what the details name; the old key is deactivated on the first run after that.',
+  OLD_KEY_STILL_IN_USE:
+    'The old key was used recently (old-key-in-use: wait), so it stays active. Move whatever still uses it to the new key from Secrets Manager; it is deactivated once it has gone unused long enough.'
 })
 
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/
@@ -368,6 +375,8 @@ function toItem(
     reason: action.reason,
     sentence: action.message,
     advice: REASON_ADVICE[action.reason],
+    hasDetail: Boolean(action.detail),
+    detail: action.detail ?? '',
     keyStatus: key?.status ?? '',
     keyCreatedDate: key ? day(key.createdAt) : '',
     keyAgeDays: key ? String(key.ageDays) : '',

@@ -50,6 +50,8 @@ export function warningWindowDays(
   policy: { readonly W: number; readonly Gi: number; readonly Gr: number }
 ): number {
   if (reason === 'KEY_PENDING_DEACTIVATION') return Math.min(policy.W, policy.Gi)
+  // The wait starts when the deactivation was due, Gi days before it escalates: mailed at once.
+  if (reason === 'DEACTIVATION_WAITS_FOR_NEW_KEY') return policy.Gi
   if (reason === 'KEY_PENDING_DELETION') return Math.min(policy.W, policy.Gr)
   return policy.W
 }

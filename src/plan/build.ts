@@ -1,6 +1,14 @@
 import type { KeyFacts, PlannedAction, PolicyParams } from '../policy/index.js'
 import type { ScannedUser } from '../scan/account-scan.js'
-import type { Plan, PlanAccount, PlanAction, PlanKey, PlanTotals, PlanUser } from './types.js'
+import type {
+  Plan,
+  PlanAccount,
+  PlanAction,
+  PlanKey,
+  PlanSecret,
+  PlanTotals,
+  PlanUser
+} from './types.js'
 
 const DAY_MS = 86_400_000
 
@@ -24,11 +32,13 @@ export function toPlanAction(action: PlannedAction): PlanAction {
     ...(action.oldKeyUsedSinceRotation !== undefined
       ? { oldKeyUsedSinceRotation: action.oldKeyUsedSinceRotation }
       : {}),
+    ...(action.detail ? { detail: action.detail } : {}),
     result: 'planned'
   }
 }
 
 export function toPlanUser(user: ScannedUser, now: Date): PlanUser {
+  const secret = planSecret(user)
   return {
     userName: user.userName,
     exempt: user.exempt,
@@ -38,7 +48,35 @@ export function toPlanUser(user: ScannedUser, now: Date): PlanUser {
     ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {}),
     ...(user.decision.stateFindings.length > 0
       ? { stateFindings: user.decision.stateFindings.map(finding => ({ ...finding })) }
-      : {})
+      : {}),
+    ...(secret ? { secret } : {})
+  }
+}
+
+/** The secret part of a plan user: only a secret that is not the tool's or has drifted. */
+function planSecret(user: ScannedUser): PlanSecret | undefined {
+  const inspected = user.secret
+  if (!inspected) return undefined
+  const { snapshot, check } = inspected
+  if (!check.owned) {
+    return {
+      name: snapshot.name,
+      arn: snapshot.arn,
+      owned: false,
+      problem: check.reason,
+      repairs: []
+    }
+  }
+  if (check.problems.length === 0) return undefined
+  return {
+    name: snapshot.name,
+    arn: snapshot.arn,
+    owned: true,
+    repairs: check.problems.map(problem => ({
+      problem: problem.problem,
+      remedy: problem.remedy,
+      result: 'planned'
+    }))
   }
 }
 
@@ -78,6 +116,7 @@ export function computeTotals(
     deleted: 0,
     warnings: 0,
     blocked: 0,
+    secretRepairs: 0,
     failedActions: 0,
     skippedActions: 0,
     ...calls
@@ -90,6 +129,10 @@ export function computeTotals(
       if (user.exempt) totals.exemptUsers++
       if (user.error !== undefined) totals.failedUsers++
       totals.stateTampered += user.stateFindings?.length ?? 0
+      for (const repair of user.secret?.repairs ?? []) {
+        if (repair.result === 'failed') totals.failedActions++
+        if (!enforce || repair.result === 'done') totals.secretRepairs++
+      }
       for (const action of user.actions) {
         if (action.result === 'failed') totals.failedActions++
         if (action.result === 'skipped') totals.skippedActions++

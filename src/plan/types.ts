@@ -29,6 +29,28 @@ export interface PlanAction {
   secretArn?: string
   /** The old key was used after its replacement was created (deactivating it may break a caller). */
   oldKeyUsedSinceRotation?: boolean
+  /** Facts behind the action, in words: what blocks it and the fix. */
+  detail?: string
+}
+
+/** The user's secret as checked this run: the tool's or not, and what drifted. */
+export interface PlanSecret {
+  name: string
+  arn: string
+  /** false: a secret with the user's name that this tool did not create; nothing is written to it. */
+  owned: boolean
+  /** Why it is not the tool's (owned false). */
+  problem?: string
+  /** Drift from what the tool made: planned (audit), done or failed (enforce). */
+  repairs: PlanSecretRepair[]
+}
+
+export interface PlanSecretRepair {
+  problem: string
+  /** What the tool does about it. */
+  remedy: string
+  result: ActionResult
+  error?: string
 }
 
 export interface PlanUser {
@@ -43,6 +65,8 @@ export interface PlanUser {
   stateFindings?: PlanStateFinding[]
   /** The user could not be scanned (execution rule 7); the account's other users went on. */
   error?: string
+  /** The user's secret, when it is not the tool's or has drifted from what the tool made. */
+  secret?: PlanSecret
 }
 
 export interface PlanStateFinding {
@@ -80,7 +104,9 @@ export interface PlanTotals {
   deleted: number
   warnings: number
   blocked: number
-  /** Enforce mode: actions that failed or were skipped because the keys changed. */
+  /** Secret drift found: repairs planned (audit) or done (enforce). */
+  secretRepairs: number
+  /** Enforce mode: actions and secret repairs that failed, or were skipped because the keys changed. */
   failedActions: number
   skippedActions: number
   apiCalls: number

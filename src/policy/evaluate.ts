@@ -35,7 +35,7 @@
 // - LRU needs both last uses known; a key used less than Gi days ago is never chosen.
 // - Shapes the table does not cover (more than two keys, an AWS limit) get steps 1 and 2 only.
 
-import { REASON_SENTENCES } from './reasons.js'
+import { REASON_SENTENCES, reasonSentence } from './reasons.js'
 import { REPLACEMENT_TOLERANCE_MS, trustRecords } from './trust.js'
 import type {
   ActionType,
@@ -342,9 +342,9 @@ function step3RemainingActiveKeys(
 function loneActiveKey(a: KeyView, ctx: Context): void {
   if (a.neverRotate) return
   if (isExpired(a.key, ctx)) {
-    ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY')
+    rotate(a, 'EXPIRED_ACTIVE_KEY', ctx)
   } else if (ctx.user.forced) {
-    ctx.out.act('ROTATE', a.id, 'FORCED_ROTATION')
+    rotate(a, 'FORCED_ROTATION', ctx)
   } else if (rotationWarningDue(a.key, ctx) && !a.handledInStep1) {
     ctx.out.warn(a.id, 'KEY_PENDING_ROTATION', expiresAt(a.key, ctx))
   }
@@ -391,14 +391,34 @@ function freeSlotThenRotate(a: KeyView, i: KeyView, trigger: Trigger, ctx: Conte
     if (!a.handledInStep1) ctx.out.warn(a.id, 'ROTATION_WAITS_FOR_RECOVERY', due)
     return
   }
+  const rotateReason = trigger === 'expired' ? 'EXPIRED_ACTIVE_KEY' : 'FORCED_ROTATION'
+  // The slot is freed only for a rotation that can happen.
+  if (!mayRotate(a, rotateReason, ctx)) return
   ctx.out.withdrawWarning(i.id, 'KEY_PENDING_DELETION')
-  if (trigger === 'expired') {
-    ctx.out.act('DELETE', i.id, 'EXPIRED_INACTIVE_KEY_CONFLICT')
-    ctx.out.act('ROTATE', a.id, 'EXPIRED_ACTIVE_KEY')
-  } else {
-    ctx.out.act('DELETE', i.id, 'FORCED_INACTIVE_KEY_CONFLICT')
-    ctx.out.act('ROTATE', a.id, 'FORCED_ROTATION')
-  }
+  ctx.out.act(
+    'DELETE',
+    i.id,
+    trigger === 'expired' ? 'EXPIRED_INACTIVE_KEY_CONFLICT' : 'FORCED_INACTIVE_KEY_CONFLICT'
+  )
+  ctx.out.act('ROTATE', a.id, rotateReason)
+}
+
+/**
+ * The one gate before every ROTATE (execution rule 3): a secret under the user's name that this
+ * tool did not create is never written, so the rotation is BLOCKED and a person hands the name
+ * over. Returns whether the key may be rotated.
+ */
+function mayRotate(a: KeyView, reason: ReasonCode, ctx: Context): boolean {
+  const notOwned = ctx.user.secretNotOwned
+  if (notOwned === undefined) return true
+  ctx.out.act('BLOCKED', a.id, 'SECRET_NOT_OWNED', {
+    detail: `${reasonSentence(reason)} But ${notOwned}. Delete that secret or change secret-name-prefix; the next run then rotates.`
+  })
+  return false
+}
+
+function rotate(a: KeyView, reason: ReasonCode, ctx: Context): void {
+  if (mayRotate(a, reason, ctx)) ctx.out.act('ROTATE', a.id, reason)
 }
 
 /**
@@ -483,7 +503,10 @@ function rotationUnderWay({ old, replacement, rotatedAt }: Rotation, ctx: Contex
       ctx.out.note(
         `${old.id}: installation grace period has ended, but its last use is unknown (lookup failed); deactivation waits for a run in which it is known.`
       )
-    } else {
+    } else if (
+      newKeyReadable(old, replacement, deactivateAt, ctx, flag) &&
+      oldKeyQuiet(old, ctx, flag)
+    ) {
       deactivate(old, 'INSTALL_GRACE_PERIOD_END', ctx, flag)
     }
   } else if (
@@ -498,6 +521,52 @@ function rotationUnderWay({ old, replacement, rotatedAt }: Rotation, ctx: Contex
       `Forced rotation requested, but a rotation is already under way (${replacement.id} replaces ${old.id}); nothing new is started.`
     )
   }
+}
+
+/**
+ * Execution rule 3: the old key is deactivated only once its user can read the new one (the
+ * rotation complete, IAM allowing the read). Until the scan has checked, and while the check
+ * fails, it waits: a warning with the fix, and after Gi more days a BLOCKED with a GitHub issue.
+ */
+function newKeyReadable(
+  old: KeyView,
+  replacement: KeyView,
+  deactivateAt: Date,
+  ctx: Context,
+  extras: ActionExtras
+): boolean {
+  const access = ctx.user.newKeyAccess
+  if (access?.accessKeyId === replacement.id && access.readable) return true
+  if (access?.accessKeyId !== replacement.id) ctx.out.awaitAccessCheck(replacement.id)
+  const problem =
+    access?.accessKeyId === replacement.id
+      ? `${access.problem ?? 'it cannot read it'}${access.fix ? `. Fix: ${access.fix}` : ''}`
+      : 'it has not been checked yet'
+  const escalatesAt = addDays(deactivateAt, ctx.params.installationGraceDays)
+  const detail = `${ctx.user.userName} cannot read ${replacement.id} yet: ${problem}.`
+  if (reached(ctx.now, escalatesAt)) {
+    ctx.out.act('BLOCKED', old.id, 'DEACTIVATION_WAITS_FOR_NEW_KEY', { ...extras, detail })
+  } else {
+    ctx.out.warn(old.id, 'DEACTIVATION_WAITS_FOR_NEW_KEY', escalatesAt, { ...extras, detail })
+  }
+  return false
+}
+
+/**
+ * `old-key-in-use: wait`: an old key used within the last `oldKeyQuietDays` days is not
+ * deactivated (BLOCKED OLD_KEY_STILL_IN_USE, naming where it was used); it is once it goes quiet.
+ */
+function oldKeyQuiet(old: KeyView, ctx: Context, extras: ActionExtras): boolean {
+  const lastUse = old.key.lastUsed
+  if (ctx.params.oldKeyInUse !== 'wait' || lastUse.kind !== 'date') return true
+  const quietFrom = addDays(lastUse.at, ctx.params.oldKeyQuietDays)
+  if (reached(ctx.now, quietFrom)) return true
+  const where = [lastUse.service, lastUse.region].filter(Boolean).join(' in ')
+  ctx.out.act('BLOCKED', old.id, 'OLD_KEY_STILL_IN_USE', {
+    ...extras,
+    detail: `Last used ${lastUse.at.toISOString()}${where ? ` (${where})` : ''}; it is deactivated once unused for ${ctx.params.oldKeyQuietDays} days, from ${quietFrom.toISOString()}. Move that caller to the new key.`
+  })
+  return false
 }
 
 /** Two Active, not a rotation by this tool: the user has no free slot for a replacement. */
@@ -665,7 +734,7 @@ interface KeyView {
   readonly neverRotate?: boolean
 }
 
-type ActionExtras = Pick<PlannedAction, 'oldKeyUsedSinceRotation'>
+type ActionExtras = Pick<PlannedAction, 'oldKeyUsedSinceRotation' | 'detail'>
 
 // Execution rule 2: DELETE frees the slot ROTATE needs, so deletions go first.
 const EXECUTION_ORDER: Readonly<Record<ActionType, number>> = {
@@ -680,6 +749,7 @@ class Draft {
   private actions: PlannedAction[] = []
   private readonly notes: string[] = []
   private readonly lifecycleUpdates: LifecycleUpdate[] = []
+  private accessCheck: string | undefined
 
   constructor(
     private readonly trusted: Readonly<Record<string, KeyRecord>>,
@@ -730,6 +800,10 @@ class Draft {
     this.lifecycleUpdates.push(update)
   }
 
+  awaitAccessCheck(replacementKeyId: string): void {
+    this.accessCheck = replacementKeyId
+  }
+
   decision(): UserDecision {
     // Array.prototype.sort is stable: within one type, actions keep the table's order.
     const actions = [...this.actions].sort(
@@ -740,7 +814,8 @@ class Draft {
       notes: [...this.notes],
       lifecycleUpdates: [...this.lifecycleUpdates],
       trusted: { ...this.trusted },
-      stateFindings: [...this.stateFindings]
+      stateFindings: [...this.stateFindings],
+      ...(this.accessCheck === undefined ? {} : { awaitsAccessCheck: this.accessCheck })
     }
   }
 }

@@ -9,6 +9,8 @@ export type {
   KeyLifecycle,
   KeyStatus,
   LastUsed,
+  NewKeyAccess,
+  OldKeyInUse,
   LifecycleCause,
   LifecycleField,
   KeyRecord,

@@ -31,7 +31,9 @@ export const REASON_SENTENCES: Readonly<Record<ReasonCode, string>> = Object.fre
   SECRET_NOT_OWNED:
     'A secret with this name exists that this tool did not create; the new key was not stored.',
   ORPHAN_KEY_REMOVED:
-    'A key left by an interrupted rotation (never used, never stored) was deleted.'
+    'A key left by an interrupted rotation (never used, never stored) was deleted.',
+  DEACTIVATION_WAITS_FOR_NEW_KEY: 'The old key stays active until its user can read the new key.',
+  OLD_KEY_STILL_IN_USE: 'The old key is still in use; it is deactivated once it goes quiet.'
 })
 
 export const REASON_CODES: readonly ReasonCode[] = Object.freeze(

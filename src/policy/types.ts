@@ -4,7 +4,11 @@
 export type KeyStatus = 'Active' | 'Inactive'
 
 /** `unknown` means the lookup failed; it is never evidence that a key is unused. */
-export type LastUsed = { kind: 'date'; at: Date } | { kind: 'never' } | { kind: 'unknown' }
+export type LastUsed =
+  /** `service` and `region`: where AWS last saw the key, when it says (for people to find the caller). */
+  | { kind: 'date'; at: Date; service?: string; region?: string }
+  | { kind: 'never' }
+  | { kind: 'unknown' }
 
 export interface KeyFacts {
   readonly accessKeyId: string
@@ -66,6 +70,9 @@ export interface StateFinding {
 
 export type ConflictResolution = 'issue' | 'lru'
 
+/** `old-key-in-use`: what INSTALL_GRACE_PERIOD_END does with an old key that is still in use. */
+export type OldKeyInUse = 'deactivate' | 'wait'
+
 /**
  * Validated action inputs (inputs.ts guarantees whole numbers, R ≥ 1, Gi ≥ 1, Gr ≥ 1,
  * 0 ≤ W < R). Field names match `RotationPolicyConfig` so that config can be passed as is.
@@ -80,6 +87,10 @@ export interface PolicyParams {
   /** W: how far ahead of a due action the owner is warned. */
   readonly warningDays: number
   readonly conflictResolution: ConflictResolution
+  /** `deactivate` (the runbook's behaviour; reversible) or `wait` while the old key is in use. */
+  readonly oldKeyInUse: OldKeyInUse
+  /** `wait`: the old key is deactivated once unused for this many days. */
+  readonly oldKeyQuietDays: number
 }
 
 /**
@@ -116,6 +127,25 @@ export interface UserFacts {
   readonly signedStateSince?: Date
   /** The secret could not be read or verified: a key it may hold is never removed as an orphan. */
   readonly storedSecretUnknown?: boolean
+  /**
+   * A secret with the user's name exists that this tool did not create (why, in words): no key
+   * is stored in it, so a rotation is BLOCKED `SECRET_NOT_OWNED`.
+   */
+  readonly secretNotOwned?: string
+  /**
+   * Whether the user can read its replacement key (the rotation complete, IAM allowing it): checked
+   * only when the policy asks (`UserDecision.awaitsAccessCheck`). No old key is deactivated without it.
+   */
+  readonly newKeyAccess?: NewKeyAccess
+}
+
+/** The answer to "can the user read its new key?" for one replacement key. */
+export interface NewKeyAccess {
+  readonly accessKeyId: string
+  readonly readable: boolean
+  /** Why not, and what fixes it (when not readable). */
+  readonly problem?: string
+  readonly fix?: string
 }
 
 export type ActionType = 'ROTATE' | 'DEACTIVATE' | 'DELETE' | 'WARN' | 'BLOCKED'
@@ -144,6 +174,8 @@ export type ReasonCode =
   | 'ROTATION_BLOCKED_BY_OWNER'
   | 'SECRET_NOT_OWNED'
   | 'ORPHAN_KEY_REMOVED'
+  | 'DEACTIVATION_WAITS_FOR_NEW_KEY'
+  | 'OLD_KEY_STILL_IN_USE'
 
 export interface PlannedAction {
   readonly type: ActionType
@@ -159,6 +191,8 @@ export interface PlannedAction {
    * Absent when its last use is unknown.
    */
   readonly oldKeyUsedSinceRotation?: boolean
+  /** Facts behind this action, in words (what blocks it, and the fix). */
+  readonly detail?: string
 }
 
 /** Why a lifecycle field is written. */
@@ -204,4 +238,9 @@ export interface UserDecision {
   readonly trusted: Readonly<Record<string, KeyRecord>>
   /** Records that are not state (forged, unverifiable, inconsistent with IAM). */
   readonly stateFindings: readonly StateFinding[]
+  /**
+   * A replacement key whose readability the policy needs before it deactivates the old key:
+   * the scan checks it (`UserFacts.newKeyAccess`) and evaluates again. Until then it waits.
+   */
+  readonly awaitsAccessCheck?: string
 }

@@ -106,8 +106,47 @@ export function planMarkdownSections(plan: Plan): { head: string; accounts: stri
     lines.push('## Blocked keys', '', '| account | user | key | why |', '|---|---|---|---|')
     for (const { account, user, action } of blocked) {
       lines.push(
-        `| ${account.accountId} | ${cell(user.userName)} | ${action.accessKeyId} | ${cell(action.message)} |`
+        `| ${account.accountId} | ${cell(user.userName)} | ${action.accessKeyId} | ${cell(action.detail ? `${action.message} ${action.detail}` : action.message)} |`
       )
+    }
+    lines.push('')
+  }
+
+  const secrets = plan.accounts.flatMap(account =>
+    account.users.flatMap(user => (user.secret ? [{ account, user, secret: user.secret }] : []))
+  )
+  if (secrets.length > 0) {
+    lines.push(
+      '## Secrets not as the tool made them',
+      '',
+      plan.mode === 'enforce'
+        ? 'Each managed secret is checked on every run; drift is repaired before anything is written into it.'
+        : 'Each managed secret is checked on every run; enforce mode repairs this drift (planned here).',
+      '',
+      '| account | user | secret | problem | repair | result |',
+      '|---|---|---|---|---|---|'
+    )
+    for (const { account, user, secret } of secrets) {
+      const row = (problem: string, remedy: string, result: string) =>
+        `| ${account.accountId} | ${cell(user.userName)} | ${cell(secret.name)} | ${cell(problem)} | ${cell(remedy)} | ${cell(result)} |`
+      if (!secret.owned) {
+        lines.push(
+          row(
+            secret.problem ?? 'not created by this tool',
+            'none: never written (SECRET_NOT_OWNED)',
+            '—'
+          )
+        )
+      }
+      for (const repair of secret.repairs) {
+        lines.push(
+          row(
+            repair.problem,
+            repair.remedy,
+            repair.error ? `${repair.result}: ${repair.error}` : repair.result
+          )
+        )
+      }
     }
     lines.push('')
   }

@@ -66,7 +66,7 @@ export function planCsv(plan: Plan): string {
           lastUsedAt: key?.lastUsedAt ?? '',
           action: action.type,
           reason: action.reason,
-          message: action.message,
+          message: action.detail ? `${action.message} ${action.detail}` : action.message,
           dueAt: action.dueAt ?? '',
           result: action.result,
           error: action.error ?? '',

@@ -12,12 +12,14 @@ import {
   type KeyFacts,
   type KeyRecord,
   type LastUsed,
+  type NewKeyAccess,
   type PolicyParams,
   type RecordClaim,
   type UserDecision,
   type UserFacts
 } from '../policy/index.js'
-import type { StoredSecret } from '../secrets/store.js'
+import type { SecretSnapshot } from '../secrets/health.js'
+import { SECRET_KEY_ID_TAG, keyIdOfVersion, type InspectedSecret } from '../secrets/store.js'
 import { claimOf, type StateVerifier } from '../state/signing.js'
 import { errorMessage } from '../util/errors.js'
 import {
@@ -34,6 +36,21 @@ export interface DirectoryUser {
   readonly arn: string
   readonly groups: readonly string[]
   readonly tags: ReadonlyMap<string, string>
+  /** ARNs of the managed policies attached to the user itself. */
+  readonly attachedPolicyArns: readonly string[]
+}
+
+/** The scan's view of the users' secrets (engine.ts builds it over `SecretStore`). */
+export interface ScanSecrets {
+  /**
+   * The secrets of these users, read back and judged, by user name (a user without one is not
+   * in the map; one that could not be read maps to its error). Throws when none can be listed.
+   */
+  inspectAll(users: readonly DirectoryUser[]): Promise<Map<string, InspectedSecret | Error>>
+  /** When the secret's current version was written. */
+  currentVersionDate(secretArn: string): Promise<Date | undefined>
+  /** undefined when IAM lets the user read (and decrypt) the secret; else what it denies. */
+  whyUserCannotRead(user: DirectoryUser, snapshot: SecretSnapshot): Promise<string | undefined>
 }
 
 export interface ScanOptions {
@@ -50,11 +67,12 @@ export interface ScanOptions {
   /** When signed state began (the state key's creation): no unsigned record can be newer. */
   readonly signedStateSince?: Date
   /**
-   * The user's secret, read at most once per user and only where it can change the decision:
-   * it recognises a rotation whose state was lost or interrupted, and confirms an unsigned
-   * rotation record of an earlier version (migration).
+   * The users' secrets: each one checked on every run (its drift repaired in enforce mode); its
+   * current version recognises a rotation whose state was lost or interrupted and confirms an
+   * unsigned rotation record of an earlier version (migration); IAM says whether its user can
+   * read it before an old key is deactivated.
    */
-  readonly storedSecret?: (userName: string) => Promise<StoredSecret | undefined>
+  readonly secrets?: ScanSecrets
   readonly reportPoll?: Parameters<typeof readCredentialReport>[1]
   readonly warn?: (message: string) => void
 }
@@ -67,6 +85,8 @@ export interface ScannedUser {
   readonly owner?: string
   readonly facts: UserFacts
   readonly decision: UserDecision
+  /** The user's secret as checked this run; undefined: none, or it could not be read. */
+  readonly secret?: InspectedSecret
 }
 
 /** A user the scan could not read (execution rule 7): that user's failure, not the account's. */
@@ -101,6 +121,9 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
   const requested = generationState(iam)
   requested.catch(() => undefined) // its failure surfaces in readCredentialReport below
   const directory = await readDirectory(iam)
+  // Every managed secret is checked on every run (not the tool's, or drifted from what it made),
+  // read while IAM generates the report.
+  const secretsRead = readSecrets(directory, options)
   let report: CredentialReport | undefined
   try {
     report = await readCredentialReport(iam, options.reportPoll, requested)
@@ -110,6 +133,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
     )
   }
 
+  const secrets = await secretsRead
   const reportByUser = new Map(report?.users.map(user => [user.userName, user.keys]))
   const users: ScannedUser[] = []
   const failedUsers: FailedUser[] = []
@@ -121,7 +145,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
       ? { kind: 'report', generatedAt: report.generatedAt, keys: reportByUser.get(entry.userName) }
       : { kind: 'live' }
     try {
-      const scanned = await scanUser(iam, entry, source, options)
+      const scanned = await scanUser(iam, entry, source, secretOf(secrets, entry.userName), options)
       keysScanned += scanned.keyCount
       if (scanned.user) users.push(scanned.user)
     } catch (error) {
@@ -143,6 +167,40 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
   }
 }
 
+async function readSecrets(
+  directory: ReadonlyMap<string, DirectoryUser>,
+  options: ScanOptions
+): Promise<SecretsRead> {
+  if (!options.secrets) return { kind: 'none' }
+  const inScope = [...directory.values()].filter(entry => !exemptionOf(entry, options))
+  try {
+    return { kind: 'read', byUser: await options.secrets.inspectAll(inScope) }
+  } catch (error) {
+    options.warn?.(
+      `Account ${options.accountId}: the users' secrets could not be listed (${errorMessage(error)}); none is checked, and no key one may hold is removed.`
+    )
+    return { kind: 'unknown' }
+  }
+}
+
+/** The account's secrets as the scan read them. */
+type SecretsRead =
+  | { kind: 'none' }
+  | { kind: 'unknown' }
+  | { kind: 'read'; byUser: Map<string, InspectedSecret | Error> }
+
+/** One user's secret: undefined when there is none, an Error when it could not be read. */
+function secretOf(read: SecretsRead, userName: string): InspectedSecret | Error | undefined {
+  switch (read.kind) {
+    case 'none':
+      return undefined
+    case 'unknown':
+      return new Error("the account's secrets could not be listed")
+    case 'read':
+      return read.byUser.get(userName)
+  }
+}
+
 /** Where a user's key facts come from: the credential report (if the user is in it), or live calls. */
 type KeySource =
   | { kind: 'report'; generatedAt: Date | undefined; keys: readonly ReportKey[] | undefined }
@@ -152,6 +210,7 @@ async function scanUser(
   iam: IAMClient,
   entry: DirectoryUser,
   source: KeySource,
+  read: InspectedSecret | Error | undefined,
   options: ScanOptions
 ): Promise<{ user?: ScannedUser; keyCount: number }> {
   const tagged = recordsFromTags(entry.tags)
@@ -160,6 +219,19 @@ async function scanUser(
   const exemptReason = exemptionOf(entry, options)
   const exempt = exemptReason !== undefined
   const forced = options.isForced(entry.userName)
+
+  const secretUnreadable = (error: unknown) =>
+    options.warn?.(
+      `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
+    )
+  const secret = read instanceof Error || exempt ? undefined : read
+  const secretUnknown = read instanceof Error && !exempt
+  if (secretUnknown && read.message !== "the account's secrets could not be listed") {
+    secretUnreadable(read)
+  }
+  const secretNeedsAttention =
+    secret !== undefined && (!secret.check.owned || secret.check.problems.length > 0)
+
   const base = {
     userName: entry.userName,
     exempt,
@@ -176,7 +248,7 @@ async function scanUser(
     keys = await listKeysWithReportDates(iam, entry.userName, source.keys ?? [])
   } else {
     const reportKeys = source.keys
-    if (reportKeys.length === 0 && !exempt) return { keyCount: 0 }
+    if (reportKeys.length === 0 && !exempt && !secretNeedsAttention) return { keyCount: 0 }
     // Name the keys from the tool's own signed records when they cover every slot. A user with
     // no records at all is decided on placeholder ids first and listed only with something to do.
     const named = nameFromRecords(reportKeys, namingRecords(tagged, records))
@@ -184,31 +256,29 @@ async function scanUser(
     if (!named && !exempt) {
       if (tagged.size === 0) {
         const draft = evaluateUser({ ...base, keys, records: {} }, options.policy, options.now)
-        if (!needsAttention(draft)) return { keyCount: reportKeys.length }
+        if (!needsAttention(draft) && !secretNeedsAttention) return { keyCount: reportKeys.length }
       }
       keys = await listKeysWithReportDates(iam, entry.userName, reportKeys)
     }
   }
 
-  let secretRead: Promise<StoredSecret | undefined> | undefined
-  const readSecret = (read: NonNullable<ScanOptions['storedSecret']>) =>
-    (secretRead ??= read(entry.userName))
-  const secretUnreadable = (error: unknown) =>
-    options.warn?.(
-      `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
-    )
+  let versionDate: Promise<Date | undefined> | undefined
+  const storedAt = (held: InspectedSecret) =>
+    (versionDate ??=
+      options.secrets?.currentVersionDate(held.snapshot.arn) ?? Promise.resolve(undefined))
+  const owned = secret?.check.owned === true ? secret : undefined
 
   // Migration: an unsigned rotation record counts only if the earlier version's secret confirms it.
   let legacySecret: UserFacts['legacySecret']
+  const taggedKeyId = owned?.snapshot.tags.get(SECRET_KEY_ID_TAG)
   if (
-    options.storedSecret &&
+    owned &&
+    taggedKeyId &&
     Object.values(records).some(c => c.origin === 'legacy' && c.record.replacementKeyId)
   ) {
     try {
-      const secret = await readSecret(options.storedSecret)
-      if (secret?.taggedKeyId && secret.storedAt) {
-        legacySecret = { accessKeyId: secret.taggedKeyId, storedAt: secret.storedAt }
-      }
+      const at = await storedAt(owned)
+      if (at) legacySecret = { accessKeyId: taggedKeyId, storedAt: at }
     } catch (error) {
       secretUnreadable(error)
     }
@@ -218,46 +288,51 @@ async function scanUser(
     keys,
     records,
     ...(legacySecret ? { legacySecret } : {}),
-    ...(options.signedStateSince ? { signedStateSince: options.signedStateSince } : {})
+    ...(options.signedStateSince ? { signedStateSince: options.signedStateSince } : {}),
+    ...(secret && !secret.check.owned ? { secretNotOwned: secret.check.reason } : {})
   }
   let decision = evaluateUser(facts, options.policy, options.now)
-  if (
-    needsAttention(decision) &&
-    options.storedSecret &&
-    mayNeedTheSecret(keys, decision.trusted)
-  ) {
+  if (needsAttention(decision) && mayNeedTheSecret(keys, decision.trusted)) {
     // Unknown is not "absent": no key that might be the stored one is removed on it.
     let evidence: Pick<UserFacts, 'storedSecretKeyId' | 'storedSecretUnknown'> = {}
-    try {
-      const secret = await readSecret(options.storedSecret)
-      const stored = secret?.currentKeyId
-      const key = keys.find(k => k.accessKeyId === stored)
-      if (secret?.markerProblem !== undefined) {
-        evidence = { storedSecretUnknown: true }
-        secretUnreadable(
-          `secret ${secret.name} is not known to be this tool's: its marker failed verification (${secret.markerProblem})`
-        )
-      } else if (
-        key &&
-        secret?.storedAt &&
-        near(secret.storedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS)
-      ) {
-        evidence = { storedSecretKeyId: key.accessKeyId }
-      } else if (stored) {
-        options.warn?.(
-          `Account ${options.accountId}: the secret of ${entry.userName} names ${stored}, but its value was not written when that key was created; it is not taken for this tool's rotation.`
-        )
-      }
-    } catch (error) {
+    if (secretUnknown) {
       evidence = { storedSecretUnknown: true }
-      secretUnreadable(error)
+    } else if (secret && !secret.check.owned) {
+      evidence = { storedSecretUnknown: true }
+      options.warn?.(
+        `Account ${options.accountId}: ${secret.check.reason}; it is not read as state.`
+      )
+    } else if (owned) {
+      try {
+        const evidenceKey = heldKey(owned, keys, await storedAt(owned))
+        if (evidenceKey) evidence = { storedSecretKeyId: evidenceKey }
+      } catch (error) {
+        evidence = { storedSecretUnknown: true }
+        secretUnreadable(error)
+      }
     }
     if (evidence.storedSecretKeyId || evidence.storedSecretUnknown) {
       facts = { ...facts, ...evidence }
       decision = evaluateUser(facts, options.policy, options.now)
     }
   }
-  if (!exempt && !needsAttention(decision)) return { keyCount: keys.length }
+  // Execution rule 3: an old key is deactivated only once its user can read the new one.
+  const replacement = decision.awaitsAccessCheck
+  if (replacement !== undefined && options.secrets) {
+    const check: AccessCheck = {
+      entry,
+      keys,
+      secret,
+      secretUnknown,
+      storedAt,
+      secrets: options.secrets
+    }
+    facts = { ...facts, newKeyAccess: await newKeyAccess(replacement, check) }
+    decision = evaluateUser(facts, options.policy, options.now)
+  }
+  if (!exempt && !needsAttention(decision) && !secretNeedsAttention) {
+    return { keyCount: keys.length }
+  }
   return {
     keyCount: keys.length,
     user: {
@@ -266,9 +341,112 @@ async function scanUser(
       exempt,
       ...(owner ? { owner } : {}),
       facts,
-      decision
+      decision,
+      ...(secret ? { secret } : {})
     }
   }
+}
+
+/**
+ * The key the tool's secret holds: its current version names it (0.1.0's secrets: their tag),
+ * and was written when that key was created. A version id anyone could choose counts only then.
+ */
+function heldKey(
+  secret: InspectedSecret,
+  keys: readonly KeyFacts[],
+  storedAt: Date | undefined
+): string | undefined {
+  const named =
+    keyIdOfVersion(secret.snapshot.currentVersionId) ?? secret.snapshot.tags.get(SECRET_KEY_ID_TAG)
+  const key = keys.find(k => k.accessKeyId === named)
+  if (!key || !storedAt || !near(storedAt, key.createdAt, REPLACEMENT_TOLERANCE_MS))
+    return undefined
+  return key.accessKeyId
+}
+
+interface AccessCheck {
+  readonly entry: DirectoryUser
+  readonly keys: readonly KeyFacts[]
+  readonly secret: InspectedSecret | undefined
+  readonly secretUnknown: boolean
+  readonly storedAt: (secret: InspectedSecret) => Promise<Date | undefined>
+  readonly secrets: ScanSecrets
+}
+
+/** Secret drift that keeps the user from its key (replicas do not). */
+const BLOCKS_READING = new Set(['resource-policy', 'kms-key', 'read-grant', 'marker'])
+
+/**
+ * Whether the user can read `replacement`: the rotation complete (the tool's secret holds the
+ * key, its policy, key and the user's grant as the tool made them) and IAM allowing the read.
+ */
+async function newKeyAccess(replacement: string, check: AccessCheck): Promise<NewKeyAccess> {
+  const { entry, secret } = check
+  const waits = (problem: string, fix: string): NewKeyAccess => ({
+    accessKeyId: replacement,
+    readable: false,
+    problem,
+    fix
+  })
+  if (check.secretUnknown) {
+    return waits(
+      'its secret could not be read',
+      'see the warning about it in the log; the next run checks again'
+    )
+  }
+  if (!secret) {
+    return waits(
+      'no secret holds it',
+      'restore the secret if it was deleted (aws secretsmanager restore-secret), or force-rotate the user'
+    )
+  }
+  if (!secret.check.owned) {
+    return waits(
+      secret.check.reason,
+      'delete that secret or change secret-name-prefix, then force-rotate the user'
+    )
+  }
+  let held: string | undefined
+  try {
+    held = heldKey(secret, check.keys, await check.storedAt(secret))
+  } catch (error) {
+    return waits(
+      `its secret could not be read (${errorMessage(error)})`,
+      'the next run checks again'
+    )
+  }
+  if (held !== replacement) {
+    return waits(
+      `secret ${secret.snapshot.name} does not hold it (the rotation did not store it)`,
+      'force-rotate the user to make and store a new key'
+    )
+  }
+  const blocking = secret.check.problems.filter(problem => BLOCKS_READING.has(problem.repair.kind))
+  if (blocking.length > 0) {
+    const grant = blocking.some(problem => problem.repair.kind === 'read-grant')
+    return waits(
+      blocking.map(problem => problem.problem).join('; '),
+      `${blocking.map(problem => problem.remedy).join(', ')}: the next run in enforce mode does this` +
+        (grant
+          ? '; a user with 10 managed policies must have one detached, or the quota raised, first'
+          : '')
+    )
+  }
+  try {
+    const denied = await check.secrets.whyUserCannotRead(entry, secret.snapshot)
+    if (denied) {
+      return waits(
+        denied,
+        "check the user's permissions boundary and any Deny in its policies, groups or SCPs"
+      )
+    }
+  } catch (error) {
+    return waits(
+      `iam:SimulatePrincipalPolicy failed (${errorMessage(error)})`,
+      'update the member role (StackSet) so that it may call iam:SimulatePrincipalPolicy'
+    )
+  }
+  return { accessKeyId: replacement, readable: true }
 }
 
 function needsAttention(decision: UserDecision): boolean {
@@ -444,8 +622,14 @@ async function listKeysWithLiveLastUse(iam: IAMClient, userName: string): Promis
 export async function lastUsedOf(iam: IAMClient, accessKeyId: string): Promise<LastUsed> {
   try {
     const response = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }))
-    const at = response.AccessKeyLastUsed?.LastUsedDate
-    return at ? { kind: 'date', at } : { kind: 'never' }
+    const used = response.AccessKeyLastUsed
+    const at = used?.LastUsedDate
+    if (!at) return { kind: 'never' }
+    // AWS says "N/A" where it does not know the service or region.
+    const known = (value: string | undefined) => (value && value !== 'N/A' ? value : undefined)
+    const service = known(used.ServiceName)
+    const region = known(used.Region)
+    return { kind: 'date', at, ...(service ? { service } : {}), ...(region ? { region } : {}) }
   } catch {
     return { kind: 'unknown' }
   }
@@ -502,6 +686,9 @@ export async function readDirectory(iam: IAMClient): Promise<Map<string, Directo
         userName: user.UserName,
         arn: user.Arn ?? '',
         groups: user.GroupList ?? [],
+        attachedPolicyArns: (user.AttachedManagedPolicies ?? []).flatMap(p =>
+          p.PolicyArn ? [p.PolicyArn] : []
+        ),
         tags: new Map((user.Tags ?? []).map(tag => [tag.Key ?? '', tag.Value ?? '']))
       })
     }

@@ -103,12 +103,22 @@ function reportKey(row: ReportRow, slot: 1 | 2): ReportKey[] {
   const created = dateOrUndefined(row[`access_key_${slot}_last_rotated`])
   if (!created) return []
   const lastUsedAt = dateOrUndefined(row[`access_key_${slot}_last_used_date`])
+  const known = (value: string | undefined) => (value && value !== 'N/A' ? value : undefined)
+  const service = known(row[`access_key_${slot}_last_used_service`])
+  const region = known(row[`access_key_${slot}_last_used_region`])
   return [
     {
       slot,
       status: row[`access_key_${slot}_active`] === 'true' ? 'Active' : 'Inactive',
       createdAt: created,
-      lastUsed: lastUsedAt ? { kind: 'date', at: lastUsedAt } : { kind: 'never' }
+      lastUsed: lastUsedAt
+        ? {
+            kind: 'date',
+            at: lastUsedAt,
+            ...(service ? { service } : {}),
+            ...(region ? { region } : {})
+          }
+        : { kind: 'never' }
     }
   ]
 }

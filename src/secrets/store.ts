@@ -1,19 +1,38 @@
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   ListSecretVersionIdsCommand,
+  ListSecretsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
   TagResourceCommand,
+  UpdateSecretCommand,
   type SecretsManagerClient
 } from '@aws-sdk/client-secrets-manager'
-import { secretMarkerMessage, type StateSigner, type StateVerifier } from '../state/signing.js'
+import {
+  markerValue,
+  secretMarkerMessage,
+  type StateSigner,
+  type StateVerifier
+} from '../state/signing.js'
 import { awsErrorCode } from '../util/errors.js'
+import {
+  SECRET_MARKER_TAG,
+  checkSecret,
+  readOnlyByUserPolicy,
+  type SecretCheck,
+  type SecretExpectation,
+  type SecretProblem,
+  type SecretSnapshot
+} from './health.js'
 
-/** Tag on each secret naming the access key it holds, for people; the tool trusts the version id. */
+export { SECRET_MARKER_TAG, readOnlyByUserPolicy } from './health.js'
+
+/** Tag 0.1.0 put on each secret naming the key it held: read only to migrate its rotations. */
 export const SECRET_KEY_ID_TAG = 'iam-key-rotation:access-key-id'
-/** The tool's signed statement that it created this secret for this user (src/state/signing.ts). */
-export const SECRET_MARKER_TAG = 'iam-key-rotation:marker'
 
 const VERSION_ID_PREFIX = 'iam-key-rotation-'
 
@@ -25,8 +44,8 @@ export function versionIdFor(accessKeyId: string): string {
   return `${VERSION_ID_PREFIX}${accessKeyId}`
 }
 
-function keyIdOfVersion(versionId: string): string | undefined {
-  const id = versionId.startsWith(VERSION_ID_PREFIX)
+export function keyIdOfVersion(versionId: string | undefined): string | undefined {
+  const id = versionId?.startsWith(VERSION_ID_PREFIX)
     ? versionId.slice(VERSION_ID_PREFIX.length)
     : ''
   return /^[A-Z0-9]{16,128}$/.test(id) ? id : undefined
@@ -35,7 +54,6 @@ function keyIdOfVersion(versionId: string): string | undefined {
 export interface StoredKey {
   readonly accountId: string
   readonly userName: string
-  readonly userArn: string
   readonly accessKeyId: string
   readonly secretAccessKey: string
   readonly previousAccessKeyId: string
@@ -49,8 +67,22 @@ export interface SecretStoreOptions {
   /** Secrets Manager client for the account that holds a member account's secrets. */
   readonly clientFor: (memberAccountId: string) => SecretsManagerClient
   readonly verifier: StateVerifier
-  /** Enforce mode only: signs the marker of each secret the tool creates. */
+  /** Enforce mode only: signs the marker of each secret the tool creates or adopts. */
   readonly signer?: StateSigner
+}
+
+/** A secret with the user's name exists that the tool did not create: nothing is written to it. */
+export class SecretNotOwnedError extends Error {
+  override name = 'SecretNotOwnedError'
+}
+
+/** A secret as ListSecrets describes it: all of its snapshot but the policy and replicas. */
+export type ListedSecret = Omit<SecretSnapshot, 'resourcePolicy' | 'replicas'>
+
+/** A user's secret as read back and judged. */
+export interface InspectedSecret {
+  readonly snapshot: SecretSnapshot
+  readonly check: SecretCheck
 }
 
 /**
@@ -64,164 +96,225 @@ export class SecretStore {
     return `${this.options.namePrefix}${accountId}/${userName}`
   }
 
-  /** Writes the key. Returns the secret's ARN. Throws when the value could not be stored. */
-  async storeKey(key: StoredKey): Promise<string> {
-    const client = this.options.clientFor(key.accountId)
-    const name = this.secretName(key.accountId, key.userName)
-    const value = JSON.stringify({
-      AccessKeyId: key.accessKeyId,
-      SecretAccessKey: key.secretAccessKey,
-      UserName: key.userName,
-      CreatedAt: key.createdAt.toISOString(),
-      PreviousAccessKeyId: key.previousAccessKeyId
-    })
-    const versionId = versionIdFor(key.accessKeyId)
-    try {
-      const put = await client.send(
-        new PutSecretValueCommand({
-          SecretId: name,
-          SecretString: value,
-          ClientRequestToken: versionId
-        })
-      )
-      return put.ARN ?? name
-    } catch (error) {
-      if (awsErrorCode(error) !== 'ResourceNotFoundException') throw error
+  /** What the secret of this user must be like (`checkSecret`). */
+  expectation(
+    user: Pick<SecretExpectation, 'accountId' | 'userName' | 'userArn' | 'readGrantAttached'>
+  ): SecretExpectation {
+    return {
+      ...user,
+      ...(this.options.kmsKeyId ? { kmsKeyId: this.options.kmsKeyId } : {}),
+      replicaRegions: this.options.replicaRegions,
+      signedStateSince: this.options.verifier.createdAt
     }
-    if (!this.options.signer)
-      throw new Error('creating a secret needs the state signer (enforce mode)')
-    const marker = await this.options.signer.sign(
-      secretMarkerMessage(key.accountId, key.userName, name)
-    )
-    const created = await client.send(
-      new CreateSecretCommand({
-        Name: name,
-        Description: `Access key of IAM user ${key.userArn}, rotated by iam-key-rotation.`,
-        SecretString: value,
-        ClientRequestToken: versionId,
-        ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {}),
-        ...(this.options.replicaRegions.length > 0
-          ? {
-              AddReplicaRegions: this.options.replicaRegions.map(region => ({
-                Region: region,
-                ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {})
-              }))
-            }
-          : {}),
-        Tags: [
-          { Key: SECRET_KEY_ID_TAG, Value: key.accessKeyId },
-          { Key: SECRET_MARKER_TAG, Value: marker }
-        ]
-      })
-    )
-    return created.ARN ?? name
   }
 
   /**
-   * After the key is stored: tag the secret with the key id, and allow only the user to read it
-   * (public policies blocked). A failure here leaves a working, stored key: it is reported.
+   * Every secret of the account's users, by user name, as ListSecrets describes it (one call per
+   * 100): a user without one costs nothing more.
    */
-  async protect(
-    key: Pick<StoredKey, 'accountId' | 'userArn' | 'accessKeyId'>,
-    secretArn: string
-  ): Promise<void> {
-    const client = this.options.clientFor(key.accountId)
-    await client.send(
-      new TagResourceCommand({
-        SecretId: secretArn,
-        Tags: [{ Key: SECRET_KEY_ID_TAG, Value: key.accessKeyId }]
-      })
-    )
-    await client.send(
-      new PutResourcePolicyCommand({
-        SecretId: secretArn,
-        BlockPublicPolicy: true,
-        ResourcePolicy: JSON.stringify(readOnlyByUserPolicy(key.userArn))
-      })
-    )
+  async listAccountSecrets(accountId: string): Promise<Map<string, ListedSecret>> {
+    const client = this.options.clientFor(accountId)
+    const prefix = this.secretName(accountId, '')
+    const found = new Map<string, ListedSecret>()
+    let token: string | undefined
+    do {
+      const page = await client.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [prefix] }],
+          MaxResults: 100,
+          NextToken: token
+        })
+      )
+      for (const entry of page.SecretList ?? []) {
+        // The name filter matches prefixes loosely (AWS also matches words); keep exact ones.
+        if (!entry.Name?.startsWith(prefix) || !entry.ARN) continue
+        const current = Object.entries(entry.SecretVersionsToStages ?? {}).find(([, stages]) =>
+          stages.includes('AWSCURRENT')
+        )
+        found.set(entry.Name.slice(prefix.length), {
+          name: entry.Name,
+          arn: entry.ARN,
+          ...(entry.CreatedDate ? { createdAt: entry.CreatedDate } : {}),
+          ...(entry.KmsKeyId ? { kmsKeyId: entry.KmsKeyId } : {}),
+          tags: new Map((entry.Tags ?? []).map(tag => [tag.Key ?? '', tag.Value ?? ''])),
+          ...(current ? { currentVersionId: current[0] } : {})
+        })
+      }
+      token = page.NextToken
+    } while (token)
+    return found
   }
 
-  /** `protect` for a secret found by its name (a rotation recognised after a crash). */
-  async protectStored(
+  /**
+   * The listed secret completed and judged against what the tool made: its resource policy (one
+   * call), and its replicas where `secret-replica-regions` asks for some (one more). Without
+   * replicas configured an unexpected one is not looked for: it carries the primary's resource
+   * policy, so it opens the key to nobody new.
+   */
+  async inspect(expected: SecretExpectation, listed: ListedSecret): Promise<InspectedSecret> {
+    const client = this.options.clientFor(expected.accountId)
+    const policy = await client.send(new GetResourcePolicyCommand({ SecretId: listed.arn }))
+    let replicas: SecretSnapshot['replicas'] = []
+    if (this.options.replicaRegions.length > 0) {
+      const described = await client.send(new DescribeSecretCommand({ SecretId: listed.arn }))
+      replicas = (described.ReplicationStatus ?? []).map(replica => ({
+        region: replica.Region ?? '',
+        ...(replica.KmsKeyId ? { kmsKeyId: replica.KmsKeyId } : {}),
+        ...(replica.Status ? { status: replica.Status } : {})
+      }))
+    }
+    const snapshot: SecretSnapshot = {
+      ...listed,
+      ...(policy.ResourcePolicy ? { resourcePolicy: policy.ResourcePolicy } : {}),
+      replicas
+    }
+    return { snapshot, check: checkSecret(snapshot, expected, this.options.verifier) }
+  }
+
+  /** When the current version was written (one call): a version counts only if written with its key. */
+  async currentVersionDate(accountId: string, secretId: string): Promise<Date | undefined> {
+    const client = this.options.clientFor(accountId)
+    const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }))
+    return versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'))?.CreatedDate
+  }
+
+  /**
+   * Creates the user's secret with nothing in it yet: the configured KMS key and replicas, the
+   * signed marker, then the owner-only resource policy (public policies blocked). Only then may
+   * a value be written. Returns the ARN. A secret of that name already there is not the tool's.
+   */
+  async create(
     accountId: string,
     userName: string,
     userArn: string,
-    accessKeyId: string
-  ): Promise<void> {
-    await this.protect({ accountId, userArn, accessKeyId }, this.secretName(accountId, userName))
-  }
-
-  /**
-   * What the user's secret says, in two calls, for the scan to weigh: undefined when there is
-   * none. Nothing here is trusted yet: anyone who may write the secret can set its tags and
-   * choose a version id; only the marker's signature and the version's date count.
-   */
-  async readStored(accountId: string, userName: string): Promise<StoredSecret | undefined> {
+    createdAt: Date
+  ): Promise<string> {
+    if (!this.options.signer)
+      throw new Error('creating a secret needs the state signer (enforce mode)')
     const client = this.options.clientFor(accountId)
     const name = this.secretName(accountId, userName)
-    let secret
-    let versions
+    const markedAt = createdAt.toISOString()
+    const signature = await this.options.signer.sign(
+      secretMarkerMessage(accountId, userName, name, markedAt)
+    )
+    let arn: string
     try {
-      secret = await client.send(new DescribeSecretCommand({ SecretId: name }))
-      versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: name }))
+      const created = await client.send(
+        new CreateSecretCommand({
+          Name: name,
+          Description: `Access key of IAM user ${userArn}, rotated by iam-key-rotation.`,
+          ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {}),
+          ...(this.options.replicaRegions.length > 0
+            ? { AddReplicaRegions: this.replicaRegions(this.options.replicaRegions) }
+            : {}),
+          Tags: [{ Key: SECRET_MARKER_TAG, Value: markerValue(markedAt, signature) }]
+        })
+      )
+      arn = created.ARN ?? name
     } catch (error) {
-      if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined
+      if (awsErrorCode(error) === 'ResourceExistsException') {
+        throw new SecretNotOwnedError(
+          `secret ${name} already exists, and this run did not find it to be the tool's (made after the account was scanned, or unreadable then)`,
+          { cause: error }
+        )
+      }
       throw error
     }
-    const tag = (key: string) => secret.Tags?.find(t => t.Key === key)?.Value
-    const current = versions.Versions?.find(v => v.VersionStages?.includes('AWSCURRENT'))
-    const currentKeyId = current?.VersionId ? keyIdOfVersion(current.VersionId) : undefined
-    const taggedKeyId = tag(SECRET_KEY_ID_TAG)
-    const markerProblem = this.options.verifier.check(
-      secretMarkerMessage(accountId, userName, name),
-      tag(SECRET_MARKER_TAG)
+    await this.putPolicy(accountId, arn, userArn)
+    return arn
+  }
+
+  /** Writes the key as the secret's new current version, its key id in the version id. */
+  async writeValue(key: StoredKey, secretArn: string): Promise<void> {
+    const client = this.options.clientFor(key.accountId)
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: secretArn,
+        SecretString: JSON.stringify({
+          AccessKeyId: key.accessKeyId,
+          SecretAccessKey: key.secretAccessKey,
+          UserName: key.userName,
+          CreatedAt: key.createdAt.toISOString(),
+          PreviousAccessKeyId: key.previousAccessKeyId
+        }),
+        ClientRequestToken: versionIdFor(key.accessKeyId)
+      })
     )
-    return {
-      name,
-      ...(taggedKeyId ? { taggedKeyId } : {}),
-      ...(currentKeyId ? { currentKeyId } : {}),
-      ...(current?.CreatedDate ? { storedAt: current.CreatedDate } : {}),
-      ...(markerProblem === undefined ? {} : { markerProblem })
+  }
+
+  /** Puts one secret-side drift right (`SecretProblem.repair`); the read grant is IAM's, not here. */
+  async repair(
+    expected: SecretExpectation,
+    snapshot: SecretSnapshot,
+    problem: SecretProblem
+  ): Promise<void> {
+    const client = this.options.clientFor(expected.accountId)
+    const repair = problem.repair
+    switch (repair.kind) {
+      case 'resource-policy':
+        await this.putPolicy(expected.accountId, snapshot.arn, expected.userArn)
+        return
+      case 'kms-key':
+        await client.send(
+          new UpdateSecretCommand({
+            SecretId: snapshot.arn,
+            KmsKeyId: this.options.kmsKeyId ?? 'alias/aws/secretsmanager'
+          })
+        )
+        return
+      case 'replicas':
+        if (repair.remove.length > 0) {
+          await client.send(
+            new RemoveRegionsFromReplicationCommand({
+              SecretId: snapshot.arn,
+              RemoveReplicaRegions: [...repair.remove]
+            })
+          )
+        }
+        if (repair.add.length > 0) {
+          await client.send(
+            new ReplicateSecretToRegionsCommand({
+              SecretId: snapshot.arn,
+              AddReplicaRegions: this.replicaRegions(repair.add)
+            })
+          )
+        }
+        return
+      case 'marker': {
+        if (!this.options.signer || !snapshot.createdAt) {
+          throw new Error('adopting a secret needs the state signer and its creation date')
+        }
+        const markedAt = snapshot.createdAt.toISOString()
+        const signature = await this.options.signer.sign(
+          secretMarkerMessage(expected.accountId, expected.userName, snapshot.name, markedAt)
+        )
+        await client.send(
+          new TagResourceCommand({
+            SecretId: snapshot.arn,
+            Tags: [{ Key: SECRET_MARKER_TAG, Value: markerValue(markedAt, signature) }]
+          })
+        )
+        return
+      }
+      case 'read-grant':
+        throw new Error('the read grant is attached in IAM (apply-user.ts), not in Secrets Manager')
     }
   }
-}
 
-/** A user's secret as read back (`SecretStore.readStored`). */
-export interface StoredSecret {
-  readonly name: string
-  /** The key named by the tag every version writes: evidence only for 0.1.0's rotations. */
-  readonly taggedKeyId?: string
-  /** The key the current version's id names (written with the value since signed state). */
-  readonly currentKeyId?: string
-  /** When the current version was written. */
-  readonly storedAt?: Date
-  /** Why the tool's marker does not verify; undefined when the secret is the tool's. */
-  readonly markerProblem?: string
-}
+  private async putPolicy(accountId: string, secretArn: string, userArn: string): Promise<void> {
+    await this.options.clientFor(accountId).send(
+      new PutResourcePolicyCommand({
+        SecretId: secretArn,
+        BlockPublicPolicy: true,
+        ResourcePolicy: JSON.stringify(readOnlyByUserPolicy(userArn))
+      })
+    )
+  }
 
-/**
- * The secret's resource policy: the user may read it; every other principal is denied reading
- * the value, administrators included (they can still change the policy, which CloudTrail records).
- */
-export function readOnlyByUserPolicy(userArn: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'OwnerReads',
-        Effect: 'Allow',
-        Principal: { AWS: userArn },
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        Resource: '*'
-      },
-      {
-        Sid: 'NobodyElseReads',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: '*',
-        Condition: { StringNotEquals: { 'aws:PrincipalArn': userArn } }
-      }
-    ]
+  private replicaRegions(regions: readonly string[]) {
+    return regions.map(region => ({
+      Region: region,
+      ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {})
+    }))
   }
 }

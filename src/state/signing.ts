@@ -35,13 +35,33 @@ export function recordMessage(
   return `iam-key-rotation record ${FORMAT}\naccount=${accountId}\nuser=${userName}\nkey=${accessKeyId}\nrecord=${value}`
 }
 
-/** What a secret's marker covers: this tool created this secret, for this user. */
+/**
+ * What a secret's marker covers: this tool created this secret, for this user, at this time.
+ * The time ties the marker to one secret: copied onto a secret made later under the same name
+ * (the tool's deleted, a look-alike created), it no longer matches that secret's CreatedDate.
+ */
 export function secretMarkerMessage(
   accountId: string,
   userName: string,
-  secretName: string
+  secretName: string,
+  createdAt: string
 ): string {
-  return `iam-key-rotation secret ${FORMAT}\naccount=${accountId}\nuser=${userName}\nsecret=${secretName}`
+  return `iam-key-rotation secret ${FORMAT}\naccount=${accountId}\nuser=${userName}\nsecret=${secretName}\ncreated=${createdAt}`
+}
+
+/** The marker tag value: the creation time it vouches for, then the signature. */
+export function markerValue(createdAt: string, signature: string): string {
+  return `${createdAt} ${signature}`
+}
+
+/** A marker tag value split into the creation time it names and its signature. */
+export function parseMarker(
+  value: string | undefined
+): { createdAt: string; signature: string } | undefined {
+  if (value === undefined) return undefined
+  const space = value.indexOf(' ')
+  if (space <= 0) return undefined
+  return { createdAt: value.slice(0, space), signature: value.slice(space + 1) }
 }
 
 export interface StateVerifier {

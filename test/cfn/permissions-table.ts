@@ -88,7 +88,10 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'member-role.yaml › MemberRole › RecordKeyLifecycleInOwnUserTags': '`mode: enforce`',
   'member-role.yaml › MemberRole › AttachOnlyTheReadOwnSecretPolicy': '`mode: enforce` (rotation)',
   'member-role.yaml › MemberRole › StoreRotatedKeysUnderPrefix':
-    '`mode: enforce` (rotation; replicas with `secret-replica-regions`); the scan’s stored-secret check',
+    '`mode: enforce` (rotation; drift repairs: KMS key, replicas with `secret-replica-regions`); every run’s check of each managed secret',
+  'member-role.yaml › MemberRole › FindRotatedKeySecrets': 'every run: which users have a secret',
+  'member-role.yaml › MemberRole › CheckUsersCanReadTheirSecrets':
+    'before an old key is deactivated: may its user read the new key',
   'member-role.yaml › MemberRole › TagSecretsWithToolKeysOnly': '`mode: enforce` (rotation)',
   'member-role.yaml › MemberRole › ProtectSecretsWithCheckedPolicies':
     '`mode: enforce` (the owner-only policy of each secret, public policies blocked)',
@@ -106,7 +109,10 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'member-role.yaml › AuditMemberRole › ReadUserDirectoryAndCredentialReport': 'every audit: the scan',
   'member-role.yaml › AuditMemberRole › ReadUserAccessKeys': 'every audit (key listing, last use)',
   'member-role.yaml › AuditMemberRole › DescribeRotatedKeySecrets':
-    'the scan’s stored-secret check (a rotation whose tags were lost)',
+    'every audit’s check of each managed secret (drift, a rotation whose tags were lost)',
+  'member-role.yaml › AuditMemberRole › FindRotatedKeySecrets': 'every audit: which users have a secret',
+  'member-role.yaml › AuditMemberRole › CheckUsersCanReadTheirSecrets':
+    'audits plan the same deactivations: may the user read its new key',
   'member-role.yaml › AuditMemberRole › NeverReadSecretValues': 'guard: never a key',
   'member-role.yaml › AuditMemberRole › DescribeSecretsKeyStack':
     '`secrets-key-stack-name` in audits',

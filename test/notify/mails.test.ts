@@ -174,6 +174,27 @@ function everyReasonPlan(mode: 'audit' | 'enforce'): Plan {
     ),
     user('not-owned', [key('K-NO', 95)], [action('BLOCKED', 'K-NO', 'SECRET_NOT_OWNED')]),
     user(
+      'cannot-read',
+      [key('K-CR-OLD', 101), key('K-CR-NEW', 11)],
+      [
+        {
+          ...warn('K-CR-OLD', 'DEACTIVATION_WAITS_FOR_NEW_KEY', 10),
+          detail:
+            'cannot-read cannot read K-CR-NEW yet: iam-key-rotation-read-own-secret is not attached. Fix: attach it.'
+        }
+      ]
+    ),
+    user(
+      'still-in-use',
+      [key('K-IU-OLD', 101), key('K-IU-NEW', 11)],
+      [
+        action('BLOCKED', 'K-IU-OLD', 'OLD_KEY_STILL_IN_USE', {
+          detail:
+            'Last used 2025-05-31T09:00:00.000Z (s3 in us-east-1); it is deactivated once unused for 2 days.'
+        })
+      ]
+    ),
+    user(
       'orphan',
       [key('K-OR-A', 95), key('K-OR-B', 1, { lastUsedAt: 'never' })],
       [action('DELETE', 'K-OR-B', 'ORPHAN_KEY_REMOVED', { result: done })]

@@ -94,6 +94,7 @@ const EMPTY_TOTALS: PlanTotals = {
   deleted: 0,
   warnings: 0,
   blocked: 0,
+  secretRepairs: 0,
   failedActions: 0,
   skippedActions: 0,
   apiCalls: 0,

@@ -66,7 +66,9 @@ describe('shouldNotifyWarning: a daily walk, R = 90, W = 7, reminder-days 1', ()
       installationGraceDays: 10,
       recoveryGraceDays: 10,
       warningDays: W,
-      conflictResolution: 'issue'
+      conflictResolution: 'issue',
+      oldKeyInUse: 'deactivate',
+      oldKeyQuietDays: 2
     }
     for (const offset of [0, 5 * HOUR_MS, DAY_MS - 1]) {
       const mails: number[] = []

@@ -1,12 +1,14 @@
-import type {
-  KeyFacts,
-  KeyRecord,
-  RecordClaim,
-  KeyStatus,
-  LastUsed,
-  PlannedAction,
-  PolicyParams,
-  UserFacts
+import {
+  evaluateUser,
+  type KeyFacts,
+  type KeyRecord,
+  type RecordClaim,
+  type KeyStatus,
+  type LastUsed,
+  type PlannedAction,
+  type PolicyParams,
+  type UserDecision,
+  type UserFacts
 } from '../../src/policy/index.js'
 
 // Small builders so each test row reads like a line of key-policy.md. Key ids are made up
@@ -37,7 +39,9 @@ export const DEFAULT_PARAMS: PolicyParams = {
   installationGraceDays: 10,
   recoveryGraceDays: 10,
   warningDays: 7,
-  conflictResolution: 'issue'
+  conflictResolution: 'issue',
+  oldKeyInUse: 'deactivate',
+  oldKeyQuietDays: 2
 }
 
 export function key(
@@ -95,4 +99,19 @@ export function user(keys: KeyFacts[], options: UserOptions = {}): UserFacts {
 export function line(action: PlannedAction): string {
   const due = action.dueAt === undefined ? '' : ` due ${action.dueAt.toISOString()}`
   return `${action.type} ${action.accessKeyId} ${action.reason}${due}`
+}
+
+/**
+ * The policy as the scan drives it (account-scan.ts) for a user who can read its new key: when
+ * the decision waits for that check, it is evaluated again with the answer "readable".
+ */
+export function decide(facts: UserFacts, params: PolicyParams, now: Date): UserDecision {
+  const decision = evaluateUser(facts, params, now)
+  const replacement = decision.awaitsAccessCheck
+  if (replacement === undefined || facts.newKeyAccess !== undefined) return decision
+  return evaluateUser(
+    { ...facts, newKeyAccess: { accessKeyId: replacement, readable: true } },
+    params,
+    now
+  )
 }

@@ -10,7 +10,7 @@ import {
   type PolicyParams,
   type UserFacts
 } from '../../src/policy/index.js'
-import { DAY_MS, NOW } from './builders.js'
+import { DAY_MS, NOW, decide } from './builders.js'
 
 // Invariants that must hold for every user, whatever the table says row by row.
 
@@ -85,7 +85,9 @@ const policyParams: fc.Arbitrary<PolicyParams> = fc
       installationGraceDays: fc.integer({ min: 1, max: 60 }),
       recoveryGraceDays: fc.integer({ min: 1, max: 60 }),
       warningDays: fc.integer({ min: 0, max: rotationDays - 1 }),
-      conflictResolution: fc.constantFrom('issue' as const, 'lru' as const)
+      conflictResolution: fc.constantFrom('issue' as const, 'lru' as const),
+      oldKeyInUse: fc.constantFrom('deactivate' as const, 'wait' as const),
+      oldKeyQuietDays: fc.integer({ min: 1, max: 5 })
     })
   )
 
@@ -105,14 +107,14 @@ function keyOf(user: UserFacts, accessKeyId: string): KeyFacts {
 describe('evaluateUser invariants', () => {
   it('never plans more than one ROTATE per user', () => {
     holds((user, params) => {
-      const rotations = evaluateUser(user, params, NOW).actions.filter(a => a.type === 'ROTATE')
+      const rotations = decide(user, params, NOW).actions.filter(a => a.type === 'ROTATE')
       expect(rotations.length).toBeLessThanOrEqual(1)
     })
   })
 
   it('never plans DEACTIVATE or DELETE for a key whose last use is unknown', () => {
     holds((user, params) => {
-      for (const action of evaluateUser(user, params, NOW).actions) {
+      for (const action of decide(user, params, NOW).actions) {
         if (action.type === 'DEACTIVATE' || action.type === 'DELETE') {
           expect(keyOf(user, action.accessKeyId).lastUsed.kind).not.toBe('unknown')
         }
@@ -122,7 +124,7 @@ describe('evaluateUser invariants', () => {
 
   it('never DELETEs an Active key, never DEACTIVATEs an Inactive one', () => {
     holds((user, params) => {
-      for (const action of evaluateUser(user, params, NOW).actions) {
+      for (const action of decide(user, params, NOW).actions) {
         const { status } = keyOf(user, action.accessKeyId)
         if (action.type === 'DELETE') expect(status).toBe('Inactive')
         if (action.type === 'DEACTIVATE') expect(status).toBe('Active')
@@ -132,7 +134,7 @@ describe('evaluateUser invariants', () => {
 
   it('plans nothing and records nothing for an exempt user', () => {
     holds((user, params) => {
-      const decision = evaluateUser({ ...user, exempt: true }, params, NOW)
+      const decision = decide({ ...user, exempt: true }, params, NOW)
       expect(decision.actions).toEqual([])
       expect(decision.lifecycleUpdates).toEqual([])
     })
@@ -141,7 +143,7 @@ describe('evaluateUser invariants', () => {
   it('acts and records only on keys the user has', () => {
     holds((user, params) => {
       const ids = user.keys.map(key => key.accessKeyId)
-      const decision = evaluateUser(user, params, NOW)
+      const decision = decide(user, params, NOW)
       for (const action of decision.actions) expect(ids).toContain(action.accessKeyId)
       for (const update of decision.lifecycleUpdates) expect(ids).toContain(update.accessKeyId)
     })
@@ -149,7 +151,7 @@ describe('evaluateUser invariants', () => {
 
   it('gives every action the sentence of its reason, and a due date exactly to warnings', () => {
     holds((user, params) => {
-      for (const action of evaluateUser(user, params, NOW).actions) {
+      for (const action of decide(user, params, NOW).actions) {
         expect(action.message).toBe(REASON_SENTENCES[action.reason])
         expect(action.reason).not.toBe('STATE_CHANGED')
         expect(action.dueAt !== undefined).toBe(action.type === 'WARN')
@@ -159,14 +161,14 @@ describe('evaluateUser invariants', () => {
 
   it('lists actions in execution order (DELETE before ROTATE)', () => {
     holds((user, params) => {
-      const ranks = evaluateUser(user, params, NOW).actions.map(a => ORDER.indexOf(a.type))
+      const ranks = decide(user, params, NOW).actions.map(a => ORDER.indexOf(a.type))
       expect(ranks).toEqual([...ranks].sort((p, q) => p - q))
     })
   })
 
   it('gives a key at most one change and at most one warning', () => {
     holds((user, params) => {
-      const actions = evaluateUser(user, params, NOW).actions
+      const actions = decide(user, params, NOW).actions
       for (const { accessKeyId } of user.keys) {
         const mine = actions.filter(a => a.accessKeyId === accessKeyId)
         expect(mine.filter(a => CHANGES.includes(a.type)).length).toBeLessThanOrEqual(1)
@@ -178,8 +180,8 @@ describe('evaluateUser invariants', () => {
   it('is deterministic and leaves its input alone', () => {
     holds((user, params) => {
       const before = structuredClone(user)
-      const first = evaluateUser(user, params, NOW)
-      expect(evaluateUser(structuredClone(user), { ...params }, new Date(NOW))).toEqual(first)
+      const first = decide(user, params, NOW)
+      expect(decide(structuredClone(user), { ...params }, new Date(NOW))).toEqual(first)
       expect(user).toEqual(before)
     })
   })
@@ -193,9 +195,7 @@ describe('evaluateUser invariants', () => {
             ORDER.indexOf(p.type) - ORDER.indexOf(q.type) ||
             p.accessKeyId.localeCompare(q.accessKeyId)
         )
-      expect(sortById(evaluateUser(reversed, params, NOW))).toEqual(
-        sortById(evaluateUser(user, params, NOW))
-      )
+      expect(sortById(decide(reversed, params, NOW))).toEqual(sortById(decide(user, params, NOW)))
     })
   })
 
@@ -218,7 +218,7 @@ describe('evaluateUser invariants', () => {
         exempt: false,
         forced: false
       }
-      const decision = evaluateUser(calm, params, NOW)
+      const decision = decide(calm, params, NOW)
       expect(decision.actions).toEqual([])
       expect(decision.lifecycleUpdates).toEqual([])
     })

@@ -3,6 +3,7 @@ import {
   evaluateUser,
   type ActionType,
   type LifecycleUpdate,
+  type LastUsed,
   type PolicyParams,
   type ReasonCode,
   type UserFacts
@@ -14,6 +15,7 @@ import {
   UNKNOWN,
   active,
   ago,
+  decide,
   inDays,
   inactive,
   line,
@@ -47,7 +49,7 @@ function warn(id: string, reason: ReasonCode, due: Date): string {
 }
 
 function check(row: Row): void {
-  const decision = evaluateUser(row.user, { ...DEFAULT_PARAMS, ...row.params }, NOW)
+  const decision = decide(row.user, { ...DEFAULT_PARAMS, ...row.params }, NOW)
   expect(decision.actions.map(line)).toEqual(row.expected)
   const notes = row.notes ?? []
   expect(decision.notes).toHaveLength(notes.length)
@@ -579,12 +581,12 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
   ])('flags oldKeyUsedSinceRotation: $case → $flag', ({ lastUsed, flag }) => {
     // A forced rotation of a 40-day-old key, so that step 1 leaves a never-used A alone.
     const rotation = { A: { rotatedAt: ago(10), replacementKeyId: 'B' } }
-    const deactivation = evaluateUser(
+    const deactivation = decide(
       user([active('A', ago(40), lastUsed), active('B', ago(10))], { lifecycle: rotation }),
       DEFAULT_PARAMS,
       NOW
     )
-    const warning = evaluateUser(
+    const warning = decide(
       user([active('A', ago(40), lastUsed), active('B', ago(10))], { lifecycle: rotation }),
       DEFAULT_PARAMS,
       ago(1)
@@ -598,7 +600,7 @@ describe('step 3: two Active keys, a rotation by this tool', () => {
   })
 
   it('gives no oldKeyUsedSinceRotation on a warning when the last use is unknown', () => {
-    const decision = evaluateUser(
+    const decision = decide(
       user([active('A', ago(100), UNKNOWN), active('B', ago(5))], {
         lifecycle: { A: { rotatedAt: ago(5), replacementKeyId: 'B' } }
       }),
@@ -778,7 +780,7 @@ describe('defensive shapes', () => {
 
 describe('every planned action', () => {
   it('carries the sentence of its reason and a due date exactly when it is a warning', () => {
-    const decision = evaluateUser(
+    const decision = decide(
       user([active('A', ago(85)), inactive('I', ago(300))], {
         lifecycle: { I: { deactivatedAt: ago(1) } }
       }),
@@ -801,7 +803,7 @@ describe('every planned action', () => {
         dueAt: inDays(5)
       }
     ])
-    const rotation = evaluateUser(user([active('A', ago(90))]), DEFAULT_PARAMS, NOW)
+    const rotation = decide(user([active('A', ago(90))]), DEFAULT_PARAMS, NOW)
     expect(rotation.actions).toEqual([
       {
         type: 'ROTATE',
@@ -814,9 +816,7 @@ describe('every planned action', () => {
 
   it('runs the same day twice with the same facts to the same decision', () => {
     const facts = user([active('A', ago(95)), inactive('I', ago(300))])
-    expect(evaluateUser(facts, DEFAULT_PARAMS, NOW)).toEqual(
-      evaluateUser(facts, DEFAULT_PARAMS, NOW)
-    )
+    expect(decide(facts, DEFAULT_PARAMS, NOW)).toEqual(decide(facts, DEFAULT_PARAMS, NOW))
   })
 })
 
@@ -1095,4 +1095,128 @@ describe('v2: state that is not state', () => {
       ]
     }
   ])('$name', check)
+})
+
+describe('execution rule 3: a rotation is done only when its user can read the new key', () => {
+  // A rotation by this tool, 10 days ago: the installation grace period has just ended.
+  const rotated = (lastUsed = usedAt(ago(5))) =>
+    user([active('A', ago(100), lastUsed), active('B', ago(10))], {
+      lifecycle: { A: { rotatedAt: ago(10), replacementKeyId: 'B' } }
+    })
+
+  it('asks for the check before deactivating, and waits until it has the answer', () => {
+    const decision = evaluateUser(rotated(), DEFAULT_PARAMS, NOW)
+    expect(decision.awaitsAccessCheck).toBe('B')
+    expect(decision.actions.map(line)).toEqual([
+      `WARN A DEACTIVATION_WAITS_FOR_NEW_KEY due ${inDays(10).toISOString()}`
+    ])
+  })
+
+  it('deactivates once the user can read the new key', () => {
+    const facts = { ...rotated(), newKeyAccess: { accessKeyId: 'B', readable: true } }
+    const decision = evaluateUser(facts, DEFAULT_PARAMS, NOW)
+    expect(decision.actions.map(line)).toEqual(['DEACTIVATE A INSTALL_GRACE_PERIOD_END'])
+    expect(decision.awaitsAccessCheck).toBeUndefined()
+  })
+
+  it('waits with the problem and the fix while the user cannot, then blocks after Gi more days', () => {
+    const facts = {
+      ...rotated(),
+      newKeyAccess: {
+        accessKeyId: 'B',
+        readable: false,
+        problem: 'iam-key-rotation-read-own-secret is not attached',
+        fix: 'attach it'
+      }
+    }
+    const waiting = evaluateUser(facts, DEFAULT_PARAMS, NOW)
+    expect(waiting.actions.map(line)).toEqual([
+      `WARN A DEACTIVATION_WAITS_FOR_NEW_KEY due ${inDays(10).toISOString()}`
+    ])
+    expect(waiting.actions[0]?.detail).toMatch(/cannot read B yet: .*not attached\. Fix: attach it/)
+    const blocked = evaluateUser(facts, DEFAULT_PARAMS, inDays(10))
+    expect(blocked.actions.map(line)).toEqual(['BLOCKED A DEACTIVATION_WAITS_FOR_NEW_KEY'])
+  })
+
+  it('never takes an answer about another key', () => {
+    const facts = { ...rotated(), newKeyAccess: { accessKeyId: 'C', readable: true } }
+    expect(evaluateUser(facts, DEFAULT_PARAMS, NOW).actions.map(line)).toEqual([
+      `WARN A DEACTIVATION_WAITS_FOR_NEW_KEY due ${inDays(10).toISOString()}`
+    ])
+  })
+})
+
+describe('old-key-in-use', () => {
+  const rotated = (lastUsed: LastUsed) =>
+    user([active('A', ago(100), lastUsed), active('B', ago(10))], {
+      lifecycle: { A: { rotatedAt: ago(10), replacementKeyId: 'B' } }
+    })
+  const wait: Partial<PolicyParams> = { oldKeyInUse: 'wait', oldKeyQuietDays: 2 }
+  const used = (days: number): LastUsed => ({
+    kind: 'date',
+    at: ago(days),
+    service: 's3',
+    region: 'eu-west-1'
+  })
+
+  it.each([
+    {
+      name: 'deactivate (default): deactivates an old key used an hour ago',
+      params: {},
+      lastUsed: used(1 / 24),
+      expected: ['DEACTIVATE A INSTALL_GRACE_PERIOD_END']
+    },
+    {
+      name: 'wait: holds an old key used within the quiet days',
+      params: wait,
+      lastUsed: used(1),
+      expected: ['BLOCKED A OLD_KEY_STILL_IN_USE']
+    },
+    {
+      name: 'wait: deactivates once the key has gone quiet',
+      params: wait,
+      lastUsed: used(2),
+      expected: ['DEACTIVATE A INSTALL_GRACE_PERIOD_END']
+    }
+  ])('$name', ({ params, lastUsed, expected }) => {
+    const decision = decide(rotated(lastUsed), { ...DEFAULT_PARAMS, ...params }, NOW)
+    expect(decision.actions.map(line)).toEqual(expected)
+  })
+
+  it('names the last use, its service and region, and when the key counts as quiet', () => {
+    const decision = decide(rotated(used(1)), { ...DEFAULT_PARAMS, ...wait }, NOW)
+    expect(decision.actions[0]?.detail).toBe(
+      `Last used ${ago(1).toISOString()} (s3 in eu-west-1); it is deactivated once unused for 2 days, from ${inDays(1).toISOString()}. Move that caller to the new key.`
+    )
+  })
+})
+
+describe('SECRET_NOT_OWNED', () => {
+  const notOwned = 'secret iam-key-rotation/1/ci-bot was not created by this tool'
+
+  it('blocks a due rotation instead of writing into a secret the tool did not create', () => {
+    const facts = { ...user([active('A', ago(90))]), secretNotOwned: notOwned }
+    const decision = evaluateUser(facts, DEFAULT_PARAMS, NOW)
+    expect(decision.actions.map(line)).toEqual(['BLOCKED A SECRET_NOT_OWNED'])
+    expect(decision.actions[0]?.detail).toContain(notOwned)
+  })
+
+  it('frees no slot for a rotation it blocks', () => {
+    const facts = {
+      ...user([active('A', ago(90)), inactive('I', ago(300), NEVER)], {
+        lifecycle: { I: { deactivatedAt: ago(30) } }
+      }),
+      secretNotOwned: notOwned
+    }
+    const decision = evaluateUser(facts, DEFAULT_PARAMS, NOW)
+    expect(decision.actions.map(line)).toEqual([
+      'DELETE I RECOVER_GRACE_PERIOD_END',
+      'BLOCKED A SECRET_NOT_OWNED'
+    ])
+  })
+
+  it('changes nothing while no rotation is due', () => {
+    const facts = { ...user([active('A', ago(10))]), secretNotOwned: notOwned }
+    expect(evaluateUser(facts, DEFAULT_PARAMS, NOW).actions).toEqual([])
+  })
 })

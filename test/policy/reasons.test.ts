@@ -60,14 +60,24 @@ const SPEC: [ReasonCode, string][] = [
   ]
 ]
 
+// Codes the issues added beyond the spec's table: execution rule 3's "waits, with a warning" and
+// issue 13's old-key-in-use.
+const ADDED: [ReasonCode, string][] = [
+  [
+    'DEACTIVATION_WAITS_FOR_NEW_KEY',
+    'The old key stays active until its user can read the new key.'
+  ],
+  ['OLD_KEY_STILL_IN_USE', 'The old key is still in use; it is deactivated once it goes quiet.']
+]
+
 describe('reason sentences', () => {
-  it.each(SPEC)('%s → %s', (code, sentence) => {
+  it.each([...SPEC, ...ADDED])('%s → %s', (code, sentence) => {
     expect(reasonSentence(code)).toBe(sentence)
     expect(REASON_SENTENCES[code]).toBe(sentence)
   })
 
-  it('has exactly the codes of the spec, in its order', () => {
-    expect(REASON_CODES).toEqual(SPEC.map(([code]) => code))
+  it('has exactly the codes of the spec, in its order, then those added since', () => {
+    expect(REASON_CODES).toEqual([...SPEC, ...ADDED].map(([code]) => code))
   })
 
   it('cannot be changed at run time', () => {
@@ -90,7 +100,9 @@ describe('timelineText', () => {
         installationGraceDays: 5,
         recoveryGraceDays: 14,
         warningDays: 0,
-        conflictResolution: 'lru'
+        conflictResolution: 'lru',
+        oldKeyInUse: 'deactivate',
+        oldKeyQuietDays: 2
       })
     ).toBe('rotate at 30 d · deactivate old key at 35 d · delete at 49 d · warn 0 d ahead')
   })

@@ -9,7 +9,7 @@ import {
   type PolicyParams,
   type RecordClaim
 } from '../../src/policy/index.js'
-import { DAY_MS, DEFAULT_PARAMS, NOW } from './builders.js'
+import { DAY_MS, DEFAULT_PARAMS, NOW, decide } from './builders.js'
 
 // key-policy.md v2, over whole histories: random sequences of runs (some cut short by a crash
 // after any write of a rotation), people deactivating, reactivating, using and deleting keys,
@@ -116,7 +116,9 @@ const params: fc.Arbitrary<PolicyParams> = fc
     installationGraceDays: fc.constantFrom(1, 10),
     recoveryGraceDays: fc.constantFrom(1, 10),
     warningDays: fc.constantFrom(0, 7),
-    conflictResolution: fc.constantFrom('issue' as const, 'lru' as const)
+    conflictResolution: fc.constantFrom('issue' as const, 'lru' as const),
+    oldKeyInUse: fc.constantFrom('deactivate' as const, 'wait' as const),
+    oldKeyQuietDays: fc.integer({ min: 1, max: 5 })
   })
   .filter(p => p.warningDays < p.rotationDays)
 
@@ -149,7 +151,7 @@ function signedRecord(sim: Sim, id: string, record: KeyRecord): void {
 class Crash extends Error {}
 
 function runOnce(sim: Sim, p: PolicyParams, forced: boolean, crashAfterWrite?: number): void {
-  const decision = evaluateUser(
+  const decision = decide(
     {
       userName: 'u',
       keys: sim.keys.map(k => ({ accessKeyId: k.id, ...k })),

@@ -94,7 +94,12 @@ describe('parseCredentialReport', () => {
         slot: 1,
         status: 'Active',
         createdAt: new Date('2026-08-01T10:00:00Z'),
-        lastUsed: { kind: 'date', at: new Date('2026-11-28T09:00:00Z') }
+        lastUsed: {
+          kind: 'date',
+          at: new Date('2026-11-28T09:00:00Z'),
+          service: 's3',
+          region: 'us-east-1'
+        }
       },
       {
         slot: 2,

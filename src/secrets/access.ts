@@ -1,0 +1,55 @@
+import { SimulatePrincipalPolicyCommand, type IAMClient } from '@aws-sdk/client-iam'
+import type { SecretSnapshot } from './health.js'
+
+/**
+ * Whether IAM lets the user read its secret, as AWS would decide it: `secretsmanager:GetSecretValue`
+ * on the secret with its resource policy, and `kms:Decrypt` on its key through Secrets Manager,
+ * with the user's policies, groups and permissions boundary (iam:SimulatePrincipalPolicy). Returns
+ * undefined when both are allowed, else what is denied.
+ */
+export async function whyUserCannotRead(
+  iam: IAMClient,
+  userArn: string,
+  snapshot: SecretSnapshot
+): Promise<string | undefined> {
+  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(snapshot.arn)?.[1] ?? ''
+  const checks = [
+    {
+      ActionNames: ['secretsmanager:GetSecretValue'],
+      ResourceArns: [snapshot.arn],
+      ...(snapshot.resourcePolicy ? { ResourcePolicy: snapshot.resourcePolicy } : {})
+    },
+    ...(snapshot.kmsKeyId
+      ? [
+          {
+            ActionNames: ['kms:Decrypt'],
+            // Decrypt is decided on the key itself; an alias or bare id names no resource here.
+            ResourceArns: [
+              /^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(snapshot.kmsKeyId) ? snapshot.kmsKeyId : '*'
+            ],
+            ContextEntries: [
+              {
+                ContextKeyName: 'kms:ViaService',
+                ContextKeyType: 'string' as const,
+                ContextKeyValues: [`secretsmanager.${region}.amazonaws.com`]
+              }
+            ]
+          }
+        ]
+      : [])
+  ]
+  const denied: string[] = []
+  for (const check of checks) {
+    const answer = await iam.send(
+      new SimulatePrincipalPolicyCommand({ PolicySourceArn: userArn, ...check })
+    )
+    for (const result of answer.EvaluationResults ?? []) {
+      if (result.EvalDecision !== 'allowed') {
+        denied.push(
+          `${result.EvalActionName ?? check.ActionNames[0]} on ${result.EvalResourceName ?? check.ResourceArns[0]} (${result.EvalDecision ?? 'denied'})`
+        )
+      }
+    }
+  }
+  return denied.length > 0 ? `IAM denies it ${denied.join(' and ')}` : undefined
+}
