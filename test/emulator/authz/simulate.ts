@@ -124,7 +124,7 @@ function variablesIn(value: unknown, found: string[]): void {
 function contextKeysOf(statement: Statement): string[] {
   const found: string[] = []
   if (typeof statement.Condition === 'object' && statement.Condition !== null) {
-    for (const block of Object.values(statement.Condition)) {
+    for (const block of Object.values(statement.Condition as Record<string, unknown>)) {
       if (typeof block === 'object' && block !== null) found.push(...Object.keys(block))
     }
   }
