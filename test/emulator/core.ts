@@ -5,7 +5,7 @@ import { fakeSecretAccessKey } from './random.js'
 import { RequestLog } from './request-log.js'
 import { buildState } from './seed.js'
 import { snapshotState, type StateSnapshot } from './snapshot.js'
-import type { EmulatorState, SentEmail } from './state.js'
+import type { EmulatorState, SecretValueWrite, SentEmail } from './state.js'
 import { parseWorld, type World } from './world.js'
 
 export const DEFAULT_WORLD: World = {
@@ -58,7 +58,10 @@ export class EmulatorCore {
     this.log.clear()
   }
 
-  /** Back to the loaded world as it was at start: real-time clock, no requests, no mail. */
+  /**
+   * Back to the loaded world as it was at start: real-time clock, no requests, no mail, no
+   * secret value writes.
+   */
   reset(): void {
     this.clock.reset()
     this.loadWorld(this.world)
@@ -86,6 +89,10 @@ export class EmulatorCore {
 
   emails(): SentEmail[] {
     return this.current.emails.map(email => ({ ...email }))
+  }
+
+  secretValueWrites(): SecretValueWrite[] {
+    return this.current.secretValueWrites.map(write => ({ ...write }))
   }
 
   snapshot(accountId?: string): StateSnapshot {

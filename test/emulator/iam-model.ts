@@ -43,6 +43,16 @@ export function parseRoleArn(arn: string): { accountId: string; name: string } |
   return { accountId, name }
 }
 
+/** `arn:aws:iam::ACCOUNT:user|role|group/path/NAME` → its parts; undefined for anything else. */
+export function parseEntityArn(
+  arn: string
+): { accountId: string; kind: 'user' | 'role' | 'group'; name: string } | undefined {
+  const match = /^arn:aws:iam::(\d{12}):(user|role|group)\/(?:[^:]*\/)?([^/:]+)$/.exec(arn)
+  if (!match) return undefined
+  const [, accountId = '', kind = '', name = ''] = match
+  return { accountId, kind: kind as 'user' | 'role' | 'group', name }
+}
+
 export function addUser(
   state: EmulatorState,
   account: Account,
@@ -64,7 +74,8 @@ export function addUser(
     keys: [],
     inlinePolicies: NO_ENTRIES,
     attachedPolicyArns: NO_ITEMS,
-    groups: NO_NAMES
+    groups: NO_NAMES,
+    permissionsBoundary: undefined
   }
   account.iam.users.set(user.name, user)
   return user

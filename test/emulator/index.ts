@@ -12,6 +12,7 @@ export {
   type WorldAccount,
   type WorldAccessKey,
   type WorldUser,
+  type WorldManagedPolicy,
   type WorldRole,
   type WorldGroup,
   type WorldSecret,
@@ -28,7 +29,7 @@ export type {
   AccessKeySnapshot,
   KmsKeySnapshot
 } from './snapshot.js'
-export type { SentEmail } from './state.js'
+export type { SecretValueWrite, SentEmail } from './state.js'
 export { CREDENTIAL_REPORT_COLUMNS } from './services/iam.js'
 export { DEFAULT_CENTRAL_ROLE, DEFAULT_LIST_ACCOUNTS_ROLE, DEFAULT_MEMBER_ROLE } from './seed.js'
 export { FAKE_SECRET_PREFIX } from './random.js'

@@ -1,9 +1,16 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { CreateAccessKeyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam'
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator, type RequestCounts, type StateSnapshot } from './index.js'
+import {
+  startEmulator,
+  type Emulator,
+  type RequestCounts,
+  type SecretValueWrite,
+  type StateSnapshot
+} from './index.js'
 import { AMBIENT, adminClients, clients, memberClients, NOW, testWorld } from './support.js'
 
 async function getJson<T>(emulator: Emulator, path: string): Promise<T> {
@@ -151,6 +158,18 @@ describe('inspection API and clock', () => {
 
   it('serves mail over HTTP', async () => {
     expect(await getJson<unknown[]>(emulator, 'emails')).toEqual([])
+  })
+
+  it('serves the secret value writes over HTTP, as secretValueWrites() has them', async () => {
+    expect(await getJson<unknown[]>(emulator, 'secret-value-writes')).toEqual([])
+    await adminClients(emulator, '222222222222').secrets.send(
+      new CreateSecretCommand({ Name: 'served', SecretString: 'v' })
+    )
+    const writes = await getJson<SecretValueWrite[]>(emulator, 'secret-value-writes')
+    expect(writes).toEqual(emulator.secretValueWrites())
+    expect(writes.map(w => [w.name, w.operation, w.hadResourcePolicy])).toEqual([
+      ['served', 'CreateSecret', false]
+    ])
   })
 })
 

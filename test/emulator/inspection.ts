@@ -4,7 +4,8 @@ import { parseFaults, parseWorld, WorldError } from './world.js'
 /**
  * The inspection API under /_emulator/: plain JSON, no auth, for tests, demos and people.
  *   GET  state[?account=ID]   GET requests[?limit=N]   GET request-counts   GET emails
- *   GET  issued-secrets       GET clock    POST clock {now} | {advanceDays}
+ *   GET  secret-value-writes  GET issued-secrets
+ *   GET  clock                POST clock {now} | {advanceDays}
  *   GET  faults               POST faults {...}   POST world {...}   POST reset   GET health
  */
 
@@ -60,6 +61,8 @@ export function handleInspection(
         return { status: 200, body: core.log.counts() }
       case 'GET emails':
         return { status: 200, body: core.emails() }
+      case 'GET secret-value-writes':
+        return { status: 200, body: core.secretValueWrites() }
       case 'GET issued-secrets':
         return { status: 200, body: core.issuedSecrets() }
       case 'GET clock':

@@ -1,20 +1,25 @@
+import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation'
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   ListSecretVersionIdsCommand,
   paginateListSecretVersionIds,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
-  TagResourceCommand
+  SecretsManagerClient,
+  TagResourceCommand,
+  UpdateSecretCommand
 } from '@aws-sdk/client-secrets-manager'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from './index.js'
-import { clients, adminClients, rejection, testWorld } from './support.js'
+import { rootCredentials } from './callers.js'
+import { AMBIENT, adminClients, assumeRole, clients, rejection, testWorld } from './support.js'
 
 type Clients = ReturnType<typeof clients>
 
@@ -376,6 +381,259 @@ describe('Secrets Manager', () => {
     await dev.secrets.send(new CreateSecretCommand({ Name: 'doomed', SecretString: 'again' }))
   })
 
+  it('updates a secret: its description, and a value as a new AWSCURRENT version', async () => {
+    const created = await dev.secrets.send(
+      new CreateSecretCommand({ Name: 'updated', SecretString: 'one', Description: 'first' })
+    )
+    const described = await dev.secrets.send(
+      new UpdateSecretCommand({ SecretId: 'updated', Description: 'second' })
+    )
+    // No value, no version.
+    expect(described.VersionId).toBeUndefined()
+    expect(described.Name).toBe('updated')
+    const token = 'd'.repeat(32)
+    const valued = await dev.secrets.send(
+      new UpdateSecretCommand({
+        SecretId: 'updated',
+        SecretString: 'two',
+        ClientRequestToken: token
+      })
+    )
+    expect([valued.ARN, valued.VersionId]).toEqual([created.ARN, token])
+    const after = await dev.secrets.send(new DescribeSecretCommand({ SecretId: 'updated' }))
+    expect(after.Description).toBe('second')
+    expect(after.VersionIdsToStages).toEqual({
+      [created.VersionId ?? '']: ['AWSPREVIOUS'],
+      [token]: ['AWSCURRENT']
+    })
+    expect(
+      (await dev.secrets.send(new GetSecretValueCommand({ SecretId: 'updated' }))).SecretString
+    ).toBe('two')
+    // The same token and value again is a retry; another value under it is refused.
+    const retried = await dev.secrets.send(
+      new UpdateSecretCommand({
+        SecretId: 'updated',
+        SecretString: 'two',
+        ClientRequestToken: token
+      })
+    )
+    expect(retried.VersionId).toBe(token)
+    const changed = await rejection(
+      dev.secrets.send(
+        new UpdateSecretCommand({
+          SecretId: 'updated',
+          SecretString: 'three',
+          ClientRequestToken: token
+        })
+      )
+    )
+    expect(changed.name).toBe('ResourceExistsException')
+    const binary = await dev.secrets.send(
+      new UpdateSecretCommand({ SecretId: 'updated', SecretBinary: new Uint8Array([1, 2, 3]) })
+    )
+    const read = await dev.secrets.send(new GetSecretValueCommand({ SecretId: 'updated' }))
+    expect([read.VersionId, [...(read.SecretBinary ?? [])]]).toEqual([binary.VersionId, [1, 2, 3]])
+    const both = await rejection(
+      dev.secrets.send(
+        new UpdateSecretCommand({
+          SecretId: 'updated',
+          SecretString: 'x',
+          SecretBinary: new Uint8Array([1])
+        })
+      )
+    )
+    expect(both.name).toBe('InvalidParameterException')
+    // A new key only changes the key: no version.
+    const rekeyed = await dev.secrets.send(
+      new UpdateSecretCommand({ SecretId: 'updated', KmsKeyId: 'alias/other' })
+    )
+    expect(rekeyed.VersionId).toBeUndefined()
+    const rekeyedView = await dev.secrets.send(new DescribeSecretCommand({ SecretId: 'updated' }))
+    expect(rekeyedView.KmsKeyId).toBe('alias/other')
+    expect(rekeyedView.VersionIdsToStages).toEqual({
+      [token]: ['AWSPREVIOUS'],
+      [binary.VersionId ?? '']: ['AWSCURRENT']
+    })
+  })
+
+  it('refuses UpdateSecret on a secret marked for deletion, on a replica, and on no secret', async () => {
+    await dev.secrets.send(
+      new CreateSecretCommand({
+        Name: 'replicated',
+        SecretString: 'v',
+        AddReplicaRegions: [{ Region: 'eu-west-1' }]
+      })
+    )
+    const eu = adminClients(emulator, '222222222222', { region: 'eu-west-1' })
+    const replica = await rejection(
+      eu.secrets.send(new UpdateSecretCommand({ SecretId: 'replicated', Description: 'x' }))
+    )
+    expect([replica.name, replica.message]).toEqual([
+      'InvalidRequestException',
+      "Operation not permitted on a replica secret. Call must be made in primary secret's region."
+    ])
+    await dev.secrets.send(new CreateSecretCommand({ Name: 'leaving', SecretString: 'v' }))
+    await dev.secrets.send(new DeleteSecretCommand({ SecretId: 'leaving' }))
+    const marked = await rejection(
+      dev.secrets.send(new UpdateSecretCommand({ SecretId: 'leaving', SecretString: 'w' }))
+    )
+    expect([marked.name, marked.message]).toEqual([
+      'InvalidRequestException',
+      "You can't perform this operation on the secret because it was marked for deletion."
+    ])
+    const missing = await rejection(
+      dev.secrets.send(new UpdateSecretCommand({ SecretId: 'nothing', SecretString: 'w' }))
+    )
+    expect(missing.name).toBe('ResourceNotFoundException')
+  })
+
+  it('lists secrets as SecretListEntry: SecretVersionsToStages, and no ReplicationStatus', async () => {
+    const created = await dev.secrets.send(
+      new CreateSecretCommand({
+        Name: 'listed',
+        SecretString: 'v',
+        Description: 'shown',
+        Tags: [{ Key: 'k', Value: 'v' }],
+        AddReplicaRegions: [{ Region: 'eu-west-1' }]
+      })
+    )
+    await dev.secrets.send(new CreateSecretCommand({ Name: 'listed-empty' }))
+    const listed = await dev.secrets.send(new ListSecretsCommand({}))
+    const entry = listed.SecretList?.find(s => s.Name === 'listed')
+    expect(entry).toMatchObject({
+      ARN: created.ARN,
+      Description: 'shown',
+      RotationEnabled: false,
+      Tags: [{ Key: 'k', Value: 'v' }],
+      SecretVersionsToStages: { [created.VersionId ?? '']: ['AWSCURRENT'] },
+      PrimaryRegion: 'us-east-1'
+    })
+    expect(entry?.CreatedDate).toBeInstanceOf(Date)
+    // The SDK keeps only the fields it knows: look at the wire itself.
+    const response = await fetch(emulator.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'secretsmanager.ListSecrets',
+        authorization: `AWS4-HMAC-SHA256 Credential=${rootCredentials('222222222222').accessKeyId}/20260302/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`
+      },
+      body: '{}'
+    })
+    const wire = (await response.json()) as { SecretList: Record<string, unknown>[] }
+    const raw = wire.SecretList.find(s => s['Name'] === 'listed')
+    expect(Object.keys(raw ?? {}).sort()).toEqual([
+      'ARN',
+      'CreatedDate',
+      'Description',
+      'LastChangedDate',
+      'Name',
+      'PrimaryRegion',
+      'RotationEnabled',
+      'SecretVersionsToStages',
+      'Tags'
+    ])
+    const empty = wire.SecretList.find(s => s['Name'] === 'listed-empty')
+    expect(empty).not.toHaveProperty('SecretVersionsToStages')
+    // DescribeSecret keeps its own names for them.
+    const described = await dev.secrets.send(new DescribeSecretCommand({ SecretId: 'listed' }))
+    expect(described.ReplicationStatus?.map(r => r.Region)).toEqual(['eu-west-1'])
+    expect(described.VersionIdsToStages).toEqual({ [created.VersionId ?? '']: ['AWSCURRENT'] })
+  })
+
+  it('logs every value written, and whether the secret had its resource policy then', async () => {
+    const narrow = policy({ AWS: 'arn:aws:iam::222222222222:user/bob' })
+    await dev.secrets.send(new CreateSecretCommand({ Name: 'guarded' }))
+    expect(emulator.secretValueWrites()).toEqual([])
+    await dev.secrets.send(
+      new PutResourcePolicyCommand({ SecretId: 'guarded', ResourcePolicy: narrow })
+    )
+    const put = await dev.secrets.send(
+      new PutSecretValueCommand({ SecretId: 'guarded', SecretString: 'v1' })
+    )
+    const updated = await dev.secrets.send(
+      new UpdateSecretCommand({ SecretId: 'guarded', SecretString: 'v2' })
+    )
+    // Neither a change without a value nor a retry writes a value.
+    await dev.secrets.send(new UpdateSecretCommand({ SecretId: 'guarded', Description: 'd' }))
+    await dev.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: 'guarded',
+        SecretString: 'v1',
+        ClientRequestToken: put.VersionId
+      })
+    )
+    const created = await dev.secrets.send(
+      new CreateSecretCommand({ Name: 'unguarded', SecretString: 'v0' })
+    )
+    const eu = adminClients(emulator, '333333333333', { region: 'eu-west-1' })
+    await eu.secrets.send(new CreateSecretCommand({ Name: 'prod-eu' }))
+    const prodPut = await eu.secrets.send(
+      new PutSecretValueCommand({ SecretId: 'prod-eu', SecretString: 'p' })
+    )
+    const writes = emulator.secretValueWrites()
+    expect(writes.map(({ time: _time, ...write }) => write)).toEqual([
+      {
+        account: '222222222222',
+        region: 'us-east-1',
+        name: 'guarded',
+        operation: 'PutSecretValue',
+        versionId: put.VersionId,
+        hadResourcePolicy: true
+      },
+      {
+        account: '222222222222',
+        region: 'us-east-1',
+        name: 'guarded',
+        operation: 'UpdateSecret',
+        versionId: updated.VersionId,
+        hadResourcePolicy: true
+      },
+      {
+        account: '222222222222',
+        region: 'us-east-1',
+        name: 'unguarded',
+        operation: 'CreateSecret',
+        versionId: created.VersionId,
+        hadResourcePolicy: false
+      },
+      {
+        account: '333333333333',
+        region: 'eu-west-1',
+        name: 'prod-eu',
+        operation: 'PutSecretValue',
+        versionId: prodPut.VersionId,
+        hadResourcePolicy: false
+      }
+    ])
+    // On the emulator clock.
+    expect(writes[0]?.time).toMatch(/^2026-03-02T/)
+    // A refused write is no write: the central role is not in the secret's policy.
+    const central = clients(emulator, { credentials: AMBIENT })
+    const refused = await rejection(
+      central.secrets.send(
+        new PutSecretValueCommand({
+          SecretId: 'arn:aws:secretsmanager:us-east-1:222222222222:secret:guarded',
+          SecretString: 'intruder'
+        })
+      )
+    )
+    expect(refused.name).toBe('AccessDeniedException')
+    expect(emulator.secretValueWrites()).toHaveLength(4)
+    // World secrets are not writes; a world load starts the log afresh.
+    emulator.loadWorld(
+      testWorld({
+        accounts: [
+          { id: '222222222222', memberRole: true, secrets: [{ name: 'seeded', value: 'v' }] }
+        ]
+      })
+    )
+    expect(emulator.secretValueWrites()).toEqual([])
+    await dev.secrets.send(new PutSecretValueCommand({ SecretId: 'seeded', SecretString: 'w' }))
+    expect(emulator.secretValueWrites()).toHaveLength(1)
+    emulator.reset()
+    expect(emulator.secretValueWrites()).toEqual([])
+  })
+
   it('seeds secrets from the world', async () => {
     emulator.loadWorld(
       testWorld({
@@ -398,5 +656,158 @@ describe('Secrets Manager', () => {
     const eu = adminClients(emulator, '222222222222', { region: 'eu-west-1' })
     const value = await eu.secrets.send(new GetSecretValueCommand({ SecretId: 'seeded' }))
     expect(JSON.parse(value.SecretString ?? '{}')).toEqual({ AccessKeyId: 'AKIAOLD' })
+  })
+})
+
+/** A role the account's administrator may assume, with an inline policy. */
+const role = (name: string, statements: string[]): string => `
+  ${name}:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: ${name}
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: { AWS: !Sub 'arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root' }
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: secrets
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+${statements.map(statement => `              - ${statement}`).join('\n')}`
+
+/** Two keys whose policies leave their use to IAM, and roles that may use one, the other, or both. */
+const KEYS_TEMPLATE = `
+Resources:
+  KeyA: { Type: AWS::KMS::Key }
+  KeyB: { Type: AWS::KMS::Key }
+${role('Writer', [
+  "{ Effect: Allow, Action: 'secretsmanager:*', Resource: '*' }",
+  '{ Effect: Allow, Action: [kms:GenerateDataKey, kms:Decrypt], Resource: !GetAtt KeyA.Arn }'
+])}
+${role('Rekeyer', [
+  "{ Effect: Allow, Action: 'secretsmanager:*', Resource: '*' }",
+  '{ Effect: Allow, Action: kms:Decrypt, Resource: !GetAtt KeyA.Arn }',
+  '{ Effect: Allow, Action: kms:Encrypt, Resource: !GetAtt KeyB.Arn }'
+])}
+${role('ReaderB', [
+  "{ Effect: Allow, Action: 'secretsmanager:GetSecretValue', Resource: '*' }",
+  '{ Effect: Allow, Action: kms:Decrypt, Resource: !GetAtt KeyB.Arn }'
+])}
+${role('Pinned', [
+  "{ Effect: Allow, Action: ['secretsmanager:*', 'kms:*'], Resource: '*' }",
+  "{ Effect: Deny, Action: 'secretsmanager:UpdateSecret', Resource: '*', Condition: { StringNotEquals: { 'secretsmanager:KmsKeyId': !GetAtt KeyA.Arn }, 'Null': { 'secretsmanager:KmsKeyId': 'false' } } }"
+])}
+Outputs:
+  KeyA: { Value: !GetAtt KeyA.Arn }
+  KeyB: { Value: !GetAtt KeyB.Arn }
+`
+
+describe('Secrets Manager UpdateSecret and KMS keys', () => {
+  const OWNER = '222222222222'
+  let emulator: Emulator
+  let keys: Record<string, string>
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ world: testWorld() })
+  })
+  afterAll(() => emulator.close())
+  beforeEach(async () => {
+    emulator.loadWorld(testWorld())
+    const owner = adminClients(emulator, OWNER).cloudformation
+    await owner.send(new CreateStackCommand({ StackName: 'keys', TemplateBody: KEYS_TEMPLATE }))
+    const stack = (await owner.send(new DescribeStacksCommand({ StackName: 'keys' }))).Stacks?.[0]
+    expect(stack?.StackStatus, stack?.StackStatusReason).toBe('CREATE_COMPLETE')
+    keys = Object.fromEntries(
+      (stack?.Outputs ?? []).map(output => [output.OutputKey ?? '', output.OutputValue ?? ''])
+    )
+  })
+
+  async function secretsAs(roleName: string): Promise<SecretsManagerClient> {
+    const credentials = await assumeRole(emulator, OWNER, roleName, {
+      credentials: rootCredentials(OWNER)
+    })
+    return clients(emulator, { credentials }).secrets
+  }
+
+  const keyA = (): string => keys['KeyA'] ?? ''
+  const keyB = (): string => keys['KeyB'] ?? ''
+
+  it('encrypts a new value with the new key, and refuses it without that key', async () => {
+    const writer = await secretsAs('Writer')
+    await writer.send(
+      new CreateSecretCommand({ Name: 'keyed', KmsKeyId: keyA(), SecretString: 'v1' })
+    )
+    const refused = await rejection(
+      writer.send(
+        new UpdateSecretCommand({ SecretId: 'keyed', KmsKeyId: keyB(), SecretString: 'v2' })
+      )
+    )
+    expect([refused.name, refused.message]).toEqual([
+      'AccessDeniedException',
+      'Access to KMS is not allowed'
+    ])
+    // Nothing changed: neither the key nor the value.
+    const described = await writer.send(new DescribeSecretCommand({ SecretId: 'keyed' }))
+    expect(described.KmsKeyId).toBe(keyA())
+    expect((await writer.send(new GetSecretValueCommand({ SecretId: 'keyed' }))).SecretString).toBe(
+      'v1'
+    )
+    expect(emulator.secretValueWrites().map(write => write.operation)).toEqual(['CreateSecret'])
+
+    // The key alone may change: new values then need it, the current one stays under key A.
+    await writer.send(new UpdateSecretCommand({ SecretId: 'keyed', KmsKeyId: keyB() }))
+    expect((await writer.send(new DescribeSecretCommand({ SecretId: 'keyed' }))).KmsKeyId).toBe(
+      keyB()
+    )
+    expect((await writer.send(new GetSecretValueCommand({ SecretId: 'keyed' }))).SecretString).toBe(
+      'v1'
+    )
+    const readerB = await secretsAs('ReaderB')
+    expect(
+      (await rejection(readerB.send(new GetSecretValueCommand({ SecretId: 'keyed' })))).name
+    ).toBe('AccessDeniedException')
+    expect(
+      (
+        await rejection(
+          writer.send(new PutSecretValueCommand({ SecretId: 'keyed', SecretString: 'v2' }))
+        )
+      ).name
+    ).toBe('AccessDeniedException')
+  })
+
+  it('re-encrypts the labelled versions with the new key where the caller may, keeping the old key', async () => {
+    const writer = await secretsAs('Writer')
+    await writer.send(
+      new CreateSecretCommand({ Name: 'keyed', KmsKeyId: keyA(), SecretString: 'v1' })
+    )
+    const rekeyer = await secretsAs('Rekeyer')
+    await rekeyer.send(new UpdateSecretCommand({ SecretId: 'keyed', KmsKeyId: keyB() }))
+    // Readable with the new key, and still with the previous one.
+    const readerB = await secretsAs('ReaderB')
+    expect(
+      (await readerB.send(new GetSecretValueCommand({ SecretId: 'keyed' }))).SecretString
+    ).toBe('v1')
+    expect((await writer.send(new GetSecretValueCommand({ SecretId: 'keyed' }))).SecretString).toBe(
+      'v1'
+    )
+  })
+
+  it('authorizes UpdateSecret with secretsmanager:KmsKeyId', async () => {
+    const pinned = await secretsAs('Pinned')
+    await pinned.send(
+      new CreateSecretCommand({ Name: 'pinned', KmsKeyId: keyA(), SecretString: 'v' })
+    )
+    const denied = await rejection(
+      pinned.send(new UpdateSecretCommand({ SecretId: 'pinned', KmsKeyId: keyB() }))
+    )
+    expect(denied.name).toBe('AccessDeniedException')
+    expect(denied.message).toMatch(
+      /is not authorized to perform: secretsmanager:UpdateSecret on resource: arn:aws:secretsmanager:us-east-1:222222222222:secret:pinned-\w{6} with an explicit deny in an identity-based policy$/
+    )
+    await pinned.send(new UpdateSecretCommand({ SecretId: 'pinned', KmsKeyId: keyA() }))
+    await pinned.send(new UpdateSecretCommand({ SecretId: 'pinned', Description: 'no key named' }))
   })
 })

@@ -1,4 +1,5 @@
 import { daysBefore } from './clock.js'
+import { policyProblems } from './authz/evaluate.js'
 import { bootstrap } from './bootstrap.js'
 import {
   addAccessKey,
@@ -136,6 +137,17 @@ function seedUser(
     tags: entry.tags && new Map(Object.entries(entry.tags))
   })
   if (entry.attachedPolicies) user.attachedPolicyArns = [...entry.attachedPolicies]
+  if (entry.permissionsBoundary !== undefined) {
+    // IAM takes a boundary from the user's own account or an AWS managed policy.
+    if (
+      !new RegExp(`^arn:aws:iam::(?:aws|${account.id}):policy/.+`).test(entry.permissionsBoundary)
+    ) {
+      throw new WorldError(
+        `account ${account.id} user ${entry.name}: permissionsBoundary ${entry.permissionsBoundary} is not a managed policy ARN of this account or AWS`
+      )
+    }
+    user.permissionsBoundary = entry.permissionsBoundary
+  }
   keys.forEach((key, index) => {
     const id = key.id ?? state.ids.accessKeyId(`${account.id}/${entry.name}/${index}`)
     if (state.accessKeys.has(id)) throw new WorldError(`access key id ${id} is used twice`)
@@ -161,6 +173,31 @@ function seedAccountIam(
   entry: WorldAccount,
   calendar: Calendar
 ): void {
+  for (const policy of entry.managedPolicies ?? []) {
+    const path = normalizePath(policy.path)
+    const arn = iamArn(account.id, 'policy', path, policy.name)
+    const document =
+      typeof policy.document === 'string' ? policy.document : JSON.stringify(policy.document)
+    const problems = policyProblems(document, 'identity')
+    if (problems.length > 0) {
+      throw new WorldError(
+        `account ${account.id} managed policy ${policy.name}: ${problems.join('; ')}`
+      )
+    }
+    if (account.iam.policies.has(arn)) {
+      throw new WorldError(`account ${account.id}: managed policy ${arn} declared twice`)
+    }
+    account.iam.policies.set(arn, {
+      name: policy.name,
+      path,
+      id: state.ids.uniqueId('ANPA', `${account.id}/policy/${path}${policy.name}`),
+      arn,
+      document,
+      description: policy.description,
+      createDate: calendar.daysAgo(ACCOUNT_AGE_DAYS),
+      tags: new Map()
+    })
+  }
   // The central, list-accounts and member roles come from the templates (bootstrap.ts).
   for (const role of entry.roles ?? []) {
     putRole(state, account, {

@@ -6,7 +6,7 @@ import type { CrashRule, Faults } from './faults.js'
 import { handleInspection, INSPECTION_PREFIX } from './inspection.js'
 import type { RequestCounts, RequestLogEntry } from './request-log.js'
 import type { StateSnapshot } from './snapshot.js'
-import type { SentEmail } from './state.js'
+import type { SecretValueWrite, SentEmail } from './state.js'
 import type { World } from './world.js'
 
 export interface EmulatorOptions {
@@ -29,9 +29,15 @@ export interface Emulator {
   requests(limit?: number): RequestLogEntry[]
   requestCounts(): RequestCounts
   emails(): SentEmail[]
+  /**
+   * Every secret value written through the API since the world loaded (CreateSecret with a
+   * value, PutSecretValue, UpdateSecret with a value), oldest first, with whether the secret had
+   * its resource policy at that moment. World secrets are not listed.
+   */
+  secretValueWrites(): SecretValueWrite[]
   /** Every secret access key the emulator has handed out, for leak checks. */
   issuedSecrets(): string[]
-  /** Reloads the current world with the real-time clock; clears the log and mail. */
+  /** Reloads the current world with the real-time clock; clears the log, mail and value writes. */
   reset(): void
   loadWorld(world: World): void
   now(): Date
@@ -122,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests: limit => core.log.entries(limit),
     requestCounts: () => core.log.counts(),
     emails: () => core.emails(),
+    secretValueWrites: () => core.secretValueWrites(),
     issuedSecrets: () => core.issuedSecrets(),
     reset: () => core.reset(),
     loadWorld: world => core.loadWorld(world),

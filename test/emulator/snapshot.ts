@@ -46,6 +46,8 @@ export interface UserSnapshot {
   keys: AccessKeySnapshot[]
   inlinePolicies: Record<string, string>
   attachedPolicies: string[]
+  /** ARN of the user's permissions boundary policy. */
+  permissionsBoundary: string | null
 }
 
 export interface AccessKeySnapshot {
@@ -122,7 +124,8 @@ function userSnapshot(user: IamUser, now: Date): UserSnapshot {
     groups: [...user.groups],
     keys: user.keys.map(key => keySnapshot(key, now)),
     inlinePolicies: Object.fromEntries(user.inlinePolicies),
-    attachedPolicies: [...user.attachedPolicyArns]
+    attachedPolicies: [...user.attachedPolicyArns],
+    permissionsBoundary: user.permissionsBoundary ?? null
   }
 }
 

@@ -37,6 +37,8 @@ export interface IamUser {
   inlinePolicies: ReadonlyMap<string, string>
   attachedPolicyArns: readonly string[]
   groups: ReadonlySet<string>
+  /** ARN of the managed policy that bounds the user's permissions. */
+  permissionsBoundary: string | undefined
 }
 
 export interface RoleTrust {
@@ -145,6 +147,12 @@ export interface SecretVersion {
   secretBinary: string | undefined
   stages: Set<string>
   createdDate: Date
+  /**
+   * The KMS keys (as the secret named them) that can decrypt this version: the secret's key when
+   * it was written, and the keys a later key change re-encrypted it with. The AWS managed key is
+   * `alias/aws/secretsmanager`.
+   */
+  encryptedWith: readonly string[]
 }
 
 export interface SecretReplica {
@@ -319,6 +327,20 @@ export interface SentEmail {
   time: string
 }
 
+/** A secret value was stored: by CreateSecret with a value, PutSecretValue or UpdateSecret. */
+export interface SecretValueWrite {
+  /** ISO time on the emulator clock. */
+  time: string
+  account: string
+  /** The secret's primary region, where values are written. */
+  region: string
+  name: string
+  operation: 'CreateSecret' | 'PutSecretValue' | 'UpdateSecret'
+  versionId: string
+  /** Whether the secret had a resource policy when the value was written. */
+  hadResourcePolicy: boolean
+}
+
 export interface CentralPrincipal {
   accountId: string
   roleName: string
@@ -346,6 +368,8 @@ export class EmulatorState {
   readonly retiredAccessKeyIds = new Set<string>()
   readonly sessions = new Map<string, Session>()
   readonly emails: SentEmail[] = []
+  /** Every secret value written through the API, oldest first (world secrets are not). */
+  readonly secretValueWrites: SecretValueWrite[] = []
 
   constructor(
     readonly organization: Organization,

@@ -79,10 +79,22 @@ export interface WorldAccount {
   memberRole?: boolean
   /** Management account only: false skips the listing role. */
   listAccountsRole?: boolean
+  /** Customer managed policies, created before the users that attach them or are bounded by them. */
+  managedPolicies?: WorldManagedPolicy[]
   roles?: WorldRole[]
   groups?: WorldGroup[]
   users?: WorldUser[]
   secrets?: WorldSecret[]
+}
+
+/** A customer managed policy: `arn:aws:iam::ACCOUNT:policy{path}{name}`. */
+export interface WorldManagedPolicy {
+  name: string
+  /** Default `/`. */
+  path?: string
+  description?: string
+  /** The policy document (object or JSON text), checked as IAM checks an identity policy. */
+  document: string | Record<string, unknown>
 }
 
 export interface WorldRole {
@@ -113,6 +125,12 @@ export interface WorldUser {
   createdDaysAgo?: number
   /** Managed policy ARNs attached to the user (AWS-managed ones need not exist). */
   attachedPolicies?: string[]
+  /**
+   * ARN of the managed policy that is the user's permissions boundary. The emulator reads its
+   * document when the user calls (a world `managedPolicies` entry, a stack's or a CreatePolicy);
+   * one it cannot read (an AWS managed policy) allows nothing.
+   */
+  permissionsBoundary?: string
 }
 
 export interface WorldAccessKey {
@@ -319,6 +337,17 @@ const account: Schema = {
     ou: 'string',
     memberRole: 'boolean',
     listAccountsRole: 'boolean',
+    managedPolicies: {
+      arrayOf: {
+        fields: {
+          name: 'string',
+          path: 'string',
+          description: 'string',
+          document: { anyOf: ['string', 'object'] }
+        },
+        required: ['name', 'document']
+      }
+    },
     roles: {
       arrayOf: {
         fields: {
@@ -343,7 +372,8 @@ const account: Schema = {
           tags: stringRecord,
           keys: { arrayOf: accessKey },
           createdDaysAgo: 'number',
-          attachedPolicies: strings
+          attachedPolicies: strings,
+          permissionsBoundary: 'string'
         },
         required: ['name']
       }

@@ -28,7 +28,24 @@ function managedPolicy(account: Account, arn: string): IdentityPolicy | undefine
   return policy && { name: policy.arn, document: policy.document, origin: policy.origin }
 }
 
-function rolePolicies(account: Account, role: IamRole): IdentityPolicy[] {
+/** A boundary with no Allow: whatever it bounds is implicitly denied. */
+const ALLOWS_NOTHING = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Deny', NotAction: '*', Resource: '*' }]
+})
+
+/**
+ * The permissions boundary policy an entity's boundary ARN names. One the emulator cannot read
+ * (an AWS managed policy, whose text it does not have, or a deleted policy) allows nothing, so
+ * that an unknown boundary never widens what its entity may do.
+ */
+export function boundaryPolicy(account: Account, arn: string | undefined): NamedPolicy | undefined {
+  if (arn === undefined) return undefined
+  return managedPolicy(account, arn) ?? { name: arn, document: ALLOWS_NOTHING }
+}
+
+/** A role's identity policies: inline, then attached managed ones. */
+export function rolePolicies(account: Account, role: IamRole): IdentityPolicy[] {
   return [
     ...[...role.inlinePolicies].map(([name, document]) => ({
       name: `${role.name}/${name}`,
@@ -39,7 +56,11 @@ function rolePolicies(account: Account, role: IamRole): IdentityPolicy[] {
   ]
 }
 
-function userPolicies(account: Account, user: IamUser): IdentityPolicy[] {
+/**
+ * A user's identity policies: inline, then attached managed ones. Groups carry no policies in
+ * the emulator, so membership adds none.
+ */
+export function userPolicies(account: Account, user: IamUser): IdentityPolicy[] {
   return [
     ...[...user.inlinePolicies].map(([name, document]) => ({
       name: `${user.name}/${name}`,
@@ -78,13 +99,12 @@ export function principalOf(state: EmulatorState, caller: Caller): Principal | u
       }
     case 'session': {
       const role = account.iam.roles.get(caller.roleName)
-      const boundary = role?.permissionsBoundary
       return {
         arn: caller.arn,
         accountId: account.id,
         // A deleted role's sessions keep their credentials but lose every permission.
         identityPolicies: role ? rolePolicies(account, role) : [],
-        permissionsBoundary: boundary === undefined ? undefined : managedPolicy(account, boundary),
+        permissionsBoundary: boundaryPolicy(account, role?.permissionsBoundary),
         context: {
           ...common,
           'aws:PrincipalArn': caller.roleArn,
@@ -100,7 +120,7 @@ export function principalOf(state: EmulatorState, caller: Caller): Principal | u
         arn: caller.arn,
         accountId: account.id,
         identityPolicies: user ? userPolicies(account, user) : [],
-        permissionsBoundary: undefined,
+        permissionsBoundary: boundaryPolicy(account, user?.permissionsBoundary),
         context: {
           ...common,
           'aws:PrincipalArn': caller.arn,

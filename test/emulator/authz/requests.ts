@@ -1,3 +1,4 @@
+import { parseEntityArn } from '../iam-model.js'
 import type { RequestParams } from '../protocol/values.js'
 import type { Caller, ServiceName } from '../service.js'
 import { keyPolicyCheck, resolveKmsKey } from '../services/kms.js'
@@ -103,9 +104,40 @@ function keyOwner(scope: RequestScope, params: RequestParams): string {
   return key?.accountId === scope.account.id ? key.userName : userName(scope, params)
 }
 
+function boundaryContext(arn: string | undefined): Record<string, string> {
+  return arn === undefined ? {} : { 'iam:PermissionsBoundary': arn }
+}
+
+/**
+ * SimulatePrincipalPolicy acts on the policy source entity (its real ARN when it exists), in the
+ * account its ARN names: IAM grants nothing across accounts, so another account's is refused.
+ */
+const simulatePrincipalPolicy: Describe = (scope, params) => {
+  const arn = params.string('PolicySourceArn') ?? ''
+  const parsed = parseEntityArn(arn)
+  const local = parsed?.accountId === scope.account.id ? parsed : undefined
+  const iam = scope.account.iam
+  const entity =
+    local?.kind === 'user'
+      ? iam.users.get(local.name)
+      : local?.kind === 'role'
+        ? iam.roles.get(local.name)
+        : local?.kind === 'group'
+          ? iam.groups.get(local.name)
+          : undefined
+  const tags = entity && 'tags' in entity ? entity.tags : undefined
+  return check(scope, 'iam:SimulatePrincipalPolicy', entity?.arn ?? arn, {
+    resourceAccount: parsed?.accountId ?? scope.account.id,
+    context: tags ? resourceTags(tags, 'aws:ResourceTag', 'iam:ResourceTag') : {}
+  })
+}
+
 const IAM: Record<string, Describe> = {
   ListUsers: everything('iam:ListUsers'),
-  CreateUser: onUser('CreateUser', params => tagKeysContext(params.structList('Tags'))),
+  CreateUser: onUser('CreateUser', params => ({
+    ...tagKeysContext(params.structList('Tags')),
+    ...boundaryContext(params.string('PermissionsBoundary'))
+  })),
   GetUser: onUser('GetUser'),
   ListUserTags: onUser('ListUserTags'),
   TagUser: onUser('TagUser', params => tagKeysContext(params.structList('Tags'))),
@@ -139,6 +171,21 @@ const IAM: Record<string, Describe> = {
   })),
   ListAttachedUserPolicies: onUser('ListAttachedUserPolicies'),
   GetAccountAuthorizationDetails: everything('iam:GetAccountAuthorizationDetails'),
+  PutUserPermissionsBoundary: onUser('PutUserPermissionsBoundary', params =>
+    boundaryContext(params.string('PermissionsBoundary'))
+  ),
+  // The boundary being removed is the one the condition key names.
+  DeleteUserPermissionsBoundary: (scope, params) => {
+    const name = userName(scope, params)
+    const user = userResource(scope, name)
+    return check(scope, 'iam:DeleteUserPermissionsBoundary', user.arn, {
+      context: {
+        ...user.context,
+        ...boundaryContext(scope.account.iam.users.get(name)?.permissionsBoundary)
+      }
+    })
+  },
+  SimulatePrincipalPolicy: simulatePrincipalPolicy,
   CreatePolicy: (scope, params) =>
     check(
       scope,
@@ -304,6 +351,14 @@ const SECRETS_MANAGER: Record<string, Describe> = {
   CreateSecret: createSecret,
   DescribeSecret: secretChecks('DescribeSecret'),
   PutSecretValue: secretChecks('PutSecretValue'),
+  UpdateSecret: secretChecks('UpdateSecret', params => ({
+    ...(params.string('KmsKeyId') !== undefined
+      ? { 'secretsmanager:KmsKeyId': params.string('KmsKeyId') ?? '' }
+      : {}),
+    ...(params.string('Description') !== undefined
+      ? { 'secretsmanager:Description': params.string('Description') ?? '' }
+      : {})
+  })),
   GetSecretValue: secretChecks('GetSecretValue', params => ({
     ...(params.string('VersionStage')
       ? { 'secretsmanager:VersionStage': params.string('VersionStage') ?? '' }

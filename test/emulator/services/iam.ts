@@ -1,3 +1,6 @@
+import { policyProblems } from '../authz/evaluate.js'
+import { boundaryPolicy } from '../authz/principal.js'
+import { simulatePolicies, type SimulatedPolicy } from '../authz/simulate.js'
 import {
   accountRootArn,
   addAccessKey,
@@ -5,6 +8,7 @@ import {
   iamArn,
   MAX_KEYS_PER_USER,
   normalizePath,
+  parseEntityArn,
   putRole,
   removeAccessKey,
   trustFromDocument
@@ -84,14 +88,22 @@ function readTags(params: RequestParams, name = 'Tags'): Map<string, string> {
   )
 }
 
-function userView(target: IamUser, withTags: boolean): ResponseObject {
+function boundaryView(arn: string | undefined): ResponseObject | undefined {
+  return arn === undefined
+    ? undefined
+    : { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: arn }
+}
+
+/** A user; `full` adds what GetUser returns and ListUsers does not (boundary, tags). */
+function userView(target: IamUser, full: boolean): ResponseObject {
   return {
     Path: target.path,
     UserName: target.name,
     UserId: target.id,
     Arn: target.arn,
     CreateDate: target.createDate,
-    Tags: withTags && target.tags.size > 0 ? tagList(target.tags) : undefined
+    PermissionsBoundary: full ? boundaryView(target.permissionsBoundary) : undefined,
+    Tags: full && target.tags.size > 0 ? tagList(target.tags) : undefined
   }
 }
 
@@ -111,7 +123,11 @@ function roleView(role: IamRole): ResponseObject {
   }
 }
 
-function policyView(policy: ManagedPolicy, attachmentCount: number): ResponseObject {
+function policyView(
+  policy: ManagedPolicy,
+  attachmentCount: number,
+  boundaryUsageCount: number
+): ResponseObject {
   return {
     PolicyName: policy.name,
     PolicyId: policy.id,
@@ -119,7 +135,7 @@ function policyView(policy: ManagedPolicy, attachmentCount: number): ResponseObj
     Path: policy.path,
     DefaultVersionId: 'v1',
     AttachmentCount: attachmentCount,
-    PermissionsBoundaryUsageCount: 0,
+    PermissionsBoundaryUsageCount: boundaryUsageCount,
     IsAttachable: true,
     Description: policy.description,
     CreateDate: policy.createDate,
@@ -232,12 +248,15 @@ function createUser(ctx: RequestContext, params: RequestParams): ResponseValue {
   if (account.iam.users.has(name)) {
     throw new ServiceError('EntityAlreadyExists', `User with name ${name} already exists.`)
   }
+  const boundary = params.string('PermissionsBoundary')
+  if (boundary !== undefined) attachablePolicyName(account, boundary)
   const created = addUser(ctx.state, account, {
     name,
     path: params.string('Path'),
     createDate: ctx.now,
     tags: readTags(params)
   })
+  created.permissionsBoundary = boundary
   return { User: userView(created, true) }
 }
 
@@ -558,6 +577,7 @@ function getAccountAuthorizationDetails(ctx: RequestContext, params: RequestPara
         PolicyName: attachablePolicyName(account, arn),
         PolicyArn: arn
       })),
+      PermissionsBoundary: boundaryView(target.permissionsBoundary),
       Tags: target.tags.size > 0 ? tagList(target.tags) : undefined
     })),
     GroupDetailList: [],
@@ -573,6 +593,29 @@ function attachmentCount(account: Account, arn: string): number {
     if (member.attachedPolicyArns.includes(arn)) count += 1
   }
   return count
+}
+
+function boundaryUsageCount(account: Account, arn: string): number {
+  let count = 0
+  for (const member of account.iam.users.values())
+    if (member.permissionsBoundary === arn) count += 1
+  for (const role of account.iam.roles.values()) if (role.permissionsBoundary === arn) count += 1
+  return count
+}
+
+function putUserPermissionsBoundary(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const account = callerAccount(ctx)
+  const target = user(account, params.requiredString('UserName'))
+  const arn = params.requiredString('PermissionsBoundary')
+  attachablePolicyName(account, arn)
+  target.permissionsBoundary = arn
+  return undefined
+}
+
+function deleteUserPermissionsBoundary(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const target = user(callerAccount(ctx), params.requiredString('UserName'))
+  target.permissionsBoundary = undefined
+  return undefined
 }
 
 function createPolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
@@ -599,7 +642,7 @@ function createPolicy(ctx: RequestContext, params: RequestParams): ResponseValue
     tags: readTags(params)
   }
   account.iam.policies.set(arn, policy)
-  return { Policy: policyView(policy, 0) }
+  return { Policy: policyView(policy, 0, 0) }
 }
 
 function getPolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
@@ -607,7 +650,9 @@ function getPolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
   const arn = params.requiredString('PolicyArn')
   const policy = account.iam.policies.get(arn)
   if (!policy) throw new ServiceError('NoSuchEntity', `Policy ${arn} was not found.`)
-  return { Policy: policyView(policy, attachmentCount(account, arn)) }
+  return {
+    Policy: policyView(policy, attachmentCount(account, arn), boundaryUsageCount(account, arn))
+  }
 }
 
 function getRole(ctx: RequestContext, params: RequestParams): ResponseValue {
@@ -640,6 +685,176 @@ function createRole(ctx: RequestContext, params: RequestParams): ResponseValue {
     tags: readTags(params)
   })
   return { Role: roleView(role) }
+}
+
+// ----- policy simulation ---------------------------------------------------------------------
+
+const invalidInput = (message: string): ServiceError => new ServiceError('InvalidInput', message)
+
+const CONTEXT_KEY_TYPES = new Set(
+  ['string', 'numeric', 'boolean', 'ip', 'binary', 'date'].flatMap(type => [type, `${type}List`])
+)
+
+/** A policy document from the request, checked as IAM checks one of its kind. */
+function inputPolicy(
+  document: string,
+  kind: 'identity' | 'resource',
+  sourceId: string,
+  sourceType: SimulatedPolicy['sourceType']
+): SimulatedPolicy {
+  const problems = policyProblems(document, kind)
+  if (problems.length > 0) {
+    throw new ServiceError('MalformedPolicyDocument', problems[0] ?? 'Syntax errors in policy.')
+  }
+  return { name: sourceId, document, sourceId, sourceType }
+}
+
+/** The identity policies of a user or role as the simulator names them. */
+function entityPolicies(
+  account: Account,
+  entity: IamUser | IamRole,
+  inlineType: 'user' | 'role'
+): SimulatedPolicy[] {
+  const inline = [...entity.inlinePolicies].map(([name, document]) => ({
+    name: `${entity.name}/${name}`,
+    document,
+    sourceId: name,
+    sourceType: inlineType
+  }))
+  // AWS managed policies are not modelled: their text is unknown, so they grant nothing here.
+  const managed = entity.attachedPolicyArns.flatMap(arn => {
+    const policy = account.iam.policies.get(arn)
+    return policy
+      ? [
+          {
+            name: policy.arn,
+            document: policy.document,
+            sourceId: policy.name,
+            sourceType: 'user-managed' as const
+          }
+        ]
+      : []
+  })
+  return [...inline, ...managed]
+}
+
+/** The policy source: a user, role or group of the caller's account. */
+function simulationSource(
+  account: Account,
+  arn: string
+): {
+  arn: string
+  kind: 'user' | 'role' | 'group'
+  policies: SimulatedPolicy[]
+  boundary: string | undefined
+} {
+  const parsed = parseEntityArn(arn)
+  if (!parsed) throw invalidInput(`Invalid ARN ${arn} for PolicySourceArn.`)
+  const inAccount = parsed.accountId === account.id
+  switch (parsed.kind) {
+    case 'user': {
+      const found = inAccount ? account.iam.users.get(parsed.name) : undefined
+      if (!found) throw noSuchUser(parsed.name)
+      const policies = entityPolicies(account, found, 'user')
+      return { arn: found.arn, kind: 'user', policies, boundary: found.permissionsBoundary }
+    }
+    case 'role': {
+      const found = inAccount ? account.iam.roles.get(parsed.name) : undefined
+      if (!found) {
+        throw new ServiceError('NoSuchEntity', `The role with name ${parsed.name} cannot be found.`)
+      }
+      const policies = entityPolicies(account, found, 'role')
+      return { arn: found.arn, kind: 'role', policies, boundary: found.permissionsBoundary }
+    }
+    case 'group': {
+      const found = inAccount ? account.iam.groups.get(parsed.name) : undefined
+      if (!found) {
+        throw new ServiceError(
+          'NoSuchEntity',
+          `The group with name ${parsed.name} cannot be found.`
+        )
+      }
+      // Groups carry no policies in the emulator.
+      return { arn: found.arn, kind: 'group', policies: [], boundary: undefined }
+    }
+  }
+}
+
+function simulationContext(params: RequestParams): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {}
+  for (const entry of params.structList('ContextEntries')) {
+    const name = entry.requiredString('ContextKeyName')
+    const type = entry.string('ContextKeyType') ?? 'string'
+    if (!CONTEXT_KEY_TYPES.has(type)) {
+      throw validation(
+        `1 validation error detected: Value '${type}' at 'contextEntries.member.contextKeyType' failed to satisfy constraint: Member must satisfy enum value set: [${[...CONTEXT_KEY_TYPES].join(', ')}]`
+      )
+    }
+    const values = entry.stringList('ContextKeyValues')
+    context[name] = type.endsWith('List') || values.length > 1 ? values : (values[0] ?? '')
+  }
+  return context
+}
+
+/**
+ * SimulatePrincipalPolicy: how the source entity's policies (inline and attached; its
+ * permissions boundary, or PermissionsBoundaryPolicyInputList; PolicyInputList besides) and an
+ * optional resource policy decide each action on each resource, by the evaluator that decides
+ * the emulator's own requests. Only the ContextEntries given are in the request context.
+ */
+function simulatePrincipalPolicy(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const account = callerAccount(ctx)
+  const source = simulationSource(account, params.requiredString('PolicySourceArn'))
+  const actions = params.stringList('ActionNames')
+  if (actions.length === 0) throw queryValidationError('ActionNames')
+  const resourceArns = params.stringList('ResourceArns')
+  const resourcePolicyText = params.string('ResourcePolicy')
+  const callerArnParam = params.string('CallerArn')
+  if (callerArnParam !== undefined && parseEntityArn(callerArnParam)?.kind !== 'user') {
+    throw invalidInput(`Invalid CallerArn ${callerArnParam}: it must be the ARN of an IAM user.`)
+  }
+  if (resourcePolicyText !== undefined && callerArnParam === undefined && source.kind !== 'user') {
+    throw invalidInput(
+      'CallerArn is required when a ResourcePolicy is given and PolicySourceArn is not a user.'
+    )
+  }
+  const principal = callerArnParam ?? source.arn
+  const ownerParam = params.string('ResourceOwner')
+  let resourceOwner = principal.split(':')[4] ?? account.id
+  if (ownerParam !== undefined) {
+    const owner = /^(?:arn:aws:iam::)?(\d{12})(?::root)?$/.exec(ownerParam)?.[1]
+    if (owner === undefined) throw invalidInput(`Invalid ResourceOwner ${ownerParam}.`)
+    resourceOwner = owner
+  }
+  const boundaryInputs = params.stringList('PermissionsBoundaryPolicyInputList')
+  if (boundaryInputs.length > 1) {
+    throw invalidInput('PermissionsBoundaryPolicyInputList takes at most one policy.')
+  }
+  const [boundaryInput] = boundaryInputs
+  const results = simulatePolicies({
+    principal,
+    actions,
+    resources: resourceArns.length > 0 ? resourceArns : ['*'],
+    resourcesGiven: resourceArns.length > 0,
+    defaultResourceAccount: resourceOwner,
+    identityPolicies: [
+      ...source.policies,
+      ...params
+        .stringList('PolicyInputList')
+        .map((document, i) => inputPolicy(document, 'identity', `PolicyInputList.${i + 1}`, 'none'))
+    ],
+    permissionsBoundary:
+      boundaryInput !== undefined
+        ? inputPolicy(boundaryInput, 'identity', 'PermissionsBoundaryPolicyInputList.1', 'none')
+        : boundaryPolicy(account, source.boundary),
+    resourcePolicy:
+      resourcePolicyText === undefined
+        ? undefined
+        : inputPolicy(resourcePolicyText, 'resource', 'ResourcePolicy', 'resource'),
+    context: simulationContext(params)
+  })
+  const { items, ...truncation } = page(ctx, params, results)
+  return { EvaluationResults: items, ...truncation }
 }
 
 export const iamService: QueryServiceDefinition = {
@@ -679,6 +894,9 @@ export const iamService: QueryServiceDefinition = {
     CreatePolicy: createPolicy,
     GetPolicy: getPolicy,
     GetRole: getRole,
-    CreateRole: createRole
+    CreateRole: createRole,
+    PutUserPermissionsBoundary: putUserPermissionsBoundary,
+    DeleteUserPermissionsBoundary: deleteUserPermissionsBoundary,
+    SimulatePrincipalPolicy: simulatePrincipalPolicy
   })
 }

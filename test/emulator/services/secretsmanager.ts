@@ -14,6 +14,7 @@ import {
   type EmulatorState,
   type Secret,
   type SecretReplica,
+  type SecretValueWrite,
   type SecretVersion
 } from '../state.js'
 import { keyPolicyCheck, resolveKmsKey } from './kms.js'
@@ -25,6 +26,9 @@ import { keyPolicyCheck, resolveKmsKey } from './kms.js'
 
 const CURRENT = 'AWSCURRENT'
 const PREVIOUS = 'AWSPREVIOUS'
+const PENDING = 'AWSPENDING'
+/** The key a secret without KmsKeyId uses; the emulator does not model (or check) it. */
+const AWS_MANAGED_KEY = 'alias/aws/secretsmanager'
 const DEFAULT_MAX_RESULTS = 100
 
 const notFound = (): ServiceError =>
@@ -86,13 +90,37 @@ export function createSecretRecord(
         secretString: fields.secretString,
         secretBinary: fields.secretBinary,
         stages: new Set(),
-        createdDate: fields.now
+        createdDate: fields.now,
+        encryptedWith: [keyName(secret.kmsKeyId)]
       },
       [CURRENT]
     )
   }
   regionSecrets(account, fields.region).set(secret.name, secret)
   return secret
+}
+
+/** How a version records the key it was encrypted with (an empty KmsKeyId is the AWS key). */
+function keyName(kmsKeyId: string | undefined): string {
+  return kmsKeyId === undefined || kmsKeyId === '' ? AWS_MANAGED_KEY : kmsKeyId
+}
+
+/** Logs a value written through the API, and whether the secret's policy was on it already. */
+function recordValueWrite(
+  ctx: RequestContext,
+  secret: Secret,
+  operation: SecretValueWrite['operation'],
+  versionId: string
+): void {
+  ctx.state.secretValueWrites.push({
+    time: ctx.now.toISOString(),
+    account: secret.accountId,
+    region: secret.primaryRegion,
+    name: secret.name,
+    operation,
+    versionId,
+    hadResourcePolicy: secret.resourcePolicy !== undefined
+  })
 }
 
 /** Adds a version and moves its stages onto it; AWSCURRENT's old holder becomes AWSPREVIOUS. */
@@ -184,14 +212,25 @@ function authorizeOrKmsDenied(
 /**
  * Secrets Manager encrypts and decrypts with the secret's KMS key on the caller's behalf, so the
  * caller needs that permission too, through Secrets Manager (kms:ViaService). Keys the emulator
- * does not model (an ARN no stack created) are not checked.
+ * does not model (an ARN no stack created, the AWS managed key) are not checked.
  */
-function authorizeKeyUse(ctx: RequestContext, secret: Secret, use: 'write' | 'read'): void {
-  if (secret.kmsKeyId === undefined) return
-  const key = resolveKmsKey(ctx.state, secret.accountId, secret.primaryRegion, secret.kmsKeyId)
+function authorizeKeyUse(
+  ctx: RequestContext,
+  secret: Secret,
+  use: 'write' | 'read' | 're-encrypt',
+  kmsKeyId: string | undefined = secret.kmsKeyId
+): void {
+  if (kmsKeyId === undefined || kmsKeyId === '') return
+  const key = resolveKmsKey(ctx.state, secret.accountId, secret.primaryRegion, kmsKeyId)
   if (!key) return
-  // Secrets Manager's documented needs: a new value takes both, reading takes Decrypt.
-  const actions = use === 'write' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']
+  // Secrets Manager's documented needs: a new value takes GenerateDataKey and Decrypt, reading
+  // takes Decrypt, re-encrypting an existing version with a new key takes Encrypt.
+  const actions =
+    use === 'write'
+      ? ['kms:GenerateDataKey', 'kms:Decrypt']
+      : use === 'read'
+        ? ['kms:Decrypt']
+        : ['kms:Encrypt']
   // Secrets Manager reports a refusal by KMS in its own words, without the details.
   for (const action of actions)
     authorizeOrKmsDenied(
@@ -201,6 +240,38 @@ function authorizeKeyUse(ctx: RequestContext, secret: Secret, use: 'write' | 're
         'kms:EncryptionContext:SecretARN': secretArn(secret, secret.primaryRegion)
       })
     )
+}
+
+/** Whether the caller may use the key so; a refusal is an answer here, not an error. */
+function mayUseKey(
+  ctx: RequestContext,
+  secret: Secret,
+  use: 'read' | 're-encrypt',
+  kmsKeyId: string
+): boolean {
+  try {
+    authorizeKeyUse(ctx, secret, use, kmsKeyId)
+    return true
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'AccessDeniedException') return false
+    throw error
+  }
+}
+
+/**
+ * Reading a version takes Decrypt on one of the keys it is encrypted with (after a key change,
+ * the previous key or the new one); the refusal named is that of its first key.
+ */
+function authorizeRead(
+  ctx: RequestContext,
+  secret: Secret,
+  version: SecretVersion | undefined
+): void {
+  const keys = version?.encryptedWith ?? [keyName(secret.kmsKeyId)]
+  const [first] = keys
+  if (first === undefined) return
+  if (keys.some(key => mayUseKey(ctx, secret, 'read', key))) return
+  authorizeKeyUse(ctx, secret, 'read', first)
 }
 
 function liveSecret(ctx: RequestContext, params: RequestParams): Secret {
@@ -308,6 +379,19 @@ function describeView(secret: Secret, region: string): ResponseObject {
   }
 }
 
+/**
+ * A SecretListEntry: DescribeSecret's fields, but the version map is SecretVersionsToStages and
+ * there is no ReplicationStatus, as ListSecrets answers.
+ */
+function listEntryView(secret: Secret, region: string): ResponseObject {
+  const {
+    VersionIdsToStages: versions,
+    ReplicationStatus: _replication,
+    ...entry
+  } = describeView(secret, region)
+  return { ...entry, SecretVersionsToStages: versions }
+}
+
 function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
   const account = callerAccount(ctx)
   const name = params.requiredString('Name')
@@ -350,13 +434,15 @@ function createSecret(ctx: RequestContext, params: RequestParams): ResponseValue
     secretBinary,
     versionId: token
   })
-  if (secret.versions.size > 0) {
+  const [versionId] = secret.versions.keys()
+  if (versionId !== undefined) {
     try {
       authorizeKeyUse(ctx, secret, 'write')
     } catch (error) {
       account.secrets.get(ctx.region)?.delete(secret.name)
       throw error
     }
+    recordValueWrite(ctx, secret, 'CreateSecret', versionId)
   }
   addReplicas(ctx, secret, params)
   return {
@@ -390,10 +476,18 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
     const requested = params.stringList('VersionStages')
     addVersion(
       secret,
-      { id: versionId, secretString, secretBinary, stages: new Set(), createdDate: ctx.now },
+      {
+        id: versionId,
+        secretString,
+        secretBinary,
+        stages: new Set(),
+        createdDate: ctx.now,
+        encryptedWith: [keyName(secret.kmsKeyId)]
+      },
       requested.length > 0 ? requested : [CURRENT]
     )
     secret.lastChangedDate = ctx.now
+    recordValueWrite(ctx, secret, 'PutSecretValue', versionId)
   }
   const version = secret.versions.get(versionId)
   return {
@@ -404,9 +498,78 @@ function putSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
   }
 }
 
+/**
+ * UpdateSecret: Description, KmsKeyId and a new value (a new AWSCURRENT version, as
+ * PutSecretValue makes). A new key encrypts new values from now on; the AWSCURRENT, AWSPENDING
+ * and AWSPREVIOUS versions are re-encrypted with it too, where the caller may decrypt them and
+ * use the new key (kms:Encrypt), and stay readable with their previous key, as AWS does.
+ */
+function updateSecret(ctx: RequestContext, params: RequestParams): ResponseValue {
+  const secret = writableSecret(ctx, params)
+  const secretString = params.string('SecretString')
+  const secretBinary = params.string('SecretBinary')
+  if (secretString !== undefined && secretBinary !== undefined) {
+    throw invalidParameter(
+      "You can't specify both a binary secret value and a string secret value in the same secret."
+    )
+  }
+  const hasValue = secretString !== undefined || secretBinary !== undefined
+  const token = versionToken(params)
+  const answer = (versionId: string | undefined): ResponseValue => ({
+    ARN: secretArn(secret, ctx.region),
+    Name: secret.name,
+    VersionId: versionId
+  })
+  const retried = hasValue && token !== undefined ? secret.versions.get(token) : undefined
+  if (retried) {
+    // Same token, same value: a retry, ignored. Same token, new value: not allowed.
+    if (retried.secretString !== secretString || retried.secretBinary !== secretBinary) {
+      throw versionExists()
+    }
+    return answer(retried.id)
+  }
+  const keyParam = params.string('KmsKeyId')
+  const newKey = keyParam === undefined ? secret.kmsKeyId : keyParam === '' ? undefined : keyParam
+  const keyChanged = keyName(newKey) !== keyName(secret.kmsKeyId)
+  // Everything is checked before anything changes.
+  if (hasValue) authorizeKeyUse(ctx, secret, 'write', newKey)
+  const reEncrypted = keyChanged
+    ? [...secret.versions.values()].filter(
+        version =>
+          [CURRENT, PENDING, PREVIOUS].some(stage => version.stages.has(stage)) &&
+          version.encryptedWith.some(key => mayUseKey(ctx, secret, 'read', key)) &&
+          mayUseKey(ctx, secret, 're-encrypt', keyName(newKey))
+      )
+    : []
+  const description = params.string('Description')
+  if (description !== undefined) secret.description = description
+  secret.kmsKeyId = newKey
+  for (const version of reEncrypted) {
+    if (!version.encryptedWith.includes(keyName(newKey))) {
+      version.encryptedWith = [...version.encryptedWith, keyName(newKey)]
+    }
+  }
+  secret.lastChangedDate = ctx.now
+  if (!hasValue) return answer(undefined)
+  const versionId = token ?? ctx.state.ids.uuid()
+  addVersion(
+    secret,
+    {
+      id: versionId,
+      secretString,
+      secretBinary,
+      stages: new Set(),
+      createdDate: ctx.now,
+      encryptedWith: [keyName(newKey)]
+    },
+    [CURRENT]
+  )
+  recordValueWrite(ctx, secret, 'UpdateSecret', versionId)
+  return answer(versionId)
+}
+
 function getSecretValue(ctx: RequestContext, params: RequestParams): ResponseValue {
   const secret = liveSecret(ctx, params)
-  authorizeKeyUse(ctx, secret, 'read')
   const versionId = params.string('VersionId')
   const stage = params.string('VersionStage') ?? (versionId === undefined ? CURRENT : undefined)
   const version = [...secret.versions.values()].find(
@@ -414,6 +577,7 @@ function getSecretValue(ctx: RequestContext, params: RequestParams): ResponseVal
       (versionId === undefined || candidate.id === versionId) &&
       (stage === undefined || candidate.stages.has(stage))
   )
+  authorizeRead(ctx, secret, version)
   if (!version) {
     throw new ServiceError(
       'ResourceNotFoundException',
@@ -483,7 +647,7 @@ function listSecrets(ctx: RequestContext, params: RequestParams): ResponseValue 
     ctx.state.config.pageSizes.secretsmanager
   )
   const { items, next } = pageOf(matching, token?.offset ?? 0, size)
-  return { SecretList: items.map(secret => describeView(secret, ctx.region)), NextToken: next }
+  return { SecretList: items.map(secret => listEntryView(secret, ctx.region)), NextToken: next }
 }
 
 function isPublicPolicy(policy: unknown): boolean {
@@ -631,6 +795,7 @@ export const secretsManagerService: JsonServiceDefinition = {
     CreateSecret: createSecret,
     DescribeSecret: describeSecret,
     PutSecretValue: putSecretValue,
+    UpdateSecret: updateSecret,
     GetSecretValue: getSecretValue,
     ListSecretVersionIds: listSecretVersionIds,
     ListSecrets: listSecrets,
