@@ -13,11 +13,27 @@ export async function whyUserCannotRead(
   snapshot: SecretSnapshot
 ): Promise<string | undefined> {
   const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(snapshot.arn)?.[1] ?? ''
+  const userName = userArn.slice(userArn.lastIndexOf('/') + 1)
+  // The simulator fills in no request context: the keys the policies read (the read-own-secret
+  // policy's ${aws:username}, the resource policy's aws:PrincipalArn) are given as the user's.
+  const asTheUser = [
+    {
+      ContextKeyName: 'aws:username',
+      ContextKeyType: 'string' as const,
+      ContextKeyValues: [userName]
+    },
+    {
+      ContextKeyName: 'aws:PrincipalArn',
+      ContextKeyType: 'string' as const,
+      ContextKeyValues: [userArn]
+    }
+  ]
   const checks = [
     {
       ActionNames: ['secretsmanager:GetSecretValue'],
       ResourceArns: [snapshot.arn],
-      ...(snapshot.resourcePolicy ? { ResourcePolicy: snapshot.resourcePolicy } : {})
+      ...(snapshot.resourcePolicy ? { ResourcePolicy: snapshot.resourcePolicy } : {}),
+      ContextEntries: asTheUser
     },
     ...(snapshot.kmsKeyId
       ? [
@@ -28,6 +44,7 @@ export async function whyUserCannotRead(
               /^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(snapshot.kmsKeyId) ? snapshot.kmsKeyId : '*'
             ],
             ContextEntries: [
+              ...asTheUser,
               {
                 ContextKeyName: 'kms:ViaService',
                 ContextKeyType: 'string' as const,

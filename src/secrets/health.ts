@@ -217,8 +217,15 @@ function replicaRepair(
  * aws/secretsmanager key. An alias against a key id cannot be told apart here: that is drift.
  */
 export function sameKmsKey(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b
-  return a === b || kmsTail(a) === kmsTail(b)
+  const x = a === undefined || isAwsManagedKey(a) ? undefined : a
+  const y = b === undefined || isAwsManagedKey(b) ? undefined : b
+  if (x === undefined || y === undefined) return x === y
+  return x === y || kmsTail(x) === kmsTail(y)
+}
+
+/** The AWS managed key of Secrets Manager, by its alias name or alias ARN. */
+function isAwsManagedKey(id: string): boolean {
+  return kmsTail(id) === 'alias/aws/secretsmanager'
 }
 
 function kmsTail(id: string): string {

@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  evaluateUser,
   type KeyRecord,
   type LastUsed,
   type LifecycleUpdate,

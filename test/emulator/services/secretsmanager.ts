@@ -529,7 +529,13 @@ function updateSecret(ctx: RequestContext, params: RequestParams): ResponseValue
     return answer(retried.id)
   }
   const keyParam = params.string('KmsKeyId')
-  const newKey = keyParam === undefined ? secret.kmsKeyId : keyParam === '' ? undefined : keyParam
+  // The AWS managed key is the default: AWS then omits KmsKeyId from the secret's description.
+  const newKey =
+    keyParam === undefined
+      ? secret.kmsKeyId
+      : keyParam === '' || keyName(keyParam) === AWS_MANAGED_KEY
+        ? undefined
+        : keyParam
   const keyChanged = keyName(newKey) !== keyName(secret.kmsKeyId)
   // Everything is checked before anything changes.
   if (hasValue) authorizeKeyUse(ctx, secret, 'write', newKey)
