@@ -532,6 +532,40 @@ describe('trust: which workflow run earns which chain', () => {
       .map(entry => entry.operation)
     expect(new Set(reads)).toEqual(new Set(['ListSecrets', 'GetResourcePolicy']))
   })
+
+  it('the read-only chain asks IAM whether a user can read its new key before it plans the deactivation', async () => {
+    // Day 100 of the rotations the first run made. With replicas asked for, each secret is also
+    // described (it has none yet: a repair the audit plans).
+    emulator.advanceDays(10)
+    const since = mark(emulator)
+    const audit = await withClaims(tokens, auditClaims(), () =>
+      run(emulator, tokens, { inputs: { mode: 'audit', 'secret-replica-regions': 'us-west-2' } })
+    )
+    expect(audit.exitCode, audit.stdout).toBe(0)
+    const user = (name: string) =>
+      audit.plan?.accounts.flatMap(a => a.users).find(u => u.userName === name)
+    expect(user('app-bot')?.actions.map(a => [a.type, a.reason, a.result])).toEqual([
+      ['DEACTIVATE', 'INSTALL_GRACE_PERIOD_END', 'planned']
+    ])
+    // An earlier test wrote its own resource policy on ci-bot's secret: that user's old key waits.
+    expect(user('ci-bot')?.actions.map(a => [a.type, a.reason, a.detail])).toEqual([
+      [
+        'WARN',
+        'DEACTIVATION_WAITS_FOR_NEW_KEY',
+        expect.stringMatching(/has a resource policy other than the owner-only one/) as unknown
+      ]
+    ])
+    const byAudit = since()
+      .filter(entry => entry.caller.includes('member-audit'))
+      .map(entry => `${entry.service}:${entry.operation}`)
+    expect(byAudit).toEqual(
+      expect.arrayContaining([
+        'iam:SimulatePrincipalPolicy',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:ListSecretVersionIds'
+      ])
+    )
+  })
 })
 
 describe('pull requests get a read-only dry run', () => {
