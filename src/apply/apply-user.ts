@@ -18,7 +18,7 @@ import type { PlanAction, PlanSecretRepair } from '../plan/types.js'
 import { lastUsedOf, listKeys, type ScannedUser } from '../scan/account-scan.js'
 import { encodeKeyRecord, lifecycleTagKey, signatureTagKey } from '../scan/lifecycle-tags.js'
 import { READ_OWN_SECRET_POLICY_NAME, readOwnSecretPolicyArn } from '../secrets/health.js'
-import { SecretNotOwnedError, type SecretStore } from '../secrets/store.js'
+import type { SecretStore } from '../secrets/store.js'
 import { recordMessage, type StateSigner } from '../state/signing.js'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
 
@@ -193,6 +193,17 @@ async function recheckLastUse(
       holdBack: `STATE_CHANGED: the key was used on ${lastUsed.kind === 'date' ? lastUsed.at.toISOString() : ''}, within the recovery grace period`
     }
   }
+  // old-key-in-use: wait decided on the report's last use, up to 4 hours old: the live one holds.
+  if (
+    action.reason === 'INSTALL_GRACE_PERIOD_END' &&
+    ctx.policy.oldKeyInUse === 'wait' &&
+    usedWithin(lastUsed, ctx, ctx.policy.oldKeyQuietDays)
+  ) {
+    return {
+      lastUsed,
+      holdBack: `STATE_CHANGED: the key was used on ${lastUsed.kind === 'date' ? lastUsed.at.toISOString() : ''}, within old-key-quiet-days`
+    }
+  }
   if (
     LEAST_RECENTLY_USED.has(action.reason) &&
     usedWithin(lastUsed, ctx, ctx.policy.installationGraceDays)
@@ -333,24 +344,29 @@ async function rotateKey(
     createdAt: newKey.CreateDate ?? ctx.now
   }
 
-  // The secret exists before the key is written: made now with its policy, or found (and
-  // repaired) by this run. A secret someone else made under the name is never written.
-  let secretArn: string
+  // The secret exists, with its owner-only policy, before the key is written: made now, or
+  // found (and repaired) by this run, its policy put again right before the write. A secret
+  // someone else made under the name never gets here (the policy blocks that rotation).
+  let secretArn: string | undefined = user.secret?.snapshot.arn
   try {
-    secretArn =
-      user.secret?.snapshot.arn ??
-      (await ctx.secrets.create(ctx.accountId, user.userName, user.arn, ctx.clock()))
+    if (secretArn === undefined) {
+      secretArn = await ctx.secrets.create(ctx.accountId, user.userName, user.arn, ctx.clock())
+    } else {
+      await ctx.secrets.protect(ctx.accountId, secretArn, user.arn)
+    }
     await ctx.secrets.writeValue(stored, secretArn)
   } catch (storeError) {
-    await deleteNewKey(ctx, user, action, newKey.AccessKeyId, storeError)
-    if (storeError instanceof SecretNotOwnedError) {
-      blockNotOwned(action, storeError.message)
-      return
+    // A write whose answer was lost may have happened: a key the secret holds is kept.
+    const heldAnyway =
+      secretArn !== undefined &&
+      (await ctx.secrets.holdsKey(ctx.accountId, secretArn, newKey.AccessKeyId).catch(() => false))
+    if (!heldAnyway || secretArn === undefined) {
+      await deleteNewKey(ctx, user, action, newKey.AccessKeyId, storeError)
+      throw new Error(
+        `storing the new key failed (${errorMessage(storeError)}); the new key was deleted again and the old key is untouched`,
+        { cause: storeError }
+      )
     }
-    throw new Error(
-      `storing the new key failed (${errorMessage(storeError)}); the new key was deleted again and the old key is untouched`,
-      { cause: storeError }
-    )
   }
   action.newAccessKeyId = newKey.AccessKeyId
   action.secretArn = secretArn
@@ -405,15 +421,6 @@ async function deleteNewKey(
   }
 }
 
-/** A secret someone else made under the user's name while this run went on: BLOCKED, as planned ones are. */
-function blockNotOwned(action: PlanAction, why: string): void {
-  action.type = 'BLOCKED'
-  action.reason = 'SECRET_NOT_OWNED'
-  action.message = reasonSentence('SECRET_NOT_OWNED')
-  action.detail = `${why}. The new key was deleted again and the old key is untouched. Delete that secret or change secret-name-prefix; the next run then rotates.`
-  action.result = 'planned'
-}
-
 /**
  * Puts the secret's drift right, each repair on its own (one failing does not stop the others).
  * Returns whether the secret may be written into: its policy, key and marker as the tool made them.
@@ -439,7 +446,8 @@ async function repairSecret(
       else await ctx.secrets.repair(expected, inspected.snapshot, problem)
       if (repair) repair.result = 'done'
     } catch (error) {
-      if (problem.repair.kind !== 'read-grant' && problem.repair.kind !== 'replicas') usable = false
+      // Only the grant is the user's side: any other drift left means no value goes in.
+      if (problem.repair.kind !== 'read-grant') usable = false
       if (repair) {
         repair.result = 'failed'
         repair.error = errorMessage(error)

@@ -15,6 +15,7 @@
  *    signs the tool's records, every role verifies them.
  * 5: member roles check every managed secret (ListSecrets, GetResourcePolicy), may ask IAM whether
  *    a user can read its secret (SimulatePrincipalPolicy), and the write role repairs a secret's KMS
- *    key and replicas (UpdateSecret, RemoveRegionsFromReplication).
+ *    key and replicas and restores a secret scheduled for deletion (UpdateSecret,
+ *    RemoveRegionsFromReplication, RestoreSecret).
  */
 export const TEMPLATE_VERSION = 5

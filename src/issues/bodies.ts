@@ -165,25 +165,27 @@ function blockedGuide(
   }
   if (reason === 'SECRET_NOT_OWNED') {
     const secretName = user.secret?.name ?? 'the secret named in the evidence'
+    const quoted = `'${secretName.replace(/'/g, "'\\''")}'`
     return {
       reason,
       why:
-        `The expired access key of IAM user ${name} is not rotated: a secret with the name this tool stores its new key under ` +
-        'already exists, and this tool did not create it (or cannot prove it did). The tool never writes a key into a secret ' +
-        'someone else controls: its key, resource policy or replicas could let others read it. Nothing was changed.',
+        `The expired access key of IAM user ${name} is not rotated: a secret already has the name this tool stores its ` +
+        'new key under, and the tool cannot prove it created it. The tool never writes a key into a secret it cannot ' +
+        'vouch for: its key, resource policy or replicas could let others read it. Nothing was changed.',
       steps: [
-        `1. Find out who created the secret and why: AWS CloudTrail (\`CreateSecret\`, \`PutResourcePolicy\`) in the account holding it.`,
+        '1. Find out who created the secret and what it holds: AWS CloudTrail (`CreateSecret`, `PutResourcePolicy`) ' +
+          "in the account holding it. If it is this tool's (made while the tool ran with another state key, or by " +
+          '0.1.0 after the state key existed), the key it holds may still be in use: check before removing it.',
         '2. Hand the name over, in one of two ways:',
-        '   - delete the secret (it holds no key this tool made), and the next run creates its own:',
+        '   - delete the secret, keeping a recovery window; the name is free when the window ends, and the next run then ' +
+          'creates its own (until then this issue stays open):',
         '',
         '     ```sh',
-        `     aws secretsmanager delete-secret --secret-id '${secretName.replace(/'/g, "'\\''")}' --force-delete-without-recovery`,
+        `     aws secretsmanager delete-secret --secret-id ${quoted} --recovery-window-in-days 7`,
         '     ```',
         '',
         '   - or keep it, and give this tool other names with a new `secret-name-prefix` (and the same `SecretNamePrefix` in the ' +
           'member stack, so that users may read their secrets).',
-        '',
-        '   The next run rotates the key, and this issue closes.',
         ''
       ]
     }

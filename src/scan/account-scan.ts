@@ -124,6 +124,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
   // Every managed secret is checked on every run (not the tool's, or drifted from what it made),
   // read while IAM generates the report.
   const secretsRead = readSecrets(directory, options)
+  secretsRead.catch(() => undefined) // its failure surfaces when it is awaited below
   let report: CredentialReport | undefined
   try {
     report = await readCredentialReport(iam, options.reportPoll, requested)
@@ -145,7 +146,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
       ? { kind: 'report', generatedAt: report.generatedAt, keys: reportByUser.get(entry.userName) }
       : { kind: 'live' }
     try {
-      const scanned = await scanUser(iam, entry, source, secretOf(secrets, entry.userName), options)
+      const scanned = await scanUser(iam, entry, source, secrets.get(entry.userName), options)
       keysScanned += scanned.keyCount
       if (scanned.user) users.push(scanned.user)
     } catch (error) {
@@ -167,37 +168,22 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
   }
 }
 
+/**
+ * The users' secrets, each read and judged. Listing them is the account's: when it fails, the
+ * account fails (nothing is written into, or said about, a secret the run could not see).
+ */
 async function readSecrets(
   directory: ReadonlyMap<string, DirectoryUser>,
   options: ScanOptions
-): Promise<SecretsRead> {
-  if (!options.secrets) return { kind: 'none' }
+): Promise<Map<string, InspectedSecret | Error>> {
+  if (!options.secrets) return new Map()
   const inScope = [...directory.values()].filter(entry => !exemptionOf(entry, options))
   try {
-    return { kind: 'read', byUser: await options.secrets.inspectAll(inScope) }
+    return await options.secrets.inspectAll(inScope)
   } catch (error) {
-    options.warn?.(
-      `Account ${options.accountId}: the users' secrets could not be listed (${errorMessage(error)}); none is checked, and no key one may hold is removed.`
-    )
-    return { kind: 'unknown' }
-  }
-}
-
-/** The account's secrets as the scan read them. */
-type SecretsRead =
-  | { kind: 'none' }
-  | { kind: 'unknown' }
-  | { kind: 'read'; byUser: Map<string, InspectedSecret | Error> }
-
-/** One user's secret: undefined when there is none, an Error when it could not be read. */
-function secretOf(read: SecretsRead, userName: string): InspectedSecret | Error | undefined {
-  switch (read.kind) {
-    case 'none':
-      return undefined
-    case 'unknown':
-      return new Error("the account's secrets could not be listed")
-    case 'read':
-      return read.byUser.get(userName)
+    throw new Error(`the users' secrets could not be listed: ${errorMessage(error)}`, {
+      cause: error
+    })
   }
 }
 
@@ -220,15 +206,16 @@ async function scanUser(
   const exempt = exemptReason !== undefined
   const forced = options.isForced(entry.userName)
 
+  // A secret the run could not read is this user's failure: no key is made, kept or removed on
+  // a guess about what it holds (execution rule 7).
+  if (read instanceof Error && !exempt) {
+    throw new Error(`its secret could not be read: ${errorMessage(read)}`, { cause: read })
+  }
+  const secret = read instanceof Error ? undefined : read
   const secretUnreadable = (error: unknown) =>
     options.warn?.(
       `Account ${options.accountId}: could not read the stored secret of ${entry.userName} (${errorMessage(error)}).`
     )
-  const secret = read instanceof Error || exempt ? undefined : read
-  const secretUnknown = read instanceof Error && !exempt
-  if (secretUnknown && read.message !== "the account's secrets could not be listed") {
-    secretUnreadable(read)
-  }
   const secretNeedsAttention =
     secret !== undefined && (!secret.check.owned || secret.check.problems.length > 0)
 
@@ -295,9 +282,7 @@ async function scanUser(
   if (needsAttention(decision) && mayNeedTheSecret(keys, decision.trusted)) {
     // Unknown is not "absent": no key that might be the stored one is removed on it.
     let evidence: Pick<UserFacts, 'storedSecretKeyId' | 'storedSecretUnknown'> = {}
-    if (secretUnknown) {
-      evidence = { storedSecretUnknown: true }
-    } else if (secret && !secret.check.owned) {
+    if (secret && !secret.check.owned) {
       evidence = { storedSecretUnknown: true }
       options.warn?.(
         `Account ${options.accountId}: ${secret.check.reason}; it is not read as state.`
@@ -319,14 +304,7 @@ async function scanUser(
   // Execution rule 3: an old key is deactivated only once its user can read the new one.
   const replacement = decision.awaitsAccessCheck
   if (replacement !== undefined && options.secrets) {
-    const check: AccessCheck = {
-      entry,
-      keys,
-      secret,
-      secretUnknown,
-      storedAt,
-      secrets: options.secrets
-    }
+    const check: AccessCheck = { entry, keys, secret, storedAt, secrets: options.secrets }
     facts = { ...facts, newKeyAccess: await newKeyAccess(replacement, check) }
     decision = evaluateUser(facts, options.policy, options.now)
   }
@@ -368,13 +346,12 @@ interface AccessCheck {
   readonly entry: DirectoryUser
   readonly keys: readonly KeyFacts[]
   readonly secret: InspectedSecret | undefined
-  readonly secretUnknown: boolean
   readonly storedAt: (secret: InspectedSecret) => Promise<Date | undefined>
   readonly secrets: ScanSecrets
 }
 
 /** Secret drift that keeps the user from its key (replicas do not). */
-const BLOCKS_READING = new Set(['resource-policy', 'kms-key', 'read-grant', 'marker'])
+const BLOCKS_READING = new Set(['restore', 'resource-policy', 'kms-key', 'read-grant', 'marker'])
 
 /**
  * Whether the user can read `replacement`: the rotation complete (the tool's secret holds the
@@ -388,12 +365,6 @@ async function newKeyAccess(replacement: string, check: AccessCheck): Promise<Ne
     problem,
     fix
   })
-  if (check.secretUnknown) {
-    return waits(
-      'its secret could not be read',
-      'see the warning about it in the log; the next run checks again'
-    )
-  }
   if (!secret) {
     return waits(
       'no secret holds it',

@@ -12,7 +12,11 @@ export async function whyUserCannotRead(
   userArn: string,
   snapshot: SecretSnapshot
 ): Promise<string | undefined> {
-  const region = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(snapshot.arn)?.[1] ?? ''
+  const [, partition = 'aws', region = '', secretAccount = ''] =
+    /^arn:([^:]+):secretsmanager:([^:]+):(\d{12}):/.exec(snapshot.arn) ?? []
+  // Without it, the simulator takes the resource for the user's own account's, where the secret's
+  // policy alone would do: a secret in the central account needs the user's policies as well.
+  const resourceOwner = `arn:${partition}:iam::${secretAccount}:root`
   const userName = userArn.slice(userArn.lastIndexOf('/') + 1)
   // The simulator fills in no request context: the keys the policies read (the read-own-secret
   // policy's ${aws:username}, the resource policy's aws:PrincipalArn) are given as the user's.
@@ -33,6 +37,7 @@ export async function whyUserCannotRead(
       ActionNames: ['secretsmanager:GetSecretValue'],
       ResourceArns: [snapshot.arn],
       ...(snapshot.resourcePolicy ? { ResourcePolicy: snapshot.resourcePolicy } : {}),
+      ResourceOwner: resourceOwner,
       ContextEntries: asTheUser
     },
     ...(snapshot.kmsKeyId

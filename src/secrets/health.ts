@@ -17,6 +17,8 @@ export interface SecretSnapshot {
   readonly createdAt?: Date
   /** The KMS key as Secrets Manager names it; undefined: aws/secretsmanager. */
   readonly kmsKeyId?: string
+  /** When someone scheduled it for deletion; undefined: it is not. */
+  readonly deletedAt?: Date
   readonly tags: ReadonlyMap<string, string>
   /** The resource policy's JSON text; undefined: none. */
   readonly resourcePolicy?: string
@@ -51,6 +53,7 @@ export interface SecretExpectation {
 
 /** One way a secret differs from what the tool made, and the call that puts it right. */
 export type SecretRepair =
+  | { readonly kind: 'restore' }
   | { readonly kind: 'resource-policy' }
   | { readonly kind: 'kms-key' }
   | {
@@ -82,6 +85,14 @@ export function checkSecret(
   const ownership = ownershipOf(snapshot, expected, verifier)
   if (ownership.kind === 'foreign') return { owned: false, reason: ownership.reason }
   const problems: SecretProblem[] = []
+  // First: nothing else can be changed on a secret scheduled for deletion.
+  if (snapshot.deletedAt) {
+    problems.push({
+      problem: `secret ${snapshot.name} was scheduled for deletion on ${snapshot.deletedAt.toISOString()}: its user loses its key when the recovery window ends`,
+      remedy: 'restore it (RestoreSecret)',
+      repair: { kind: 'restore' }
+    })
+  }
   if (ownership.kind === 'adopt') {
     problems.push({
       problem: `secret ${snapshot.name} has no marker: it was made before signed state began (by version 0.1.0)`,
@@ -103,10 +114,11 @@ export function checkSecret(
       repair: { kind: 'resource-policy' }
     })
   }
-  if (!sameKmsKey(expected.kmsKeyId, snapshot.kmsKeyId)) {
+  const home = homeOf(snapshot.arn)
+  if (!sameKmsKey(expected.kmsKeyId, snapshot.kmsKeyId, home)) {
     problems.push({
       problem: `secret ${snapshot.name} is encrypted with ${snapshot.kmsKeyId ?? 'aws/secretsmanager'}, not with ${expected.kmsKeyId ?? 'aws/secretsmanager'} (kms-key-id)`,
-      remedy: `encrypt it with ${expected.kmsKeyId ?? 'aws/secretsmanager'} again`,
+      remedy: `encrypt it with ${expected.kmsKeyId ?? 'aws/secretsmanager'} again (a person must, if the role may not decrypt with the other key)`,
       repair: { kind: 'kms-key' }
     })
   }
@@ -172,6 +184,7 @@ function replicaRepair(
   expected: SecretExpectation
 ): SecretProblem | undefined {
   const wanted = new Set(expected.replicaRegions)
+  const home = homeOf(snapshot.arn)
   const byRegion = new Map(snapshot.replicas.map(replica => [replica.region, replica]))
   const remove: string[] = []
   const add: string[] = []
@@ -180,7 +193,9 @@ function replicaRepair(
     if (!wanted.has(replica.region)) {
       remove.push(replica.region)
       found.push(`an unexpected replica in ${replica.region}`)
-    } else if (!sameKmsKey(expected.kmsKeyId, replica.kmsKeyId)) {
+    } else if (
+      !sameKmsKey(expected.kmsKeyId, replica.kmsKeyId, { ...home, region: replica.region })
+    ) {
       remove.push(replica.region)
       add.push(replica.region)
       found.push(
@@ -211,27 +226,48 @@ function replicaRepair(
   }
 }
 
+/** The account and region a secret lives in, from its ARN. */
+function homeOf(secretArn: string): KmsHome {
+  const match = /^arn:[^:]+:secretsmanager:([^:]*):(\d{12}):/.exec(secretArn)
+  return { region: match?.[1] ?? '', account: match?.[2] ?? '' }
+}
+
+export interface KmsHome {
+  readonly account: string
+  readonly region: string
+}
+
 /**
- * Whether two ways of naming a KMS key name the same one: equal, or the same `key/…` or
- * `alias/…` (a key id against its ARN, an alias name against its ARN). undefined is the
- * aws/secretsmanager key. An alias against a key id cannot be told apart here: that is drift.
+ * Whether two ways of naming a KMS key name the same one, for a secret in `home`. Two ARNs
+ * must be equal; a bare key id or alias name means the key of that name in the secret's own
+ * account and region, so it equals an ARN only there. undefined, the alias aws/secretsmanager
+ * and its ARN are the AWS managed key. An alias against a key id cannot be told apart here:
+ * that is drift.
  */
-export function sameKmsKey(a: string | undefined, b: string | undefined): boolean {
-  const x = a === undefined || isAwsManagedKey(a) ? undefined : a
-  const y = b === undefined || isAwsManagedKey(b) ? undefined : b
+export function sameKmsKey(a: string | undefined, b: string | undefined, home: KmsHome): boolean {
+  const x = parseKmsId(a)
+  const y = parseKmsId(b)
   if (x === undefined || y === undefined) return x === y
-  return x === y || kmsTail(x) === kmsTail(y)
+  if (x.tail !== y.tail) return false
+  const where = (id: ParsedKmsId) => id.at ?? `${home.region}:${home.account}`
+  return where(x) === where(y)
 }
 
-/** The AWS managed key of Secrets Manager, by its alias name or alias ARN. */
-function isAwsManagedKey(id: string): boolean {
-  return kmsTail(id) === 'alias/aws/secretsmanager'
+interface ParsedKmsId {
+  /** `key/…` or `alias/…`. */
+  readonly tail: string
+  /** `region:account` of an ARN; undefined for a bare id. */
+  readonly at?: string
 }
 
-function kmsTail(id: string): string {
-  const arn = /^arn:[^:]+:kms:[^:]*:[^:]*:(.+)$/.exec(id)
-  const tail = arn?.[1] ?? id
-  return tail.startsWith('alias/') || tail.startsWith('key/') ? tail : `key/${tail}`
+/** undefined for the AWS managed key. */
+function parseKmsId(id: string | undefined): ParsedKmsId | undefined {
+  if (id === undefined || id === '') return undefined
+  const arn = /^arn:[^:]+:kms:([^:]*):(\d{12}):(.+)$/.exec(id)
+  const rest = arn?.[3] ?? id
+  const tail = rest.startsWith('alias/') || rest.startsWith('key/') ? rest : `key/${rest}`
+  if (tail === 'alias/aws/secretsmanager') return undefined
+  return arn ? { tail, at: `${arn[1]}:${arn[2]}` } : { tail }
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   PutSecretValueCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
+  RestoreSecretCommand,
   TagResourceCommand,
   UpdateSecretCommand,
   type SecretsManagerClient
@@ -71,11 +72,6 @@ export interface SecretStoreOptions {
   readonly signer?: StateSigner
 }
 
-/** A secret with the user's name exists that the tool did not create: nothing is written to it. */
-export class SecretNotOwnedError extends Error {
-  override name = 'SecretNotOwnedError'
-}
-
 /** A secret as ListSecrets describes it: all of its snapshot but the policy and replicas. */
 export type ListedSecret = Omit<SecretSnapshot, 'resourcePolicy' | 'replicas'>
 
@@ -121,6 +117,8 @@ export class SecretStore {
       const page = await client.send(
         new ListSecretsCommand({
           Filters: [{ Key: 'name', Values: [prefix] }],
+          // A secret scheduled for deletion still holds its name (and its key): it is listed too.
+          IncludePlannedDeletion: true,
           MaxResults: 100,
           NextToken: token
         })
@@ -136,6 +134,7 @@ export class SecretStore {
           arn: entry.ARN,
           ...(entry.CreatedDate ? { createdAt: entry.CreatedDate } : {}),
           ...(entry.KmsKeyId ? { kmsKeyId: entry.KmsKeyId } : {}),
+          ...(entry.DeletedDate ? { deletedAt: entry.DeletedDate } : {}),
           tags: new Map((entry.Tags ?? []).map(tag => [tag.Key ?? '', tag.Value ?? ''])),
           ...(current ? { currentVersionId: current[0] } : {})
         })
@@ -146,27 +145,22 @@ export class SecretStore {
   }
 
   /**
-   * The listed secret completed and judged against what the tool made: its resource policy (one
-   * call), and its replicas where `secret-replica-regions` asks for some (one more). Without
-   * replicas configured an unexpected one is not looked for: it carries the primary's resource
-   * policy, so it opens the key to nobody new.
+   * The listed secret completed and judged against what the tool made: its resource policy and
+   * its replicas (two calls). Every replica counts: one made to a region nobody chose can be
+   * promoted to a secret of its own, with a policy of its own, and keep the key.
    */
   async inspect(expected: SecretExpectation, listed: ListedSecret): Promise<InspectedSecret> {
     const client = this.options.clientFor(expected.accountId)
     const policy = await client.send(new GetResourcePolicyCommand({ SecretId: listed.arn }))
-    let replicas: SecretSnapshot['replicas'] = []
-    if (this.options.replicaRegions.length > 0) {
-      const described = await client.send(new DescribeSecretCommand({ SecretId: listed.arn }))
-      replicas = (described.ReplicationStatus ?? []).map(replica => ({
+    const described = await client.send(new DescribeSecretCommand({ SecretId: listed.arn }))
+    const snapshot: SecretSnapshot = {
+      ...listed,
+      ...(policy.ResourcePolicy ? { resourcePolicy: policy.ResourcePolicy } : {}),
+      replicas: (described.ReplicationStatus ?? []).map(replica => ({
         region: replica.Region ?? '',
         ...(replica.KmsKeyId ? { kmsKeyId: replica.KmsKeyId } : {}),
         ...(replica.Status ? { status: replica.Status } : {})
       }))
-    }
-    const snapshot: SecretSnapshot = {
-      ...listed,
-      ...(policy.ResourcePolicy ? { resourcePolicy: policy.ResourcePolicy } : {}),
-      replicas
     }
     return { snapshot, check: checkSecret(snapshot, expected, this.options.verifier) }
   }
@@ -213,8 +207,8 @@ export class SecretStore {
       arn = created.ARN ?? name
     } catch (error) {
       if (awsErrorCode(error) === 'ResourceExistsException') {
-        throw new SecretNotOwnedError(
-          `secret ${name} already exists, and this run did not find it to be the tool's (made after the account was scanned, or unreadable then)`,
+        throw new Error(
+          `secret ${name} appeared after this run listed the account's secrets; the next run checks whose it is`,
           { cause: error }
         )
       }
@@ -222,6 +216,24 @@ export class SecretStore {
     }
     await this.putPolicy(accountId, arn, userArn)
     return arn
+  }
+
+  /**
+   * Whether the secret's current version holds this key: a write whose answer was lost may have
+   * happened, and a key in the secret is never deleted.
+   */
+  async holdsKey(accountId: string, secretArn: string, accessKeyId: string): Promise<boolean> {
+    const client = this.options.clientFor(accountId)
+    const described = await client.send(new DescribeSecretCommand({ SecretId: secretArn }))
+    return (described.VersionIdsToStages?.[versionIdFor(accessKeyId)] ?? []).includes('AWSCURRENT')
+  }
+
+  /**
+   * Puts the owner-only resource policy (public policies blocked) on the secret: before every
+   * value written into a secret that already existed, so the value never rests on a comparison.
+   */
+  async protect(accountId: string, secretArn: string, userArn: string): Promise<void> {
+    await this.putPolicy(accountId, secretArn, userArn)
   }
 
   /** Writes the key as the secret's new current version, its key id in the version id. */
@@ -251,6 +263,9 @@ export class SecretStore {
     const client = this.options.clientFor(expected.accountId)
     const repair = problem.repair
     switch (repair.kind) {
+      case 'restore':
+        await client.send(new RestoreSecretCommand({ SecretId: snapshot.arn }))
+        return
       case 'resource-policy':
         await this.putPolicy(expected.accountId, snapshot.arn, expected.userArn)
         return

@@ -2,6 +2,7 @@ import { DetachUserPolicyCommand, IAMClient } from '@aws-sdk/client-iam'
 import {
   CreateSecretCommand,
   DeleteResourcePolicyCommand,
+  DeleteSecretCommand,
   GetSecretValueCommand,
   PutResourcePolicyCommand,
   RemoveRegionsFromReplicationCommand,
@@ -282,7 +283,10 @@ describe('a secret someone changed after the rotation', () => {
     emu.advanceDays(1)
     const audit = await runAgainstEmulator(emu, { ...ORG, mode: 'audit', ...replicas })
     expect(planUser(audit)?.secret?.repairs.map(r => [r.remedy, r.result])).toEqual([
-      ['encrypt it with aws/secretsmanager again', 'planned'],
+      [
+        'encrypt it with aws/secretsmanager again (a person must, if the role may not decrypt with the other key)',
+        'planned'
+      ],
       ['remove the replicas in ap-south-1, then replicate to us-west-2', 'planned']
     ])
 
@@ -297,6 +301,25 @@ describe('a secret someone changed after the rotation', () => {
     expect(actionsOf(due)).toEqual([['DEACTIVATE', 'INSTALL_GRACE_PERIOD_END', 'planned']])
     const operations = emu.requests().map(r => `${r.service}:${r.operation}`)
     expect(operations).toContain('iam:SimulatePrincipalPolicy')
+  })
+})
+
+describe('a secret someone scheduled for deletion', () => {
+  it('is restored by enforce mode before its user loses the key', async () => {
+    const emu = await start([{ name: 'app', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }])
+    await enforce(emu)
+    await admin(emu).secrets.send(
+      new DeleteSecretCommand({ SecretId: SECRET, RecoveryWindowInDays: 7 })
+    )
+    expect(secretOf(emu)?.deleted).toBe(true)
+    emu.advanceDays(1)
+    const run = await enforce(emu)
+    expect(planUser(run)?.secret?.repairs.map(r => [r.remedy, r.result])).toEqual([
+      ['restore it (RestoreSecret)', 'done']
+    ])
+    expect(secretOf(emu)?.deleted).toBe(false)
+    const [old, replacement] = keysOf(emu)
+    expect(await userReads(emu, old!.id)).toBe(replacement!.id)
   })
 })
 
@@ -342,15 +365,17 @@ describe('a pre-created secret is never written', () => {
     expect(run.outputs['has-conflicts']).toBeDefined()
   })
 
-  it('a secret the scan could not see is caught at creation: the new key is deleted again', async () => {
+  it('secrets that cannot be listed fail the account: no key is made on a guess', async () => {
     const emu = await start([{ name: 'app', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }], {
       failNth: [{ account: ACCOUNT, operation: 'ListSecrets', n: 1, code: 'AccessDeniedException' }]
     })
     const planted = await preCreate(emu)
     const before = keysOf(emu).map(k => k.id)
     const run = await enforce(emu)
-    expect(actionsOf(run)).toEqual([['BLOCKED', 'SECRET_NOT_OWNED', 'planned']])
-    expect(planUser(run)?.actions[0]?.detail).toMatch(/new key was deleted again/)
+    expect(run.exitCode).not.toBe(0)
+    const prod = run.plan?.accounts.find(a => a.accountId === ACCOUNT)
+    expect(prod?.status).toBe('failed')
+    expect(prod?.error).toMatch(/the users' secrets could not be listed/)
     expect(keysOf(emu).map(k => k.id)).toEqual(before)
     expect(secretOf(emu)).toEqual(planted)
   })

@@ -151,12 +151,25 @@ describe('checkSecret: drift from what the tool made', () => {
     expect(problemsOf(checkSecret(await snapshot({}, ['kmsKeyId']), expected, key))).toEqual([
       'kms-key'
     ])
-    expect(sameKmsKey(KMS, '1234abcd-12ab-34cd-56ef-1234567890ab')).toBe(true)
-    expect(sameKmsKey('alias/rotation', 'arn:aws:kms:us-east-1:999999999999:alias/rotation')).toBe(
-      true
+    const home = { account: '999999999999', region: 'us-east-1' }
+    expect(sameKmsKey(KMS, '1234abcd-12ab-34cd-56ef-1234567890ab', home)).toBe(true)
+    expect(
+      sameKmsKey('alias/rotation', 'arn:aws:kms:us-east-1:999999999999:alias/rotation', home)
+    ).toBe(true)
+    expect(sameKmsKey(undefined, undefined, home)).toBe(true)
+    expect(sameKmsKey(undefined, 'alias/aws/secretsmanager', home)).toBe(true)
+    expect(sameKmsKey(KMS, undefined, home)).toBe(false)
+    // The same alias in another account, or a bare name outside the secret's account: another key.
+    expect(
+      sameKmsKey(
+        'arn:aws:kms:us-east-1:111111111111:alias/rot',
+        'arn:aws:kms:us-east-1:222222222222:alias/rot',
+        home
+      )
+    ).toBe(false)
+    expect(sameKmsKey('alias/rot', 'arn:aws:kms:us-east-1:222222222222:alias/rot', home)).toBe(
+      false
     )
-    expect(sameKmsKey(undefined, undefined)).toBe(true)
-    expect(sameKmsKey(KMS, undefined)).toBe(false)
   })
 
   it('finds missing, unexpected and wrongly keyed replicas, with the calls that put them right', async () => {
@@ -179,6 +192,15 @@ describe('checkSecret: drift from what the tool made', () => {
     expect(check.problems.map(problem => problem.repair)).toEqual([
       { kind: 'replicas', remove: ['ap-south-1', 'us-west-2'], add: ['us-west-2', 'eu-central-1'] }
     ])
+  })
+
+  it('finds a secret scheduled for deletion first: nothing else can be put right before it is restored', async () => {
+    const check = checkSecret(
+      await snapshot({ deletedAt: CREATED }, ['resourcePolicy']),
+      expected,
+      key
+    )
+    expect(problemsOf(check)).toEqual(['restore', 'resource-policy'])
   })
 
   it('finds a user without the read grant', async () => {
