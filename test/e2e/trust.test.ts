@@ -526,11 +526,11 @@ describe('trust: which workflow run earns which chain', () => {
       expect.stringMatching(/created after signed state began/)
     ])
     // An unmarked secret made since signed state began is not the tool's: it confirms nothing,
-    // and it is read with the audit member role (listed, its policy checked), never its value.
+    // and it is read with the audit member role (listed, its policy and replicas checked), never its value.
     const reads = since()
       .filter(entry => entry.service === 'secretsmanager' && entry.caller.includes('member-audit'))
       .map(entry => entry.operation)
-    expect(new Set(reads)).toEqual(new Set(['ListSecrets', 'GetResourcePolicy']))
+    expect(new Set(reads)).toEqual(new Set(['ListSecrets', 'GetResourcePolicy', 'DescribeSecret']))
   })
 
   it('the read-only chain asks IAM whether a user can read its new key before it plans the deactivation', async () => {
