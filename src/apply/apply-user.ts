@@ -22,8 +22,6 @@ import type { SecretStore } from '../secrets/store.js'
 import { recordMessage, type StateSigner } from '../state/signing.js'
 import { awsErrorCode, errorMessage } from '../util/errors.js'
 
-export { READ_OWN_SECRET_POLICY_NAME } from '../secrets/health.js'
-
 const DAY_MS = 86_400_000
 
 export interface ApplyContext {
@@ -432,18 +430,12 @@ async function repairSecret(
 ): Promise<boolean> {
   const inspected = user.secret
   if (!inspected?.check.owned) return inspected === undefined
-  const expected = ctx.secrets.expectation({
-    accountId: ctx.accountId,
-    userName: user.userName,
-    userArn: user.arn,
-    readGrantAttached: false
-  })
   let usable = true
   for (const [index, problem] of inspected.check.problems.entries()) {
     const repair = repairs[index]
     try {
       if (problem.repair.kind === 'read-grant') await grantReadOwnSecret(ctx, user)
-      else await ctx.secrets.repair(expected, inspected.snapshot, problem)
+      else await ctx.secrets.repair(inspected, problem)
       if (repair) repair.result = 'done'
     } catch (error) {
       // Only the grant is the user's side: any other drift left means no value goes in.

@@ -30,8 +30,6 @@ import {
   type SecretSnapshot
 } from './health.js'
 
-export { SECRET_MARKER_TAG, readOnlyByUserPolicy } from './health.js'
-
 /** Tag 0.1.0 put on each secret naming the key it held: read only to migrate its rotations. */
 export const SECRET_KEY_ID_TAG = 'iam-key-rotation:access-key-id'
 
@@ -72,12 +70,10 @@ export interface SecretStoreOptions {
   readonly signer?: StateSigner
 }
 
-/** A secret as ListSecrets describes it: all of its snapshot but the policy and replicas. */
-export type ListedSecret = Omit<SecretSnapshot, 'resourcePolicy' | 'replicas'>
-
-/** A user's secret as read back and judged. */
+/** A user's secret as read back, what it had to be, and the verdict. */
 export interface InspectedSecret {
   readonly snapshot: SecretSnapshot
+  readonly expected: SecretExpectation
   readonly check: SecretCheck
 }
 
@@ -105,13 +101,13 @@ export class SecretStore {
   }
 
   /**
-   * Every secret of the account's users, by user name, as ListSecrets describes it (one call per
-   * 100): a user without one costs nothing more.
+   * The ARN of every secret of the account's users, by user name (one call per 100): a user
+   * without one costs nothing more.
    */
-  async listAccountSecrets(accountId: string): Promise<Map<string, ListedSecret>> {
+  async listAccountSecrets(accountId: string): Promise<Map<string, string>> {
     const client = this.options.clientFor(accountId)
     const prefix = this.secretName(accountId, '')
-    const found = new Map<string, ListedSecret>()
+    const found = new Map<string, string>()
     let token: string | undefined
     do {
       const page = await client.send(
@@ -125,19 +121,9 @@ export class SecretStore {
       )
       for (const entry of page.SecretList ?? []) {
         // The name filter matches prefixes loosely (AWS also matches words); keep exact ones.
-        if (!entry.Name?.startsWith(prefix) || !entry.ARN) continue
-        const current = Object.entries(entry.SecretVersionsToStages ?? {}).find(([, stages]) =>
-          stages.includes('AWSCURRENT')
-        )
-        found.set(entry.Name.slice(prefix.length), {
-          name: entry.Name,
-          arn: entry.ARN,
-          ...(entry.CreatedDate ? { createdAt: entry.CreatedDate } : {}),
-          ...(entry.KmsKeyId ? { kmsKeyId: entry.KmsKeyId } : {}),
-          ...(entry.DeletedDate ? { deletedAt: entry.DeletedDate } : {}),
-          tags: new Map((entry.Tags ?? []).map(tag => [tag.Key ?? '', tag.Value ?? ''])),
-          ...(current ? { currentVersionId: current[0] } : {})
-        })
+        if (entry.Name?.startsWith(prefix) && entry.ARN) {
+          found.set(entry.Name.slice(prefix.length), entry.ARN)
+        }
       }
       token = page.NextToken
     } while (token)
@@ -145,24 +131,33 @@ export class SecretStore {
   }
 
   /**
-   * The listed secret completed and judged against what the tool made: its resource policy and
-   * its replicas (two calls). Every replica counts: one made to a region nobody chose can be
+   * The secret as it is now, judged against what the tool made (two calls): its description
+   * and its resource policy. Every replica counts: one made to a region nobody chose can be
    * promoted to a secret of its own, with a policy of its own, and keep the key.
    */
-  async inspect(expected: SecretExpectation, listed: ListedSecret): Promise<InspectedSecret> {
+  async inspect(expected: SecretExpectation, secretArn: string): Promise<InspectedSecret> {
     const client = this.options.clientFor(expected.accountId)
-    const policy = await client.send(new GetResourcePolicyCommand({ SecretId: listed.arn }))
-    const described = await client.send(new DescribeSecretCommand({ SecretId: listed.arn }))
+    const policy = await client.send(new GetResourcePolicyCommand({ SecretId: secretArn }))
+    const described = await client.send(new DescribeSecretCommand({ SecretId: secretArn }))
+    const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes('AWSCURRENT')
+    )
     const snapshot: SecretSnapshot = {
-      ...listed,
+      name: described.Name ?? secretArn,
+      arn: described.ARN ?? secretArn,
+      ...(described.CreatedDate ? { createdAt: described.CreatedDate } : {}),
+      ...(described.KmsKeyId ? { kmsKeyId: described.KmsKeyId } : {}),
+      ...(described.DeletedDate ? { deletedAt: described.DeletedDate } : {}),
+      tags: new Map((described.Tags ?? []).map(tag => [tag.Key ?? '', tag.Value ?? ''])),
       ...(policy.ResourcePolicy ? { resourcePolicy: policy.ResourcePolicy } : {}),
       replicas: (described.ReplicationStatus ?? []).map(replica => ({
         region: replica.Region ?? '',
         ...(replica.KmsKeyId ? { kmsKeyId: replica.KmsKeyId } : {}),
         ...(replica.Status ? { status: replica.Status } : {})
-      }))
+      })),
+      ...(current ? { currentVersionId: current[0] } : {})
     }
-    return { snapshot, check: checkSecret(snapshot, expected, this.options.verifier) }
+    return { snapshot, expected, check: checkSecret(snapshot, expected, this.options.verifier) }
   }
 
   /** When the current version was written (one call): a version counts only if written with its key. */
@@ -214,7 +209,7 @@ export class SecretStore {
       }
       throw error
     }
-    await this.putPolicy(accountId, arn, userArn)
+    await this.protect(accountId, arn, userArn)
     return arn
   }
 
@@ -226,14 +221,6 @@ export class SecretStore {
     const client = this.options.clientFor(accountId)
     const described = await client.send(new DescribeSecretCommand({ SecretId: secretArn }))
     return (described.VersionIdsToStages?.[versionIdFor(accessKeyId)] ?? []).includes('AWSCURRENT')
-  }
-
-  /**
-   * Puts the owner-only resource policy (public policies blocked) on the secret: before every
-   * value written into a secret that already existed, so the value never rests on a comparison.
-   */
-  async protect(accountId: string, secretArn: string, userArn: string): Promise<void> {
-    await this.putPolicy(accountId, secretArn, userArn)
   }
 
   /** Writes the key as the secret's new current version, its key id in the version id. */
@@ -255,11 +242,8 @@ export class SecretStore {
   }
 
   /** Puts one secret-side drift right (`SecretProblem.repair`); the read grant is IAM's, not here. */
-  async repair(
-    expected: SecretExpectation,
-    snapshot: SecretSnapshot,
-    problem: SecretProblem
-  ): Promise<void> {
+  async repair(inspected: InspectedSecret, problem: SecretProblem): Promise<void> {
+    const { expected, snapshot } = inspected
     const client = this.options.clientFor(expected.accountId)
     const repair = problem.repair
     switch (repair.kind) {
@@ -267,7 +251,7 @@ export class SecretStore {
         await client.send(new RestoreSecretCommand({ SecretId: snapshot.arn }))
         return
       case 'resource-policy':
-        await this.putPolicy(expected.accountId, snapshot.arn, expected.userArn)
+        await this.protect(expected.accountId, snapshot.arn, expected.userArn)
         return
       case 'kms-key':
         await client.send(
@@ -316,7 +300,12 @@ export class SecretStore {
     }
   }
 
-  private async putPolicy(accountId: string, secretArn: string, userArn: string): Promise<void> {
+  /**
+   * Puts the owner-only resource policy (public policies blocked) on the secret: at creation,
+   * as a repair, and before every value written into a secret that already existed, so that no
+   * value ever rests on a comparison of policies.
+   */
+  async protect(accountId: string, secretArn: string, userArn: string): Promise<void> {
     await this.options.clientFor(accountId).send(
       new PutResourcePolicyCommand({
         SecretId: secretArn,

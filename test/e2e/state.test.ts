@@ -557,6 +557,36 @@ describe('a rotation cut short after any of its writes is recovered by the next 
     }
     expect(keysOf(emu, 'ci-bot').map(k => k.id)).toContain(stored.id)
   })
+
+  it('a second rotation cut short after the policy it puts back before the value: the orphan goes, the rotation runs again', async () => {
+    const emu = await start([{ name: 'ci-bot', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }])
+    await enforce(emu) // day 90: rotated
+    emu.advanceDays(10)
+    await enforce(emu) // day 100: old key deactivated
+    emu.advanceDays(10)
+    await enforce(emu) // day 110: old key deleted
+    const [second] = keysOf(emu, 'ci-bot')
+    await use(emu, second!.id)
+    emu.advanceDays(80)
+    // The secret exists and is as the tool made it: this run's only PutResourcePolicy is the one
+    // right before the value.
+    const crashed = emu.crashAfter({ account: ACCOUNT, operation: 'PutResourcePolicy' })
+    expect((await runAgainstEmulator(emu, ENFORCE, { killWhen: crashed })).killed).toBe(true)
+    emu.setNow(new Date(emu.now().getTime() + 3_600_000))
+    const next = await enforce(emu)
+    expect(actionsOf(next, 'ci-bot').map(a => [a[0], a[1], a[2]])).toEqual([
+      ['DELETE', 'ORPHAN_KEY_REMOVED', 'done'],
+      ['ROTATE', 'EXPIRED_ACTIVE_KEY', 'done']
+    ])
+    const keys = keysOf(emu, 'ci-bot')
+    expect(keys.map(k => k.id)).toHaveLength(2)
+    expect(keys[0]!.id).toBe(second!.id)
+    const account = emu.state(ACCOUNT).accounts.find(a => a.id === ACCOUNT)!
+    const secret = account.secrets.find(s => s.name === `iam-key-rotation/${ACCOUNT}/ci-bot`)!
+    expect(secret.versions.find(v => v.stages.includes('AWSCURRENT'))?.id).toBe(
+      `iam-key-rotation-${keys[1]!.id}`
+    )
+  })
 })
 
 describe('a deactivation or deletion cut short is recovered by the next run', () => {
