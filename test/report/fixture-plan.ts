@@ -1,0 +1,195 @@
+import { computeTotals } from '../../src/plan/build.js'
+import type { Plan } from '../../src/plan/types.js'
+import { account, action, inDays, key, plan, user, warn } from '../notify/plan-builders.js'
+
+/**
+ * One plan with every part the reports render: failed accounts and users, tampered state,
+ * blocked keys, secrets not as the tool made them, failed and skipped actions, warnings,
+ * deployment, notifications and issues, and cells that need escaping in Markdown and CSV.
+ * test/report/golden/ holds what the reports of release 0.1.x made of it.
+ */
+export function fixturePlan(): Plan {
+  const accounts = [
+    account('222222222222', 'dev | "sandbox", test', [
+      user(
+        'ci-bot',
+        [key('AKIDFIXTURE0001', 95), key('AKIDFIXTURE0002', 3)],
+        [
+          action('ROTATE', 'AKIDFIXTURE0001', 'EXPIRED_ACTIVE_KEY', {
+            result: 'done',
+            newAccessKeyId: 'AKIDFIXTURE0003',
+            secretArn:
+              'arn:aws:secretsmanager:eu-west-1:222222222222:secret:iam-key-rotation/222222222222/ci-bot-AbCdEf'
+          })
+        ],
+        'team@example.com'
+      ),
+      {
+        ...user(
+          'report,writer',
+          [key('AKIDFIXTURE0004', 101, { lastUsedAt: 'never' })],
+          [
+            action('DEACTIVATE', 'AKIDFIXTURE0004', 'INSTALL_GRACE_PERIOD_END', {
+              result: 'failed',
+              error: 'AccessDenied: not authorized\nto perform iam:UpdateAccessKey'
+            })
+          ]
+        ),
+        notes: ['A forced rotation is already under way | nothing to add.']
+      },
+      {
+        userName: 'legacy',
+        exempt: true,
+        owner: 'ops@example.com',
+        keys: [key('AKIDFIXTURE0005', 400)],
+        actions: []
+      },
+      {
+        userName: 'broken',
+        exempt: false,
+        keys: [],
+        actions: [],
+        error: 'ListAccessKeys: Throttling'
+      },
+      {
+        ...user(
+          'tampered-bot',
+          [key('AKIDFIXTURE0006', 50)],
+          [warn('AKIDFIXTURE0006', 'KEY_PENDING_ROTATION', 5)]
+        ),
+        stateFindings: [
+          {
+            accessKeyId: 'AKIDFIXTURE0006',
+            reason: 'STATE_TAMPERED',
+            message: 'A record did not verify.',
+            problem: 'signature does not verify'
+          }
+        ]
+      }
+    ]),
+    account('333333333333', 'prod', [
+      user(
+        '=cmd|calc',
+        [key('AKIDFIXTURE0007', 120), key('AKIDFIXTURE0008', 20)],
+        [
+          action('BLOCKED', 'AKIDFIXTURE0007', 'ROTATION_BLOCKED_BY_CONFLICT', {
+            detail: 'Two active keys; the other one was used yesterday.'
+          })
+        ],
+        'a@example.com b@example.com'
+      ),
+      {
+        ...user(
+          'vendor',
+          [key('AKIDFIXTURE0009', 91)],
+          [
+            action('ROTATE', 'AKIDFIXTURE0009', 'EXPIRED_ACTIVE_KEY', {
+              result: 'skipped',
+              error: 'the keys changed'
+            })
+          ]
+        ),
+        secret: {
+          name: 'iam-key-rotation/333333333333/vendor',
+          arn: 'arn:aws:secretsmanager:eu-west-1:333333333333:secret:iam-key-rotation/333333333333/vendor-XyZ123',
+          owned: true,
+          repairs: [
+            {
+              problem: 'its resource policy lets others read it',
+              remedy: 'put the owner-only policy back',
+              result: 'failed',
+              error: 'AccessDenied'
+            }
+          ]
+        }
+      },
+      {
+        ...user(
+          'squatter',
+          [key('AKIDFIXTURE0010', 92)],
+          [action('BLOCKED', 'AKIDFIXTURE0010', 'SECRET_NOT_OWNED')]
+        ),
+        secret: {
+          name: 'iam-key-rotation/333333333333/squatter',
+          arn: 'arn:aws:secretsmanager:eu-west-1:333333333333:secret:iam-key-rotation/333333333333/squatter-Qw3rty',
+          owned: false,
+          problem: 'it has no marker of this tool',
+          repairs: []
+        }
+      },
+      user(
+        'old-inactive',
+        [key('AKIDFIXTURE0011', 130, { status: 'Inactive' })],
+        [
+          action('DELETE', 'AKIDFIXTURE0011', 'RECOVER_GRACE_PERIOD_END', {
+            result: 'done',
+            dueAt: inDays(-1)
+          })
+        ]
+      )
+    ]),
+    account('444444444444', 'quiet', []),
+    account(
+      '555555555555',
+      'unreachable `team`',
+      [],
+      'failed',
+      'AssumeRole: AccessDenied | no role'
+    )
+  ]
+  accounts[2]!.usersScanned = 12
+  accounts[2]!.keysScanned = 14
+  const built = plan('enforce', accounts)
+  return {
+    ...built,
+    warnings: ['force-rotate entry "ghost" matches no IAM user in any account in scope.'],
+    totals: computeTotals(built.accounts, true, { apiCalls: 321, throttledRetries: 2 }),
+    deployment: {
+      mode: 'check',
+      stackSetName: 'iam-key-rotation-member',
+      status: 'CURRENT',
+      differences: ['parameter UserPath: "/" → "/bots/"'],
+      missingInstances: ['444444444444'],
+      failedInstances: [{ account: '555555555555', region: 'eu-west-1', reason: 'role exists' }],
+      centralStacks: [
+        {
+          name: 'iam-key-rotation-central',
+          status: 'UPDATE_COMPLETE',
+          templateVersion: '4',
+          problems: ['template version 4, this release needs 5'],
+          fix: 'aws cloudformation deploy --stack-name iam-key-rotation-central --template-file `cfn/central.yaml`',
+          drift: 'IN_SYNC'
+        }
+      ],
+      messages: ['StackSet checked | nothing applied.']
+    },
+    notifications: {
+      sent: [{ to: 'team@example.com', subject: 'rotated' }],
+      failed: [{ to: 'a@example.com', subject: 'blocked', error: 'MessageRejected: not verified' }],
+      unsent: [{ to: 'b@example.com', subject: 'blocked', reason: 'sending quota reached' }],
+      warnings: []
+    },
+    issues: {
+      opened: [
+        {
+          number: 7,
+          title: 'Blocked: =cmd|calc in 333333333333',
+          url: 'https://github.example/acme/infra/issues/7'
+        }
+      ],
+      updated: [],
+      closed: [
+        {
+          number: 3,
+          title: 'Account failed: 444444444444',
+          url: 'https://github.example/acme/infra/issues/3'
+        }
+      ],
+      unchanged: 1,
+      warnings: ['Could not create the label']
+    }
+  }
+}
+
+/** Summary limits that cut the account sections, and the overview itself. */
+export const CUT_LIMITS = { accounts: 4_400, head: 2_000 } as const
