@@ -9,10 +9,11 @@ import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
 import type { ProxySettings } from './proxy/index.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
-import { computeTotals, failedPlanUser, policySymbols, toPlanUser } from './plan/build.js'
+import { failedPlanUser, policySymbols, toPlanUser } from './plan/build.js'
+import type { PlanLedger } from './plan/ledger.js'
 import {
   PLAN_SCHEMA_VERSION,
-  type Plan,
+  type RunPlan,
   type PlanAccount,
   type PlanAction,
   type PlanSecretRepair
@@ -51,20 +52,27 @@ export interface EngineDeps {
   readonly mask: (secret: string) => void
   /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the run, as the factory has them: for the GitHub client. */
   readonly proxy?: ProxySettings
+  /** Fires when the job is cancelled or times out: no further account, user, mail or issue. */
+  readonly stop?: AbortSignal
 }
 
-/** What the run learned per account, kept for the apply phase and for notifications. */
+/** What the run keeps per account after the scan (the plan itself is in the ledger). */
 export interface AccountOutcome {
   readonly account: OrgAccount
-  readonly plan: PlanAccount
-  /**
-   * Enforce mode: the users with changes to make, each with its plan actions (updated in place
-   * as they are carried out). Only these keep their scan facts, so memory follows the work to do,
-   * not the size of the organization.
-   */
-  readonly work: readonly UserWork[]
+  readonly scanned: boolean
   /** Users named in force-rotate that exist in this account. */
   readonly forcedUsersFound: readonly string[]
+}
+
+/**
+ * Enforce mode: an account with changes to make, held until they are made. Only these keep
+ * their scan facts, so memory follows the work to do, not the size of the organization.
+ */
+interface AccountWork {
+  readonly account: OrgAccount
+  readonly plan: PlanAccount
+  /** Each user with changes, with its plan actions (updated in place as they are carried out). */
+  readonly users: readonly UserWork[]
 }
 
 export interface UserWork {
@@ -75,53 +83,66 @@ export interface UserWork {
 }
 
 export interface RunResult {
-  readonly plan: Plan
+  readonly plan: RunPlan
   readonly outcomes: readonly AccountOutcome[]
 }
 
+/** The error of a change a stopped run did not make. */
+export function stoppedBeforeChange(signal: string): string {
+  return `not made: the run was stopped (${signal}) first; the next run reads the keys again and plans anew.`
+}
+
 /**
- * The rotation run: inventory → scan and plan every account → (enforce) apply the plan. Builds
- * the whole plan before acting on it. A failure in one account never stops the others.
+ * The rotation run: scan and plan every account → (enforce) apply the plan. Builds the whole
+ * plan before acting on it. A failure in one account never stops the others. Each account goes
+ * to `ledger` once finished. When `deps.stop` fires, no further account or user is started.
  */
 export async function runRotation(
   deps: EngineDeps,
-  accounts: readonly OrgAccount[]
+  accounts: readonly OrgAccount[],
+  ledger: PlanLedger,
+  onPhase: (phase: 'scan' | 'apply') => void = () => undefined
 ): Promise<RunResult> {
   const { config, log } = deps
   const secrets = secretStore(deps)
-  const outcomes = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
-    scanAll(deps, accounts, secrets)
+  const tampered: string[] = []
+  const { outcomes, work } = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
+    scanAll(deps, accounts, secrets, ledger, tampered)
   )
   const forceWarnings = unmatchedForceRotations(config, outcomes)
   for (const warning of forceWarnings) log.warning(warning)
-  const warnings = [
-    ...(deps.runWarnings ?? []),
-    ...tamperedStateWarnings(outcomes),
-    ...forceWarnings
-  ]
+  const warnings = [...(deps.runWarnings ?? []), ...tampered, ...forceWarnings]
 
   if (config.mode === 'enforce') {
-    await log.group('Apply: enforce mode', () => applyAll(deps, outcomes, secrets))
+    onPhase('apply')
+    await log.group('Apply: enforce mode', () => applyAll(deps, work, secrets, ledger))
   } else {
     log.info('Audit mode: nothing in AWS is changed.')
   }
+  return { plan: runPlan(deps, ledger, warnings), outcomes }
+}
 
-  const planAccounts = outcomes.map(outcome => outcome.plan)
-  const plan: Plan = {
+/** The run's plan as it stands: the ledger's accounts, with the head of this run. */
+export function runPlan(
+  deps: Pick<EngineDeps, 'config' | 'runId' | 'now' | 'factory'>,
+  ledger: PlanLedger,
+  warnings: readonly string[]
+): RunPlan {
+  const { config } = deps
+  return {
     schemaVersion: PLAN_SCHEMA_VERSION,
     runId: deps.runId,
     mode: config.mode,
     generatedAt: deps.now.toISOString(),
     policy: policySymbols(config.policy),
     timeline: timelineText(config.policy),
-    accounts: planAccounts,
-    warnings,
-    totals: computeTotals(planAccounts, config.mode === 'enforce', {
+    accounts: ledger.accounts,
+    warnings: [...warnings],
+    totals: ledger.totals({
       apiCalls: deps.factory.metrics.total(),
       throttledRetries: deps.factory.metrics.throttled
     })
   }
-  return { plan, outcomes }
 }
 
 export interface Caller {
@@ -175,16 +196,21 @@ export async function takeInventory(deps: EngineDeps): Promise<OrgAccount[]> {
 async function scanAll(
   deps: EngineDeps,
   accounts: readonly OrgAccount[],
-  secrets: SecretStore
-): Promise<AccountOutcome[]> {
+  secrets: SecretStore,
+  ledger: PlanLedger,
+  tampered: string[]
+): Promise<{ outcomes: AccountOutcome[]; work: AccountWork[] }> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
+  const work: AccountWork[] = []
   let done = 0
-  return Promise.all(
+  const outcomes = await Promise.all(
     accounts.map(account =>
       limit(async (): Promise<AccountOutcome> => {
+        if (deps.stop?.aborted) return { account, scanned: false, forcedUsersFound: [] }
         const started = Date.now()
         let outcome: AccountOutcome
+        let plan: PlanAccount
         try {
           const iam = factory.iam(sessions.credentials(account.id, config.chain.memberRoleName))
           const scan = await scanAccount(iam, {
@@ -202,11 +228,24 @@ async function scanAll(
           })
           for (const user of scan.users) {
             for (const finding of user.decision.stateFindings) {
-              log.warning(tamperedStateWarning(account.id, user.userName, finding))
+              const warning = tamperedStateWarning(account.id, user.userName, finding)
+              log.warning(warning)
+              tampered.push(warning)
             }
           }
           const planUsers = scan.users.map(user => toPlanUser(user, deps.now))
-          const work =
+          plan = {
+            accountId: account.id,
+            accountName: account.name,
+            status: 'ok',
+            usersScanned: scan.usersScanned,
+            keysScanned: scan.keysScanned,
+            users: [
+              ...planUsers,
+              ...scan.failedUsers.map(user => failedPlanUser(user.userName, user.error))
+            ]
+          }
+          const users =
             config.mode === 'enforce'
               ? scan.users.flatMap((user, index) => {
                   const actions = planUsers[index]?.actions ?? []
@@ -216,55 +255,49 @@ async function scanAll(
                     : []
                 })
               : []
-          outcome = {
-            account,
-            work,
-            forcedUsersFound: scan.forcedUsersFound,
-            plan: {
-              accountId: account.id,
-              accountName: account.name,
-              status: 'ok',
-              usersScanned: scan.usersScanned,
-              keysScanned: scan.keysScanned,
-              users: [
-                ...planUsers,
-                ...scan.failedUsers.map(user => failedPlanUser(user.userName, user.error))
-              ]
-            }
+          if (users.length > 0) {
+            ledger.hold(plan)
+            work.push({ account, plan, users })
+          } else {
+            ledger.finish(plan)
           }
+          outcome = { account, scanned: true, forcedUsersFound: scan.forcedUsersFound }
         } catch (error) {
-          outcome = failedAccount(account, errorMessage(error))
+          plan = failedAccount(account, errorMessage(error))
+          ledger.finish(plan)
+          outcome = { account, scanned: false, forcedUsersFound: [] }
           log.warning(`Account ${account.id} (${account.name}) failed: ${errorMessage(error)}`)
         }
         done++
         log.info(
-          `[${done}/${accounts.length}] ${account.id} ${account.name}: ${describeOutcome(outcome)} (${seconds(started)})`
+          `[${done}/${accounts.length}] ${account.id} ${account.name}: ${describeOutcome(plan)} (${seconds(started)})`
         )
         return outcome
       })
     )
   )
+  return { outcomes, work }
 }
 
 async function applyAll(
   deps: EngineDeps,
-  outcomes: readonly AccountOutcome[],
-  secrets: SecretStore
+  work: readonly AccountWork[],
+  secrets: SecretStore,
+  ledger: PlanLedger
 ): Promise<void> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
-  const withWork = outcomes.filter(outcome => outcome.work.length > 0)
-  log.info(`${withWork.length} accounts have changes to make.`)
+  log.info(`${work.length} accounts have changes to make.`)
   let done = 0
   await Promise.all(
-    withWork.map(outcome =>
+    work.map(({ account, plan, users }) =>
       limit(async () => {
+        // A stopped run leaves the account held: the interruption writes it as it stands.
+        if (deps.stop?.aborted) return
         const started = Date.now()
-        const iam = factory.iam(
-          sessions.credentials(outcome.account.id, config.chain.memberRoleName)
-        )
+        const iam = factory.iam(sessions.credentials(account.id, config.chain.memberRoleName))
         const ctx = {
-          accountId: outcome.account.id,
+          accountId: account.id,
           iam,
           secrets,
           policy: config.policy,
@@ -274,7 +307,8 @@ async function applyAll(
           partition: sessions.partition,
           mask: deps.mask
         }
-        for (const { user, actions, repairs } of outcome.work) {
+        for (const { user, actions, repairs } of users) {
+          if (deps.stop?.aborted) return
           try {
             await applyUser(ctx, user, actions, repairs)
           } catch (error) {
@@ -291,11 +325,12 @@ async function applyAll(
             }
           }
         }
+        ledger.finish(plan)
         done++
-        const actions = outcome.plan.users.flatMap(user => user.actions)
+        const actions = plan.users.flatMap(user => user.actions)
         const count = (result: string) => actions.filter(a => a.result === result).length
         log.info(
-          `[${done}/${withWork.length}] ${outcome.account.id} ${outcome.account.name}: ` +
+          `[${done}/${work.length}] ${account.id} ${account.name}: ` +
             `${count('done')} done, ${count('failed')} failed, ${count('skipped')} skipped (${seconds(started)})`
         )
       })
@@ -391,9 +426,7 @@ export function forceRotateUnmatchedEverywhere(userName: string): string {
  */
 function unmatchedForceRotations(config: Config, outcomes: readonly AccountOutcome[]): string[] {
   const scanned = new Map(
-    outcomes
-      .filter(o => o.plan.status === 'ok')
-      .map(o => [o.account.id, new Set(o.forcedUsersFound)])
+    outcomes.filter(o => o.scanned).map(o => [o.account.id, new Set(o.forcedUsersFound)])
   )
   const everywhere = new Set([...scanned.values()].flatMap(users => [...users]))
   return config.forceRotate.flatMap(entry => {
@@ -418,31 +451,15 @@ function tamperedStateWarning(
   return `Account ${accountId}, user ${userName}, key ${finding.accessKeyId}: its recorded state was ignored (STATE_TAMPERED): ${finding.problem}.`
 }
 
-/** Every record that failed verification, as plan warnings. */
-function tamperedStateWarnings(outcomes: readonly AccountOutcome[]): string[] {
-  return outcomes.flatMap(outcome =>
-    outcome.plan.users.flatMap(user =>
-      (user.stateFindings ?? []).map(finding =>
-        tamperedStateWarning(outcome.account.id, user.userName, finding)
-      )
-    )
-  )
-}
-
-function failedAccount(account: OrgAccount, error: string): AccountOutcome {
+function failedAccount(account: OrgAccount, error: string): PlanAccount {
   return {
-    account,
-    work: [],
-    forcedUsersFound: [],
-    plan: {
-      accountId: account.id,
-      accountName: account.name,
-      status: 'failed',
-      error,
-      usersScanned: 0,
-      keysScanned: 0,
-      users: []
-    }
+    accountId: account.id,
+    accountName: account.name,
+    status: 'failed',
+    error,
+    usersScanned: 0,
+    keysScanned: 0,
+    users: []
   }
 }
 
@@ -454,13 +471,13 @@ function hasChanges(user: ScannedUser, actions: readonly PlanAction[]): boolean 
   )
 }
 
-function describeOutcome(outcome: AccountOutcome): string {
-  if (outcome.plan.status === 'failed') return 'FAILED'
-  const actions = outcome.plan.users.flatMap(user => user.actions)
+function describeOutcome(plan: PlanAccount): string {
+  if (plan.status === 'failed') return 'FAILED'
+  const actions = plan.users.flatMap(user => user.actions)
   const byType = new Map<string, number>()
   for (const action of actions) byType.set(action.type, (byType.get(action.type) ?? 0) + 1)
   const summary = [...byType].map(([type, count]) => `${count} ${type.toLowerCase()}`).join(', ')
-  return `${outcome.plan.usersScanned} users, ${actions.length === 0 ? 'nothing to do' : summary}`
+  return `${plan.usersScanned} users, ${actions.length === 0 ? 'nothing to do' : summary}`
 }
 
 function seconds(since: number): string {

@@ -53,6 +53,7 @@ export const INPUT_NAMES = [
   'report-dir',
   'open-issues',
   'issue-label',
+  'max-new-issues',
   'github-token',
   'max-concurrency',
   'shard',
@@ -187,6 +188,8 @@ export interface Config {
   readonly issues: {
     readonly enabled: boolean
     readonly label: string
+    /** Issues opened or updated per run at most; the rest wait in one roll-up issue. */
+    readonly maxNewIssues: number
     readonly githubToken?: string
   }
   readonly maxConcurrency: number
@@ -437,6 +440,7 @@ export function getInputs(
     'must be a label name of at most 50 characters',
     'iam-key-rotation'
   )
+  const maxNewIssues = wholeNumber('max-new-issues', 0, 1000, 20) ?? 20
   const githubToken = read('github-token').trim()
   if (githubToken !== '') core.setSecret(githubToken)
   const maxConcurrency = wholeNumber('max-concurrency', 1, MAX_CONCURRENCY_LIMIT, 8) ?? 8
@@ -496,6 +500,7 @@ export function getInputs(
     issues: {
       enabled: openIssues && !dryRun,
       label: issueLabel,
+      maxNewIssues,
       ...(githubToken ? { githubToken } : {})
     },
     maxConcurrency,

@@ -1,11 +1,21 @@
-import { resolve } from 'node:path'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import * as core from '@actions/core'
 import { AwsClientFactory } from './aws/clients.js'
 import { clockSkewWarning } from './aws/clock.js'
 import { centralCredentials, RoleSessions } from './aws/sessions.js'
-import { runRotation, takeInventory, whoAmI, type EngineDeps, type Logger } from './engine.js'
+import {
+  runPlan,
+  runRotation,
+  stoppedBeforeChange,
+  takeInventory,
+  whoAmI,
+  type EngineDeps,
+  type Logger
+} from './engine.js'
 import { getInputs, InputErrors, runContextFromEnv, type Config } from './inputs.js'
-import { mergePlans, readShardPlans } from './merge.js'
+import { mergeShardPlans } from './merge.js'
 import { createGitHubClient } from './issues/client.js'
 import {
   dryRunCommentBody,
@@ -13,9 +23,11 @@ import {
   upsertDryRunComment
 } from './issues/pull-request-comment.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
-import type { Plan } from './plan/types.js'
+import { PlanLedger } from './plan/ledger.js'
+import type { PlanAccount, RunPlan } from './plan/types.js'
 import { describeProxies, proxySettingsFromEnv, type ProxySettings } from './proxy/index.js'
 import { summaryMarkdown } from './report/markdown.js'
+import { AccountSpool } from './report/spool.js'
 import { writeReports } from './report/write.js'
 import { loadStateKey } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
@@ -51,9 +63,13 @@ export async function run(): Promise<void> {
     return
   }
   const pullRequest = config.dryRun?.pullRequest
+  const interruption = new Interruption(config)
+  const workDir = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'iam-key-rotation-'))
   try {
-    const plan = config.mergeFrom ? await mergeShards(config.mergeFrom) : await rotate(config)
-    await publish(config, plan)
+    const plan = config.mergeFrom
+      ? await mergeShards(config.mergeFrom, workDir)
+      : await rotate(config, workDir, interruption)
+    await publish(config, plan, { final: true })
     if (pullRequest !== undefined) {
       await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl =>
         dryRunCommentBody(summaryMarkdown(plan), runUrl)
@@ -68,11 +84,100 @@ export async function run(): Promise<void> {
         dryRunFailedBody(message, runUrl)
       )
     }
+  } finally {
+    interruption.remove()
+    rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
+/** How long a stopped run waits for the work in flight before it writes what it has. */
+const STOP_GRACE_MS = 4_000
+
+/**
+ * SIGINT and SIGTERM (a cancelled job, timeout-minutes): no further account, user, mail or issue
+ * is started, the work in flight gets a few seconds, then the plan, summary and outputs are
+ * written with what the run has, and the step fails. A runner sends SIGINT, then SIGTERM 7.5 s
+ * later, then kills: a second signal writes at once.
+ */
+class Interruption {
+  private readonly controller = new AbortController()
+  private received: NodeJS.Signals | undefined
+  private writing: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  /** What the run would write now; set as the run goes from phase to phase. */
+  private latest: (() => RunPlan) | undefined
+  private phase = 'start'
+  private readonly handlers = new Map<NodeJS.Signals, () => void>()
+
+  constructor(private readonly config: Pick<Config, 'reportDir' | 'failOnAccountError'>) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const handler = () => this.onSignal(signal)
+      this.handlers.set(signal, handler)
+      process.on(signal, handler)
+    }
+  }
+
+  get stop(): AbortSignal {
+    return this.controller.signal
+  }
+
+  get signal(): NodeJS.Signals | undefined {
+    return this.received
+  }
+
+  /** The phase the run enters, and how to get the plan as it stands in it. */
+  enter(phase: string, plan: () => RunPlan): void {
+    this.phase = phase
+    this.latest = plan
+  }
+
+  get phaseName(): string {
+    return this.phase
+  }
+
+  /** The run noticed the stop at a phase boundary: write what it has and end the process. */
+  async finish(): Promise<never> {
+    await this.write()
+    process.exit(1)
+  }
+
+  remove(): void {
+    clearTimeout(this.timer)
+    for (const [signal, handler] of this.handlers) process.off(signal, handler)
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    if (this.received) {
+      void this.finish()
+      return
+    }
+    this.received = signal
+    core.warning(
+      `Received ${signal} during ${this.phase}: no further account, user, mail or issue is started; the plan is written with what this run has done.`
+    )
+    this.controller.abort()
+    this.timer = setTimeout(() => void this.finish(), STOP_GRACE_MS)
+  }
+
+  private write(): Promise<void> {
+    this.writing ??= (async () => {
+      const plan = this.latest?.()
+      if (!plan) {
+        core.setFailed(`The run was stopped (${this.received ?? 'signal'}) before it had a plan.`)
+        return
+      }
+      await publish(this.config, plan, { final: true })
+    })()
+    return this.writing
   }
 }
 
 /** The rotation run: sign in, inventory, stacks, scan/plan/apply, notifications, issues. */
-async function rotate(config: Config): Promise<Plan> {
+async function rotate(
+  config: Config,
+  workDir: string,
+  interruption: Interruption
+): Promise<RunPlan> {
   const proxy = proxySettings()
   const factory = new AwsClientFactory({
     region: config.awsRegion,
@@ -137,24 +242,73 @@ async function rotate(config: Config): Promise<Plan> {
       log: logger,
       mask,
       runWarnings: skew ? [skew] : [],
+      stop: interruption.stop,
       ...(proxy ? { proxy } : {})
     }
     const accounts = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
     const deployment = await core.group(`Stacks: ${config.deploy.mode}`, () =>
       deployPhase(deps, caller, accounts, import.meta.url)
     )
-    const { plan, outcomes } = await runRotation(deps, accounts)
-    if (deployment) plan.deployment = deployment
+    const accountIds = accounts.map(account => account.id)
+    const ledger = new PlanLedger(
+      new AccountSpool(join(workDir, 'accounts.jsonl'), accountIds),
+      config.mode === 'enforce'
+    )
+    const shard = config.shard && {
+      shard: {
+        ...config.shard,
+        workflowRunId: process.env.GITHUB_RUN_ID ?? 'local',
+        accountIds: [...accountIds].sort()
+      }
+    }
+    const head = (plan: RunPlan): RunPlan => ({
+      ...plan,
+      ...(deployment ? { deployment } : {}),
+      ...shard
+    })
+    // Stopped during the scan or apply: the accounts finished so far, and those in progress as
+    // they stand (a change not made yet marked so).
+    const stoppedPlan = (warnings: readonly string[]) => (): RunPlan => {
+      ledger.finishHeld(stoppedBeforeChange(interruption.signal ?? 'a signal'))
+      return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accounts.length)
+    }
+    interruption.enter('scan', stoppedPlan(deps.runWarnings ?? []))
+    const { plan: scanned, outcomes } = await runRotation(deps, accounts, ledger, phase =>
+      interruption.enter(phase, stoppedPlan(deps.runWarnings ?? []))
+    )
+    if (interruption.signal) {
+      interruption.enter(interruption.phaseName, stoppedPlan(scanned.warnings))
+      return interruption.finish()
+    }
+    const plan = head(scanned)
+    // Written before mails and issues, so a job cut short still has the plan of what was done.
+    await publish(config, plan, { final: false })
+    interruption.enter('notifications', () => interrupted(plan, interruption, accounts.length))
     const notifications = await core.group('Notifications', () =>
       notifyPhase(deps, plan, outcomes, import.meta.url)
     )
     if (notifications) plan.notifications = notifications
+    interruption.enter('issues', () => interrupted(plan, interruption, accounts.length))
     const issues = await core.group('GitHub issues', () => issuesPhase(deps, plan))
     if (issues) plan.issues = issues
+    if (interruption.signal) return interruption.finish()
     core.debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`)
     return plan
   } finally {
     factory.destroy()
+  }
+}
+
+/** The plan of a stopped run, saying where it stopped. */
+function interrupted(plan: RunPlan, interruption: Interruption, accountsInScope: number): RunPlan {
+  return {
+    ...plan,
+    interrupted: {
+      signal: interruption.signal ?? 'signal',
+      phase: interruption.phaseName,
+      at: new Date().toISOString(),
+      accountsNotReached: accountsInScope - plan.totals.accounts
+    }
   }
 }
 
@@ -171,30 +325,43 @@ function proxySettings(): ProxySettings | undefined {
 }
 
 /** Merge mode: the shard jobs' plans become one report. No AWS call. */
-async function mergeShards(mergeFrom: string): Promise<Plan> {
+async function mergeShards(mergeFrom: string, workDir: string): Promise<RunPlan> {
   const dir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), mergeFrom)
-  const shards = await readShardPlans(dir)
-  core.info(`Merging ${shards.length} shard plans from ${dir}:`)
-  for (const { path, plan } of shards) core.info(`  ${path}: ${plan.accounts.length} accounts`)
-  return mergePlans(shards)
+  const spool = new AccountSpool(join(workDir, 'merged-accounts.jsonl'))
+  return mergeShardPlans(dir, spool, logger)
 }
 
-/** Reports, job summary, outputs, and the step's status. */
-async function publish(config: Config, plan: Plan): Promise<void> {
+/**
+ * Reports and job summary; with `final`, also the outputs and the step's status. The first
+ * write comes right after the scan and apply, the final one after mails and issues.
+ */
+async function publish(
+  config: Pick<Config, 'reportDir' | 'failOnAccountError'>,
+  plan: RunPlan,
+  { final }: { final: boolean }
+): Promise<void> {
   const reportDir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir)
-  const paths = await core.group('Report', async () => {
-    const written = await writeReports(plan, reportDir)
-    core.info(`Plan written to ${written.json}, ${written.markdown} and ${written.csv}`)
-    return written
-  })
-  await core.summary.addRaw(summaryMarkdown(plan)).write()
-  setOutputs(plan, paths.json, paths.dir)
+  const paths = writeReports(plan, reportDir)
+  core.info(
+    `Plan written to ${paths.json}, ${paths.markdown} and ${paths.csv}${final ? '' : ' (completed after notifications and issues)'}.`
+  )
+  await core.summary.addRaw(summaryMarkdown(plan)).write({ overwrite: true })
+  if (!final) return
+  const failedAccounts = failedAccountIds(plan.accounts)
+  setOutputs(plan, failedAccounts, paths.json, paths.dir)
 
-  const failedAccounts = plan.accounts.filter(account => account.status === 'failed')
-  if (failedAccounts.length > 0 && config.failOnAccountError) {
+  const stop = plan.interrupted
+  if (stop) {
     core.setFailed(
-      `${failedAccounts.length} of ${plan.accounts.length} accounts could not be processed: ` +
-        `${failedAccounts.map(a => a.accountId).join(', ')}. The other accounts were processed; ` +
+      `The run was stopped (${stop.signal}) during ${stop.phase}; the plan lists what it did until then` +
+        (stop.accountsNotReached > 0
+          ? `, and ${stop.accountsNotReached} accounts in scope were not reached.`
+          : '.')
+    )
+  } else if (failedAccounts.length > 0 && config.failOnAccountError) {
+    core.setFailed(
+      `${failedAccounts.length} of ${plan.totals.accounts} accounts could not be processed: ` +
+        `${failedAccounts.join(', ')}. The other accounts were processed; ` +
         `see the plan for the reasons (set fail-on-account-error: false to only warn).`
     )
   } else if (plan.totals.failedActions > 0 || plan.totals.failedUsers > 0) {
@@ -204,6 +371,12 @@ async function publish(config: Config, plan: Plan): Promise<void> {
     ].filter(Boolean)
     core.setFailed(`${parts.join(' and ')}; see the plan for details.`)
   }
+}
+
+function failedAccountIds(accounts: Iterable<PlanAccount>): string[] {
+  const ids: string[] = []
+  for (const account of accounts) if (account.status === 'failed') ids.push(account.accountId)
+  return ids
 }
 
 /** The dry run's plan, in one comment on the pull request kept up to date. Best effort. */
@@ -240,7 +413,12 @@ async function commentOnPullRequest(
   }
 }
 
-function setOutputs(plan: Plan, planPath: string, reportDir: string): void {
+function setOutputs(
+  plan: RunPlan,
+  failedAccounts: readonly string[],
+  planPath: string,
+  reportDir: string
+): void {
   const t = plan.totals
   core.setOutput('plan-path', planPath)
   core.setOutput('report-dir', reportDir)
@@ -249,12 +427,6 @@ function setOutputs(plan: Plan, planPath: string, reportDir: string): void {
   core.setOutput('deleted', t.deleted)
   core.setOutput('warnings', t.warnings)
   core.setOutput('blocked', t.blocked)
-  core.setOutput(
-    'failed-accounts',
-    plan.accounts
-      .filter(account => account.status === 'failed')
-      .map(account => account.accountId)
-      .join(',')
-  )
+  core.setOutput('failed-accounts', failedAccounts.join(','))
   core.setOutput('has-conflicts', t.blocked > 0 ? 'true' : 'false')
 }

@@ -2,14 +2,21 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { forceRotateUnmatchedEverywhere } from './engine.js'
 import { computeTotals } from './plan/build.js'
-import { PLAN_SCHEMA_VERSION, type Plan } from './plan/types.js'
+import {
+  PLAN_SCHEMA_VERSION,
+  type Plan,
+  type PlanAccount,
+  type PlanShard,
+  type RunPlan
+} from './plan/types.js'
+import type { AccountSpool } from './report/spool.js'
 
 export class MergeError extends Error {
   override name = 'MergeError'
 }
 
 /** Every plan.json under `dir` (the shard jobs' downloaded artifacts), in path order. */
-export async function readShardPlans(dir: string): Promise<{ path: string; plan: Plan }[]> {
+async function findShardPlans(dir: string): Promise<string[]> {
   let entries
   try {
     entries = await readdir(dir, { recursive: true, withFileTypes: true })
@@ -27,65 +34,164 @@ export async function readShardPlans(dir: string): Promise<{ path: string; plan:
       `merge-from "${dir}" holds no plan.json: download the shard reports there first.`
     )
   }
-  return Promise.all(
-    paths.map(async path => {
-      const parsed = JSON.parse(await readFile(path, 'utf8')) as { schemaVersion?: unknown }
-      if (parsed.schemaVersion !== PLAN_SCHEMA_VERSION) {
+  return paths
+}
+
+type ShardHead = Omit<Plan, 'accounts'> & { shard: PlanShard }
+
+/**
+ * One plan from the plans of the shard jobs of one run: accounts in id order (streamed into
+ * `spool`, one shard in memory at a time), counts recomputed, run-level findings combined.
+ * Refuses, naming what is wrong, a set that is not exactly shards 1…N of one workflow run:
+ * a plan that is no shard's, a missing or repeated shard, shards of different runs or counts, an
+ * account in two shards, a plan with an account it was not given, or one that lacks an account
+ * without saying it stopped early. Accounts a stopped shard never reached are listed as failed.
+ */
+export async function mergeShardPlans(
+  dir: string,
+  spool: AccountSpool,
+  log: { info(message: string): void }
+): Promise<RunPlan> {
+  const paths = await findShardPlans(dir)
+  log.info(`Merging ${paths.length} shard plans from ${dir}:`)
+  const heads: { path: string; head: ShardHead }[] = []
+  const givenBy = new Map<string, string>()
+  for (const path of paths) {
+    const plan = await readShardPlan(path)
+    const { accounts, ...head } = plan
+    const first = heads[0]
+    if (first) checkSameRun(first, { path, head })
+    const twin = heads.find(other => other.head.shard.index === head.shard.index)
+    if (twin) {
+      throw new MergeError(
+        `Shard ${shardName(head.shard)} is there twice: ${twin.path} and ${path}. Merge one report per shard.`
+      )
+    }
+    for (const id of head.shard.accountIds) {
+      const other = givenBy.get(id)
+      if (other) {
         throw new MergeError(
-          `${path} has plan schema ${JSON.stringify(parsed.schemaVersion)}, expected ${String(PLAN_SCHEMA_VERSION)}.`
+          `Account ${id} is in both ${other} and ${path}: were shards of different runs mixed?`
         )
       }
-      return { path, plan: parsed as Plan }
-    })
+      givenBy.set(id, path)
+    }
+    const given = new Set(head.shard.accountIds)
+    for (const account of accounts) {
+      if (!given.has(account.accountId)) {
+        throw new MergeError(
+          `${path} lists account ${account.accountId}, which its shard (${shardName(head.shard)}) was not given.`
+        )
+      }
+      if (spool.has(account.accountId)) {
+        throw new MergeError(`${path} lists account ${account.accountId} twice.`)
+      }
+      spool.add(account)
+    }
+    const missing = head.shard.accountIds.filter(id => !spool.has(id))
+    if (missing.length > 0 && !head.interrupted) {
+      throw new MergeError(
+        `${path} lacks ${missing.length} of the accounts its shard (${shardName(head.shard)}) was given (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}) and does not say it stopped early: is it a complete plan of this run?`
+      )
+    }
+    for (const id of missing) spool.add(notReached(id, head))
+    log.info(`  ${path}: shard ${shardName(head.shard)}, ${head.shard.accountIds.length} accounts`)
+    heads.push({ path, head })
+  }
+  checkComplete(heads)
+  return mergedPlan(
+    heads.map(entry => entry.head),
+    spool
   )
 }
 
-/**
- * One plan from the plans of shard jobs of the same run: accounts in id order, counts
- * recomputed, run-level findings combined. Shards must agree on mode and policy, and no account
- * may appear twice (a sign that the shards of different runs were mixed).
- */
-export function mergePlans(shards: readonly { path: string; plan: Plan }[]): Plan {
-  const [first] = shards
-  if (!first) throw new MergeError('no shard plans to merge')
-  const seen = new Map<string, string>()
-  for (const { path, plan } of shards) {
-    if (plan.mode !== first.plan.mode) {
-      throw new MergeError(`${path} is a ${plan.mode} run but ${first.path} is ${first.plan.mode}.`)
-    }
-    if (JSON.stringify(plan.policy) !== JSON.stringify(first.plan.policy)) {
-      throw new MergeError(`${path} and ${first.path} were made with different key policies.`)
-    }
-    for (const account of plan.accounts) {
-      const other = seen.get(account.accountId)
-      if (other) {
-        throw new MergeError(
-          `Account ${account.accountId} is in both ${other} and ${path}: were shards of different runs mixed?`
-        )
-      }
-      seen.set(account.accountId, path)
-    }
+async function readShardPlan(path: string): Promise<Plan & { shard: PlanShard }> {
+  const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<Plan>
+  if (parsed.schemaVersion !== PLAN_SCHEMA_VERSION) {
+    throw new MergeError(
+      `${path} has plan schema ${JSON.stringify(parsed.schemaVersion)}, expected ${String(PLAN_SCHEMA_VERSION)}.`
+    )
   }
+  if (!parsed.shard) {
+    throw new MergeError(
+      `${path} is not the plan of a shard job (it has no "shard"): merge-from takes only the reports of the jobs run with shard: K/N, by this release or later.`
+    )
+  }
+  return parsed as Plan & { shard: PlanShard }
+}
 
-  const plans = shards.map(shard => shard.plan)
-  const accounts = plans
-    .flatMap(plan => plan.accounts)
-    .sort((a, b) => a.accountId.localeCompare(b.accountId))
-  const sum = (pick: (plan: Plan) => number) => plans.reduce((total, plan) => total + pick(plan), 0)
-  const merged: Plan = {
+function shardName(shard: PlanShard): string {
+  return `${shard.index}/${shard.count}`
+}
+
+function checkSameRun(
+  first: { path: string; head: ShardHead },
+  other: { path: string; head: ShardHead }
+): void {
+  const [a, b] = [first.head, other.head]
+  if (a.shard.workflowRunId !== b.shard.workflowRunId) {
+    throw new MergeError(
+      `${other.path} is from workflow run ${b.shard.workflowRunId} but ${first.path} from run ${a.shard.workflowRunId}: merge the shards of one run only.`
+    )
+  }
+  if (a.shard.count !== b.shard.count) {
+    throw new MergeError(
+      `${other.path} is shard ${shardName(b.shard)} but ${first.path} is shard ${shardName(a.shard)}: the shards disagree on N.`
+    )
+  }
+  if (a.mode !== b.mode) {
+    throw new MergeError(`${other.path} is a ${b.mode} run but ${first.path} is ${a.mode}.`)
+  }
+  if (JSON.stringify(a.policy) !== JSON.stringify(b.policy)) {
+    throw new MergeError(`${other.path} and ${first.path} were made with different key policies.`)
+  }
+}
+
+/** One plan per shard 1…N (none twice, checked as each is read). */
+function checkComplete(heads: readonly { path: string; head: ShardHead }[]): void {
+  const count = heads[0]?.head.shard.count ?? 0
+  const present = new Set(heads.map(({ head }) => head.shard.index))
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter(i => !present.has(i))
+  if (missing.length > 0) {
+    throw new MergeError(
+      `Shard${missing.length === 1 ? '' : 's'} ${missing.map(i => `${i}/${count}`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing from merge-from: every shard job must upload its report (actions/upload-artifact with if: always()), and the merge job must download them all.`
+    )
+  }
+}
+
+/** An account a stopped shard never reached: failed, so that the merged run says so. */
+function notReached(accountId: string, head: ShardHead): PlanAccount {
+  const stop = head.interrupted
+  return {
+    accountId,
+    accountName: '',
+    status: 'failed',
+    error: `not processed: shard ${shardName(head.shard)} was stopped (${stop?.signal ?? 'signal'} during ${stop?.phase ?? 'its run'}) before it reached this account.`,
+    usersScanned: 0,
+    keysScanned: 0,
+    users: []
+  }
+}
+
+function mergedPlan(plans: readonly ShardHead[], accounts: AccountSpool): RunPlan {
+  const [first] = plans
+  if (!first) throw new MergeError('no shard plans to merge')
+  const sum = (pick: (plan: ShardHead) => number) =>
+    plans.reduce((total, plan) => total + pick(plan), 0)
+  const merged: RunPlan = {
     schemaVersion: PLAN_SCHEMA_VERSION,
-    runId: first.plan.runId,
-    mode: first.plan.mode,
+    runId: first.runId,
+    mode: first.mode,
     generatedAt:
       plans
         .map(plan => plan.generatedAt)
         .sort()
-        .at(-1) ?? first.plan.generatedAt,
-    policy: first.plan.policy,
-    timeline: first.plan.timeline,
+        .at(-1) ?? first.generatedAt,
+    policy: first.policy,
+    timeline: first.timeline,
     accounts,
     warnings: mergedWarnings(plans),
-    totals: computeTotals(accounts, first.plan.mode === 'enforce', {
+    totals: computeTotals(accounts, first.mode === 'enforce', {
       apiCalls: sum(plan => plan.totals.apiCalls),
       throttledRetries: sum(plan => plan.totals.throttledRetries)
     })
@@ -127,7 +233,7 @@ export function mergePlans(shards: readonly { path: string; plan: Plan }[]): Pla
  * Run-level warnings of all shards, once each. A `USER` force-rotate entry is unmatched only if
  * no shard found the user, so that warning stays only when every shard gave it.
  */
-function mergedWarnings(plans: readonly Plan[]): string[] {
+function mergedWarnings(plans: readonly Omit<Plan, 'accounts'>[]): string[] {
   const everyShard = (warning: string) => plans.every(plan => plan.warnings.includes(warning))
   const isUserWide = (warning: string) => {
     const userName = /^force-rotate entry "([^":]+)"/.exec(warning)?.[1]

@@ -27,7 +27,7 @@ import {
   planNotifications,
   sendNotifications
 } from './notify/index.js'
-import type { Plan, PlanDeployment, PlanIssues, PlanNotifications } from './plan/types.js'
+import type { RunPlan, PlanDeployment, PlanIssues, PlanNotifications } from './plan/types.js'
 import { errorMessage } from './util/errors.js'
 
 /** The action's own folder (dist/.. once bundled, src/.. in tests): where cfn/ and templates/ are. */
@@ -137,7 +137,7 @@ export async function deployPhase(
 /** Emails: one digest per recipient, through SES with the central credentials. */
 export async function notifyPhase(
   deps: EngineDeps,
-  plan: Plan,
+  plan: RunPlan,
   outcomes: readonly AccountOutcome[],
   moduleUrl: string
 ): Promise<PlanNotifications | undefined> {
@@ -166,7 +166,8 @@ export async function notifyPhase(
   log.info(`${mails.length} notification emails to send.`)
   const result = await sendNotifications(deps.factory.ses(deps.central), mails, {
     region: config.awsRegion,
-    log
+    log,
+    ...(deps.stop ? { stop: deps.stop } : {})
   })
   return {
     sent: result.sent.map(({ to, subject }) => ({ to, subject })),
@@ -177,7 +178,10 @@ export async function notifyPhase(
 }
 
 /** GitHub issues for blocked rotations and failed accounts; a missing permission only warns. */
-export async function issuesPhase(deps: EngineDeps, plan: Plan): Promise<PlanIssues | undefined> {
+export async function issuesPhase(
+  deps: EngineDeps,
+  plan: RunPlan
+): Promise<PlanIssues | undefined> {
   const { config, log } = deps
   if (!config.issues.enabled) return undefined
   const repository = process.env.GITHUB_REPOSITORY ?? ''
@@ -197,7 +201,11 @@ export async function issuesPhase(deps: EngineDeps, plan: Plan): Promise<PlanIss
       octokit,
       { owner, repo },
       plan,
-      { label: config.issues.label },
+      {
+        label: config.issues.label,
+        maxNewIssues: config.issues.maxNewIssues,
+        ...(deps.stop ? { stop: deps.stop } : {})
+      },
       log
     )
     const refs = (list: readonly { number: number; title: string; url: string }[]) =>
@@ -210,6 +218,16 @@ export async function issuesPhase(deps: EngineDeps, plan: Plan): Promise<PlanIss
       updated: refs(result.updated),
       closed: refs(result.closed),
       unchanged: result.unchanged.length,
+      ...(result.deferred.length > 0 ? { deferred: result.deferred } : {}),
+      ...(result.rollup
+        ? {
+            rollup: {
+              number: result.rollup.number,
+              title: result.rollup.title,
+              url: result.rollup.url
+            }
+          }
+        : {}),
       warnings: result.warnings
     }
   } catch (error) {

@@ -1,5 +1,11 @@
-import type { Plan, PlanAccount, PlanAction, PlanKey, PlanUser } from '../plan/types.js'
-import { fingerprint, fingerprintMarker, subjectMarker, type IssueSubject } from './markers.js'
+import type { PlanAccount, RunPlan, PlanAction, PlanKey, PlanUser } from '../plan/types.js'
+import {
+  fingerprint,
+  fingerprintMarker,
+  subjectKey,
+  subjectMarker,
+  type IssueSubject
+} from './markers.js'
 
 /** An issue as this run wants it: its subject, its text and the fingerprint of its evidence. */
 export interface DesiredIssue {
@@ -35,7 +41,7 @@ function day(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso
 }
 
-function runLine(plan: Plan): string {
+function runLine(plan: RunPlan): string {
   return `Evidence from run ${plan.runId} on ${day(plan.generatedAt)} (${plan.mode} mode).`
 }
 
@@ -67,7 +73,7 @@ function lastUsedKind(key: PlanKey): 'never' | 'unknown' | 'used' {
 }
 
 /** One issue per account and user with a BLOCKED action. */
-export function blockedIssue(plan: Plan, account: PlanAccount, user: PlanUser): DesiredIssue {
+export function blockedIssue(plan: RunPlan, account: PlanAccount, user: PlanUser): DesiredIssue {
   const blocked = user.actions.filter(action => action.type === 'BLOCKED')
   const subject: IssueSubject = {
     kind: 'blocked',
@@ -138,7 +144,7 @@ interface BlockedGuide {
 /** Why a rotation is blocked and what a person does, per reason of a BLOCKED action. */
 function blockedGuide(
   reason: PlanAction['reason'],
-  plan: Plan,
+  plan: RunPlan,
   account: PlanAccount,
   user: PlanUser
 ): BlockedGuide {
@@ -259,7 +265,7 @@ function stableError(error: string): string {
 }
 
 /** One issue per account the run could not process. */
-export function failedAccountIssue(plan: Plan, account: PlanAccount): DesiredIssue {
+export function failedAccountIssue(plan: RunPlan, account: PlanAccount): DesiredIssue {
   const subject: IssueSubject = { kind: 'account-failed', accountId: account.accountId }
   const error = account.error ?? 'unknown error'
   const evidence = [runLine(plan), '', fenced(error)].join('\n')
@@ -294,7 +300,7 @@ export function failedAccountIssue(plan: Plan, account: PlanAccount): DesiredIss
 }
 
 /** One issue per account and user whose records failed verification (STATE_TAMPERED). */
-export function tamperedIssue(plan: Plan, account: PlanAccount, user: PlanUser): DesiredIssue {
+export function tamperedIssue(plan: RunPlan, account: PlanAccount, user: PlanUser): DesiredIssue {
   const subject: IssueSubject = {
     kind: 'tampered',
     accountId: account.accountId,
@@ -354,7 +360,7 @@ export function tamperedIssue(plan: Plan, account: PlanAccount, user: PlanUser):
 }
 
 /** The issues this run wants open. */
-export function desiredIssues(plan: Plan): DesiredIssue[] {
+export function desiredIssues(plan: RunPlan): DesiredIssue[] {
   const issues: DesiredIssue[] = []
   for (const account of plan.accounts) {
     if (account.status === 'failed') {
@@ -372,7 +378,7 @@ export function desiredIssues(plan: Plan): DesiredIssue[] {
   return issues
 }
 
-export function changedComment(plan: Plan, issue: DesiredIssue): string {
+export function changedComment(plan: RunPlan, issue: DesiredIssue): string {
   return [
     `The evidence changed in run ${plan.runId} (${day(plan.generatedAt)}); the description is updated.`,
     '',
@@ -380,7 +386,11 @@ export function changedComment(plan: Plan, issue: DesiredIssue): string {
   ].join('\n')
 }
 
-export function resolvedComment(plan: Plan, subject: IssueSubject, accountName: string): string {
+export function resolvedComment(
+  plan: RunPlan,
+  subject: Exclude<IssueSubject, { kind: 'rollup' }>,
+  accountName: string
+): string {
   const where = `account ${subject.accountId} (${code(accountName)})`
   const run = `run ${plan.runId} (${day(plan.generatedAt)})`
   switch (subject.kind) {
@@ -390,5 +400,47 @@ export function resolvedComment(plan: Plan, subject: IssueSubject, accountName: 
       return `Resolved: ${run} found no record failing verification for ${code(subject.userName)} in ${where} any more. Closing.`
     case 'account-failed':
       return `Resolved: ${run} processed ${where} again. Closing.`
+  }
+}
+
+/** GitHub rejects an issue body over 65,536 characters. */
+const ROLLUP_BODY_LIMIT = 60_000
+
+/**
+ * The one issue that lists the problems this run had no budget for (max-new-issues): each gets
+ * its own issue on a later run. Updated in place; its fingerprint is the set of problems listed.
+ */
+export function rollupIssue(
+  plan: RunPlan,
+  deferred: readonly DesiredIssue[],
+  maxNewIssues: number
+): DesiredIssue {
+  const subject: IssueSubject = { kind: 'rollup' }
+  const keys = deferred.map(issue => subjectKey(issue.subject)).sort()
+  const print = fingerprint(keys)
+  const head = [
+    subjectMarker(subject),
+    fingerprintMarker(print),
+    '',
+    `${runLine(plan)} This run opens or updates at most ${maxNewIssues} issues (input max-new-issues); these ${deferred.length} problems get their own issue on a later run. plan.json in the run's report artifact has every one of them.`,
+    ''
+  ]
+  const lines: string[] = []
+  let size = head.join('\n').length + FOOTER.length + 200
+  for (const [index, issue] of deferred.entries()) {
+    const line = `- ${code(issue.title)}`
+    if (size + line.length + 1 > ROLLUP_BODY_LIMIT) {
+      lines.push(`- … and ${deferred.length - index} more: see plan.json.`)
+      break
+    }
+    lines.push(line)
+    size += line.length + 1
+  }
+  return {
+    subject,
+    title: `IAM key rotation: ${deferred.length} more ${deferred.length === 1 ? 'problem waits' : 'problems wait'} for an issue`,
+    body: [...head, ...lines, '', FOOTER].join('\n'),
+    fingerprint: print,
+    evidence: ''
   }
 }

@@ -9,18 +9,26 @@ export type IssueSubject =
       readonly userName: string
     }
   | { readonly kind: 'account-failed'; readonly accountId: string }
+  /** The one issue listing the problems over max-new-issues that wait for their own issue. */
+  | { readonly kind: 'rollup' }
 
 const PREFIX = 'iam-key-rotation'
 const SUBJECT_MARKER = new RegExp(
-  `<!-- ${PREFIX}:(?:(blocked|tampered):(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})) -->`
+  `<!-- ${PREFIX}:(?:(blocked|tampered):(\\d{12}):([\\w+=,.@-]{1,64})|account-failed:(\\d{12})|(rollup)) -->`
 )
 const FINGERPRINT_MARKER = new RegExp(`<!-- ${PREFIX}:fingerprint:([0-9a-f]{1,64}) -->`)
 
 /** A stable key per subject, e.g. `blocked:222222222222:ci-bot`. */
 export function subjectKey(subject: IssueSubject): string {
-  return subject.kind === 'account-failed'
-    ? `account-failed:${subject.accountId}`
-    : `${subject.kind}:${subject.accountId}:${subject.userName}`
+  switch (subject.kind) {
+    case 'rollup':
+      return 'rollup'
+    case 'account-failed':
+      return `account-failed:${subject.accountId}`
+    case 'blocked':
+    case 'tampered':
+      return `${subject.kind}:${subject.accountId}:${subject.userName}`
+  }
 }
 
 /** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */
@@ -31,7 +39,8 @@ export function subjectMarker(subject: IssueSubject): string {
 export function parseSubjectMarker(body: string | null | undefined): IssueSubject | undefined {
   const match = SUBJECT_MARKER.exec(body ?? '')
   if (!match) return undefined
-  const [, kind, accountId, userName, failedAccountId] = match
+  const [, kind, accountId, userName, failedAccountId, rollup] = match
+  if (rollup !== undefined) return { kind: 'rollup' }
   if (
     (kind === 'blocked' || kind === 'tampered') &&
     accountId !== undefined &&

@@ -1,6 +1,12 @@
-import type { Plan } from '../plan/types.js'
+import type { RunPlan } from '../plan/types.js'
 import { errorMessage } from '../util/errors.js'
-import { changedComment, desiredIssues, resolvedComment, type DesiredIssue } from './bodies.js'
+import {
+  changedComment,
+  desiredIssues,
+  resolvedComment,
+  rollupIssue,
+  type DesiredIssue
+} from './bodies.js'
 import type { GitHubClient } from './client.js'
 import { parseFingerprint, parseSubjectMarker, subjectKey, type IssueSubject } from './markers.js'
 
@@ -24,6 +30,13 @@ export interface IssueSyncOptions {
    * in the plan is ignored either way.
    */
   readonly scannedAccountIds?: readonly string[]
+  /** The run was stopped: no further issue is written. */
+  readonly stop?: AbortSignal
+  /**
+   * Issues opened or updated at most per run (max-new-issues); the problems over it are listed
+   * in one roll-up issue instead. Closing an issue is not counted. Unlimited when absent.
+   */
+  readonly maxNewIssues?: number
 }
 
 export interface IssueRef {
@@ -41,6 +54,10 @@ export interface IssueSyncResult {
   readonly closed: IssueRef[]
   /** Same evidence: nothing written. */
   readonly unchanged: IssueRef[]
+  /** Over max-new-issues: not opened or updated this run, listed in the roll-up issue. */
+  readonly deferred: { readonly key: string; readonly title: string }[]
+  /** The roll-up issue, when problems were deferred. */
+  rollup?: IssueRef
   /** Already logged as warnings; kept for the summary. */
   readonly warnings: string[]
 }
@@ -88,7 +105,7 @@ function describe(error: unknown): string {
 export async function syncIssues(
   octokit: GitHubClient,
   repo: RepoRef,
-  plan: Plan,
+  plan: RunPlan,
   options: IssueSyncOptions,
   log: IssueLog
 ): Promise<IssueSyncResult> {
@@ -97,6 +114,7 @@ export async function syncIssues(
     updated: [],
     closed: [],
     unchanged: [],
+    deferred: [],
     warnings: []
   }
   const warn = (message: string) => {
@@ -105,9 +123,10 @@ export async function syncIssues(
   }
   const where = `${repo.owner}/${repo.repo}`
   const desired = desiredIssues(plan)
-  const okAccounts = new Map(
-    plan.accounts.filter(a => a.status === 'ok').map(a => [a.accountId, a.accountName])
-  )
+  const okAccounts = new Map<string, string>()
+  for (const account of plan.accounts) {
+    if (account.status === 'ok') okAccounts.set(account.accountId, account.accountName)
+  }
   const closable = new Set(
     (options.scannedAccountIds ?? [...okAccounts.keys()]).filter(id => okAccounts.has(id))
   )
@@ -126,9 +145,16 @@ export async function syncIssues(
 
   let denied: { error: unknown } | undefined
   let notMade = 0
+  let stopped = 0
+  let budget = options.maxNewIssues ?? Infinity
+  const deferred: DesiredIssue[] = []
   let labelChecked = false
   /** Runs one write; records a permission failure and skips every write after it. */
   const write = async (what: string, body: () => Promise<void>): Promise<boolean> => {
+    if (options.stop?.aborted) {
+      stopped++
+      return false
+    }
     if (denied) {
       notMade++
       return false
@@ -151,6 +177,11 @@ export async function syncIssues(
     const key = subjectKey(issue.subject)
     const existing = open.get(key)
     if (!existing) {
+      if (budget <= 0) {
+        deferred.push(issue)
+        continue
+      }
+      budget--
       if (!labelChecked) {
         labelChecked = true
         await ensureLabel(octokit, repo, options.label, warn)
@@ -173,6 +204,11 @@ export async function syncIssues(
       log.debug(`Issue #${existing.number} unchanged: ${existing.title}`)
       continue
     }
+    if (budget <= 0) {
+      deferred.push(issue)
+      continue
+    }
+    budget--
     await write(`update issue #${existing.number}`, async () => {
       await octokit.rest.issues.update({
         ...repo,
@@ -192,13 +228,15 @@ export async function syncIssues(
 
   const wanted = new Set(desired.map((issue: DesiredIssue) => subjectKey(issue.subject)))
   for (const [key, issue] of open) {
-    if (wanted.has(key) || !closable.has(issue.subject.accountId)) continue
-    const accountName = okAccounts.get(issue.subject.accountId) ?? ''
+    const subject = issue.subject
+    if (subject.kind === 'rollup') continue
+    if (wanted.has(key) || !closable.has(subject.accountId)) continue
+    const accountName = okAccounts.get(subject.accountId) ?? ''
     await write(`close issue #${issue.number}`, async () => {
       await octokit.rest.issues.createComment({
         ...repo,
         issue_number: issue.number,
-        body: resolvedComment(plan, issue.subject, accountName)
+        body: resolvedComment(plan, subject, accountName)
       })
       await octokit.rest.issues.update({
         ...repo,
@@ -211,6 +249,28 @@ export async function syncIssues(
     })
   }
 
+  result.deferred.push(
+    ...deferred.map(issue => ({ key: subjectKey(issue.subject), title: issue.title }))
+  )
+  await syncRollup(
+    { octokit, repo, label: options.label, log },
+    plan,
+    deferred,
+    open.get('rollup'),
+    options.maxNewIssues ?? 0,
+    write,
+    result
+  )
+  if (deferred.length > 0) {
+    log.info(
+      `${deferred.length} issues are over max-new-issues (${options.maxNewIssues}): listed in the roll-up issue, each opened on a later run.`
+    )
+  }
+  if (stopped > 0) {
+    warn(
+      `The run was stopped: ${stopped} issue ${stopped === 1 ? 'change was' : 'changes were'} not made; the next run makes them.`
+    )
+  }
   if (denied) {
     warn(
       `The github-token may not write issues in ${where} (${describe(denied.error)}): give the job ` +
@@ -222,6 +282,77 @@ export async function syncIssues(
     `Issues: ${result.opened.length} opened, ${result.updated.length} updated, ${result.closed.length} closed, ${result.unchanged.length} unchanged.`
   )
   return result
+}
+
+/**
+ * The roll-up issue: opened or updated in place (no comment) while problems are deferred, closed
+ * once none is. It is not counted against max-new-issues.
+ */
+async function syncRollup(
+  {
+    octokit,
+    repo,
+    label,
+    log
+  }: { octokit: GitHubClient; repo: RepoRef; label: string; log: IssueLog },
+  plan: RunPlan,
+  deferred: readonly DesiredIssue[],
+  existing: OpenIssue | undefined,
+  maxNewIssues: number,
+  write: (what: string, body: () => Promise<void>) => Promise<boolean>,
+  result: IssueSyncResult
+): Promise<void> {
+  if (deferred.length === 0) {
+    if (!existing) return
+    await write(`close the roll-up issue #${existing.number}`, async () => {
+      await octokit.rest.issues.createComment({
+        ...repo,
+        issue_number: existing.number,
+        body: `Resolved: run ${plan.runId} found every problem in its own issue. Closing.`
+      })
+      await octokit.rest.issues.update({
+        ...repo,
+        issue_number: existing.number,
+        state: 'closed',
+        state_reason: 'completed'
+      })
+      result.closed.push({
+        number: existing.number,
+        title: existing.title,
+        url: existing.url,
+        key: 'rollup'
+      })
+    })
+    return
+  }
+  const issue = rollupIssue(plan, deferred, maxNewIssues)
+  if (!existing) {
+    await write('open the roll-up issue', async () => {
+      const { data } = await octokit.rest.issues.create({
+        ...repo,
+        title: issue.title,
+        body: issue.body,
+        labels: [label]
+      })
+      result.rollup = { number: data.number, title: issue.title, url: data.html_url, key: 'rollup' }
+      log.info(`Opened roll-up issue #${data.number}: ${issue.title}`)
+    })
+    return
+  }
+  const ref = { number: existing.number, title: issue.title, url: existing.url, key: 'rollup' }
+  if (parseFingerprint(existing.body) === issue.fingerprint) {
+    result.rollup = ref
+    return
+  }
+  await write(`update the roll-up issue #${existing.number}`, async () => {
+    await octokit.rest.issues.update({
+      ...repo,
+      issue_number: existing.number,
+      body: issue.body,
+      title: issue.title
+    })
+    result.rollup = ref
+  })
 }
 
 /** Open issues with the label that carry a marker, by subject key; the oldest wins a duplicate. */

@@ -1,6 +1,13 @@
 import type { Mode } from '../inputs.js'
 import type { ActionType, ReasonCode } from '../policy/index.js'
-import type { ActionResult, Plan, PlanAccount, PlanAction, PlanUser } from '../plan/types.js'
+import type {
+  ActionResult,
+  Plan,
+  PlanAccount,
+  RunPlan,
+  PlanAction,
+  PlanUser
+} from '../plan/types.js'
 import { renderHtml, renderText, type MailTemplates } from './templates.js'
 import { DAY_MS, daysUntilDue, shouldNotifyWarning, warningWindowDays } from './warning-days.js'
 
@@ -217,7 +224,7 @@ interface Recipient {
  * `shouldNotifyWarning` picks. Pure: no I/O, the templates are passed in.
  */
 export function planNotifications(
-  plan: Plan,
+  plan: RunPlan,
   contacts: readonly AccountContact[],
   options: NotificationOptions
 ): NotificationPlan {
@@ -306,7 +313,7 @@ const STANDING_REASONS = new Set<PlanAction['reason']>([
 function isNotifiable(
   action: PlanAction,
   user: PlanUser,
-  plan: Plan,
+  plan: RunPlan,
   now: Date,
   reminderDays: readonly number[]
 ): boolean {
@@ -353,7 +360,7 @@ function compareItems(a: MailItem, b: MailItem): number {
 }
 
 function toItem(
-  plan: Plan,
+  plan: RunPlan,
   account: PlanAccount,
   user: PlanUser,
   action: PlanAction,
@@ -416,7 +423,7 @@ function secretLocation(arnOrName: string, defaultRegion: string): SecretLocatio
   }
 }
 
-function followUp(plan: Plan, action: PlanAction, now: Date): string {
+function followUp(plan: RunPlan, action: PlanAction, now: Date): string {
   if (action.result !== 'done') return ''
   const after = (days: number) => day(new Date(now.getTime() + days * DAY_MS).toISOString())
   switch (action.type) {
@@ -506,7 +513,7 @@ export function mailSubject(mode: Mode, items: readonly MailItem[]): string {
 }
 
 function buildMail(
-  plan: Plan,
+  plan: RunPlan,
   entry: Recipient,
   items: readonly MailItem[],
   options: NotificationOptions
@@ -534,7 +541,7 @@ function buildMail(
 
 /** The view a recipient's templates are rendered with (templates/README.md lists it). */
 export function mailView(
-  plan: Plan,
+  plan: RunPlan,
   recipient: {
     readonly address: string
     readonly contactAccounts: MailView['contactAccounts']

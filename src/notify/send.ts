@@ -14,6 +14,8 @@ export interface SendOptions {
   readonly log: NotifyLog
   /** Waits between sends to stay under SES's maximum send rate; tests pass a no-op. */
   readonly sleep?: (ms: number) => Promise<void>
+  /** The run was stopped: the mails not sent yet are reported unsent. */
+  readonly stop?: AbortSignal
 }
 
 export interface SentMail {
@@ -84,6 +86,9 @@ export async function sendNotifications(
   for (const [index, mail] of mails.entries()) {
     if (stopReason === undefined && remaining <= 0) {
       stopReason = `SES sending quota of ${quota.max} mails per 24 hours in ${region} reached`
+    }
+    if (stopReason === undefined && options.stop?.aborted) {
+      stopReason = 'the run was stopped before this mail was sent'
     }
     if (stopReason !== undefined) {
       result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })

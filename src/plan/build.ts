@@ -99,12 +99,18 @@ export function policySymbols(params: PolicyParams): Plan['policy'] {
  * DEACTIVATE or DELETE counts only when done.
  */
 export function computeTotals(
-  accounts: readonly PlanAccount[],
+  accounts: Iterable<PlanAccount>,
   enforce: boolean,
   calls: { apiCalls: number; throttledRetries: number }
 ): PlanTotals {
-  const totals: PlanTotals = {
-    accounts: accounts.length,
+  const totals = emptyTotals(calls)
+  for (const account of accounts) addAccountTotals(totals, account, enforce)
+  return totals
+}
+
+export function emptyTotals(calls: { apiCalls: number; throttledRetries: number }): PlanTotals {
+  return {
+    accounts: 0,
     failedAccounts: 0,
     usersScanned: 0,
     keysScanned: 0,
@@ -121,46 +127,45 @@ export function computeTotals(
     skippedActions: 0,
     ...calls
   }
-  for (const account of accounts) {
-    if (account.status === 'failed') totals.failedAccounts++
-    totals.usersScanned += account.usersScanned
-    totals.keysScanned += account.keysScanned
-    for (const user of account.users) {
-      if (user.exempt) totals.exemptUsers++
-      if (user.error !== undefined) totals.failedUsers++
-      totals.stateTampered += user.stateFindings?.length ?? 0
-      for (const repair of user.secret?.repairs ?? []) {
-        if (repair.result === 'failed') totals.failedActions++
-        if (!enforce || repair.result === 'done') totals.secretRepairs++
-      }
-      for (const action of user.actions) {
-        if (action.result === 'failed') totals.failedActions++
-        if (action.result === 'skipped') totals.skippedActions++
-        const counts =
-          !enforce ||
-          action.result === 'done' ||
-          action.type === 'WARN' ||
-          action.type === 'BLOCKED'
-        if (!counts) continue
-        switch (action.type) {
-          case 'ROTATE':
-            totals.rotated++
-            break
-          case 'DEACTIVATE':
-            totals.deactivated++
-            break
-          case 'DELETE':
-            totals.deleted++
-            break
-          case 'WARN':
-            totals.warnings++
-            break
-          case 'BLOCKED':
-            totals.blocked++
-            break
-        }
+}
+
+/** Adds one account's counts to `totals`, so totals can follow a stream of accounts. */
+export function addAccountTotals(totals: PlanTotals, account: PlanAccount, enforce: boolean): void {
+  totals.accounts++
+  if (account.status === 'failed') totals.failedAccounts++
+  totals.usersScanned += account.usersScanned
+  totals.keysScanned += account.keysScanned
+  for (const user of account.users) {
+    if (user.exempt) totals.exemptUsers++
+    if (user.error !== undefined) totals.failedUsers++
+    totals.stateTampered += user.stateFindings?.length ?? 0
+    for (const repair of user.secret?.repairs ?? []) {
+      if (repair.result === 'failed') totals.failedActions++
+      if (!enforce || repair.result === 'done') totals.secretRepairs++
+    }
+    for (const action of user.actions) {
+      if (action.result === 'failed') totals.failedActions++
+      if (action.result === 'skipped') totals.skippedActions++
+      const counts =
+        !enforce || action.result === 'done' || action.type === 'WARN' || action.type === 'BLOCKED'
+      if (!counts) continue
+      switch (action.type) {
+        case 'ROTATE':
+          totals.rotated++
+          break
+        case 'DEACTIVATE':
+          totals.deactivated++
+          break
+        case 'DELETE':
+          totals.deleted++
+          break
+        case 'WARN':
+          totals.warnings++
+          break
+        case 'BLOCKED':
+          totals.blocked++
+          break
       }
     }
   }
-  return totals
 }

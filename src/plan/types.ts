@@ -130,7 +130,37 @@ export interface Plan {
   notifications?: PlanNotifications
   /** GitHub issues for blocked rotations and failed accounts. */
   issues?: PlanIssues
+  /** A shard job's plan (input shard): which shard of which run, for merge-from to check. */
+  shard?: PlanShard
+  /** The run was stopped (cancelled, timed out) before it finished: what it had is listed. */
+  interrupted?: PlanInterrupted
 }
+
+export interface PlanShard {
+  /** K of K/N. */
+  index: number
+  /** N of K/N. */
+  count: number
+  /** GITHUB_RUN_ID of the workflow run: every shard of one run has the same. */
+  workflowRunId: string
+  /** The accounts this shard was given, in id order (its plan lists each one it finished). */
+  accountIds: string[]
+}
+
+export interface PlanInterrupted {
+  signal: string
+  /** The phase the run was in: scan, apply, notifications, issues, … */
+  phase: string
+  at: string
+  /** Accounts in scope that are not in this plan: the run stopped before it reached them. */
+  accountsNotReached: number
+}
+
+/**
+ * A plan as the run holds it: the accounts may be streamed from disk (an AccountSpool) rather
+ * than held in memory. Every report is written from this; a parsed plan.json is one as well.
+ */
+export type RunPlan = Omit<Plan, 'accounts'> & { accounts: Iterable<PlanAccount> }
 
 export interface PlanDeployment {
   mode: 'check' | 'apply'
@@ -168,5 +198,9 @@ export interface PlanIssues {
   updated: { number: number; title: string; url: string }[]
   closed: { number: number; title: string; url: string }[]
   unchanged: number
+  /** Problems over max-new-issues: not opened or updated this run, listed in the roll-up. */
+  deferred?: { key: string; title: string }[]
+  /** The roll-up issue listing the deferred problems. */
+  rollup?: { number: number; title: string; url: string }
   warnings: string[]
 }

@@ -1,4 +1,4 @@
-import type { Plan, PlanAccount, PlanAction, PlanUser } from '../plan/types.js'
+import type { PlanAccount, PlanAction, PlanUser, RunPlan } from '../plan/types.js'
 
 /** GitHub rejects a step summary over 1 MiB; stay well below it. */
 export const SUMMARY_LIMIT_BYTES = 1_000_000
@@ -24,99 +24,116 @@ function day(iso: string | undefined): string {
   return /^\d{4}-/.test(iso) ? iso.slice(0, 10) : iso
 }
 
-/** The parts of plan.md, so the job summary can drop account tables to fit its size limit. */
-export function planMarkdownSections(plan: Plan): { head: string; accounts: string[] } {
+/** Writes `header` before the first row, and `footer` after the last, only if there are rows. */
+function* section(
+  header: readonly string[],
+  rows: Iterable<string>,
+  footer: readonly string[] = ['']
+): Generator<string> {
+  let started = false
+  for (const row of rows) {
+    if (!started) {
+      yield* header
+      started = true
+    }
+    yield row
+  }
+  if (started) yield* footer
+}
+
+/** Each user of each account, with the account: one pass over the plan's accounts. */
+function* usersOf(plan: RunPlan): Generator<{ account: PlanAccount; user: PlanUser }> {
+  for (const account of plan.accounts) {
+    for (const user of account.users) yield { account, user }
+  }
+}
+
+/**
+ * The lines of plan.md before the account sections: totals, then everything to act on, each
+ * section one pass over the accounts, so a streamed plan is never held whole.
+ */
+function* headLines(plan: RunPlan): Generator<string> {
   const t = plan.totals
   const changed =
     plan.mode === 'audit'
       ? 'audit: nothing in AWS was changed; the actions below are what enforce mode would do'
       : 'enforce: the results below are what was done'
-  const lines = [
+  yield* [
     `# IAM access key rotation: ${plan.mode}`,
     '',
     `**${plan.timeline}**`,
     '',
     `Mode ${changed}. Run ${plan.runId}, ${plan.generatedAt}.`,
-    '',
+    ''
+  ]
+  const stop = plan.interrupted
+  if (stop) {
+    yield `**Stopped early:** the run received ${stop.signal} during ${stop.phase} (${stop.at}). This plan lists what it did until then${stop.accountsNotReached > 0 ? `; ${stop.accountsNotReached} accounts in scope were not reached` : ''}. The next run reads every key again.`
+    yield ''
+  }
+  yield* [
     '| accounts | failed accounts | users | keys | rotate | deactivate | delete | warn | blocked |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     `| ${t.accounts} | ${t.failedAccounts} | ${t.usersScanned} | ${t.keysScanned} | ${t.rotated} | ${t.deactivated} | ${t.deleted} | ${t.warnings} | ${t.blocked} |`,
     ''
   ]
   if (plan.mode === 'enforce' && (t.failedActions > 0 || t.skippedActions > 0)) {
-    lines.push(
-      `${t.failedActions} actions failed and ${t.skippedActions} were skipped; see below.`,
-      ''
-    )
+    yield `${t.failedActions} actions failed and ${t.skippedActions} were skipped; see below.`
+    yield ''
   }
 
-  const failed = plan.accounts.filter(account => account.status === 'failed')
-  if (failed.length > 0) {
-    lines.push('## Failed accounts', '')
-    for (const account of failed) {
-      lines.push(`- **${account.accountId}** ${cell(account.accountName)}: ${cell(account.error)}`)
-    }
-    lines.push('')
-  }
-
-  const failedUsers = plan.accounts.flatMap(account =>
-    account.users.filter(user => user.error !== undefined).map(user => ({ account, user }))
+  yield* section(
+    ['## Failed accounts', ''],
+    (function* () {
+      for (const account of plan.accounts) {
+        if (account.status !== 'failed') continue
+        yield `- **${account.accountId}** ${cell(account.accountName)}: ${cell(account.error)}`
+      }
+    })()
   )
-  if (failedUsers.length > 0) {
-    lines.push(
-      '## Users that could not be scanned',
-      '',
-      '| account | user | error |',
-      '|---|---|---|'
-    )
-    for (const { account, user } of failedUsers) {
-      lines.push(`| ${account.accountId} | ${cell(user.userName)} | ${cell(user.error)} |`)
-    }
-    lines.push('')
-  }
 
-  const tampered = plan.accounts.flatMap(account =>
-    account.users.flatMap(user =>
-      (user.stateFindings ?? []).map(finding => ({ account, user, finding }))
-    )
+  yield* section(
+    ['## Users that could not be scanned', '', '| account | user | error |', '|---|---|---|'],
+    (function* () {
+      for (const { account, user } of usersOf(plan)) {
+        if (user.error === undefined) continue
+        yield `| ${account.accountId} | ${cell(user.userName)} | ${cell(user.error)} |`
+      }
+    })()
   )
-  if (tampered.length > 0) {
-    lines.push(
+
+  yield* section(
+    [
       '## State that failed verification (STATE_TAMPERED)',
       '',
       'These records of the tool were ignored: no key is deactivated or deleted on them.',
       '',
       '| account | user | key | what failed |',
       '|---|---|---|---|'
-    )
-    for (const { account, user, finding } of tampered) {
-      lines.push(
-        `| ${account.accountId} | ${cell(user.userName)} | ${cell(finding.accessKeyId)} | ${cell(finding.problem)} |`
-      )
-    }
-    lines.push('')
-  }
-
-  const blocked = plan.accounts.flatMap(account =>
-    account.users.flatMap(user =>
-      user.actions.filter(a => a.type === 'BLOCKED').map(action => ({ account, user, action }))
-    )
+    ],
+    (function* () {
+      for (const { account, user } of usersOf(plan)) {
+        for (const finding of user.stateFindings ?? []) {
+          yield `| ${account.accountId} | ${cell(user.userName)} | ${cell(finding.accessKeyId)} | ${cell(finding.problem)} |`
+        }
+      }
+    })()
   )
-  if (blocked.length > 0) {
-    lines.push('## Blocked keys', '', '| account | user | key | why |', '|---|---|---|---|')
-    for (const { account, user, action } of blocked) {
-      lines.push(
-        `| ${account.accountId} | ${cell(user.userName)} | ${action.accessKeyId} | ${cell(action.detail ? `${action.message} ${action.detail}` : action.message)} |`
-      )
-    }
-    lines.push('')
-  }
 
-  const secrets = plan.accounts.flatMap(account =>
-    account.users.flatMap(user => (user.secret ? [{ account, user, secret: user.secret }] : []))
+  yield* section(
+    ['## Blocked keys', '', '| account | user | key | why |', '|---|---|---|---|'],
+    (function* () {
+      for (const { account, user } of usersOf(plan)) {
+        for (const action of user.actions) {
+          if (action.type !== 'BLOCKED') continue
+          yield `| ${account.accountId} | ${cell(user.userName)} | ${action.accessKeyId} | ${cell(action.detail ? `${action.message} ${action.detail}` : action.message)} |`
+        }
+      }
+    })()
   )
-  if (secrets.length > 0) {
-    lines.push(
+
+  yield* section(
+    [
       '## Secrets not as the tool made them',
       '',
       plan.mode === 'enforce'
@@ -125,62 +142,68 @@ export function planMarkdownSections(plan: Plan): { head: string; accounts: stri
       '',
       '| account | user | secret | problem | repair | result |',
       '|---|---|---|---|---|---|'
-    )
-    for (const { account, user, secret } of secrets) {
-      const row = (problem: string, remedy: string, result: string) =>
-        `| ${account.accountId} | ${cell(user.userName)} | ${cell(secret.name)} | ${cell(problem)} | ${cell(remedy)} | ${cell(result)} |`
-      if (!secret.owned) {
-        lines.push(
-          row(
+    ],
+    (function* () {
+      for (const { account, user } of usersOf(plan)) {
+        const secret = user.secret
+        if (!secret) continue
+        const row = (problem: string, remedy: string, result: string) =>
+          `| ${account.accountId} | ${cell(user.userName)} | ${cell(secret.name)} | ${cell(problem)} | ${cell(remedy)} | ${cell(result)} |`
+        if (!secret.owned) {
+          yield row(
             secret.problem ?? 'not created by this tool',
             'none: never written (SECRET_NOT_OWNED)',
             '—'
           )
-        )
-      }
-      for (const repair of secret.repairs) {
-        lines.push(
-          row(
+        }
+        for (const repair of secret.repairs) {
+          yield row(
             repair.problem,
             repair.remedy,
             repair.error ? `${repair.result}: ${repair.error}` : repair.result
           )
-        )
+        }
       }
-    }
-    lines.push('')
-  }
-
-  const problems = plan.accounts.flatMap(account =>
-    account.users.flatMap(user =>
-      user.actions
-        .filter(a => a.result === 'failed' || a.result === 'skipped' || a.error)
-        .map(action => ({ account, user, action }))
-    )
+    })()
   )
-  if (problems.length > 0) {
-    lines.push('## Actions that failed, were skipped or need follow-up', '')
-    lines.push('| account | user | action | key | result | detail |', '|---|---|---|---|---|---|')
-    for (const { account, user, action } of problems) {
-      lines.push(
-        `| ${account.accountId} | ${cell(user.userName)} | ${action.type} | ${action.accessKeyId} | ${action.result} | ${cell(action.error)} |`
-      )
-    }
-    lines.push('')
-  }
 
-  if (plan.warnings.length > 0) {
-    lines.push('## Warnings', '', ...plan.warnings.map(w => `- ${cell(w)}`), '')
-  }
+  yield* section(
+    [
+      '## Actions that failed, were skipped or need follow-up',
+      '',
+      '| account | user | action | key | result | detail |',
+      '|---|---|---|---|---|---|'
+    ],
+    (function* () {
+      for (const { account, user } of usersOf(plan)) {
+        for (const action of user.actions) {
+          if (action.result !== 'failed' && action.result !== 'skipped' && !action.error) continue
+          yield `| ${account.accountId} | ${cell(user.userName)} | ${action.type} | ${action.accessKeyId} | ${action.result} | ${cell(action.error)} |`
+        }
+      }
+    })()
+  )
 
-  lines.push(...deploymentLines(plan), ...notificationLines(plan), ...issueLines(plan))
+  yield* section(
+    ['## Warnings', ''],
+    plan.warnings.map(w => `- ${cell(w)}`)
+  )
 
-  lines.push('## Accounts', '')
-  const accounts = plan.accounts.filter(a => a.status !== 'failed').map(accountSection)
-  return { head: lines.join('\n'), accounts }
+  yield* deploymentLines(plan)
+  yield* notificationLines(plan)
+  yield* issueLines(plan)
+  yield '## Accounts'
+  yield ''
 }
 
-function deploymentLines(plan: Plan): string[] {
+/** The section of each account that was not failed (failed ones are listed in the head). */
+function* accountSections(plan: RunPlan): Generator<string> {
+  for (const account of plan.accounts) {
+    if (account.status !== 'failed') yield accountSection(account)
+  }
+}
+
+function deploymentLines(plan: RunPlan): string[] {
   const deployment = plan.deployment
   if (!deployment) return []
   const lines = [
@@ -229,7 +252,7 @@ function deploymentLines(plan: Plan): string[] {
   return lines
 }
 
-function notificationLines(plan: Plan): string[] {
+function notificationLines(plan: RunPlan): string[] {
   const n = plan.notifications
   if (!n) return []
   const lines = [
@@ -244,7 +267,7 @@ function notificationLines(plan: Plan): string[] {
   return lines
 }
 
-function issueLines(plan: Plan): string[] {
+function issueLines(plan: RunPlan): string[] {
   const issues = plan.issues
   if (!issues) return []
   const link = (issue: { number: number; title: string; url: string }) =>
@@ -302,38 +325,70 @@ function userRows(user: PlanUser): string[] {
   })
 }
 
-export function planMarkdown(plan: Plan): string {
-  const { head, accounts } = planMarkdownSections(plan)
-  return [head, ...accounts].join('\n')
+/**
+ * plan.md in pieces whose concatenation is the file: the head line by line, then each account
+ * section. Memory stays at one account, whatever the size of the plan.
+ */
+export function* planMarkdownChunks(plan: RunPlan): Generator<string> {
+  let first = true
+  for (const line of headLines(plan)) {
+    yield first ? line : `\n${line}`
+    first = false
+  }
+  for (const account of accountSections(plan)) yield `\n${account}`
+}
+
+export function planMarkdown(plan: RunPlan): string {
+  return [...planMarkdownChunks(plan)].join('')
 }
 
 /**
  * plan.md cut to fit the job summary: the head (totals, failures, blocked keys) always, then
  * account tables while they fit, then a pointer to the full report. A head that is too big on
- * its own (thousands of blocked keys or failed accounts) is cut at a line as well.
+ * its own (thousands of blocked keys or failed accounts) is cut at a line as well. Holds no more
+ * than the summary itself.
  */
-export function summaryMarkdown(plan: Plan, limitBytes = SUMMARY_LIMIT_BYTES): string {
-  const { head, accounts } = planMarkdownSections(plan)
+export function summaryMarkdown(plan: RunPlan, limitBytes = SUMMARY_LIMIT_BYTES): string {
   // Room for the pointer at the end.
   const budget = limitBytes - 300
   const pointer = (what: string) =>
     `\n_${what} not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`
 
-  const headBytes = Buffer.byteLength(head)
-  if (headBytes > budget) {
-    const lines = head.split('\n')
-    const kept = lines.slice(0, countFitting(lines, budget))
-    const tables = `${accounts.length} account ${accounts.length === 1 ? 'table is' : 'tables are'}`
+  // The head's lines while the joined head fits; past that only counted.
+  const head: string[] = []
+  let headBytes = -1
+  let headLineCount = 0
+  for (const line of headLines(plan)) {
+    headLineCount++
+    const size = Buffer.byteLength(line) + 1
+    if (head.length === headLineCount - 1 && headBytes + size <= budget) {
+      head.push(line)
+      headBytes += size
+    }
+  }
+  const sectionCount = () => [...accountSections(plan)].length
+  if (head.length < headLineCount) {
+    const kept = head.slice(0, countFitting(head, budget))
+    const accounts = sectionCount()
+    const tables = `${accounts} account ${accounts === 1 ? 'table is' : 'tables are'}`
     return [
       ...kept,
-      pointer(`${lines.length - kept.length} more lines of this overview and ${tables}`)
+      pointer(`${headLineCount - kept.length} more lines of this overview and ${tables}`)
     ].join('\n')
   }
-  const shown = accounts.slice(0, countFitting(accounts, budget - headBytes))
-  const parts = [head, ...shown]
-  if (shown.length < accounts.length) {
-    parts.push(pointer(`${accounts.length - shown.length} more accounts are`))
+  const parts = [head.join('\n')]
+  let room = budget - Math.max(0, headBytes)
+  let hidden = 0
+  for (const account of accountSections(plan)) {
+    const size = Buffer.byteLength(account) + 1
+    if (hidden === 0 && size <= room) {
+      parts.push(account)
+      room -= size
+    } else {
+      hidden++
+    }
   }
+  if (hidden > 0) parts.push(pointer(`${hidden} more accounts are`))
   return parts.join('\n')
 }
 

@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'csv-stringify/sync'
-import type { Plan } from '../plan/types.js'
-import { planMarkdown } from './markdown.js'
+import type { PlanAccount, RunPlan } from '../plan/types.js'
+import { planMarkdownChunks } from './markdown.js'
 
 export interface ReportPaths {
   readonly dir: string
@@ -30,53 +30,88 @@ const CSV_COLUMNS = [
   'secretArn'
 ] as const
 
-/** Writes plan.json, plan.md and plan.csv. None of them ever holds a secret access key. */
-export async function writeReports(plan: Plan, dir: string): Promise<ReportPaths> {
-  await mkdir(dir, { recursive: true })
+type CsvRow = Record<(typeof CSV_COLUMNS)[number], string | number>
+
+/**
+ * Writes plan.json, plan.md and plan.csv, streaming the accounts one at a time (they may come
+ * from the run's spool on disk). None of them ever holds a secret access key.
+ */
+export function writeReports(plan: RunPlan, dir: string): ReportPaths {
+  mkdirSync(dir, { recursive: true })
   const paths = {
     dir,
     json: join(dir, 'plan.json'),
     markdown: join(dir, 'plan.md'),
     csv: join(dir, 'plan.csv')
   }
-  await writeFile(paths.json, `${JSON.stringify(plan, null, 2)}\n`)
-  await writeFile(paths.markdown, planMarkdown(plan))
-  await writeFile(paths.csv, planCsv(plan))
+  writeChunks(paths.json, planJsonChunks(plan))
+  writeChunks(paths.markdown, planMarkdownChunks(plan))
+  writeChunks(paths.csv, planCsvChunks(plan))
   return paths
 }
 
+/**
+ * plan.json as `JSON.stringify(plan, null, 2)` would write it, the accounts streamed into the
+ * place of an empty array. Top-level keys keep the contract's order.
+ */
+export function* planJsonChunks(plan: RunPlan): Generator<string> {
+  const { schemaVersion, runId, mode, generatedAt, policy, timeline, accounts, ...rest } = plan
+  const skeleton = JSON.stringify(
+    { schemaVersion, runId, mode, generatedAt, policy, timeline, accounts: [], ...rest },
+    null,
+    2
+  )
+  // The first `"accounts": []` is the top-level key: no string value can hold it unescaped.
+  const marker = '"accounts": []'
+  const at = skeleton.indexOf(marker)
+  yield skeleton.slice(0, at + marker.length - 1)
+  let first = true
+  for (const account of accounts) {
+    // JSON strings hold no raw newline, so re-indenting by lines is exact.
+    yield `${first ? '' : ','}\n    ${JSON.stringify(account, null, 2).replace(/\n/g, '\n    ')}`
+    first = false
+  }
+  yield `${first ? '' : '\n  '}]${skeleton.slice(at + marker.length)}\n`
+}
+
 /** One row per action, plus one per failed account, for spreadsheets and audits. */
-export function planCsv(plan: Plan): string {
-  const rows: Record<(typeof CSV_COLUMNS)[number], string | number>[] = []
+export function* planCsvChunks(plan: RunPlan): Generator<string> {
+  yield stringify([], { header: true, columns: [...CSV_COLUMNS] })
   for (const account of plan.accounts) {
-    const accountCells = { accountId: account.accountId, accountName: account.accountName }
-    if (account.status === 'failed') {
-      rows.push({ ...blank(), ...accountCells, result: 'failed', error: account.error ?? '' })
-    }
-    for (const user of account.users) {
-      for (const action of user.actions) {
-        const key = user.keys.find(k => k.accessKeyId === action.accessKeyId)
-        rows.push({
-          ...accountCells,
-          userName: user.userName,
-          owner: user.owner ?? '',
-          accessKeyId: action.accessKeyId,
-          keyStatus: key?.status ?? '',
-          ageDays: key?.ageDays ?? '',
-          lastUsedAt: key?.lastUsedAt ?? '',
-          action: action.type,
-          reason: action.reason,
-          message: action.detail ? `${action.message} ${action.detail}` : action.message,
-          dueAt: action.dueAt ?? '',
-          result: action.result,
-          error: action.error ?? '',
-          newAccessKeyId: action.newAccessKeyId ?? '',
-          secretArn: action.secretArn ?? ''
-        })
-      }
+    const rows = accountCsvRows(account)
+    if (rows.length > 0) yield stringify(rows, { columns: [...CSV_COLUMNS] })
+  }
+}
+
+function accountCsvRows(account: PlanAccount): CsvRow[] {
+  const rows: CsvRow[] = []
+  const accountCells = { accountId: account.accountId, accountName: account.accountName }
+  if (account.status === 'failed') {
+    rows.push({ ...blank(), ...accountCells, result: 'failed', error: account.error ?? '' })
+  }
+  for (const user of account.users) {
+    for (const action of user.actions) {
+      const key = user.keys.find(k => k.accessKeyId === action.accessKeyId)
+      rows.push({
+        ...accountCells,
+        userName: user.userName,
+        owner: user.owner ?? '',
+        accessKeyId: action.accessKeyId,
+        keyStatus: key?.status ?? '',
+        ageDays: key?.ageDays ?? '',
+        lastUsedAt: key?.lastUsedAt ?? '',
+        action: action.type,
+        reason: action.reason,
+        message: action.detail ? `${action.message} ${action.detail}` : action.message,
+        dueAt: action.dueAt ?? '',
+        result: action.result,
+        error: action.error ?? '',
+        newAccessKeyId: action.newAccessKeyId ?? '',
+        secretArn: action.secretArn ?? ''
+      })
     }
   }
-  return stringify(rows, { header: true, columns: [...CSV_COLUMNS] })
+  return rows
 }
 
 function blank(): Record<(typeof CSV_COLUMNS)[number], string> {
@@ -84,4 +119,27 @@ function blank(): Record<(typeof CSV_COLUMNS)[number], string> {
     (typeof CSV_COLUMNS)[number],
     string
   >
+}
+
+/** Writes the chunks to `path` through a 64 KiB buffer. */
+function writeChunks(path: string, chunks: Iterable<string>): void {
+  const fd = openSync(path, 'w')
+  try {
+    let pending: string[] = []
+    let pendingBytes = 0
+    const flush = () => {
+      if (pending.length === 0) return
+      writeSync(fd, pending.join(''))
+      pending = []
+      pendingBytes = 0
+    }
+    for (const chunk of chunks) {
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      if (pendingBytes >= 65_536) flush()
+    }
+    flush()
+  } finally {
+    closeSync(fd)
+  }
 }

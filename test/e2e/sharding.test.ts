@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type Emulator, type WorldAccount } from '../emulator/index.js'
 import { ORG, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
-import { runAction } from '../support/run-action.js'
+import { errorLines, runAction } from '../support/run-action.js'
 
 const SHARDS = 3
 const INPUTS = {
@@ -108,12 +108,91 @@ describe('sharding', () => {
     expect(merged.summary).toContain('# IAM access key rotation: audit')
   })
 
-  it('refuses to merge shards of different runs', async () => {
-    const downloads = mkdtempSync(join(tmpdir(), 'shard-artifacts-'))
-    cpSync(whole.outputs['report-dir'] ?? '', join(downloads, 'a'), { recursive: true })
-    cpSync(shards[0]?.outputs['report-dir'] ?? '', join(downloads, 'b'), { recursive: true })
-    const merged = await runAction({ inputs: { 'merge-from': downloads } })
+  /** The shard reports in a merge-from folder, each plan.json changed by `edit` first. */
+  function downloads(
+    pick: readonly number[],
+    edit: (plan: Plan, shard: number) => void = () => undefined
+  ): string {
+    const dir = mkdtempSync(join(tmpdir(), 'shard-artifacts-'))
+    pick.forEach((shard, position) => {
+      const target = join(dir, `key-rotation-report-${position + 1}`)
+      cpSync(shards[shard - 1]?.outputs['report-dir'] ?? '', target, { recursive: true })
+      const path = join(target, 'plan.json')
+      const plan = JSON.parse(readFileSync(path, 'utf8')) as Plan
+      edit(plan, shard)
+      writeFileSync(path, JSON.stringify(plan, null, 2))
+    })
+    return dir
+  }
+
+  it('records in each shard plan its K/N, the workflow run and the accounts it was given', () => {
+    shards.forEach((run, index) => {
+      const shard = run.plan!.shard!
+      expect(shard).toMatchObject({ index: index + 1, count: SHARDS, workflowRunId: '1234567890' })
+      expect(shard.accountIds).toEqual(run.plan!.accounts.map(a => a.accountId).sort())
+    })
+  })
+
+  it.each([
+    {
+      what: 'a plan that is not a shard job’s',
+      folder: () => {
+        const dir = downloads([1, 2, 3])
+        cpSync(whole.outputs['report-dir'] ?? '', join(dir, 'whole'), { recursive: true })
+        return dir
+      },
+      error: /whole\/plan\.json is not the plan of a shard job/
+    },
+    {
+      what: 'a missing shard',
+      folder: () => downloads([1, 3]),
+      error: /Shard 2\/3 is missing from merge-from: every shard job must upload its report/
+    },
+    {
+      what: 'a shard twice',
+      folder: () => downloads([1, 2, 2, 3]),
+      error:
+        /Shard 2\/3 is there twice: .*key-rotation-report-2\/plan\.json and .*key-rotation-report-3\/plan\.json/
+    },
+    {
+      what: 'shards of different workflow runs',
+      folder: () =>
+        downloads([1, 2, 3], (plan, shard) => {
+          if (shard === 3) plan.shard!.workflowRunId = '999'
+        }),
+      error: /key-rotation-report-3\/plan\.json is from workflow run 999 but .* from run 1234567890/
+    },
+    {
+      what: 'shards that disagree on N',
+      folder: () =>
+        downloads([1, 2, 3], (plan, shard) => {
+          if (shard === 2) plan.shard!.count = 4
+        }),
+      error: /is shard 2\/4 but .* is shard 1\/3: the shards disagree on N/
+    },
+    {
+      what: 'an account in two shards',
+      folder: () =>
+        downloads([1, 2, 3], (plan, shard) => {
+          if (shard === 2) plan.shard!.accountIds.push(shards[0]!.plan!.shard!.accountIds[0]!)
+        }),
+      error:
+        /Account \d{12} is in both .*key-rotation-report-1\/plan\.json and .*key-rotation-report-2\/plan\.json/
+    },
+    {
+      what: 'a shard plan without an account it was given',
+      folder: () =>
+        downloads([1, 2, 3], (plan, shard) => {
+          if (shard === 1) plan.accounts.pop()
+        }),
+      error:
+        /key-rotation-report-1\/plan\.json lacks 1 of the accounts its shard \(1\/3\) was given/
+    }
+  ])('refuses to merge $what, and says what is wrong', async ({ folder, error }) => {
+    const merged = await runAction({ inputs: { 'merge-from': folder() } })
     expect(merged.exitCode).not.toBe(0)
-    expect(merged.stdout).toMatch(/::error::.*were shards of different runs mixed/)
+    const errors = errorLines(merged)
+    expect(errors.join('\n')).toMatch(error)
+    expect(merged.outputs['plan-path']).toBeUndefined()
   })
 })

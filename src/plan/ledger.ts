@@ -1,0 +1,64 @@
+import type { AccountSpool } from '../report/spool.js'
+import { addAccountTotals, emptyTotals } from './build.js'
+import type { PlanAccount, PlanAction, PlanTotals } from './types.js'
+
+/**
+ * The run's accounts as they are finished: each goes to the spool on disk (and into the totals)
+ * once nothing about it will change, so memory holds only the accounts with changes still to
+ * make. If the run is stopped, the accounts still held go in as they stand.
+ */
+export class PlanLedger {
+  private readonly held = new Map<string, PlanAccount>()
+  private readonly counts = emptyTotals({ apiCalls: 0, throttledRetries: 0 })
+
+  constructor(
+    private readonly spool: AccountSpool,
+    private readonly enforce: boolean
+  ) {}
+
+  /** A scanned account whose changes are still to be made; its actions are updated in place. */
+  hold(account: PlanAccount): void {
+    this.held.set(account.accountId, account)
+  }
+
+  finish(account: PlanAccount): void {
+    this.held.delete(account.accountId)
+    this.spool.add(account)
+    addAccountTotals(this.counts, account, this.enforce)
+  }
+
+  /**
+   * The run was stopped: every account still held is finished as it stands. A change that had
+   * not happened (still planned) is marked skipped with `why`; one made meanwhile is kept.
+   */
+  finishHeld(why: string): void {
+    for (const account of [...this.held.values()]) {
+      for (const user of account.users) {
+        const unmade = [...user.actions.filter(isChange), ...(user.secret?.repairs ?? [])]
+        for (const change of unmade) {
+          if (change.result !== 'planned') continue
+          change.result = 'skipped'
+          change.error = why
+        }
+      }
+      this.finish(account)
+    }
+  }
+
+  /** Finished accounts, read back from disk in report order. */
+  get accounts(): Iterable<PlanAccount> {
+    return this.spool
+  }
+
+  get count(): number {
+    return this.spool.count
+  }
+
+  totals(calls: { apiCalls: number; throttledRetries: number }): PlanTotals {
+    return { ...this.counts, ...calls }
+  }
+}
+
+function isChange(action: PlanAction): boolean {
+  return action.type !== 'WARN' && action.type !== 'BLOCKED'
+}
