@@ -87,9 +87,9 @@ export interface RunResult {
   readonly outcomes: readonly AccountOutcome[]
 }
 
-/** The error of a change a stopped run did not make. */
+/** The error of a change a stopped run did not see through (not started, or not confirmed). */
 export function stoppedBeforeChange(signal: string): string {
-  return `not made: the run was stopped (${signal}) first; the next run reads the keys again and plans anew.`
+  return `not finished: the run was stopped (${signal}) before this change was confirmed; the next run reads the keys again and plans anew.`
 }
 
 /**

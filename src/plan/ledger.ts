@@ -28,8 +28,9 @@ export class PlanLedger {
   }
 
   /**
-   * The run was stopped: every account still held is finished as it stands. A change that had
-   * not happened (still planned) is marked skipped with `why`; one made meanwhile is kept.
+   * The run was stopped: every account still held is finished as it stands. A change still
+   * planned (not started, or started without an answer yet) is marked skipped with `why`; one
+   * whose result came back is kept.
    */
   finishHeld(why: string): void {
     for (const account of [...this.held.values()]) {

@@ -276,6 +276,13 @@ function issueLines(plan: RunPlan): string[] {
   for (const issue of issues.opened) lines.push(`- Opened ${link(issue)}`)
   for (const issue of issues.updated) lines.push(`- Updated ${link(issue)}`)
   for (const issue of issues.closed) lines.push(`- Closed ${link(issue)}`)
+  const deferred = issues.deferred?.length ?? 0
+  if (deferred > 0) {
+    const where = issues.rollup ? `, listed in ${link(issues.rollup)}` : ''
+    lines.push(
+      `- ${deferred} ${deferred === 1 ? 'problem' : 'problems'} over max-new-issues wait for their own issue${where}.`
+    )
+  }
   lines.push(
     `- ${issues.unchanged} open issues unchanged.`,
     ...issues.warnings.map(w => `- ${cell(w)}`),

@@ -45,6 +45,13 @@ export class FakeGitHub {
   readonly labels = new Set<string>()
   readonly requests: RecordedRequest[] = []
   readonly faults: Fault[] = []
+  /** Every answer waits this long: a slow API, so that a run can be stopped in its issue phase. */
+  latencyMs = 0
+  private readonly arrivals: {
+    method: string
+    path: RegExp
+    resolve: (request: RecordedRequest) => void
+  }[] = []
   /** Comment ids (index + 1) to the issue and position of the comment. */
   private readonly commentIds: { issue: FakeIssue; index: number }[] = []
   private server: Server | undefined
@@ -89,6 +96,11 @@ export class FakeGitHub {
     return found
   }
 
+  /** Resolves when a request with this method and path arrives (before it is answered). */
+  requestArrives(method: string, path: RegExp): Promise<RecordedRequest> {
+    return new Promise(resolve => this.arrivals.push({ method, path, resolve }))
+  }
+
   writes(): RecordedRequest[] {
     return this.requests.filter(r => r.method !== 'GET')
   }
@@ -100,7 +112,15 @@ export class FakeGitHub {
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined
     const url = new URL(req.url ?? '/', this.url)
     const method = req.method ?? 'GET'
-    this.requests.push({ method, path: url.pathname, body })
+    const request = { method, path: url.pathname, body }
+    this.requests.push(request)
+    for (const arrival of this.arrivals.filter(
+      a => a.method === method && a.path.test(request.path)
+    )) {
+      this.arrivals.splice(this.arrivals.indexOf(arrival), 1)
+      arrival.resolve(request)
+    }
+    if (this.latencyMs > 0) await new Promise(resolve => setTimeout(resolve, this.latencyMs))
 
     const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })

@@ -12,7 +12,7 @@ export interface ActionRun {
   exitCode: number
   /** The signal that ended the process, if one did. */
   signal: NodeJS.Signals | null
-  /** Whether `killWhen` killed it. */
+  /** Whether `killWhen` signalled it. */
   killed: boolean
   stdout: string
   stderr: string
@@ -35,6 +35,8 @@ export interface RunActionOptions {
    * a crash at that point (e.g. `emulator.crashAfter(...)`). A rejection is ignored.
    */
   killWhen?: Promise<unknown>
+  /** The signal `killWhen` sends: SIGKILL (a crash) unless set, e.g. SIGTERM as a runner's timeout does. */
+  killSignal?: NodeJS.Signals
 }
 
 /**
@@ -111,7 +113,7 @@ export async function runAction(options: RunActionOptions = {}): Promise<ActionR
     () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       killed = true
-      child.kill('SIGKILL')
+      child.kill(options.killSignal ?? 'SIGKILL')
     },
     () => undefined
   )
