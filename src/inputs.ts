@@ -535,7 +535,8 @@ export function getInputs(
       memberRoleName,
       secretsRoleName: secrets.roleName
     }
-    if (mode === 'enforce') {
+    // The merge job only mails and syncs issues: the read-only chain is enough, whatever mode.
+    if (mode === 'enforce' && mergeFrom === '') {
       if (!roleToAssume && auditRoleToAssume) {
         fail(
           'role-to-assume',
@@ -666,7 +667,8 @@ export function getInputs(
       PATTERNS.email,
       'must be an email address (a verified SES identity)'
     )
-    if (enabled && senderEmail === '' && mergeFrom === '') {
+    // A shard job mails nobody: its merge job does, for the whole organization.
+    if (enabled && senderEmail === '' && mergeFrom === '' && raw('shard') === '') {
       fail(
         'sender-email',
         '',

@@ -22,6 +22,7 @@ import {
   dryRunFailedBody,
   upsertDryRunComment
 } from './issues/pull-request-comment.js'
+import type { AccountContact } from './notify/index.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import { PlanLedger } from './plan/ledger.js'
 import type { PlanAccount, RunPlan } from './plan/types.js'
@@ -67,7 +68,7 @@ export async function run(): Promise<void> {
   const workDir = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'iam-key-rotation-'))
   try {
     const plan = config.mergeFrom
-      ? await mergeShards(config.mergeFrom, workDir)
+      ? await mergeShards(config, config.mergeFrom, workDir, interruption)
       : await rotate(config, workDir, interruption)
     await publish(config, plan, { final: true })
     if (pullRequest !== undefined) {
@@ -179,30 +180,9 @@ async function rotate(
   interruption: Interruption
 ): Promise<RunPlan> {
   const proxy = proxySettings()
-  const factory = new AwsClientFactory({
-    region: config.awsRegion,
-    ...(proxy ? { proxy } : {}),
-    roles: {
-      memberRoleName: config.chain.memberRoleName,
-      listAccountsRoleName: config.listAccountsRoleName,
-      secretsRoleName: config.chain.secretsRoleName,
-      stackSetName: config.deploy.stackSetName,
-      managementAccountId: config.managementAccountId,
-      central: config.chain.kind === 'write' ? 'write' : config.dryRun ? 'dry-run' : 'audit'
-    }
-  })
+  const { factory, central, sessionName, mask } = signIn(config, proxy)
   try {
     const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
-    const sessionName = `iam-key-rotation-${process.env.GITHUB_RUN_ID ?? 'local'}`
-    const mask = (secret: string) => core.setSecret(secret)
-    const central = centralCredentials({
-      factory,
-      ...(config.chain.roleToAssume ? { roleToAssume: config.chain.roleToAssume } : {}),
-      audience: config.audience,
-      sessionName,
-      getIdToken: audience => core.getIDToken(audience),
-      mask
-    })
     const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
     const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
 
@@ -258,7 +238,11 @@ async function rotate(
       shard: {
         ...config.shard,
         workflowRunId: process.env.GITHUB_RUN_ID ?? 'local',
-        accountIds: [...accountIds].sort()
+        accountIds: [...accountIds].sort(),
+        // The merge job mails the account addresses: it makes no Organizations call of its own.
+        ...(config.notify.enabled && config.notify.notifyAccountEmail
+          ? { accountEmails: Object.fromEntries(accounts.map(a => [a.id, a.email])) }
+          : {})
       }
     }
     const head = (plan: RunPlan): RunPlan => ({
@@ -273,7 +257,7 @@ async function rotate(
       return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accounts.length)
     }
     interruption.enter('scan', stoppedPlan(deps.runWarnings ?? []))
-    const { plan: scanned, outcomes } = await runRotation(deps, accounts, ledger, phase =>
+    const { plan: scanned } = await runRotation(deps, accounts, ledger, phase =>
       interruption.enter(phase, stoppedPlan(deps.runWarnings ?? []))
     )
     if (interruption.signal) {
@@ -281,22 +265,69 @@ async function rotate(
       return interruption.finish()
     }
     const plan = head(scanned)
-    // Written before mails and issues, so a job cut short still has the plan of what was done.
-    await publish(config, plan, { final: false })
-    interruption.enter('notifications', () => interrupted(plan, interruption, accounts.length))
-    const notifications = await core.group('Notifications', () =>
-      notifyPhase(deps, plan, outcomes, import.meta.url)
-    )
-    if (notifications) plan.notifications = notifications
-    interruption.enter('issues', () => interrupted(plan, interruption, accounts.length))
-    const issues = await core.group('GitHub issues', () => issuesPhase(deps, plan))
-    if (issues) plan.issues = issues
-    if (interruption.signal) return interruption.finish()
+    if (config.shard) {
+      core.info(
+        `Shard ${config.shard.index}/${config.shard.count}: no mail and no GitHub issue here. The merge job (merge-from) sends one digest per recipient and syncs the issues for the whole organization.`
+      )
+    } else {
+      await mailAndFileIssues(deps, plan, accounts, interruption, accounts.length)
+    }
     core.debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`)
     return plan
   } finally {
     factory.destroy()
   }
+}
+
+/** The central role's credentials (OIDC), and a client factory for its chain. */
+function signIn(config: Config, proxy: ProxySettings | undefined) {
+  const factory = new AwsClientFactory({
+    region: config.awsRegion,
+    ...(proxy ? { proxy } : {}),
+    roles: {
+      memberRoleName: config.chain.memberRoleName,
+      listAccountsRoleName: config.listAccountsRoleName,
+      secretsRoleName: config.chain.secretsRoleName,
+      stackSetName: config.deploy.stackSetName,
+      managementAccountId: config.managementAccountId,
+      central: config.chain.kind === 'write' ? 'write' : config.dryRun ? 'dry-run' : 'audit'
+    }
+  })
+  const sessionName = `iam-key-rotation-${process.env.GITHUB_RUN_ID ?? 'local'}`
+  const mask = (secret: string) => core.setSecret(secret)
+  const central = centralCredentials({
+    factory,
+    ...(config.chain.roleToAssume ? { roleToAssume: config.chain.roleToAssume } : {}),
+    audience: config.audience,
+    sessionName,
+    getIdToken: audience => core.getIDToken(audience),
+    mask
+  })
+  return { factory, central, sessionName, mask }
+}
+
+/**
+ * Mails and issues for the plan, after the plan is written once: a job cut short in either
+ * phase still has the plan of what was done. The rotation job does this, or for sharded runs
+ * the merge job, once for the whole organization.
+ */
+async function mailAndFileIssues(
+  deps: Pick<EngineDeps, 'config' | 'log' | 'factory' | 'central' | 'now' | 'stop' | 'proxy'>,
+  plan: RunPlan,
+  contacts: readonly AccountContact[],
+  interruption: Interruption,
+  accountsInScope: number
+): Promise<void> {
+  await publish(deps.config, plan, { final: false })
+  interruption.enter('notifications', () => interrupted(plan, interruption, accountsInScope))
+  const notifications = await core.group('Notifications', () =>
+    notifyPhase(deps, plan, contacts, import.meta.url)
+  )
+  if (notifications) plan.notifications = notifications
+  interruption.enter('issues', () => interrupted(plan, interruption, accountsInScope))
+  const issues = await core.group('GitHub issues', () => issuesPhase(deps, plan))
+  if (issues) plan.issues = issues
+  if (interruption.signal) await interruption.finish()
 }
 
 /** The plan of a stopped run, saying where it stopped. */
@@ -324,11 +355,37 @@ function proxySettings(): ProxySettings | undefined {
   return proxy
 }
 
-/** Merge mode: the shard jobs' plans become one report. No AWS call. */
-async function mergeShards(mergeFrom: string, workDir: string): Promise<RunPlan> {
+/**
+ * Merge mode: the shard jobs' plans become one report, then one digest per recipient and one
+ * issue sync for the whole organization. Its only AWS calls are SES's, with the central role of
+ * the read-only chain (audit-role-to-assume).
+ */
+async function mergeShards(
+  config: Config,
+  mergeFrom: string,
+  workDir: string,
+  interruption: Interruption
+): Promise<RunPlan> {
   const dir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), mergeFrom)
   const spool = new AccountSpool(join(workDir, 'merged-accounts.jsonl'))
-  return mergeShardPlans(dir, spool, logger)
+  const { plan, contacts } = await mergeShardPlans(dir, spool, logger)
+  const proxy = proxySettings()
+  const { factory, central } = signIn(config, proxy)
+  try {
+    const deps = {
+      config,
+      log: logger,
+      factory,
+      central,
+      now: new Date(plan.generatedAt),
+      stop: interruption.stop,
+      ...(proxy ? { proxy } : {})
+    }
+    await mailAndFileIssues(deps, plan, contacts, interruption, plan.totals.accounts)
+    return plan
+  } finally {
+    factory.destroy()
+  }
 }
 
 /**

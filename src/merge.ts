@@ -9,6 +9,7 @@ import {
   type PlanShard,
   type RunPlan
 } from './plan/types.js'
+import type { AccountContact } from './notify/index.js'
 import type { AccountSpool } from './report/spool.js'
 
 export class MergeError extends Error {
@@ -51,7 +52,7 @@ export async function mergeShardPlans(
   dir: string,
   spool: AccountSpool,
   log: { info(message: string): void }
-): Promise<RunPlan> {
+): Promise<{ plan: RunPlan; contacts: AccountContact[] }> {
   const paths = await findShardPlans(dir)
   log.info(`Merging ${paths.length} shard plans from ${dir}:`)
   const heads: { path: string; head: ShardHead }[] = []
@@ -99,10 +100,16 @@ export async function mergeShardPlans(
     heads.push({ path, head })
   }
   checkComplete(heads)
-  return mergedPlan(
-    heads.map(entry => entry.head),
-    spool
+  const contacts = heads.flatMap(({ head }) =>
+    Object.entries(head.shard.accountEmails ?? {}).map(([id, email]) => ({ id, email }))
   )
+  return {
+    plan: mergedPlan(
+      heads.map(entry => entry.head),
+      spool
+    ),
+    contacts
+  }
 }
 
 async function readShardPlan(path: string): Promise<Plan & { shard: PlanShard }> {
@@ -196,25 +203,7 @@ function mergedPlan(plans: readonly ShardHead[], accounts: AccountSpool): RunPla
       throttledRetries: sum(plan => plan.totals.throttledRetries)
     })
   }
-  const withNotifications = plans.flatMap(plan => (plan.notifications ? [plan.notifications] : []))
-  if (withNotifications.length > 0) {
-    merged.notifications = {
-      sent: withNotifications.flatMap(n => n.sent),
-      failed: withNotifications.flatMap(n => n.failed),
-      unsent: withNotifications.flatMap(n => n.unsent),
-      warnings: [...new Set(withNotifications.flatMap(n => n.warnings))]
-    }
-  }
-  const withIssues = plans.flatMap(plan => (plan.issues ? [plan.issues] : []))
-  if (withIssues.length > 0) {
-    merged.issues = {
-      opened: withIssues.flatMap(i => i.opened),
-      updated: withIssues.flatMap(i => i.updated),
-      closed: withIssues.flatMap(i => i.closed),
-      unchanged: withIssues.reduce((total, i) => total + i.unchanged, 0),
-      warnings: [...new Set(withIssues.flatMap(i => i.warnings))]
-    }
-  }
+  // Mails and issues are the merge job's own (shard jobs send and open none).
   // Every shard checks the same StackSet; the first report stands for all, with the accounts
   // missing an instance gathered from every shard.
   const deployments = plans.flatMap(plan => (plan.deployment ? [plan.deployment] : []))

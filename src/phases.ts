@@ -13,15 +13,11 @@ import {
   memberRoleParameters,
   roleArnFromCallerArn
 } from './deploy/index.js'
-import {
-  managementCredentials,
-  type AccountOutcome,
-  type Caller,
-  type EngineDeps
-} from './engine.js'
+import { managementCredentials, type Caller, type EngineDeps } from './engine.js'
 import type { OrgAccount } from './inventory/accounts.js'
 import { createGitHubClient, syncIssues } from './issues/index.js'
 import {
+  type AccountContact,
   bundledTemplatesDir,
   loadTemplates,
   planNotifications,
@@ -136,9 +132,9 @@ export async function deployPhase(
 
 /** Emails: one digest per recipient, through SES with the central credentials. */
 export async function notifyPhase(
-  deps: EngineDeps,
+  deps: Pick<EngineDeps, 'config' | 'log' | 'factory' | 'central' | 'now' | 'stop'>,
   plan: RunPlan,
-  outcomes: readonly AccountOutcome[],
+  contacts: readonly AccountContact[],
   moduleUrl: string
 ): Promise<PlanNotifications | undefined> {
   const { config, log } = deps
@@ -148,20 +144,16 @@ export async function notifyPhase(
     bundledDir: bundledTemplatesDir(moduleUrl),
     warnWhenMissing: config.notify.templatesDir !== 'templates'
   })
-  const { mails, warnings } = planNotifications(
-    plan,
-    outcomes.map(outcome => outcome.account),
-    {
-      sender: config.notify.senderEmail,
-      notifyAccountEmail: config.notify.notifyAccountEmail,
-      ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
-      reminderDays: config.reminderDays,
-      region: config.awsRegion,
-      templates: loaded.templates,
-      now: deps.now,
-      ...runUrl()
-    }
-  )
+  const { mails, warnings } = planNotifications(plan, contacts, {
+    sender: config.notify.senderEmail,
+    notifyAccountEmail: config.notify.notifyAccountEmail,
+    ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
+    reminderDays: config.reminderDays,
+    region: config.awsRegion,
+    templates: loaded.templates,
+    now: deps.now,
+    ...runUrl()
+  })
   for (const warning of [...loaded.warnings, ...warnings]) log.warning(warning)
   log.info(`${mails.length} notification emails to send.`)
   const result = await sendNotifications(deps.factory.ses(deps.central), mails, {
@@ -179,7 +171,7 @@ export async function notifyPhase(
 
 /** GitHub issues for blocked rotations and failed accounts; a missing permission only warns. */
 export async function issuesPhase(
-  deps: EngineDeps,
+  deps: Pick<EngineDeps, 'config' | 'log' | 'proxy' | 'stop'>,
   plan: RunPlan
 ): Promise<PlanIssues | undefined> {
   const { config, log } = deps

@@ -145,6 +145,11 @@ export interface PlanShard {
   workflowRunId: string
   /** The accounts this shard was given, in id order (its plan lists each one it finished). */
   accountIds: string[]
+  /**
+   * Each account's email address from Organizations, for the merge job's account mails
+   * (notify and notify-account-email on).
+   */
+  accountEmails?: Record<string, string>
 }
 
 export interface PlanInterrupted {

@@ -1,10 +1,16 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type Emulator, type WorldAccount } from '../emulator/index.js'
-import { ORG, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import { FakeGitHub } from '../issues/fake-github.js'
+import {
+  AMBIENT_CREDENTIALS,
+  ORG,
+  runAgainstEmulator,
+  type EmulatedRun
+} from '../support/emulated-action.js'
 import { errorLines, runAction } from '../support/run-action.js'
 
 const SHARDS = 3
@@ -194,5 +200,104 @@ describe('sharding', () => {
     const errors = errorLines(merged)
     expect(errors.join('\n')).toMatch(error)
     expect(merged.outputs['plan-path']).toBeUndefined()
+  })
+})
+
+describe('a sharded run mails and files issues once, from the merge job', () => {
+  const SENDER = 'security@example.com'
+  const OWNER = 'platform-team@example.com'
+  const TOKEN = 'loopback-github-token-for-tests'
+
+  it('shard jobs send no mail and touch no issue; the merge job sends one digest per recipient and opens each issue once', async () => {
+    // Every account has a user of OWNER whose key is due (rotation planned), and a user whose
+    // rotation is blocked (two active keys).
+    const emulator = await startEmulator({
+      world: {
+        organizationId: 'o-a1b2c3d4e5',
+        managementAccountId: '111111111111',
+        ses: { verifiedIdentities: [SENDER] },
+        accounts: [
+          { id: '111111111111', name: 'management', email: 'm@example.com', memberRole: true },
+          ...Array.from({ length: 6 }, (_, i) => ({
+            id: String(300000000000 + i * 111111),
+            name: `account-${i}`,
+            email: `account-${i}@example.com`,
+            memberRole: true,
+            users: [
+              {
+                name: 'app',
+                tags: { owner: OWNER },
+                keys: [{ status: 'Active' as const, ageDays: 92, lastUsedDaysAgo: 1 }]
+              },
+              {
+                name: 'two-keys',
+                keys: [
+                  { status: 'Active' as const, ageDays: 120, lastUsedDaysAgo: 1 },
+                  { status: 'Active' as const, ageDays: 20, lastUsedDaysAgo: 0 }
+                ]
+              }
+            ]
+          }))
+        ]
+      }
+    })
+    const github = new FakeGitHub()
+    await github.start()
+    onTestFinished(async () => {
+      await github.stop()
+      await emulator.close()
+    })
+    const githubEnv = {
+      GITHUB_API_URL: github.baseUrl,
+      GITHUB_REPOSITORY: `${github.owner}/${github.repo}`
+    }
+    const mailInputs = {
+      notify: 'true',
+      'sender-email': SENDER,
+      'owner-tag': 'owner',
+      'open-issues': 'true',
+      'github-token': TOKEN
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), 'shard-artifacts-'))
+    for (let k = 1; k <= 3; k++) {
+      const run = await runAgainstEmulator(
+        emulator,
+        { ...ORG, ...mailInputs, shard: `${k}/3` },
+        { env: githubEnv }
+      )
+      expect(run.exitCode, run.stdout).toBe(0)
+      expect(run.stdout).toContain('no mail and no GitHub issue here')
+      expect(run.plan?.notifications).toBeUndefined()
+      cpSync(run.outputs['report-dir'] ?? '', join(dir, `key-rotation-report-${k}`), {
+        recursive: true
+      })
+    }
+    expect(emulator.emails()).toEqual([])
+    expect(github.requests).toEqual([])
+
+    const merged = await runAction({
+      inputs: { 'merge-from': dir, ...mailInputs },
+      env: { ...AMBIENT_CREDENTIALS, AWS_ENDPOINT_URL: emulator.url, ...githubEnv }
+    })
+    expect(merged.exitCode, merged.stdout).toBe(0)
+    const mails = emulator.emails()
+    const toOwner = mails.filter(mail => mail.to.includes(OWNER))
+    expect(toOwner).toHaveLength(1)
+    // One digest naming the owner's user in all six accounts, whichever shard scanned it.
+    for (let i = 0; i < 6; i++) {
+      expect(toOwner[0]?.text).toContain(String(300000000000 + i * 111111))
+    }
+    // Each account's address once, from the addresses the shards recorded.
+    for (let i = 0; i < 6; i++) {
+      expect(mails.filter(mail => mail.to.includes(`account-${i}@example.com`))).toHaveLength(1)
+    }
+    expect(github.issues.map(issue => issue.title).sort()).toEqual(
+      Array.from(
+        { length: 6 },
+        (_, i) =>
+          `IAM key rotation blocked: two-keys in ${300000000000 + i * 111111} (account-${i})`
+      ).sort()
+    )
   })
 })
