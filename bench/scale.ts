@@ -6,6 +6,11 @@
  *        [--profile spread|steady|quiet] [--concurrency 8] [--timeout SECONDS] [--json FILE]
  *        [--heap-snapshot-at ACCOUNTS_DONE [--heap-snapshot FILE]]
  *   node --import tsx bench/scale.ts --suite [--only KEY,…] [--markdown] [--out DIR]
+ *   node --import tsx bench/scale.ts --shards N [--accounts …] [--users …] [--latency …]
+ *
+ * `--shards N` runs the organization as a sharded workflow does: N shard jobs (`shard: K/N`,
+ * one after the other, each its own process) against one emulator, then the merge job
+ * (`merge-from`) on their reports, and prints each job's wall time and peak memory.
  *
  * The organization has N accounts in all: the management account (which is also the central
  * account the ambient credentials act in) and N − 1 members, each with M IAM users and the
@@ -32,7 +37,15 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -351,7 +364,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       env: {
         ...AMBIENT_CREDENTIALS,
         AWS_ENDPOINT_URL: emulator.url,
-        NODE_OPTIONS: `--import "${pathToFileURL(PROBE).href}"`,
+        NODE_OPTIONS: `${process.env.BENCH_NODE_OPTIONS ?? ""} --import "${pathToFileURL(PROBE).href}"`,
         BENCH_MEMORY_FILE: probeFile,
         ...(scenario.heapSnapshotFile
           ? { BENCH_HEAP_SNAPSHOT_FILE: scenario.heapSnapshotFile }
@@ -423,6 +436,112 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     rmSync(probeDir, { recursive: true, force: true })
   }
   return result
+}
+
+/** One job of a sharded run: its wall time, peak memory and exit code. */
+interface JobFigures {
+  readonly job: string
+  readonly wallS: number
+  readonly peakRssMb: number | undefined
+  readonly exitCode: number
+  readonly accounts?: number
+}
+
+/** The sharded workflow: N shard jobs in turn against one emulator, then the merge job. */
+async function runSharded(scenario: Scenario, shards: number): Promise<void> {
+  console.log(
+    `sharded: ${scenario.accounts} accounts × ${scenario.users} users, ${scenario.profile}, ${shards} shards, ` +
+      `${scenario.latencyMs} ms per call, max-concurrency ${scenario.concurrency}`
+  )
+  console.log(`  ${distIdentity()}`)
+  const buildStarted = performance.now()
+  const emulator = await startEmulator({ world: buildWorld(scenario), requestLogSize: 1000 })
+  console.log(`  world built in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s`)
+  const work = mkdtempSync(join(tmpdir(), 'key-rotation-bench-shards-'))
+  const figures: JobFigures[] = []
+  const job = async (name: string, inputs: Record<string, string>, env: Record<string, string>) => {
+    const probeFile = join(work, `${name.replace(/\W+/g, '-')}.memory.json`)
+    const started = performance.now()
+    const run = await runAction({
+      inputs: { 'max-concurrency': String(scenario.concurrency), ...inputs },
+      env: {
+        ...env,
+        NODE_OPTIONS: `--import "${pathToFileURL(PROBE).href}"`,
+        BENCH_MEMORY_FILE: probeFile
+      },
+      timeoutMs: (scenario.timeoutS ?? defaultTimeoutS(scenario)) * 1000
+    })
+    const wallS = (performance.now() - started) / 1000
+    let peakRssMb: number | undefined
+    try {
+      const probe = JSON.parse(readFileSync(probeFile, 'utf8')) as ProbeReport
+      peakRssMb = mb((probe.vmHwmKb ?? probe.maxRssKb) * 1024)
+    } catch {
+      peakRssMb = undefined
+    }
+    const planPath = run.outputs['plan-path']
+    const accounts = planPath
+      ? (JSON.parse(readFileSync(planPath, 'utf8')) as Plan).totals.accounts
+      : undefined
+    figures.push({
+      job: name,
+      wallS,
+      peakRssMb,
+      exitCode: run.exitCode,
+      ...(accounts !== undefined ? { accounts } : {})
+    })
+    console.log(
+      `  ${name.padEnd(10)} ${fixed(wallS).padStart(7)} s, peak RSS ${fixed(peakRssMb)} MB, ${accounts ?? '?'} accounts, exit code ${run.exitCode}`
+    )
+    return run
+  }
+  try {
+    const reports = join(work, 'shards')
+    for (let k = 1; k <= shards; k++) {
+      const run = await job(
+        `shard ${k}/${shards}`,
+        {
+          mode: 'audit',
+          'organization-id': ORGANIZATION_ID,
+          'management-account-id': MANAGEMENT_ACCOUNT,
+          shard: `${k}/${shards}`,
+          notify: 'false',
+          'open-issues': 'false',
+          'deploy-stacks': 'off'
+        },
+        { ...AMBIENT_CREDENTIALS, AWS_ENDPOINT_URL: emulator.url }
+      )
+      if (run.exitCode !== 0) console.log(run.stdout.slice(-2000))
+      const reportDir = run.outputs['report-dir']
+      if (reportDir)
+        cpSync(reportDir, join(reports, `key-rotation-report-${k}`), { recursive: true })
+      rmSync(run.workDir, { recursive: true, force: true })
+    }
+    const merged = await job(
+      'merge',
+      { 'merge-from': reports, notify: 'false', 'open-issues': 'false' },
+      {}
+    )
+    rmSync(merged.workDir, { recursive: true, force: true })
+    const shardJobs = figures.filter(figure => figure.job !== 'merge')
+    const total = shardJobs.reduce((sum, figure) => sum + figure.wallS, 0)
+    console.log(
+      `  shard jobs: ${fixed(total)} s one after the other, longest ${fixed(Math.max(...shardJobs.map(f => f.wallS)))} s (in parallel, the run takes the longest shard plus the merge)`
+    )
+    console.log(
+      '\n| job | accounts | wall | peak RSS | exit |\n|---|---:|---:|---:|---:|\n' +
+        figures
+          .map(
+            f =>
+              `| ${f.job} | ${f.accounts === undefined ? '?' : int(f.accounts)} | ${fixed(f.wallS)} s | ${fixed(f.peakRssMb, 0)} MB | ${f.exitCode} |`
+          )
+          .join('\n')
+    )
+    if (figures.some(figure => figure.exitCode !== 0)) process.exitCode = 1
+  } finally {
+    await emulator.close()
+    rmSync(work, { recursive: true, force: true })
+  }
 }
 
 interface AnalysisInput {
@@ -827,6 +946,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     markdown: { type: 'boolean', default: false },
     out: { type: 'string' },
+    shards: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
@@ -889,6 +1009,10 @@ async function main(): Promise<void> {
           heapSnapshotFile: resolve(values['heap-snapshot'] ?? 'action.heapsnapshot')
         }
       : {})
+  }
+  if (values.shards !== undefined) {
+    await runSharded(scenario, wholeNumber('shards', values.shards, 2))
+    return
   }
   const result = await runScenario(scenario)
   printResult(result)

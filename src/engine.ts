@@ -383,8 +383,15 @@ function scanSecrets(
 /** Secret reads in flight per account: the per-secret check costs a call each, so overlap them. */
 const SECRET_READS_PER_ACCOUNT = 4
 
+/**
+ * Secrets Manager clients kept at once: the accounts in flight. A client per account for the
+ * whole run would hold tens of kilobytes per account (the memory of an organization's size).
+ */
+const SECRET_CLIENTS_KEPT = 64
+
 function secretStore(deps: EngineDeps): SecretStore {
   const { config, factory, sessions } = deps
+  // Most recently used last; the oldest goes once more are kept than accounts are in flight.
   const clients = new Map<string, SecretsManagerClient>()
   return new SecretStore({
     namePrefix: config.secrets.namePrefix,
@@ -397,10 +404,13 @@ function secretStore(deps: EngineDeps): SecretStore {
         config.secrets.location === 'central' && config.secrets.accountId
           ? [config.secrets.accountId, config.chain.secretsRoleName]
           : [memberAccountId, config.chain.memberRoleName]
-      let client = clients.get(accountId)
-      if (!client) {
-        client = factory.secretsManager(sessions.credentials(accountId, roleName))
-        clients.set(accountId, client)
+      const client =
+        clients.get(accountId) ?? factory.secretsManager(sessions.credentials(accountId, roleName))
+      clients.delete(accountId)
+      clients.set(accountId, client)
+      const oldest = clients.keys().next().value
+      if (clients.size > Math.max(SECRET_CLIENTS_KEPT, 2 * config.maxConcurrency) && oldest) {
+        clients.delete(oldest)
       }
       return client
     }
