@@ -19,6 +19,7 @@ import {
   type PlanSecretRepair
 } from './plan/types.js'
 import { timelineText } from './policy/index.js'
+import { announcements, warningKey } from './notify/announcements.js'
 import { scanAccount, type ScanSecrets, type ScannedUser } from './scan/account-scan.js'
 import { whyUserCannotRead } from './secrets/access.js'
 import { readOwnSecretPolicyArn } from './secrets/health.js'
@@ -62,6 +63,8 @@ export interface AccountOutcome {
   readonly scanned: boolean
   /** Users named in force-rotate that exist in this account. */
   readonly forcedUsersFound: readonly string[]
+  /** Records of the account that failed verification, as plan warnings. */
+  readonly tamperedWarnings: readonly string[]
 }
 
 /**
@@ -101,20 +104,31 @@ export async function runRotation(
   deps: EngineDeps,
   accounts: readonly OrgAccount[],
   ledger: PlanLedger,
-  onPhase: (phase: 'scan' | 'apply') => void = () => undefined
+  progress: {
+    /** The run enters a phase. */
+    readonly onPhase?: (phase: 'scan' | 'apply') => void
+    /** Run-level warnings as the scan finds them (for a plan written if the run is stopped). */
+    readonly found?: string[]
+  } = {}
 ): Promise<RunResult> {
   const { config, log } = deps
   const secrets = secretStore(deps)
-  const tampered: string[] = []
   const { outcomes, work } = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
-    scanAll(deps, accounts, secrets, ledger, tampered)
+    scanAll(deps, accounts, secrets, ledger, progress.found ?? [])
   )
-  const forceWarnings = unmatchedForceRotations(config, outcomes)
+  // A stopped scan saw only part of the organization: no "matches no user" verdicts on it.
+  const forceWarnings = deps.stop?.aborted ? [] : unmatchedForceRotations(config, outcomes)
   for (const warning of forceWarnings) log.warning(warning)
-  const warnings = [...(deps.runWarnings ?? []), ...tampered, ...forceWarnings]
+  const warnings = [
+    ...(deps.runWarnings ?? []),
+    ...outcomes.flatMap(outcome => outcome.tamperedWarnings),
+    ...forceWarnings
+  ]
 
-  if (config.mode === 'enforce') {
-    onPhase('apply')
+  if (deps.stop?.aborted) {
+    log.info('The run was stopped: no change is made.')
+  } else if (config.mode === 'enforce') {
+    progress.onPhase?.('apply')
     await log.group('Apply: enforce mode', () => applyAll(deps, work, secrets, ledger))
   } else {
     log.info('Audit mode: nothing in AWS is changed.')
@@ -198,16 +212,18 @@ async function scanAll(
   accounts: readonly OrgAccount[],
   secrets: SecretStore,
   ledger: PlanLedger,
-  tampered: string[]
+  found: string[]
 ): Promise<{ outcomes: AccountOutcome[]; work: AccountWork[] }> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
-  const work: AccountWork[] = []
+  const held: AccountWork[] = []
   let done = 0
   const outcomes = await Promise.all(
     accounts.map(account =>
       limit(async (): Promise<AccountOutcome> => {
-        if (deps.stop?.aborted) return { account, scanned: false, forcedUsersFound: [] }
+        if (deps.stop?.aborted) {
+          return { account, scanned: false, forcedUsersFound: [], tamperedWarnings: [] }
+        }
         const started = Date.now()
         let outcome: AccountOutcome
         let plan: PlanAccount
@@ -226,14 +242,23 @@ async function scanAll(
             secrets: scanSecrets(secrets, account.id, iam, sessions.partition),
             warn: message => log.warning(message)
           })
-          for (const user of scan.users) {
-            for (const finding of user.decision.stateFindings) {
-              const warning = tamperedStateWarning(account.id, user.userName, finding)
-              log.warning(warning)
-              tampered.push(warning)
+          const tamperedWarnings = scan.users.flatMap(user =>
+            user.decision.stateFindings.map(finding =>
+              tamperedStateWarning(account.id, user.userName, finding)
+            )
+          )
+          for (const warning of tamperedWarnings) log.warning(warning)
+          found.push(...tamperedWarnings)
+          const users = scan.users.map(user => withAnnouncements(user, config, deps.now))
+          const planUsers = users.map(({ user, first }) => {
+            const planUser = toPlanUser(user, deps.now)
+            for (const action of planUser.actions) {
+              if (action.type === 'WARN') {
+                action.firstNotice = first.has(warningKey(action.accessKeyId, action.reason))
+              }
             }
-          }
-          const planUsers = scan.users.map(user => toPlanUser(user, deps.now))
+            return planUser
+          })
           plan = {
             accountId: account.id,
             accountName: account.name,
@@ -245,9 +270,9 @@ async function scanAll(
               ...scan.failedUsers.map(user => failedPlanUser(user.userName, user.error))
             ]
           }
-          const users =
+          const work =
             config.mode === 'enforce'
-              ? scan.users.flatMap((user, index) => {
+              ? users.flatMap(({ user }, index) => {
                   const actions = planUsers[index]?.actions ?? []
                   const repairs = planUsers[index]?.secret?.repairs ?? []
                   return hasChanges(user, actions) || repairs.length > 0
@@ -255,17 +280,22 @@ async function scanAll(
                     : []
                 })
               : []
-          if (users.length > 0) {
+          if (work.length > 0) {
             ledger.hold(plan)
-            work.push({ account, plan, users })
+            held.push({ account, plan, users: work })
           } else {
             ledger.finish(plan)
           }
-          outcome = { account, scanned: true, forcedUsersFound: scan.forcedUsersFound }
+          outcome = {
+            account,
+            scanned: true,
+            forcedUsersFound: scan.forcedUsersFound,
+            tamperedWarnings
+          }
         } catch (error) {
           plan = failedAccount(account, errorMessage(error))
           ledger.finish(plan)
-          outcome = { account, scanned: false, forcedUsersFound: [] }
+          outcome = { account, scanned: false, forcedUsersFound: [], tamperedWarnings: [] }
           log.warning(`Account ${account.id} (${account.name}) failed: ${errorMessage(error)}`)
         }
         done++
@@ -276,7 +306,25 @@ async function scanAll(
       })
     )
   )
-  return { outcomes, work }
+  return { outcomes, work: held }
+}
+
+/**
+ * The user with the record of its newly announced warnings added to the state planning writes
+ * (enforce persists it), and which warnings are new: their entry mail is due.
+ */
+function withAnnouncements(
+  user: ScannedUser,
+  config: Config,
+  now: Date
+): { user: ScannedUser; first: ReadonlySet<string> } {
+  const { first, updates } = announcements(user.decision, policySymbols(config.policy), now)
+  if (updates.length === 0) return { user, first }
+  const decision = {
+    ...user.decision,
+    lifecycleUpdates: [...user.decision.lifecycleUpdates, ...updates]
+  }
+  return { user: { ...user, decision }, first }
 }
 
 async function applyAll(

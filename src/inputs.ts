@@ -535,8 +535,19 @@ export function getInputs(
       memberRoleName,
       secretsRoleName: secrets.roleName
     }
-    // The merge job only mails and syncs issues: the read-only chain is enough, whatever mode.
-    if (mode === 'enforce' && mergeFrom === '') {
+    // The merge job only mails and syncs issues: never the write chain, whatever the mode.
+    if (mergeFrom !== '') {
+      if (auditRoleToAssume) return readOnly(auditRoleToAssume)
+      if (roleToAssume) {
+        fail(
+          'role-to-assume',
+          roleToAssume,
+          'is not used by a merge job (merge-from): it only sends mail and syncs issues; set audit-role-to-assume (output AuditRoleArn of cfn/central-github-oidc.yaml) instead'
+        )
+      }
+      return write
+    }
+    if (mode === 'enforce') {
       if (!roleToAssume && auditRoleToAssume) {
         fail(
           'role-to-assume',
@@ -668,7 +679,7 @@ export function getInputs(
       'must be an email address (a verified SES identity)'
     )
     // A shard job mails nobody: its merge job does, for the whole organization.
-    if (enabled && senderEmail === '' && mergeFrom === '' && raw('shard') === '') {
+    if (enabled && senderEmail === '' && raw('shard') === '') {
       fail(
         'sender-email',
         '',

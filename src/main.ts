@@ -71,6 +71,8 @@ export async function run(): Promise<void> {
       ? await mergeShards(config, config.mergeFrom, workDir, interruption)
       : await rotate(config, workDir, interruption)
     await publish(config, plan, { final: true })
+    // Written: a signal from now on (during the pull-request comment) must not rewrite it.
+    interruption.remove()
     if (pullRequest !== undefined) {
       await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl =>
         dryRunCommentBody(summaryMarkdown(plan), runUrl)
@@ -142,9 +144,11 @@ class Interruption {
     process.exit(1)
   }
 
+  /** The run's own final write is done (or the run is over): signals go back to Node's default. */
   remove(): void {
     clearTimeout(this.timer)
     for (const [signal, handler] of this.handlers) process.off(signal, handler)
+    this.handlers.clear()
   }
 
   private onSignal(signal: NodeJS.Signals): void {
@@ -252,16 +256,22 @@ async function rotate(
     })
     // Stopped during the scan or apply: the accounts finished so far, and those in progress as
     // they stand (a change not made yet marked so).
-    const stoppedPlan = (warnings: readonly string[]) => (): RunPlan => {
+    const found: string[] = []
+    const stoppedPlan = (warnings: () => readonly string[]) => (): RunPlan => {
       ledger.finishHeld(stoppedBeforeChange(interruption.signal ?? 'a signal'))
-      return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accounts.length)
+      return interrupted(head(runPlan(deps, ledger, warnings())), interruption, accounts.length)
     }
-    interruption.enter('scan', stoppedPlan(deps.runWarnings ?? []))
-    const { plan: scanned } = await runRotation(deps, accounts, ledger, phase =>
-      interruption.enter(phase, stoppedPlan(deps.runWarnings ?? []))
-    )
+    const soFar = () => [...(deps.runWarnings ?? []), ...found]
+    interruption.enter('scan', stoppedPlan(soFar))
+    const { plan: scanned } = await runRotation(deps, accounts, ledger, {
+      onPhase: phase => interruption.enter(phase, stoppedPlan(soFar)),
+      found
+    })
     if (interruption.signal) {
-      interruption.enter(interruption.phaseName, stoppedPlan(scanned.warnings))
+      interruption.enter(
+        interruption.phaseName,
+        stoppedPlan(() => scanned.warnings)
+      )
       return interruption.finish()
     }
     const plan = head(scanned)

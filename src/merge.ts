@@ -166,13 +166,16 @@ function checkComplete(heads: readonly { path: string; head: ShardHead }[]): voi
   }
 }
 
-/** An account a stopped shard never reached: failed, so that the merged run says so. */
+/**
+ * An account a stopped shard never reached: skipped with the reason (no account-failed issue:
+ * nothing failed in it); the merged plan says the run was stopped, which fails the step.
+ */
 function notReached(accountId: string, head: ShardHead): PlanAccount {
   const stop = head.interrupted
   return {
     accountId,
     accountName: '',
-    status: 'failed',
+    status: 'skipped',
     error: `not processed: shard ${shardName(head.shard)} was stopped (${stop?.signal ?? 'signal'} during ${stop?.phase ?? 'its run'}) before it reached this account.`,
     usersScanned: 0,
     keysScanned: 0,
@@ -202,6 +205,15 @@ function mergedPlan(plans: readonly ShardHead[], accounts: AccountSpool): RunPla
       apiCalls: sum(plan => plan.totals.apiCalls),
       throttledRetries: sum(plan => plan.totals.throttledRetries)
     })
+  }
+  const stopped = plans.filter(plan => plan.interrupted)
+  const [firstStop] = stopped
+  if (firstStop?.interrupted) {
+    merged.interrupted = {
+      ...firstStop.interrupted,
+      phase: `${firstStop.interrupted.phase} of shard ${stopped.map(plan => shardName(plan.shard)).join(', ')}`,
+      accountsNotReached: sum(plan => plan.interrupted?.accountsNotReached ?? 0)
+    }
   }
   // Mails and issues are the merge job's own (shard jobs send and open none).
   // Every shard checks the same StackSet; the first report stands for all, with the accounts

@@ -287,9 +287,36 @@ describe('getInputs', () => {
     expect(message).toContain(allowed)
   })
 
-  it('needs no organization or sender in merge mode', () => {
-    const config = getInputs(name => ({ 'merge-from': 'shards' })[name as string] ?? '')
-    expect(config.mergeFrom).toBe('shards')
+  it('needs no organization in merge mode, and a sender only to mail', () => {
+    const only = (values: Record<string, string>) => () =>
+      getInputs(name => values[name as string] ?? '')
+    expect(only({ 'merge-from': 'shards', notify: 'false' })().mergeFrom).toBe('shards')
+    // The merge job is the one that mails for a sharded run.
+    expect(only({ 'merge-from': 'shards' })).toThrow(/"sender-email"/)
+    // A shard job mails nobody.
+    expect(() => inputs({ shard: '1/2', 'sender-email': '' })).not.toThrow()
+  })
+
+  it('signs a merge job in with the audit role, never the write role', () => {
+    const merge = { 'merge-from': 'shards', notify: 'false' }
+    const config = getInputs(
+      name =>
+        ({ ...merge, 'audit-role-to-assume': 'arn:aws:iam::111111111111:role/audit' })[
+          name as string
+        ] ?? ''
+    )
+    expect(config.chain).toMatchObject({
+      kind: 'read-only',
+      roleToAssume: 'arn:aws:iam::111111111111:role/audit'
+    })
+    expect(() =>
+      getInputs(
+        name =>
+          ({ ...merge, 'role-to-assume': 'arn:aws:iam::111111111111:role/write' })[
+            name as string
+          ] ?? ''
+      )
+    ).toThrow(/"role-to-assume".*is not used by a merge job/s)
   })
 
   it('refuses merge-from together with shard', () => {

@@ -181,12 +181,11 @@ export async function syncIssues(
         deferred.push(issue)
         continue
       }
-      budget--
       if (!labelChecked) {
         labelChecked = true
         await ensureLabel(octokit, repo, options.label, warn)
       }
-      await write(`open the issue "${issue.title}"`, async () => {
+      const made = await write(`open the issue "${issue.title}"`, async () => {
         const { data } = await octokit.rest.issues.create({
           ...repo,
           title: issue.title,
@@ -196,6 +195,9 @@ export async function syncIssues(
         result.opened.push({ number: data.number, title: issue.title, url: data.html_url, key })
         log.info(`Opened issue #${data.number}: ${issue.title}`)
       })
+      // Only a write that happened spends the budget; one that did not waits in the roll-up.
+      if (made) budget--
+      else deferred.push(issue)
       continue
     }
     const ref = { number: existing.number, title: issue.title, url: existing.url, key }
@@ -208,8 +210,7 @@ export async function syncIssues(
       deferred.push(issue)
       continue
     }
-    budget--
-    await write(`update issue #${existing.number}`, async () => {
+    const updated = await write(`update issue #${existing.number}`, async () => {
       await octokit.rest.issues.update({
         ...repo,
         issue_number: existing.number,
@@ -224,6 +225,8 @@ export async function syncIssues(
       result.updated.push(ref)
       log.info(`Updated issue #${existing.number}: the evidence changed (${issue.title})`)
     })
+    if (updated) budget--
+    else deferred.push(issue)
   }
 
   const wanted = new Set(desired.map((issue: DesiredIssue) => subjectKey(issue.subject)))
@@ -252,15 +255,18 @@ export async function syncIssues(
   result.deferred.push(
     ...deferred.map(issue => ({ key: subjectKey(issue.subject), title: issue.title }))
   )
-  await syncRollup(
-    { octokit, repo, label: options.label, log },
-    plan,
-    deferred,
-    open.get('rollup'),
-    options.maxNewIssues ?? 0,
-    write,
-    result
-  )
+  // Without write access (or once stopped) there is no roll-up to keep either.
+  if (!denied && !options.stop?.aborted) {
+    await syncRollup(
+      { octokit, repo, label: options.label, log },
+      plan,
+      deferred,
+      open.get('rollup'),
+      options.maxNewIssues ?? 0,
+      write,
+      result
+    )
+  }
   if (deferred.length > 0) {
     log.info(
       `${deferred.length} issues are over max-new-issues (${options.maxNewIssues}): listed in the roll-up issue, each opened on a later run.`

@@ -320,8 +320,17 @@ function isNotifiable(
   if (action.type === 'WARN') {
     // A WARN without a due date cannot be placed in its window; mailing it every day would spam.
     if (!action.dueAt) return false
+    const dueAt = new Date(action.dueAt)
     const window = warningWindowDays(action.reason, plan.policy)
-    return shouldNotifyWarning(new Date(action.dueAt), now, window, reminderDays)
+    // Enforce records each announcement (signed): the entry mail goes out on the first run in
+    // the window, whichever day that is. Audit writes nothing, so it can only tell the day the
+    // window opens: a skipped run on that day loses the entry mail (the reminders still come).
+    if (plan.mode === 'enforce' && action.firstNotice !== undefined) {
+      const left = daysUntilDue(dueAt, now)
+      if (left < 1 || left > window) return false
+      return action.firstNotice || reminderDays.includes(left)
+    }
+    return shouldNotifyWarning(dueAt, now, window, reminderDays)
   }
   // What happened (done, failed, skipped) is mailed the day it happens. An expired key that
   // stays as it is (blocked, or audit mode only planning) would be mailed every day: it is mailed

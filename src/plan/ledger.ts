@@ -21,7 +21,9 @@ export class PlanLedger {
     this.held.set(account.accountId, account)
   }
 
+  /** Once per account: a late finish (after the run was stopped and wrote it) is ignored. */
   finish(account: PlanAccount): void {
+    if (this.spool.has(account.accountId)) return
     this.held.delete(account.accountId)
     this.spool.add(account)
     addAccountTotals(this.counts, account, this.enforce)

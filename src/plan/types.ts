@@ -31,6 +31,11 @@ export interface PlanAction {
   oldKeyUsedSinceRotation?: boolean
   /** Facts behind the action, in words: what blocks it and the fix. */
   detail?: string
+  /**
+   * WARN: no earlier enforce run announced this warning in its window (signed state), so its
+   * entry mail is due (enforce mode); false once announced.
+   */
+  firstNotice?: boolean
 }
 
 /** The user's secret as checked this run: the tool's or not, and what drifted. */

@@ -36,7 +36,8 @@ const DATE_FIELDS = [
   'deactivatedAt',
   'firstSeenInactiveAt',
   'reactivationSeenAt',
-  'rotationStartedAt'
+  'rotationStartedAt',
+  'warnedAt'
 ] as const satisfies readonly (keyof KeyRecord)[]
 
 /** Fields that describe a key's current inactive period. */
@@ -236,7 +237,8 @@ const FIELD_NAMES: Record<(typeof DATE_FIELDS)[number], string> = {
   deactivatedAt: 'deactivation',
   firstSeenInactiveAt: 'first-seen-inactive',
   reactivationSeenAt: 'reactivation',
-  rotationStartedAt: 'rotation-start'
+  rotationStartedAt: 'rotation-start',
+  warnedAt: 'warning'
 }
 
 function iso(date: Date): string {

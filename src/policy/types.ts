@@ -35,6 +35,11 @@ export interface KeyLifecycle {
   readonly reactivations?: number
   /** Intent: a rotation of this key began (recorded before CreateAccessKey). */
   readonly rotationStartedAt?: Date
+  /**
+   * The enforce run that first planned a warning of this key in its current window: the
+   * warning's entry mail is due once per window, on the first run after it opens.
+   */
+  readonly warnedAt?: Date
 }
 
 export type LifecycleField = keyof KeyLifecycle
@@ -215,6 +220,8 @@ export type LifecycleCause =
   | 'migrated'
   /** Execution: ROTATE is about to create the replacement. */
   | 'rotation-started'
+  /** Planning (notifications): the first run in a warning's window announces it. */
+  | 'warning-announced'
 
 /** Lifecycle fields to set on one key, and fields to drop; fields not named are kept. */
 export interface LifecycleUpdate {

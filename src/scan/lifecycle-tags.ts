@@ -21,7 +21,8 @@ const FIELDS = {
   firstSeenInactive: 'firstSeenInactiveAt',
   reactivated: 'reactivationSeenAt',
   reactivations: 'reactivations',
-  rotationStarted: 'rotationStartedAt'
+  rotationStarted: 'rotationStartedAt',
+  warned: 'warnedAt'
 } as const satisfies Record<string, keyof KeyRecord>
 
 type Field = keyof typeof FIELDS

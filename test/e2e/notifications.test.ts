@@ -14,7 +14,7 @@ const ACCOUNT_EMAIL = 'prod-account@example.com'
 const SENDER = 'security@example.com'
 
 /** One key with an owner, 83 days old when the world loads: day N of the test is age N. */
-function world(ses: World['ses'] = { verifiedIdentities: [SENDER] }): World {
+function world(ses: World['ses'] = { verifiedIdentities: [SENDER] }, ageDays = 83): World {
   return {
     organizationId: 'o-a1b2c3d4e5',
     managementAccountId: '111111111111',
@@ -30,7 +30,7 @@ function world(ses: World['ses'] = { verifiedIdentities: [SENDER] }): World {
           {
             name: 'ci-bot',
             tags: { owner: OWNER },
-            keys: [{ status: 'Active', ageDays: 83, lastUsedDaysAgo: 0 }]
+            keys: [{ status: 'Active', ageDays, lastUsedDaysAgo: 0 }]
           }
         ]
       }
@@ -55,6 +55,46 @@ function mailBodies(mail: SentEmail): string {
 // The scenarios are independent (each has its own emulator) and spend their time in child
 // processes: they run side by side.
 describe.concurrent('notifications through dist/index.js', () => {
+  describe.each(['enforce', 'audit'] as const)(
+    'a warning whose window opened on a day without a run (%s)',
+    mode => {
+      it(
+        mode === 'enforce'
+          ? 'gets its entry mail on the next run, once, and its reminder after'
+          : 'gets no entry mail: audit writes no state, so only the opening day can tell (the documented limit); the reminder still comes',
+        async () => {
+          // The window of the rotation at day 90 opens at day 83 (warning-days 7).
+          const emulator = await startEmulator({ world: world(undefined, 81) })
+          try {
+            const ownerMailsOn = async (advance: number) => {
+              emulator.advanceDays(advance)
+              const before = emulator.emails().length
+              const run = await runAgainstEmulator(emulator, { ...NOTIFY, mode })
+              expect(run.exitCode, run.stdout).toBe(0)
+              return emulator
+                .emails()
+                .slice(before)
+                .filter(mail => mail.to.includes(OWNER))
+            }
+            expect(await ownerMailsOn(0)).toEqual([]) // day 81: no warning yet
+            // Days 82, 83 (the window opens) and 84 have no run.
+            const day85 = await ownerMailsOn(4)
+            expect(day85).toHaveLength(mode === 'enforce' ? 1 : 0)
+            if (mode === 'enforce') {
+              expect(day85[0]?.subject).toBe(
+                `[IAM key rotation · enforce] 1 warning in ${PROD} (prod)`
+              )
+            }
+            expect(await ownerMailsOn(1)).toEqual([]) // day 86: already announced
+            expect(await ownerMailsOn(3)).toHaveLength(1) // day 89: the reminder (1 day ahead)
+          } finally {
+            await emulator.close()
+          }
+        }
+      )
+    }
+  )
+
   describe('notifications over a key’s whole timeline, one enforce run a day (days 83 → 110)', () => {
     let emulator: Emulator
     /** Mails by day of the run that sent them. */

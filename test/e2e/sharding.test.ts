@@ -92,7 +92,7 @@ describe('sharding', () => {
         recursive: true
       })
     )
-    const merged = await runAction({ inputs: { 'merge-from': downloads } })
+    const merged = await runAction({ inputs: { 'merge-from': downloads, notify: 'false' } })
     expect(merged.exitCode, merged.stdout).toBe(0)
     const plan = (await import(join(merged.outputs['report-dir'] ?? '', 'plan.json'), {
       with: { type: 'json' }
@@ -195,7 +195,7 @@ describe('sharding', () => {
         /key-rotation-report-1\/plan\.json lacks 1 of the accounts its shard \(1\/3\) was given/
     }
   ])('refuses to merge $what, and says what is wrong', async ({ folder, error }) => {
-    const merged = await runAction({ inputs: { 'merge-from': folder() } })
+    const merged = await runAction({ inputs: { 'merge-from': folder(), notify: 'false' } })
     expect(merged.exitCode).not.toBe(0)
     const errors = errorLines(merged)
     expect(errors.join('\n')).toMatch(error)
