@@ -364,7 +364,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       env: {
         ...AMBIENT_CREDENTIALS,
         AWS_ENDPOINT_URL: emulator.url,
-        NODE_OPTIONS: `${process.env.BENCH_NODE_OPTIONS ?? ""} --import "${pathToFileURL(PROBE).href}"`,
+        NODE_OPTIONS: `${process.env.BENCH_NODE_OPTIONS ?? ''} --import "${pathToFileURL(PROBE).href}"`,
         BENCH_MEMORY_FILE: probeFile,
         ...(scenario.heapSnapshotFile
           ? { BENCH_HEAP_SNAPSHOT_FILE: scenario.heapSnapshotFile }
