@@ -285,6 +285,7 @@ async function scanAll(
             held.push({ account, plan, users: work })
           } else {
             ledger.finish(plan)
+            sessions.release(account.id, config.chain.memberRoleName)
           }
           outcome = {
             account,
@@ -295,6 +296,7 @@ async function scanAll(
         } catch (error) {
           plan = failedAccount(account, errorMessage(error))
           ledger.finish(plan)
+          sessions.release(account.id, config.chain.memberRoleName)
           outcome = { account, scanned: false, forcedUsersFound: [], tamperedWarnings: [] }
           log.warning(`Account ${account.id} (${account.name}) failed: ${errorMessage(error)}`)
         }
@@ -374,6 +376,7 @@ async function applyAll(
           }
         }
         ledger.finish(plan)
+        sessions.release(account.id, config.chain.memberRoleName)
         done++
         const actions = plan.users.flatMap(user => user.actions)
         const count = (result: string) => actions.filter(a => a.result === result).length

@@ -22,6 +22,7 @@ import {
   dryRunFailedBody,
   upsertDryRunComment
 } from './issues/pull-request-comment.js'
+import { accountContacts } from './inventory/accounts.js'
 import type { AccountContact } from './notify/index.js'
 import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import { PlanLedger } from './plan/ledger.js'
@@ -243,10 +244,8 @@ async function rotate(
         ...config.shard,
         workflowRunId: process.env.GITHUB_RUN_ID ?? 'local',
         accountIds: [...accountIds].sort(),
-        // The merge job mails the account addresses: it makes no Organizations call of its own.
-        ...(config.notify.enabled && config.notify.notifyAccountEmail
-          ? { accountEmails: Object.fromEntries(accounts.map(a => [a.id, a.email])) }
-          : {})
+        organizationId: config.organizationId,
+        managementAccountId: config.managementAccountId
       }
     }
     const head = (plan: RunPlan): RunPlan => ({
@@ -286,6 +285,38 @@ async function rotate(
     return plan
   } finally {
     factory.destroy()
+  }
+}
+
+/**
+ * The account addresses for the merge job's account mails, from Organizations through the
+ * list-accounts role (as the shard jobs read them); none when no account mail is wanted. A
+ * failure only warns: the owners' mails go out, and each account mail is reported unsent.
+ */
+async function mergeContacts(
+  config: Config,
+  factory: AwsClientFactory,
+  central: ReturnType<typeof signIn>['central'],
+  sessionName: string,
+  mask: (secret: string) => void,
+  organization: { organizationId: string; managementAccountId: string }
+): Promise<AccountContact[]> {
+  const { notify } = config
+  if (!notify.enabled || !notify.senderEmail || !notify.notifyAccountEmail) return []
+  const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
+  const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
+  try {
+    return await accountContacts(
+      factory.organizations(
+        sessions.credentials(organization.managementAccountId, config.listAccountsRoleName)
+      ),
+      organization.organizationId
+    )
+  } catch (error) {
+    core.warning(
+      `The account addresses could not be read from Organizations (${errorMessage(error)}): no account mail is sent; the owners' mails are.`
+    )
+    return []
   }
 }
 
@@ -367,8 +398,8 @@ function proxySettings(): ProxySettings | undefined {
 
 /**
  * Merge mode: the shard jobs' plans become one report, then one digest per recipient and one
- * issue sync for the whole organization. Its only AWS calls are SES's, with the central role of
- * the read-only chain (audit-role-to-assume).
+ * issue sync for the whole organization. Its AWS calls are SES's and Organizations' (account
+ * addresses), with the central role of the read-only chain (audit-role-to-assume).
  */
 async function mergeShards(
   config: Config,
@@ -378,10 +409,11 @@ async function mergeShards(
 ): Promise<RunPlan> {
   const dir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), mergeFrom)
   const spool = new AccountSpool(join(workDir, 'merged-accounts.jsonl'))
-  const { plan, contacts } = await mergeShardPlans(dir, spool, logger)
+  const { plan, organization } = await mergeShardPlans(dir, spool, logger)
   const proxy = proxySettings()
-  const { factory, central } = signIn(config, proxy)
+  const { factory, central, sessionName, mask } = signIn(config, proxy)
   try {
+    const contacts = await mergeContacts(config, factory, central, sessionName, mask, organization)
     const deps = {
       config,
       log: logger,

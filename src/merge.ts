@@ -9,7 +9,6 @@ import {
   type PlanShard,
   type RunPlan
 } from './plan/types.js'
-import type { AccountContact } from './notify/index.js'
 import type { AccountSpool } from './report/spool.js'
 
 export class MergeError extends Error {
@@ -52,7 +51,10 @@ export async function mergeShardPlans(
   dir: string,
   spool: AccountSpool,
   log: { info(message: string): void }
-): Promise<{ plan: RunPlan; contacts: AccountContact[] }> {
+): Promise<{
+  plan: RunPlan
+  organization: { organizationId: string; managementAccountId: string }
+}> {
   const paths = await findShardPlans(dir)
   log.info(`Merging ${paths.length} shard plans from ${dir}:`)
   const heads: { path: string; head: ShardHead }[] = []
@@ -100,15 +102,16 @@ export async function mergeShardPlans(
     heads.push({ path, head })
   }
   checkComplete(heads)
-  const contacts = heads.flatMap(({ head }) =>
-    Object.entries(head.shard.accountEmails ?? {}).map(([id, email]) => ({ id, email }))
-  )
+  const shard = heads[0]?.head.shard
   return {
     plan: mergedPlan(
       heads.map(entry => entry.head),
       spool
     ),
-    contacts
+    organization: {
+      organizationId: shard?.organizationId ?? '',
+      managementAccountId: shard?.managementAccountId ?? ''
+    }
   }
 }
 
@@ -139,6 +142,14 @@ function checkSameRun(
   if (a.shard.workflowRunId !== b.shard.workflowRunId) {
     throw new MergeError(
       `${other.path} is from workflow run ${b.shard.workflowRunId} but ${first.path} from run ${a.shard.workflowRunId}: merge the shards of one run only.`
+    )
+  }
+  if (
+    a.shard.organizationId !== b.shard.organizationId ||
+    a.shard.managementAccountId !== b.shard.managementAccountId
+  ) {
+    throw new MergeError(
+      `${other.path} is of organization ${b.shard.organizationId} (management account ${b.shard.managementAccountId}) but ${first.path} of ${a.shard.organizationId} (${a.shard.managementAccountId}).`
     )
   }
   if (a.shard.count !== b.shard.count) {

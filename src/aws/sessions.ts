@@ -119,6 +119,14 @@ export class RoleSessions {
     return session
   }
 
+  /**
+   * Forgets an account's session once the run is done with the account, so that the sessions
+   * held follow the accounts in flight, not the organization's size. A later use assumes again.
+   */
+  release(accountId: string, roleName: string): void {
+    this.sessions.delete(this.roleArn(accountId, roleName))
+  }
+
   private async assume(roleArn: string, roleName: string): Promise<AwsCredentialIdentity> {
     try {
       const { Credentials: credentials } = await this.sts.send(

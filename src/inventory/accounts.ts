@@ -101,6 +101,25 @@ export function shardOf(accountId: string, count: number): number {
 }
 
 /** Every account, following NextToken to the end (Organizations may return empty pages with a token). */
+/**
+ * Every account's email address, for the merge job's account mails: the shard plans do not
+ * carry them (an artifact is readable by anyone who can read the repository).
+ */
+export async function accountContacts(
+  organizations: OrganizationsClient,
+  organizationId: string
+): Promise<OrgAccount[]> {
+  const { Organization: organization } = await organizations.send(
+    new DescribeOrganizationCommand({})
+  )
+  if (organization?.Id !== organizationId) {
+    throw new OrganizationMismatchError(
+      `The credentials reach organization "${organization?.Id ?? 'none'}", not "${organizationId}" (the shards' organization).`
+    )
+  }
+  return (await listAllAccounts(organizations)).map(toOrgAccount)
+}
+
 async function listAllAccounts(organizations: OrganizationsClient): Promise<Account[]> {
   const accounts: Account[] = []
   let nextToken: string | undefined

@@ -150,11 +150,9 @@ export interface PlanShard {
   workflowRunId: string
   /** The accounts this shard was given, in id order (its plan lists each one it finished). */
   accountIds: string[]
-  /**
-   * Each account's email address from Organizations, for the merge job's account mails
-   * (notify and notify-account-email on).
-   */
-  accountEmails?: Record<string, string>
+  /** The organization and its management account: the merge job reads the account addresses. */
+  organizationId: string
+  managementAccountId: string
 }
 
 export interface PlanInterrupted {

@@ -134,7 +134,13 @@ describe('sharding', () => {
   it('records in each shard plan its K/N, the workflow run and the accounts it was given', () => {
     shards.forEach((run, index) => {
       const shard = run.plan!.shard!
-      expect(shard).toMatchObject({ index: index + 1, count: SHARDS, workflowRunId: '1234567890' })
+      expect(shard).toMatchObject({
+        index: index + 1,
+        count: SHARDS,
+        workflowRunId: '1234567890',
+        organizationId: 'o-a1b2c3d4e5',
+        managementAccountId: '111111111111'
+      })
       expect(shard.accountIds).toEqual(run.plan!.accounts.map(a => a.accountId).sort())
     })
   })
@@ -167,6 +173,15 @@ describe('sharding', () => {
           if (shard === 3) plan.shard!.workflowRunId = '999'
         }),
       error: /key-rotation-report-3\/plan\.json is from workflow run 999 but .* from run 1234567890/
+    },
+    {
+      what: 'shards of different organizations',
+      folder: () =>
+        downloads([1, 2, 3], (plan, shard) => {
+          if (shard === 2) plan.shard!.organizationId = 'o-zzzzzzzzzz'
+        }),
+      error:
+        /key-rotation-report-2\/plan\.json is of organization o-zzzzzzzzzz .* but .* of o-a1b2c3d4e5/
     },
     {
       what: 'shards that disagree on N',
