@@ -243,6 +243,8 @@ interface Result {
   actionPeakRssMb?: number
   actionPeakHeapMb?: number
   actionCpuS?: number
+  /** CPU of this process (the emulator) during the run. */
+  emulatorCpuS: number
   /** RSS of the action at about 25 %, 50 %, 75 % and 100 % of its run, MB. */
   actionRssTimelineMb: number[]
   /** RSS and V8 heap in use at the last sample before the scan ended (all results held), MB. */
@@ -280,6 +282,7 @@ interface Result {
   ratio: number
 }
 
+const cpuSeconds = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1e6
 const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10
 
 function distIdentity(): string {
@@ -346,6 +349,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
   let lastAccountS: number | undefined
   const progressEvery = Math.max(1, Math.floor(scenario.accounts / 10))
   const loadAtStart = loadavg()[0] ?? 0
+  // The emulator runs in this process: its CPU during the run is this process's.
+  const cpuAtStart = process.cpuUsage()
   const started = performance.now()
   const elapsedS = (): number => (performance.now() - started) / 1000
 
@@ -416,7 +421,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
         exitCode: run.exitCode,
         timedOut: run.exitCode === -1,
         wallS,
-        loadAverage: [loadAtStart, loadavg()[0] ?? 0]
+        loadAverage: [loadAtStart, loadavg()[0] ?? 0],
+        emulatorCpuS: cpuSeconds(process.cpuUsage(cpuAtStart))
       },
       errors: warnings.filter(line => line.startsWith('::error')),
       summaryKb,
@@ -547,7 +553,13 @@ async function runSharded(scenario: Scenario, shards: number): Promise<void> {
 interface AnalysisInput {
   scenario: Scenario
   dist: string
-  run: { exitCode: number; timedOut: boolean; wallS: number; loadAverage: [number, number] }
+  run: {
+    exitCode: number
+    timedOut: boolean
+    wallS: number
+    loadAverage: [number, number]
+    emulatorCpuS: number
+  }
   errors: string[]
   summaryKb: number
   worldBuildS: number
@@ -656,6 +668,7 @@ function analyse(input: AnalysisInput): Result {
     summaryKb: input.summaryKb,
     emulatorRssAfterLoadMb: input.emulatorRssAfterLoadMb,
     emulatorPeakRssMb: mb(process.resourceUsage().maxRSS * 1024),
+    emulatorCpuS: input.run.emulatorCpuS,
     totalCalls: counts.total,
     ...(plan
       ? { actionCountedCalls: plan.totals.apiCalls, throttledRetries: plan.totals.throttledRetries }
@@ -716,7 +729,7 @@ function printResult(result: Result): void {
     `  action memory  peak RSS ${fixed(result.actionPeakRssMb)} MB (VmHWM), peak heap ${fixed(result.actionPeakHeapMb)} MB, ` +
       `RSS at 25/50/75/100 % of the run ${result.actionRssTimelineMb.join(' / ')} MB; ` +
       `at the end of the scan RSS ${fixed(result.actionRssAtScanEndMb)} MB, heap ${fixed(result.actionHeapAtScanEndMb)} MB; CPU ${fixed(result.actionCpuS)} s`,
-    `  emulator       RSS ${fixed(result.emulatorRssAfterLoadMb)} MB after loading the world, peak ${fixed(result.emulatorPeakRssMb)} MB (whole bench process)`,
+    `  emulator       RSS ${fixed(result.emulatorRssAfterLoadMb)} MB after loading the world, peak ${fixed(result.emulatorPeakRssMb)} MB (whole bench process); CPU ${fixed(result.emulatorCpuS)} s during the run`,
     `  API calls      ${int(result.totalCalls)} in total (the action counted ${result.actionCountedCalls ?? 'n/a'}; throttled retries ${result.throttledRetries ?? 'n/a'})`,
     `  central role   ${Object.entries(result.centralCalls)
       .map(([operation, count]) => `${operation} ${int(count)}`)
@@ -774,7 +787,8 @@ function markdownRows(results: readonly { key: string; result: Result }[]): stri
       'scan bound',
       'wall/bound',
       's per account (avg)',
-      'action CPU'
+      'action CPU',
+      'emulator CPU'
     ],
     results.map(({ key, result: r }) => [
       key,
@@ -783,7 +797,8 @@ function markdownRows(results: readonly { key: string; result: Result }[]): stri
       `${fixed(r.boundS)} s`,
       fixed(r.ratio, 2),
       `${fixed(r.accountSeconds?.avg, 2)} s`,
-      `${fixed(r.actionCpuS, 0)} s`
+      `${fixed(r.actionCpuS, 0)} s`,
+      `${fixed(r.emulatorCpuS, 0)} s`
     ])
   )
   const memory = table(
