@@ -19,7 +19,7 @@ import {
   type PlanSecretRepair
 } from './plan/types.js'
 import { timelineText } from './policy/index.js'
-import { announcements, warningKey } from './notify/announcements.js'
+import { announcements } from './notify/announcements.js'
 import { scanAccount, type ScanSecrets, type ScannedUser } from './scan/account-scan.js'
 import { whyUserCannotRead } from './secrets/access.js'
 import { readOwnSecretPolicyArn } from './secrets/health.js'
@@ -58,7 +58,7 @@ export interface EngineDeps {
 }
 
 /** What the run keeps per account after the scan (the plan itself is in the ledger). */
-export interface AccountOutcome {
+interface AccountOutcome {
   readonly account: OrgAccount
   readonly scanned: boolean
   /** Users named in force-rotate that exist in this account. */
@@ -85,11 +85,6 @@ export interface UserWork {
   readonly repairs: PlanSecretRepair[]
 }
 
-export interface RunResult {
-  readonly plan: RunPlan
-  readonly outcomes: readonly AccountOutcome[]
-}
-
 /** The error of a change a stopped run did not see through (not started, or not confirmed). */
 export function stoppedBeforeChange(signal: string): string {
   return `not finished: the run was stopped (${signal}) before this change was confirmed; the next run reads the keys again and plans anew.`
@@ -110,7 +105,7 @@ export async function runRotation(
     /** Run-level warnings as the scan finds them (for a plan written if the run is stopped). */
     readonly found?: string[]
   } = {}
-): Promise<RunResult> {
+): Promise<RunPlan> {
   const { config, log } = deps
   const secrets = secretStore(deps)
   const { outcomes, work } = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
@@ -133,7 +128,7 @@ export async function runRotation(
   } else {
     log.info('Audit mode: nothing in AWS is changed.')
   }
-  return { plan: runPlan(deps, ledger, warnings), outcomes }
+  return runPlan(deps, ledger, warnings)
 }
 
 /** The run's plan as it stands: the ledger's accounts, with the head of this run. */
@@ -250,15 +245,7 @@ async function scanAll(
           for (const warning of tamperedWarnings) log.warning(warning)
           found.push(...tamperedWarnings)
           const users = scan.users.map(user => withAnnouncements(user, config, deps.now))
-          const planUsers = users.map(({ user, first }) => {
-            const planUser = toPlanUser(user, deps.now)
-            for (const action of planUser.actions) {
-              if (action.type === 'WARN') {
-                action.firstNotice = first.has(warningKey(action.accessKeyId, action.reason))
-              }
-            }
-            return planUser
-          })
+          const planUsers = users.map(({ user, first }) => toPlanUser(user, deps.now, first))
           plan = {
             accountId: account.id,
             accountName: account.name,

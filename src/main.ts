@@ -185,11 +185,9 @@ async function rotate(
   interruption: Interruption
 ): Promise<RunPlan> {
   const proxy = proxySettings()
-  const { factory, central, sessionName, mask } = signIn(config, proxy)
+  const { factory, central, sessions, mask } = signIn(config, proxy)
   try {
     const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
-    const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
-    const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
 
     core.info(`IAM access key rotation, ${config.mode} mode`)
     if (config.dryRun) {
@@ -256,23 +254,17 @@ async function rotate(
     // Stopped during the scan or apply: the accounts finished so far, and those in progress as
     // they stand (a change not made yet marked so).
     const found: string[] = []
-    const stoppedPlan = (warnings: () => readonly string[]) => (): RunPlan => {
+    const stoppedPlan = (): RunPlan => {
       ledger.finishHeld(stoppedBeforeChange(interruption.signal ?? 'a signal'))
-      return interrupted(head(runPlan(deps, ledger, warnings())), interruption, accounts.length)
+      const warnings = [...(deps.runWarnings ?? []), ...found]
+      return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accounts.length)
     }
-    const soFar = () => [...(deps.runWarnings ?? []), ...found]
-    interruption.enter('scan', stoppedPlan(soFar))
-    const { plan: scanned } = await runRotation(deps, accounts, ledger, {
-      onPhase: phase => interruption.enter(phase, stoppedPlan(soFar)),
+    interruption.enter('scan', stoppedPlan)
+    const scanned = await runRotation(deps, accounts, ledger, {
+      onPhase: phase => interruption.enter(phase, stoppedPlan),
       found
     })
-    if (interruption.signal) {
-      interruption.enter(
-        interruption.phaseName,
-        stoppedPlan(() => scanned.warnings)
-      )
-      return interruption.finish()
-    }
+    if (interruption.signal) return interruption.finish()
     const plan = head(scanned)
     if (config.shard) {
       core.info(
@@ -295,16 +287,11 @@ async function rotate(
  */
 async function mergeContacts(
   config: Config,
-  factory: AwsClientFactory,
-  central: ReturnType<typeof signIn>['central'],
-  sessionName: string,
-  mask: (secret: string) => void,
+  { factory, sessions }: Pick<ReturnType<typeof signIn>, 'factory' | 'sessions'>,
   organization: { organizationId: string; managementAccountId: string }
 ): Promise<AccountContact[]> {
   const { notify } = config
   if (!notify.enabled || !notify.senderEmail || !notify.notifyAccountEmail) return []
-  const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
-  const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
   try {
     return await accountContacts(
       factory.organizations(
@@ -320,7 +307,7 @@ async function mergeContacts(
   }
 }
 
-/** The central role's credentials (OIDC), and a client factory for its chain. */
+/** The central role's credentials (OIDC), a client factory and the role sessions of its chain. */
 function signIn(config: Config, proxy: ProxySettings | undefined) {
   const factory = new AwsClientFactory({
     region: config.awsRegion,
@@ -344,7 +331,9 @@ function signIn(config: Config, proxy: ProxySettings | undefined) {
     getIdToken: audience => core.getIDToken(audience),
     mask
   })
-  return { factory, central, sessionName, mask }
+  const partition = /^arn:([^:]+):/.exec(config.chain.roleToAssume ?? '')?.[1] ?? 'aws'
+  const sessions = new RoleSessions(factory, central, sessionName, mask, partition)
+  return { factory, central, sessions, mask }
 }
 
 /**
@@ -411,9 +400,10 @@ async function mergeShards(
   const spool = new AccountSpool(join(workDir, 'merged-accounts.jsonl'))
   const { plan, organization } = await mergeShardPlans(dir, spool, logger)
   const proxy = proxySettings()
-  const { factory, central, sessionName, mask } = signIn(config, proxy)
+  const signedIn = signIn(config, proxy)
+  const { factory, central } = signedIn
   try {
-    const contacts = await mergeContacts(config, factory, central, sessionName, mask, organization)
+    const contacts = await mergeContacts(config, signedIn, organization)
     const deps = {
       config,
       log: logger,

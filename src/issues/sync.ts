@@ -235,21 +235,15 @@ export async function syncIssues(
     if (subject.kind === 'rollup') continue
     if (wanted.has(key) || !closable.has(subject.accountId)) continue
     const accountName = okAccounts.get(subject.accountId) ?? ''
-    await write(`close issue #${issue.number}`, async () => {
-      await octokit.rest.issues.createComment({
-        ...repo,
-        issue_number: issue.number,
-        body: resolvedComment(plan, subject, accountName)
-      })
-      await octokit.rest.issues.update({
-        ...repo,
-        issue_number: issue.number,
-        state: 'closed',
-        state_reason: 'completed'
-      })
-      result.closed.push({ number: issue.number, title: issue.title, url: issue.url, key })
-      log.info(`Closed issue #${issue.number}: ${issue.title}`)
-    })
+    await write(`close issue #${issue.number}`, () =>
+      closeIssue(
+        { octokit, repo, log },
+        issue,
+        key,
+        resolvedComment(plan, subject, accountName),
+        result
+      )
+    )
   }
 
   result.deferred.push(
@@ -290,6 +284,25 @@ export async function syncIssues(
   return result
 }
 
+/** Closes an issue as completed, with a comment saying why first. */
+async function closeIssue(
+  { octokit, repo, log }: { octokit: GitHubClient; repo: RepoRef; log: IssueLog },
+  issue: OpenIssue,
+  key: string,
+  comment: string,
+  result: IssueSyncResult
+): Promise<void> {
+  await octokit.rest.issues.createComment({ ...repo, issue_number: issue.number, body: comment })
+  await octokit.rest.issues.update({
+    ...repo,
+    issue_number: issue.number,
+    state: 'closed',
+    state_reason: 'completed'
+  })
+  result.closed.push({ number: issue.number, title: issue.title, url: issue.url, key })
+  log.info(`Closed issue #${issue.number}: ${issue.title}`)
+}
+
 /**
  * The roll-up issue: opened or updated in place (no comment) while problems are deferred, closed
  * once none is. It is not counted against max-new-issues.
@@ -310,25 +323,15 @@ async function syncRollup(
 ): Promise<void> {
   if (deferred.length === 0) {
     if (!existing) return
-    await write(`close the roll-up issue #${existing.number}`, async () => {
-      await octokit.rest.issues.createComment({
-        ...repo,
-        issue_number: existing.number,
-        body: `Resolved: run ${plan.runId} found every problem in its own issue. Closing.`
-      })
-      await octokit.rest.issues.update({
-        ...repo,
-        issue_number: existing.number,
-        state: 'closed',
-        state_reason: 'completed'
-      })
-      result.closed.push({
-        number: existing.number,
-        title: existing.title,
-        url: existing.url,
-        key: 'rollup'
-      })
-    })
+    await write(`close the roll-up issue #${existing.number}`, () =>
+      closeIssue(
+        { octokit, repo, log },
+        existing,
+        'rollup',
+        `Resolved: run ${plan.runId} found every problem in its own issue. Closing.`,
+        result
+      )
+    )
     return
   }
   const issue = rollupIssue(plan, deferred, maxNewIssues)

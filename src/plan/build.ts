@@ -1,3 +1,4 @@
+import { warningKey } from '../notify/announcements.js'
 import type { KeyFacts, PlannedAction, PolicyParams } from '../policy/index.js'
 import type { ScannedUser } from '../scan/account-scan.js'
 import type {
@@ -22,7 +23,11 @@ export function toPlanKey(key: KeyFacts, now: Date): PlanKey {
   }
 }
 
-export function toPlanAction(action: PlannedAction): PlanAction {
+/** `firstNotices`: the warnings no earlier run announced (`announcements`), by `warningKey`. */
+export function toPlanAction(
+  action: PlannedAction,
+  firstNotices?: ReadonlySet<string>
+): PlanAction {
   return {
     type: action.type,
     accessKeyId: action.accessKeyId,
@@ -33,18 +38,25 @@ export function toPlanAction(action: PlannedAction): PlanAction {
       ? { oldKeyUsedSinceRotation: action.oldKeyUsedSinceRotation }
       : {}),
     ...(action.detail ? { detail: action.detail } : {}),
-    result: 'planned'
+    result: 'planned',
+    ...(action.type === 'WARN' && firstNotices
+      ? { firstNotice: firstNotices.has(warningKey(action.accessKeyId, action.reason)) }
+      : {})
   }
 }
 
-export function toPlanUser(user: ScannedUser, now: Date): PlanUser {
+export function toPlanUser(
+  user: ScannedUser,
+  now: Date,
+  firstNotices?: ReadonlySet<string>
+): PlanUser {
   const secret = planSecret(user)
   return {
     userName: user.userName,
     exempt: user.exempt,
     ...(user.owner ? { owner: user.owner } : {}),
     keys: user.facts.keys.map(key => toPlanKey(key, now)),
-    actions: user.decision.actions.map(toPlanAction),
+    actions: user.decision.actions.map(action => toPlanAction(action, firstNotices)),
     ...(user.decision.notes.length > 0 ? { notes: [...user.decision.notes] } : {}),
     ...(user.decision.stateFindings.length > 0
       ? { stateFindings: user.decision.stateFindings.map(finding => ({ ...finding })) }

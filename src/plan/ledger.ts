@@ -53,10 +53,6 @@ export class PlanLedger {
     return this.spool
   }
 
-  get count(): number {
-    return this.spool.count
-  }
-
   totals(calls: { apiCalls: number; throttledRetries: number }): PlanTotals {
     return { ...this.counts, ...calls }
   }
