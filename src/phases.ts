@@ -19,12 +19,14 @@ import { createGitHubClient, syncIssues } from './issues/index.js'
 import {
   type AccountContact,
   bundledTemplatesDir,
+  heldBackNotice,
   loadTemplates,
   planNotifications,
   sendNotifications
 } from './notify/index.js'
 import type { RunPlan, PlanDeployment, PlanIssues, PlanNotifications } from './plan/types.js'
 import { errorMessage } from './util/errors.js'
+import { workflowRunUrl } from './util/run-url.js'
 
 /** The action's own folder (dist/.. once bundled, src/.. in tests): where cfn/ and templates/ are. */
 export function actionRoot(moduleUrl: string): string {
@@ -130,7 +132,10 @@ export async function deployPhase(
   }
 }
 
-/** Emails: one digest per recipient, through SES with the central credentials. */
+/**
+ * Emails: one digest per recipient, through SES with the central credentials; at most
+ * max-emails of them (the rotation job's, or in sharded runs the merge job's, config).
+ */
 export async function notifyPhase(
   deps: Pick<EngineDeps, 'config' | 'log' | 'factory' | 'central' | 'now' | 'stop'>,
   plan: RunPlan,
@@ -148,6 +153,7 @@ export async function notifyPhase(
     sender: config.notify.senderEmail,
     notifyAccountEmail: config.notify.notifyAccountEmail,
     ...(config.notify.ownerTag ? { ownerTag: config.notify.ownerTag } : {}),
+    ownerEmailDomains: config.notify.ownerEmailDomains,
     reminderDays: config.reminderDays,
     region: config.awsRegion,
     templates: loaded.templates,
@@ -155,17 +161,31 @@ export async function notifyPhase(
     ...runUrl()
   })
   for (const warning of [...loaded.warnings, ...warnings]) log.warning(warning)
-  log.info(`${mails.length} notification emails to send.`)
+  log.info(`${mails.length} notification emails to send (max-emails ${config.notify.maxEmails}).`)
+  const sender = config.notify.senderEmail
+  const { maxEmails } = config.notify
   const result = await sendNotifications(deps.factory.ses(deps.central), mails, {
     region: config.awsRegion,
     log,
-    ...(deps.stop ? { stop: deps.stop } : {})
+    ...(deps.stop ? { stop: deps.stop } : {}),
+    cap: {
+      maxEmails,
+      notice: (held, within) =>
+        heldBackNotice(held, within, {
+          sender,
+          maxEmails,
+          mode: plan.mode,
+          runId: plan.runId,
+          ...runUrl()
+        })
+    }
   })
   return {
     sent: result.sent.map(({ to, subject }) => ({ to, subject })),
     failed: result.failed.map(({ to, subject, error }) => ({ to, subject, error })),
     unsent: result.unsent.map(({ to, subject, reason }) => ({ to, subject, reason })),
-    warnings: [...loaded.warnings, ...warnings, ...result.warnings]
+    warnings: [...loaded.warnings, ...warnings, ...result.warnings],
+    ...(result.heldBack ? { heldBack: result.heldBack } : {})
   }
 }
 
@@ -230,6 +250,6 @@ export async function issuesPhase(
 }
 
 function runUrl(): { runUrl?: string } {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env
-  return server && repo && run ? { runUrl: `${server}/${repo}/actions/runs/${run}` } : {}
+  const url = workflowRunUrl()
+  return url ? { runUrl: url } : {}
 }

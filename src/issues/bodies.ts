@@ -6,6 +6,7 @@ import {
   subjectMarker,
   type IssueSubject
 } from './markers.js'
+import { codeBlock, codeSpan as code, issueTitle, markdownText } from '../report/markdown-escape.js'
 
 /** An issue as this run wants it: its subject, its text and the fingerprint of its evidence. */
 export interface DesiredIssue {
@@ -19,23 +20,6 @@ export interface DesiredIssue {
 
 const FOOTER =
   '_This issue is maintained by the IAM access key rotation workflow: it is updated when the evidence changes and closed automatically when the problem is gone._'
-
-/**
- * Text inside an inline code span: no markup, mention or HTML from an account name or error
- * message can take effect. In a table cell a pipe must be escaped even there.
- */
-export function code(text: string, inTable = false): string {
-  const flat = text.replace(/\r?\n/g, ' ')
-  const safe = inTable ? flat.replace(/\|/g, '\\|') : flat
-  return safe.includes('`') ? `\`\` ${safe} \`\`` : `\`${safe}\``
-}
-
-/** A fenced block that the text cannot close early. */
-function fenced(text: string): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map(match => match[0].length))
-  const fence = '`'.repeat(longest + 1)
-  return `${fence}text\n${text}\n${fence}`
-}
 
 function day(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso
@@ -83,7 +67,7 @@ export function blockedIssue(plan: RunPlan, account: PlanAccount, user: PlanUser
   const blockedIds = new Set(blocked.map(action => action.accessKeyId))
   const rows = user.keys.map(
     key =>
-      `| ${code(key.accessKeyId, true)} | ${key.status} | ${day(key.createdAt)} | ${key.ageDays} | ${day(key.lastUsedAt)} | ${blockedIds.has(key.accessKeyId) ? '⛔ blocked' : ''} |`
+      `| ${code(key.accessKeyId, true)} | ${key.status} | ${day(key.createdAt)} | ${key.ageDays} | ${markdownText(day(key.lastUsedAt))} | ${blockedIds.has(key.accessKeyId) ? '⛔ blocked' : ''} |`
   )
   const evidence = [
     runLine(plan),
@@ -94,13 +78,13 @@ export function blockedIssue(plan: RunPlan, account: PlanAccount, user: PlanUser
     '',
     ...blocked.map(
       action =>
-        `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${action.message}` +
+        `- ⛔ ${code(action.accessKeyId)}: **${action.reason}**: ${markdownText(action.message)}` +
         (action.detail ? ` ${code(action.detail)}` : '')
     ),
     ...(user.secret && !user.secret.owned && user.secret.problem
       ? [`- Secret: ${code(user.secret.problem)}`]
       : []),
-    ...(user.notes ?? []).map(note => `- Note: ${note}`)
+    ...(user.notes ?? []).map(note => `- Note: ${markdownText(note)}`)
   ].join('\n')
   const print = fingerprint(blockedEvidence(account, user, blocked))
   const reasons = [...new Set(blocked.map(action => action.reason))]
@@ -126,7 +110,9 @@ export function blockedIssue(plan: RunPlan, account: PlanAccount, user: PlanUser
   ].join('\n')
   return {
     subject,
-    title: `IAM key rotation blocked: ${user.userName} in ${account.accountId} (${account.accountName})`,
+    title: issueTitle(
+      `IAM key rotation blocked: ${user.userName} in ${account.accountId} (${account.accountName})`
+    ),
     body,
     fingerprint: print,
     evidence
@@ -268,7 +254,7 @@ function stableError(error: string): string {
 export function failedAccountIssue(plan: RunPlan, account: PlanAccount): DesiredIssue {
   const subject: IssueSubject = { kind: 'account-failed', accountId: account.accountId }
   const error = account.error ?? 'unknown error'
-  const evidence = [runLine(plan), '', fenced(error)].join('\n')
+  const evidence = [runLine(plan), '', codeBlock(error)].join('\n')
   const print = fingerprint({ accountId: account.accountId, error: stableError(error) })
   const body = [
     subjectMarker(subject),
@@ -292,7 +278,9 @@ export function failedAccountIssue(plan: RunPlan, account: PlanAccount): Desired
   ].join('\n')
   return {
     subject,
-    title: `IAM key rotation: account ${account.accountId} (${account.accountName}) could not be processed`,
+    title: issueTitle(
+      `IAM key rotation: account ${account.accountId} (${account.accountName}) could not be processed`
+    ),
     body,
     fingerprint: print,
     evidence
@@ -352,7 +340,9 @@ export function tamperedIssue(plan: RunPlan, account: PlanAccount, user: PlanUse
   ].join('\n')
   return {
     subject,
-    title: `IAM key rotation state failed verification: ${user.userName} in ${account.accountId} (${account.accountName})`,
+    title: issueTitle(
+      `IAM key rotation state failed verification: ${user.userName} in ${account.accountId} (${account.accountName})`
+    ),
     body,
     fingerprint: print,
     evidence

@@ -1,22 +1,47 @@
-import type { PlanAccount, PlanAction, PlanUser, RunPlan } from '../plan/types.js'
+import type { ActionType } from '../policy/index.js'
+import type { PlanAccount, PlanAction, PlanOutlook, PlanUser, RunPlan } from '../plan/types.js'
+import { codeBlock, codeSpan, htmlText, markdownText } from './markdown-escape.js'
 
 /** GitHub rejects a step summary over 1 MiB; stay well below it. */
 export const SUMMARY_LIMIT_BYTES = 1_000_000
 
-const ACTION_ICONS: Record<PlanAction['type'], string> = {
+/**
+ * How much of each part the job summary shows; plan.md shows everything. Bounded so the summary
+ * reads in a minute at any size (under 150 KB at 1,000 accounts) and never nears GitHub's limit.
+ */
+export interface MarkdownLimits {
+  /** Rows of each list of problems (failed accounts, blocked keys, …). */
+  readonly rows: number
+  /** Bytes of per-account detail, filled with the accounts that matter most first. */
+  readonly detailBytes: number
+}
+
+export const SUMMARY_LIMITS: MarkdownLimits = { rows: 30, detailBytes: 48_000 }
+const UNLIMITED: MarkdownLimits = { rows: Infinity, detailBytes: Infinity }
+
+const ACTION_ICONS: Record<ActionType, string> = {
   ROTATE: '🔄',
   DEACTIVATE: '⏸️',
   DELETE: '🗑️',
   WARN: '⚠️',
   BLOCKED: '⛔'
 }
+/** The order of the action list: what needs a person first. */
+const ACTION_ORDER: readonly ActionType[] = ['BLOCKED', 'ROTATE', 'DEACTIVATE', 'DELETE', 'WARN']
 
-/** Escapes text for a Markdown table cell. */
-function cell(value: string | number | undefined): string {
-  return String(value ?? '')
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ')
+const cell = markdownText
+const DAY_MS = 86_400_000
+
+/** 1,234 users; 1 user. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`
+}
+
+/** An ISO time as people read it: 2026-12-01 18:34 UTC. */
+export function readableTime(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso)
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+    : iso
 }
 
 function day(iso: string | undefined): string {
@@ -28,17 +53,25 @@ function day(iso: string | undefined): string {
 function* section(
   header: readonly string[],
   rows: Iterable<string>,
+  limit: number,
   footer: readonly string[] = ['']
 ): Generator<string> {
-  let started = false
+  let shown = 0
+  let hidden = 0
   for (const row of rows) {
-    if (!started) {
-      yield* header
-      started = true
+    if (shown === 0) yield* header
+    if (shown < limit) {
+      yield row
+      shown++
+    } else {
+      hidden++
     }
-    yield row
   }
-  if (started) yield* footer
+  if (hidden > 0) {
+    yield ''
+    yield `_… and ${plural(hidden, 'more row')}: see plan.md in the report artifact._`
+  }
+  if (shown > 0) yield* footer
 }
 
 /** Each user of each account, with the account: one pass over the plan's accounts. */
@@ -48,40 +81,106 @@ function* usersOf(plan: RunPlan): Generator<{ account: PlanAccount; user: PlanUs
   }
 }
 
-/**
- * The lines of plan.md before the account sections: totals, then everything to act on, each
- * section one pass over the accounts, so a streamed plan is never held whole.
- */
-function* headLines(plan: RunPlan): Generator<string> {
+const accountCell = (account: PlanAccount) => `${account.accountId} ${cell(account.accountName)}`
+
+function* headerLines(plan: RunPlan): Generator<string> {
   const t = plan.totals
   const changed =
     plan.mode === 'audit'
-      ? 'audit: nothing in AWS was changed; the actions below are what enforce mode would do'
-      : 'enforce: the results below are what was done'
+      ? 'Audit: nothing in AWS was changed; the actions below are what enforce mode would do.'
+      : 'Enforce: the results below are what was done.'
+  const run = plan.runUrl
+    ? `Run [${cell(plan.runId)}](${plan.runUrl}) · [report artifact](${plan.runUrl}#artifacts)`
+    : `Run ${cell(plan.runId)}`
   yield* [
     `# IAM access key rotation: ${plan.mode}`,
     '',
     `**${plan.timeline}**`,
     '',
-    `Mode ${changed}. Run ${plan.runId}, ${plan.generatedAt}.`,
+    changed,
+    `${run} · ${readableTime(plan.generatedAt)}`,
     ''
   ]
   const stop = plan.interrupted
   if (stop) {
-    yield `**Stopped early:** the run received ${stop.signal} during ${stop.phase} (${stop.at}). This plan lists what it did until then${stop.accountsNotReached > 0 ? `; ${stop.accountsNotReached} accounts in scope were not reached` : ''}. The next run reads every key again.`
+    yield `**Stopped early:** the run received ${stop.signal} during ${stop.phase} (${readableTime(stop.at)}). This plan lists what it did until then${stop.accountsNotReached > 0 ? `; ${plural(stop.accountsNotReached, 'account')} in scope were not reached` : ''}. The next run reads every key again.`
     yield ''
   }
-  yield* [
-    '| accounts | failed accounts | users | keys | rotate | deactivate | delete | warn | blocked |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${t.accounts} | ${t.failedAccounts} | ${t.usersScanned} | ${t.keysScanned} | ${t.rotated} | ${t.deactivated} | ${t.deleted} | ${t.warnings} | ${t.blocked} |`,
-    ''
-  ]
-  if (plan.mode === 'enforce' && (t.failedActions > 0 || t.skippedActions > 0)) {
-    yield `${t.failedActions} actions failed and ${t.skippedActions} were skipped; see below.`
-    yield ''
-  }
+  const failed = t.failedAccounts > 0 ? ` (${t.failedAccounts.toLocaleString('en-US')} failed)` : ''
+  const exempt = t.exemptUsers > 0 ? ` · ${plural(t.exemptUsers, 'exempt user')}` : ''
+  yield `**${plural(t.accounts, 'account')}**${failed} · ${plural(t.usersScanned, 'user')} · ${plural(t.keysScanned, 'key')} scanned${exempt}`
+  yield ''
+}
 
+/** One row of the action list: an action type for one reason, counted. */
+interface ActionGroup {
+  readonly type: ActionType
+  readonly reason: string
+  keys: number
+  readonly results: Map<string, number>
+  earliestDue: string | undefined
+  dueNow: boolean
+}
+
+/** The action list: every action grouped by type and reason, with results and the first date due. */
+function* actionLines(plan: RunPlan): Generator<string> {
+  const groups = new Map<string, ActionGroup>()
+  for (const { user } of usersOf(plan)) {
+    for (const action of user.actions) {
+      const id = `${action.type} ${action.reason}`
+      let group = groups.get(id)
+      if (!group) {
+        group = {
+          type: action.type,
+          reason: action.reason,
+          keys: 0,
+          results: new Map(),
+          earliestDue: undefined,
+          dueNow: false
+        }
+        groups.set(id, group)
+      }
+      group.keys++
+      group.results.set(action.result, (group.results.get(action.result) ?? 0) + 1)
+      if (!action.dueAt || action.dueAt <= plan.generatedAt) group.dueNow = true
+      else if (!group.earliestDue || action.dueAt < group.earliestDue)
+        group.earliestDue = action.dueAt
+    }
+  }
+  yield '## To act on'
+  yield ''
+  if (groups.size === 0) {
+    yield plan.totals.failedAccounts + plan.totals.failedUsers > 0
+      ? 'No key needs an action, but not every account or user could be read: see below.'
+      : 'Nothing to act on: every key in scope is within policy.'
+    yield ''
+    return
+  }
+  yield '| action | reason | keys | result | due |'
+  yield '|---|---|---:|---|---|'
+  const sorted = [...groups.values()].sort(
+    (a, b) =>
+      ACTION_ORDER.indexOf(a.type) - ACTION_ORDER.indexOf(b.type) ||
+      a.reason.localeCompare(b.reason)
+  )
+  for (const group of sorted) {
+    const results = [...group.results.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([result, count]) => `${count} ${result}`)
+      .join(', ')
+    const due = group.dueNow ? 'now' : `from ${day(group.earliestDue)}`
+    yield `| ${ACTION_ICONS[group.type]} ${group.type} | ${group.reason} | ${group.keys} | ${results} | ${due} |`
+  }
+  yield ''
+  const t = plan.totals
+  if (plan.mode === 'enforce' && (t.failedActions > 0 || t.skippedActions > 0)) {
+    yield `${plural(t.failedActions, 'action')} failed and ${t.skippedActions} skipped; see below.`
+    yield ''
+  }
+}
+
+/** Failures, tampering, blocked keys, drifted secrets and failed actions: lists to work through. */
+function* attentionLines(plan: RunPlan, rows: number): Generator<string> {
   yield* section(
     ['## Failed accounts', ''],
     (function* () {
@@ -89,7 +188,8 @@ function* headLines(plan: RunPlan): Generator<string> {
         if (account.status !== 'failed') continue
         yield `- **${account.accountId}** ${cell(account.accountName)}: ${cell(account.error)}`
       }
-    })()
+    })(),
+    rows
   )
 
   yield* section(
@@ -97,9 +197,10 @@ function* headLines(plan: RunPlan): Generator<string> {
     (function* () {
       for (const { account, user } of usersOf(plan)) {
         if (user.error === undefined) continue
-        yield `| ${account.accountId} | ${cell(user.userName)} | ${cell(user.error)} |`
+        yield `| ${accountCell(account)} | ${cell(user.userName)} | ${cell(user.error)} |`
       }
-    })()
+    })(),
+    rows
   )
 
   yield* section(
@@ -114,10 +215,11 @@ function* headLines(plan: RunPlan): Generator<string> {
     (function* () {
       for (const { account, user } of usersOf(plan)) {
         for (const finding of user.stateFindings ?? []) {
-          yield `| ${account.accountId} | ${cell(user.userName)} | ${cell(finding.accessKeyId)} | ${cell(finding.problem)} |`
+          yield `| ${accountCell(account)} | ${cell(user.userName)} | ${cell(finding.accessKeyId)} | ${cell(finding.problem)} |`
         }
       }
-    })()
+    })(),
+    rows
   )
 
   yield* section(
@@ -126,10 +228,12 @@ function* headLines(plan: RunPlan): Generator<string> {
       for (const { account, user } of usersOf(plan)) {
         for (const action of user.actions) {
           if (action.type !== 'BLOCKED') continue
-          yield `| ${account.accountId} | ${cell(user.userName)} | ${action.accessKeyId} | ${cell(action.detail ? `${action.message} ${action.detail}` : action.message)} |`
+          const why = action.detail ? `${action.message} ${action.detail}` : action.message
+          yield `| ${accountCell(account)} | ${cell(user.userName)} | ${cell(action.accessKeyId)} | **${action.reason}**: ${cell(why)} |`
         }
       }
-    })()
+    })(),
+    rows
   )
 
   yield* section(
@@ -148,7 +252,7 @@ function* headLines(plan: RunPlan): Generator<string> {
         const secret = user.secret
         if (!secret) continue
         const row = (problem: string, remedy: string, result: string) =>
-          `| ${account.accountId} | ${cell(user.userName)} | ${cell(secret.name)} | ${cell(problem)} | ${cell(remedy)} | ${cell(result)} |`
+          `| ${accountCell(account)} | ${cell(user.userName)} | ${cell(secret.name)} | ${cell(problem)} | ${cell(remedy)} | ${cell(result)} |`
         if (!secret.owned) {
           yield row(
             secret.problem ?? 'not created by this tool',
@@ -164,7 +268,8 @@ function* headLines(plan: RunPlan): Generator<string> {
           )
         }
       }
-    })()
+    })(),
+    rows
   )
 
   yield* section(
@@ -178,32 +283,67 @@ function* headLines(plan: RunPlan): Generator<string> {
       for (const { account, user } of usersOf(plan)) {
         for (const action of user.actions) {
           if (action.result !== 'failed' && action.result !== 'skipped' && !action.error) continue
-          yield `| ${account.accountId} | ${cell(user.userName)} | ${action.type} | ${action.accessKeyId} | ${action.result} | ${cell(action.error)} |`
+          yield `| ${accountCell(account)} | ${cell(user.userName)} | ${action.type} | ${cell(action.accessKeyId)} | ${action.result} | ${cell(action.error)} |`
         }
       }
-    })()
+    })(),
+    rows
   )
 
   yield* section(
     ['## Warnings', ''],
-    plan.warnings.map(w => `- ${cell(w)}`)
+    plan.warnings.map(w => `- ${cell(w)}`),
+    rows
   )
+}
 
-  yield* deploymentLines(plan)
-  yield* notificationLines(plan)
-  yield* issueLines(plan)
-  yield '## Accounts'
+/** What falls due in the next 7 days, per day: the changes the key policy makes. */
+function* dueSoonLines(outlook: PlanOutlook | undefined): Generator<string> {
+  if (!outlook) return
+  const days = outlook.duePerDay.slice(0, 7).filter(d => d.rotate + d.deactivate + d.delete > 0)
+  yield '## Due in the next 7 days'
+  yield ''
+  if (days.length === 0) {
+    yield 'No key is rotated, deactivated or deleted in the next 7 days.'
+    yield ''
+    return
+  }
+  yield '| day | 🔄 rotate | ⏸️ deactivate | 🗑️ delete |'
+  yield '|---|---:|---:|---:|'
+  for (const d of days) yield `| ${d.day} | ${d.rotate} | ${d.deactivate} | ${d.delete} |`
   yield ''
 }
 
-/** The section of each account that was not failed (failed ones are listed in the head). */
-function* accountSections(plan: RunPlan): Generator<string> {
-  for (const account of plan.accounts) {
-    if (account.status !== 'failed') yield accountSection(account)
+/** Two Mermaid charts (GitHub renders them in summaries): key ages, and changes due per day. */
+function* chartLines(plan: RunPlan): Generator<string> {
+  const outlook = plan.outlook
+  if (!outlook) return
+  const label = (text: string) => `"${text.replace(/"/g, "'")}"`
+  yield '## Key ages and what falls due'
+  yield ''
+  yield '```mermaid'
+  yield 'xychart-beta'
+  yield `    title "Active keys by age (rotation at ${plan.policy.R} days)"`
+  yield `    x-axis "age in days" [${outlook.activeKeyAges.map(b => label(b.label)).join(', ')}]`
+  yield '    y-axis "keys"'
+  yield `    bar [${outlook.activeKeyAges.map(b => b.keys).join(', ')}]`
+  yield '```'
+  yield ''
+  yield '```mermaid'
+  yield 'xychart-beta'
+  yield `    title "Keys rotated, deactivated or deleted per day, next ${outlook.duePerDay.length} days"`
+  yield `    x-axis "day" [${outlook.duePerDay.map(d => label(d.day.slice(5))).join(', ')}]`
+  yield '    y-axis "keys"'
+  yield `    bar [${outlook.duePerDay.map(d => d.rotate + d.deactivate + d.delete).join(', ')}]`
+  yield '```'
+  yield ''
+  if (outlook.inactiveKeys > 0) {
+    yield `${plural(outlook.inactiveKeys, 'inactive key')} not in the age chart.`
+    yield ''
   }
 }
 
-function deploymentLines(plan: RunPlan): string[] {
+function deploymentLines(plan: RunPlan, rows: number): string[] {
   const deployment = plan.deployment
   if (!deployment) return []
   const lines = [
@@ -220,16 +360,22 @@ function deploymentLines(plan: RunPlan): string[] {
       ''
     )
   }
-  if (deployment.missingInstances.length > 0) {
+  const missing = deployment.missingInstances
+  if (missing.length > 0) {
+    const shown = missing.slice(0, rows).join(', ')
+    const more = missing.length > rows ? ` and ${missing.length - rows} more (plan.json)` : ''
     lines.push(
-      `Accounts in scope without a current stack instance (their member role is missing or outdated): ${deployment.missingInstances.join(', ')}`,
+      `Accounts in scope without a current stack instance (their member role is missing or outdated): ${shown}${more}`,
       ''
     )
   }
-  for (const failed of deployment.failedInstances) {
+  for (const failed of deployment.failedInstances.slice(0, rows)) {
     lines.push(
-      `- Stack instance in ${failed.account} ${failed.region} failed: ${cell(failed.reason)}`
+      `- Stack instance in ${cell(failed.account)} ${cell(failed.region)} failed: ${cell(failed.reason)}`
     )
+  }
+  if (deployment.failedInstances.length > rows) {
+    lines.push(`- … and ${deployment.failedInstances.length - rows} more (plan.json)`)
   }
   if (deployment.failedInstances.length > 0) lines.push('')
   for (const stack of deployment.centralStacks ?? []) {
@@ -240,10 +386,12 @@ function deploymentLines(plan: RunPlan): string[] {
     )
     for (const problem of stack.problems ?? []) lines.push(`  - ${cell(problem)}`)
     if (stack.fix) {
-      // A fence longer than any run of backticks in the command, so nothing in it ends the block.
-      const longest = Math.max(0, ...[...stack.fix.matchAll(/`+/g)].map(run => run[0].length))
-      const fence = '`'.repeat(Math.max(3, longest + 1))
-      lines.push('', `  ${fence}sh`, `  ${stack.fix.replace(/\n/g, ' ')}`, `  ${fence}`)
+      lines.push(
+        '',
+        ...codeBlock(stack.fix.replace(/\n/g, ' '), 'sh')
+          .split('\n')
+          .map(l => `  ${l}`)
+      )
     }
   }
   if ((deployment.centralStacks ?? []).length > 0) lines.push('')
@@ -252,97 +400,219 @@ function deploymentLines(plan: RunPlan): string[] {
   return lines
 }
 
-function notificationLines(plan: RunPlan): string[] {
+function notificationLines(plan: RunPlan, rows: number): string[] {
   const n = plan.notifications
   if (!n) return []
   const lines = [
     '## Notifications',
     '',
-    `${n.sent.length} emails sent, ${n.failed.length} failed, ${n.unsent.length} not sent.`,
+    `${plural(n.sent.length, 'email')} sent, ${n.failed.length} failed, ${n.unsent.length} not sent.`,
     ''
   ]
-  for (const mail of n.failed) lines.push(`- Failed to ${cell(mail.to)}: ${cell(mail.error)}`)
-  for (const mail of n.unsent) lines.push(`- Not sent to ${cell(mail.to)}: ${cell(mail.reason)}`)
-  if (n.failed.length + n.unsent.length > 0) lines.push('')
+  const held = n.heldBack
+  if (held) {
+    // The counts above include the notice; this says what max-emails kept back.
+    lines.push(
+      `**max-emails ${held.maxEmails}:** ${plural(held.count, 'email')} held back (listed below as not sent); one notice about them to ${cell(held.notice.to)}: ${held.notice.result === 'unsent' ? 'not sent' : held.notice.result}. Raise max-emails to send them all.`,
+      ''
+    )
+  }
+  const problems = [
+    ...n.failed.map(mail => `- Failed to ${cell(mail.to)}: ${cell(mail.error)}`),
+    ...n.unsent.map(mail => `- Not sent to ${cell(mail.to)}: ${cell(mail.reason)}`)
+  ]
+  lines.push(...problems.slice(0, rows))
+  if (problems.length > rows) lines.push(`- … and ${problems.length - rows} more: see plan.json.`)
+  if (problems.length > 0) lines.push('')
   return lines
 }
 
-function issueLines(plan: RunPlan): string[] {
+function issueLines(plan: RunPlan, rows: number): string[] {
   const issues = plan.issues
   if (!issues) return []
   const link = (issue: { number: number; title: string; url: string }) =>
     `[#${issue.number}](${issue.url}) ${cell(issue.title)}`
   const lines = ['## GitHub issues', '']
-  for (const issue of issues.opened) lines.push(`- Opened ${link(issue)}`)
-  for (const issue of issues.updated) lines.push(`- Updated ${link(issue)}`)
-  for (const issue of issues.closed) lines.push(`- Closed ${link(issue)}`)
+  const changes = [
+    ...issues.opened.map(issue => `- Opened ${link(issue)}`),
+    ...issues.updated.map(issue => `- Updated ${link(issue)}`),
+    ...issues.closed.map(issue => `- Closed ${link(issue)}`)
+  ]
+  lines.push(...changes.slice(0, rows))
+  if (changes.length > rows) lines.push(`- … and ${changes.length - rows} more: see plan.json.`)
   const deferred = issues.deferred?.length ?? 0
   if (deferred > 0) {
     const where = issues.rollup ? `, listed in ${link(issues.rollup)}` : ''
     lines.push(
-      `- ${deferred} ${deferred === 1 ? 'problem' : 'problems'} over max-new-issues wait for their own issue${where}.`
+      `- ${plural(deferred, 'problem')} over max-new-issues wait for their own issue${where}.`
     )
   }
   lines.push(
-    `- ${issues.unchanged} open issues unchanged.`,
+    `- ${plural(issues.unchanged, 'open issue')} unchanged.`,
     ...issues.warnings.map(w => `- ${cell(w)}`),
     ''
   )
   return lines
 }
 
-function accountSection(account: PlanAccount): string {
-  const lines = [
-    `### ${account.accountId} ${cell(account.accountName)}`,
-    '',
-    `${account.usersScanned} users, ${account.keysScanned} keys scanned.`
-  ]
-  const users = account.users.filter(user => user.actions.length > 0 || user.exempt || user.notes)
-  if (users.length === 0) {
-    lines.push(' Nothing to do.', '')
-    return lines.join('\n')
+/**
+ * Everything before the per-account detail, in the order a person acts on it: header and totals,
+ * the action list, the lists of problems, what falls due this week, the charts, then stacks,
+ * mails and issues.
+ */
+function* headLines(plan: RunPlan, limits: MarkdownLimits): Generator<string> {
+  yield* headerLines(plan)
+  yield* actionLines(plan)
+  yield* attentionLines(plan, limits.rows)
+  yield* dueSoonLines(plan.outlook)
+  yield* chartLines(plan)
+  yield* deploymentLines(plan, limits.rows)
+  yield* notificationLines(plan, limits.rows)
+  yield* issueLines(plan, limits.rows)
+}
+
+/** The users of an account worth a row: an action, an exemption or a note. */
+function reportedUsers(account: PlanAccount): PlanUser[] {
+  return account.users.filter(user => user.actions.length > 0 || user.exempt || user.notes)
+}
+
+/**
+ * How much an account's detail matters: 0 something broken or blocked, 1 a change, 2 a warning,
+ * exemption or note, undefined nothing to report (failed accounts are listed in the head).
+ */
+function importance(account: PlanAccount): 0 | 1 | 2 | undefined {
+  if (account.status === 'failed') return undefined
+  const users = reportedUsers(account)
+  if (users.length === 0) return undefined
+  const actions = users.flatMap(user => user.actions)
+  if (
+    actions.some(a => a.type === 'BLOCKED' || a.result === 'failed' || a.result === 'skipped') ||
+    account.users.some(user => (user.stateFindings?.length ?? 0) > 0)
+  ) {
+    return 0
   }
-  lines.push(
+  if (actions.some(a => a.type !== 'WARN')) return 1
+  return 2
+}
+
+function actionCounts(actions: readonly PlanAction[]): string {
+  const counts = new Map<ActionType, number>()
+  for (const action of actions) counts.set(action.type, (counts.get(action.type) ?? 0) + 1)
+  return ACTION_ORDER.filter(type => counts.has(type))
+    .map(type => `${counts.get(type)} ${type.toLowerCase()}`)
+    .join(', ')
+}
+
+/** One account's detail, folded: a summary line, then a six-column table of its keys. */
+function accountDetail(account: PlanAccount): string {
+  const users = reportedUsers(account)
+  const actions = users.flatMap(user => user.actions)
+  const exempt = users.filter(user => user.exempt).length
+  const what = [actionCounts(actions), exempt > 0 ? plural(exempt, 'exempt user') : '']
+    .filter(Boolean)
+    .join(', ')
+  const lines = [
+    `<details><summary><b>${account.accountId}</b> ${htmlText(account.accountName)}: ${htmlText(what)}</summary>`,
     '',
-    '| user | owner | key | status | age (d) | last used | action | reason | due | result |',
-    '|---|---|---|---|---:|---|---|---|---|---|'
-  )
+    `${plural(account.usersScanned, 'user')}, ${plural(account.keysScanned, 'key')} scanned.`,
+    '',
+    '| user | key | action | due | result | key facts |',
+    '|---|---|---|---|---|---|'
+  ]
   for (const user of users) lines.push(...userRows(user))
   const notes = users.flatMap(user =>
     (user.notes ?? []).map(note => `- ${cell(user.userName)}: ${cell(note)}`)
   )
   if (notes.length > 0) lines.push('', ...notes)
-  lines.push('')
+  lines.push('', '</details>', '')
   return lines.join('\n')
 }
 
+function userCell(user: PlanUser): string {
+  return user.owner ? `${cell(user.userName)}<br>owner ${cell(user.owner)}` : cell(user.userName)
+}
+
 function userRows(user: PlanUser): string[] {
-  if (user.exempt)
-    return [`| ${cell(user.userName)} | ${cell(user.owner)} | | | | | exempt | | | |`]
+  if (user.exempt) {
+    return [`| ${userCell(user)} | | exempt | | | ${plural(user.keys.length, 'key')} |`]
+  }
   return user.actions.map(action => {
     const key = user.keys.find(k => k.accessKeyId === action.accessKeyId)
+    const facts = key ? `${key.status} · ${key.ageDays} d · last used ${day(key.lastUsedAt)}` : ''
     const result = action.newAccessKeyId
-      ? `${action.result} → ${action.newAccessKeyId}`
+      ? `${action.result} → ${cell(action.newAccessKeyId)}`
       : action.result
     return (
-      `| ${cell(user.userName)} | ${cell(user.owner)} | ${action.accessKeyId} | ${key?.status ?? ''} | ` +
-      `${key?.ageDays ?? ''} | ${day(key?.lastUsedAt)} | ${ACTION_ICONS[action.type]} ${action.type} | ` +
-      `${action.reason} | ${day(action.dueAt)} | ${result} |`
+      `| ${userCell(user)} | ${cell(action.accessKeyId)} | ${ACTION_ICONS[action.type]} ${action.type}<br>${action.reason} | ` +
+      `${day(action.dueAt) || 'now'} | ${result} | ${cell(facts)} |`
     )
   })
 }
 
 /**
- * plan.md in pieces whose concatenation is the file: the head line by line, then each account
- * section. Memory stays at one account, whatever the size of the plan.
+ * The per-account detail: a count of the accounts with nothing to do, then a folded block per
+ * account with something to report. plan.md has every account in id order; the summary fills
+ * its budget with the accounts that matter most first (broken or blocked, then changes, then
+ * warnings) and points to plan.md for the rest.
  */
-export function* planMarkdownChunks(plan: RunPlan): Generator<string> {
-  let first = true
-  for (const line of headLines(plan)) {
-    yield first ? line : `\n${line}`
-    first = false
+function* detailLines(plan: RunPlan, limits: MarkdownLimits): Generator<string> {
+  let quiet = 0
+  let reported = 0
+  for (const account of plan.accounts) {
+    const rank = importance(account)
+    if (rank === undefined) {
+      if (account.status !== 'failed') quiet++
+    } else {
+      reported++
+    }
   }
-  for (const account of accountSections(plan)) yield `\n${account}`
+  yield '## Accounts'
+  yield ''
+  if (quiet > 0) {
+    yield `**${plural(quiet, 'account')}** with nothing to do.`
+    yield ''
+  }
+  if (reported === 0) return
+  let room = limits.detailBytes
+  let shown = 0
+  const ranks = limits.detailBytes === Infinity ? [undefined] : [0, 1, 2]
+  for (const wanted of ranks) {
+    for (const account of plan.accounts) {
+      const rank = importance(account)
+      if (rank === undefined || (wanted !== undefined && rank !== wanted)) continue
+      if (room <= 0) continue
+      const detail = accountDetail(account)
+      const size = Buffer.byteLength(detail) + 1
+      if (size > room && shown > 0) {
+        room = 0
+        continue
+      }
+      room -= size
+      shown++
+      yield detail
+    }
+  }
+  if (shown < reported) {
+    yield `_${plural(reported - shown, 'more account')} with something to report ${reported - shown === 1 ? 'is' : 'are'} in plan.md in the report artifact._`
+    yield ''
+  }
+}
+
+/**
+ * plan.md in pieces whose concatenation is the file, line by line; memory stays at one account,
+ * whatever the size of the plan (every section is one more pass over the accounts).
+ */
+export function* planMarkdownChunks(
+  plan: RunPlan,
+  limits: MarkdownLimits = UNLIMITED
+): Generator<string> {
+  let first = true
+  for (const line of [headLines(plan, limits), detailLines(plan, limits)]) {
+    for (const piece of line) {
+      yield first ? piece : `\n${piece}`
+      first = false
+    }
+  }
 }
 
 export function planMarkdown(plan: RunPlan): string {
@@ -350,63 +620,29 @@ export function planMarkdown(plan: RunPlan): string {
 }
 
 /**
- * plan.md cut to fit the job summary: the head (totals, failures, blocked keys) always, then
- * account tables while they fit, then a pointer to the full report. A head that is too big on
- * its own (thousands of blocked keys or failed accounts) is cut at a line as well. Holds no more
- * than the summary itself.
+ * The job summary: plan.md with each list and the per-account detail bounded (SUMMARY_LIMITS),
+ * so the action list always shows. Should that still exceed `limitBytes` (GitHub's step
+ * summary limit), it is cut at a line with a pointer to plan.md; the action list comes first,
+ * so the cut takes detail before it.
  */
-export function summaryMarkdown(plan: RunPlan, limitBytes = SUMMARY_LIMIT_BYTES): string {
-  // Room for the pointer at the end.
+export function summaryMarkdown(
+  plan: RunPlan,
+  limitBytes = SUMMARY_LIMIT_BYTES,
+  limits: MarkdownLimits = SUMMARY_LIMITS
+): string {
   const budget = limitBytes - 300
-  const pointer = (what: string) =>
-    `\n_${what} not shown here to stay under GitHub's step summary limit: see plan.md in the report artifact._\n`
-
-  // The head's lines while the joined head fits; past that only counted.
-  const head: string[] = []
-  let headBytes = -1
-  let headLineCount = 0
-  for (const line of headLines(plan)) {
-    headLineCount++
-    const size = Buffer.byteLength(line) + 1
-    if (head.length === headLineCount - 1 && headBytes + size <= budget) {
-      head.push(line)
-      headBytes += size
-    }
-  }
-  const sectionCount = () => [...accountSections(plan)].length
-  if (head.length < headLineCount) {
-    const kept = head.slice(0, countFitting(head, budget))
-    const accounts = sectionCount()
-    const tables = `${accounts} account ${accounts === 1 ? 'table is' : 'tables are'}`
-    return [
-      ...kept,
-      pointer(`${headLineCount - kept.length} more lines of this overview and ${tables}`)
-    ].join('\n')
-  }
-  const parts = [head.join('\n')]
-  let room = budget - Math.max(0, headBytes)
-  let hidden = 0
-  for (const account of accountSections(plan)) {
-    const size = Buffer.byteLength(account) + 1
-    if (hidden === 0 && size <= room) {
-      parts.push(account)
-      room -= size
-    } else {
-      hidden++
-    }
-  }
-  if (hidden > 0) parts.push(pointer(`${hidden} more accounts are`))
-  return parts.join('\n')
-}
-
-/** How many of `pieces`, taken in order and joined by newlines, fit in `budget` bytes. */
-function countFitting(pieces: readonly string[], budget: number): number {
+  const parts: string[] = []
   let size = 0
-  let count = 0
-  for (const piece of pieces) {
-    size += Buffer.byteLength(piece) + 1
-    if (size > budget) break
-    count++
+  // Each piece is a line or a whole account block, so a cut never leaves a <details> open.
+  for (const piece of planMarkdownChunks(plan, limits)) {
+    size += Buffer.byteLength(piece)
+    if (size > budget) {
+      parts.push(
+        "\n\n_The rest of this report is not shown here, to stay under GitHub's step summary limit: see plan.md in the report artifact._\n"
+      )
+      break
+    }
+    parts.push(piece)
   }
-  return count
+  return parts.join('')
 }

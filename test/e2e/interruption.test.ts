@@ -90,7 +90,8 @@ describe.concurrent('a run cut short in its issue phase, through dist/index.js',
     expect(existsSync(join(run.workDir, 'key-rotation-report', 'plan.md'))).toBe(true)
     expect(existsSync(join(run.workDir, 'key-rotation-report', 'plan.csv'))).toBe(true)
     expect(run.summary).toContain('# IAM access key rotation: enforce')
-    expect(run.summary).toContain('| 2 | 0 | 4 | 7 | 1 | 0 | 0 | 0 | 3 |')
+    expect(run.summary).toContain('**2 accounts** · 4 users · 7 keys scanned')
+    expect(run.summary).toMatch(/^\| 🔄 ROTATE \| \w+ \| 1 \| 1 done \| now \|$/m)
   })
 
   it('stopped (SIGTERM, as a timeout): writes the plan, summary and outputs with where it stopped, starts no further issue', async () => {

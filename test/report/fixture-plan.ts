@@ -1,12 +1,13 @@
 import { computeTotals } from '../../src/plan/build.js'
+import { KeyOutlook } from '../../src/plan/outlook.js'
 import type { Plan } from '../../src/plan/types.js'
-import { account, action, inDays, key, plan, user, warn } from '../notify/plan-builders.js'
+import { account, action, inDays, key, NOW, plan, user, warn } from '../notify/plan-builders.js'
 
 /**
  * One plan with every part the reports render: failed accounts and users, tampered state,
  * blocked keys, secrets not as the tool made them, failed and skipped actions, warnings,
  * deployment, notifications and issues, and cells that need escaping in Markdown and CSV.
- * test/report/golden/ holds what the reports of release 0.1.x made of it.
+ * test/report/golden/ holds what the reports make of it (read them when a change alters them).
  */
 export function fixturePlan(): Plan {
   const accounts = [
@@ -140,8 +141,18 @@ export function fixturePlan(): Plan {
   accounts[2]!.usersScanned = 12
   accounts[2]!.keysScanned = 14
   const built = plan('enforce', accounts)
+  const outlook = new KeyOutlook(built.policy, NOW)
+  for (const k of accounts.flatMap(a => a.users.flatMap(u => u.keys))) {
+    outlook.addKey(k.status, k.ageDays)
+  }
+  outlook.addDue('ROTATE', new Date(inDays(0)))
+  outlook.addDue('ROTATE', new Date(inDays(5)))
+  outlook.addDue('DEACTIVATE', new Date(inDays(5)))
+  outlook.addDue('DELETE', new Date(inDays(12)))
   return {
     ...built,
+    runUrl: 'https://github.example/acme/infra/actions/runs/42',
+    outlook: outlook.toPlan(),
     warnings: ['force-rotate entry "ghost" matches no IAM user in any account in scope.'],
     totals: computeTotals(built.accounts, true, { apiCalls: 321, throttledRetries: 2 }),
     deployment: {
@@ -192,4 +203,4 @@ export function fixturePlan(): Plan {
 }
 
 /** Summary limits that cut the account sections, and the overview itself. */
-export const CUT_LIMITS = { accounts: 4_400, head: 2_000 } as const
+export const CUT_LIMITS = { accounts: 6_200, head: 2_000 } as const

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RunPlan } from '../../src/plan/types.js'
-import { summaryMarkdown } from '../../src/report/markdown.js'
+import { SUMMARY_LIMIT_BYTES, summaryMarkdown } from '../../src/report/markdown.js'
 import { AccountSpool } from '../../src/report/spool.js'
 import { writeReports } from '../../src/report/write.js'
 import { CUT_LIMITS, fixturePlan } from './fixture-plan.js'
@@ -33,7 +33,7 @@ function spooledPlan(dir: string): { plan: RunPlan; spool: AccountSpool } {
 }
 
 describe('reports streamed from the account spool', () => {
-  it('are byte for byte the reports of 0.1.x (test/report/golden)', () => {
+  it('are byte for byte the golden reports (test/report/golden)', () => {
     const dir = tempDir()
     const { plan, spool } = spooledPlan(dir)
     const paths = writeReports(plan, join(dir, 'report'))
@@ -43,6 +43,10 @@ describe('reports streamed from the account spool', () => {
     expect(summaryMarkdown(plan)).toBe(golden('summary.md'))
     expect(summaryMarkdown(plan, CUT_LIMITS.accounts)).toBe(golden('summary-accounts-cut.md'))
     expect(summaryMarkdown(plan, CUT_LIMITS.head)).toBe(golden('summary-head-cut.md'))
+    // Lists bounded, detail filled by importance: each cut says where the rest is.
+    expect(summaryMarkdown(plan, SUMMARY_LIMIT_BYTES, { rows: 1, detailBytes: 1_500 })).toBe(
+      golden('summary-limited.md')
+    )
     spool.remove()
   })
 
