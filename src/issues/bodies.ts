@@ -6,7 +6,13 @@ import {
   subjectMarker,
   type IssueSubject
 } from './markers.js'
-import { codeBlock, codeSpan as code, issueTitle, markdownText } from '../report/markdown-escape.js'
+import {
+  codeBlock,
+  codeSpan as code,
+  issueTitle,
+  markdownText,
+  shellArgument
+} from '../report/markdown-escape.js'
 
 /** An issue as this run wants it: its subject, its text and the fingerprint of its evidence. */
 export interface DesiredIssue {
@@ -147,7 +153,7 @@ function blockedGuide(
         `2. Switch those callers to the new key, then deactivate the old key yourself (or delete it) in account ${account.accountId}:`,
         '',
         '   ```sh',
-        `   aws iam update-access-key --user-name ${user.userName} --access-key-id OLD_KEY_ID --status Inactive`,
+        `   aws iam update-access-key --user-name ${shellArgument(user.userName)} --access-key-id OLD_KEY_ID --status Inactive`,
         '   ```',
         '',
         '   This issue closes on the next run after that.',
@@ -157,7 +163,6 @@ function blockedGuide(
   }
   if (reason === 'SECRET_NOT_OWNED') {
     const secretName = user.secret?.name ?? 'the secret named in the evidence'
-    const quoted = `'${secretName.replace(/'/g, "'\\''")}'`
     return {
       reason,
       why:
@@ -173,7 +178,7 @@ function blockedGuide(
           'creates its own (until then this issue stays open):',
         '',
         '     ```sh',
-        `     aws secretsmanager delete-secret --secret-id ${quoted} --recovery-window-in-days 7`,
+        `     aws secretsmanager delete-secret --secret-id ${shellArgument(secretName)} --recovery-window-in-days 7`,
         '     ```',
         '',
         '   - or keep it, and give this tool other names with a new `secret-name-prefix` (and the same `SecretNamePrefix` in the ' +
@@ -213,7 +218,7 @@ function blockedGuide(
     }
   }
   // ROTATION_BLOCKED_BY_CONFLICT: two keys, no free slot.
-  const keyArgs = `--user-name ${user.userName} --access-key-id KEY_ID_NO_LONGER_NEEDED`
+  const keyArgs = `--user-name ${shellArgument(user.userName)} --access-key-id KEY_ID_NO_LONGER_NEEDED`
   return {
     reason,
     why:
@@ -307,7 +312,7 @@ export function tamperedIssue(plan: RunPlan, account: PlanAccount, user: PlanUse
     userName: user.userName,
     findings: findings.map(finding => ({ key: finding.accessKeyId, problem: finding.problem }))
   })
-  const tagArgs = `--user-name ${user.userName}`
+  const tagArgs = `--user-name ${shellArgument(user.userName)}`
   const body = [
     subjectMarker(subject),
     fingerprintMarker(print),

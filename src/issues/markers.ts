@@ -27,8 +27,16 @@ export function subjectKey(subject: IssueSubject): string {
       return `account-failed:${subject.accountId}`
     case 'blocked':
     case 'tampered':
-      return `${subject.kind}:${subject.accountId}:${subject.userName}`
+      return `${subject.kind}:${subject.accountId}:${markerSafe(subject.userName)}`
   }
+}
+
+/**
+ * IAM user names are `[\w+=,.@-]` and pass unchanged; anything else (which IAM would not have
+ * given us) is percent-encoded, so no value can end the HTML comment the marker lives in.
+ */
+function markerSafe(userName: string): string {
+  return userName.replace(/[^\w+=,.@-]/g, char => encodeURIComponent(char))
 }
 
 /** The hidden marker, e.g. `<!-- iam-key-rotation:blocked:222222222222:ci-bot -->`. */

@@ -28,9 +28,9 @@ export function ageBuckets(policy: Plan['policy']): AgeBucket[] {
     const days = to === undefined ? `${from}+` : `${from}–${to - 1}`
     const note =
       from === warnFrom && to === policy.R
-        ? ' warning'
+        ? ' warn'
         : from === policy.R
-          ? ' rotation due'
+          ? ' due'
           : to === undefined
             ? ' overdue'
             : ''

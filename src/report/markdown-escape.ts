@@ -65,6 +65,15 @@ export function htmlText(value: string): string {
     .replace(/@/g, `@${BREAK}`)
 }
 
+/**
+ * One argument of a POSIX shell command shown for a person to copy (inside a code block): one
+ * line, and single-quoted unless it is only characters no shell gives a meaning.
+ */
+export function shellArgument(value: string): string {
+  const flat = oneLine(value)
+  return /^[\w+=,.@/:-]+$/.test(flat) ? flat : `'${flat.replace(/'/g, "'\\''")}'`
+}
+
 /** GitHub cuts issue titles at 256 characters. */
 const TITLE_LIMIT = 256
 

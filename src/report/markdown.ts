@@ -98,6 +98,7 @@ function* headerLines(plan: RunPlan): Generator<string> {
     `**${plan.timeline}**`,
     '',
     changed,
+    '',
     `${run} · ${readableTime(plan.generatedAt)}`,
     ''
   ]
@@ -332,7 +333,9 @@ function* chartLines(plan: RunPlan): Generator<string> {
   yield '```mermaid'
   yield 'xychart-beta'
   yield `    title "Keys rotated, deactivated or deleted per day, next ${outlook.duePerDay.length} days"`
-  yield `    x-axis "day" [${outlook.duePerDay.map(d => label(d.day.slice(5))).join(', ')}]`
+  // Day of the month only: 30 full dates overlap on a phone-width chart.
+  const from = outlook.duePerDay[0]?.day ?? ''
+  yield `    x-axis "day of month, from ${from}" [${outlook.duePerDay.map(d => label(d.day.slice(8))).join(', ')}]`
   yield '    y-axis "keys"'
   yield `    bar [${outlook.duePerDay.map(d => d.rotate + d.deactivate + d.delete).join(', ')}]`
   yield '```'

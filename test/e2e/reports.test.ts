@@ -8,7 +8,12 @@ import type { Plan, PlanAccount } from '../../src/plan/types.js'
 import { planMarkdown, summaryMarkdown } from '../../src/report/markdown.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { action, account, key, plan as handPlan, user } from '../notify/plan-builders.js'
-import { planActions, runAgainstEmulator, type EmulatedRun } from '../support/emulated-action.js'
+import {
+  ORG,
+  planActions,
+  runAgainstEmulator,
+  type EmulatedRun
+} from '../support/emulated-action.js'
 import { asDeployed, demoWorld } from '../support/emulator-clients.js'
 
 const ACTION_TYPES: readonly ActionType[] = ['ROTATE', 'DEACTIVATE', 'DELETE', 'WARN', 'BLOCKED']
@@ -245,6 +250,10 @@ describe('the demo organization: plan.md, plan.json and plan.csv agree on every 
       expect(t[TOTAL_OF[type]], type).toBeGreaterThan(0)
     }
     expect(t.failedAccounts).toBeGreaterThan(0)
+    // Each failed account is a titled annotation (an error: fail-on-account-error is on).
+    const annotated = run.stdout.match(/^::error title=Account \d{12} failed::.*$/gm) ?? []
+    expect(annotated).toHaveLength(t.failedAccounts)
+    expect(run.stdout).not.toMatch(/^::warning::Account \d{12} .* failed/m)
     expect(run.summary).toMatch(/^# IAM access key rotation: audit\n\n\*\*rotate at 90 d · /)
     expectReportsAgree(run)
   })
@@ -253,5 +262,197 @@ describe('the demo organization: plan.md, plan.json and plan.csv agree on every 
     const run = await runAgainstEmulator(emulator, demoInputs('enforce'))
     expect(run.plan!.totals.rotated).toBeGreaterThan(0)
     expectReportsAgree(run)
+  })
+})
+
+describe('keys.csv: every key in scope, one row each, safe to open in a spreadsheet', () => {
+  interface KeyCsvRow {
+    accountId: string
+    accountName: string
+    userName: string
+    accessKeyId: string
+    status: string
+    ageDays: string
+    lastUsedAt: string
+    exempt: string
+    exemptReason: string
+    nextAction: string
+    nextActionAt: string
+    nextActionReason: string
+    withinPolicy: string
+    note: string
+  }
+
+  const DEV = '222222222222'
+  const PROD = '333333333333'
+  const BROKEN = '444444444444'
+  let emulator: Emulator
+  let run: EmulatedRun
+  let rows: KeyCsvRow[]
+  let keysCsv: string
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      world: {
+        organizationId: 'o-a1b2c3d4e5',
+        managementAccountId: '111111111111',
+        accounts: [
+          { id: '111111111111', name: 'management', email: 'm@example.com' },
+          {
+            id: DEV,
+            // Account names are set by each member account's administrators.
+            name: '=1+2',
+            email: 'dev@example.com',
+            memberRole: true,
+            groups: [{ name: 'IAMKeyRotationExemptionGroup', members: ['breakglass'] }],
+            users: [
+              // Nothing to do: known only by credential report slot.
+              { name: 'quiet', keys: [{ ageDays: 30, lastUsedDaysAgo: 1 }] },
+              { name: 'due', keys: [{ ageDays: 95, lastUsedDaysAgo: 1 }] },
+              // IAM user names may start with = @ + - ([\w+=,.@-]+).
+              { name: '=cmd', keys: [{ ageDays: 95, lastUsedDaysAgo: 2 }] },
+              { name: '@x', keys: [{ ageDays: 20, lastUsedDaysAgo: 0 }] },
+              { name: 'breakglass', keys: [{ ageDays: 400, lastUsedDaysAgo: 3 }] },
+              { name: 'no-keys' }
+            ]
+          },
+          {
+            id: PROD,
+            name: 'prod',
+            email: 'prod@example.com',
+            memberRole: true,
+            users: [
+              { name: 'unused', keys: [{ ageDays: 95, lastUsedDaysAgo: null }] },
+              {
+                name: 'pair',
+                keys: [
+                  { status: 'Active', ageDays: 40, lastUsedDaysAgo: 1 },
+                  { status: 'Inactive', ageDays: 200, lastUsedDaysAgo: 150 }
+                ]
+              },
+              { name: '-svc', keys: [{ ageDays: 86, lastUsedDaysAgo: 1 }] }
+            ]
+          },
+          // No member role: the account fails, and keys.csv says its keys are unknown.
+          { id: BROKEN, name: 'broken', email: 'b@example.com', memberRole: false }
+        ]
+      }
+    })
+    run = await runAgainstEmulator(emulator, { ...ORG, 'fail-on-account-error': 'false' })
+    const dir = run.outputs['report-dir'] ?? ''
+    keysCsv = readFileSync(join(dir, 'keys.csv'), 'utf8')
+    rows = parse<KeyCsvRow>(keysCsv, { columns: true, skip_empty_lines: true })
+  })
+  afterAll(() => emulator.close())
+
+  const row = (userName: string) => rows.find(r => r.userName === userName)
+
+  it('lists every key of every scanned user, those with nothing to do and exempt ones too', () => {
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(rows.map(r => `${r.accountId} ${r.userName} ${r.status}`)).toEqual([
+      `${DEV} quiet Active`,
+      `${DEV} due Active`,
+      `${DEV} '=cmd Active`,
+      `${DEV} '@x Active`,
+      `${DEV} breakglass Active`,
+      `${PROD} unused Active`,
+      `${PROD} pair Active`,
+      `${PROD} pair Inactive`,
+      `${PROD} '-svc Active`,
+      `${BROKEN}  `
+    ])
+    // One row per key the plan counted, plus the failed account's.
+    const plan = run.plan!
+    expect(rows.filter(r => r.status !== '')).toHaveLength(plan.totals.keysScanned)
+    // plan.json lists only users with something to report; keys.csv lists them all.
+    const planUsers = plan.accounts.flatMap(a => a.users.map(u => u.userName))
+    expect(planUsers).not.toContain('quiet')
+  })
+
+  it('escapes hostile user and account names for spreadsheets', () => {
+    expect(row("'=cmd")).toMatchObject({ accountName: "'=1+2", withinPolicy: 'no' })
+    expect(row("'@x")).toMatchObject({ withinPolicy: 'yes' })
+    expect(keysCsv).not.toMatch(/(^|,)[=+@-]/m)
+    // plan.csv through the same helper.
+    const planCsv = readFileSync(join(run.outputs['report-dir'] ?? '', 'plan.csv'), 'utf8')
+    expect(planCsv).toContain(",'=cmd,")
+    expect(planCsv).not.toMatch(/(^|,)[=+@-]/m)
+  })
+
+  it('says within policy, the next action and its date for each key', () => {
+    const now = run.plan!.generatedAt
+    expect(row('quiet')).toMatchObject({
+      // Known only by its credential report slot: no id is made up.
+      accessKeyId: '',
+      ageDays: '30',
+      withinPolicy: 'yes',
+      nextAction: 'ROTATE',
+      nextActionReason: 'EXPIRED_ACTIVE_KEY'
+    })
+    expect(Date.parse(row('quiet')!.nextActionAt) - Date.parse(now)).toBeCloseTo(
+      60 * 86_400_000,
+      -6
+    )
+    expect(row('due')).toMatchObject({
+      withinPolicy: 'no',
+      nextAction: 'ROTATE',
+      nextActionAt: now,
+      nextActionReason: 'EXPIRED_ACTIVE_KEY'
+    })
+    expect(row('due')!.accessKeyId).toMatch(/^AKIA/)
+    expect(row('breakglass')).toMatchObject({
+      exempt: 'yes',
+      exemptReason: 'exemption-group',
+      withinPolicy: 'yes',
+      nextAction: 'none',
+      ageDays: '400'
+    })
+    expect(row('unused')).toMatchObject({
+      lastUsedAt: 'never',
+      withinPolicy: 'no',
+      nextAction: 'DEACTIVATE',
+      nextActionReason: 'UNUSED_EXPIRED_KEY'
+    })
+    const [pairActive, pairInactive] = rows.filter(r => r.userName === 'pair')
+    expect(pairActive).toMatchObject({ withinPolicy: 'yes', nextAction: 'ROTATE' })
+    expect(pairInactive).toMatchObject({
+      withinPolicy: 'yes',
+      nextAction: 'DELETE',
+      nextActionReason: 'RECOVER_GRACE_PERIOD_END'
+    })
+    expect(row("'-svc")).toMatchObject({
+      withinPolicy: 'yes',
+      nextAction: 'ROTATE',
+      nextActionReason: 'KEY_PENDING_ROTATION'
+    })
+    expect(rows.at(-1)).toMatchObject({
+      accountId: BROKEN,
+      withinPolicy: 'unknown',
+      note: expect.stringMatching(/^account could not be scanned: /) as string
+    })
+    // Every key id keys.csv names is the scan's: those of the plan agree.
+    const planKeys = run.plan!.accounts.flatMap(a =>
+      a.users.flatMap(u => u.keys.map(k => `${u.userName} ${k.accessKeyId} ${k.status}`))
+    )
+    for (const r of rows.filter(r => r.accessKeyId !== '' && r.exempt === 'no')) {
+      expect(planKeys).toContain(`${r.userName.replace(/^'/, '')} ${r.accessKeyId} ${r.status}`)
+    }
+  })
+
+  it('puts the outlook in plan.json: every evaluated key counted, changes per day', () => {
+    const outlook = run.plan!.outlook!
+    const evaluated = rows.filter(r => r.exempt === 'no')
+    const sum = (list: { keys: number }[]) => list.reduce((total, b) => total + b.keys, 0)
+    expect(sum(outlook.activeKeyAges)).toBe(evaluated.filter(r => r.status === 'Active').length)
+    expect(outlook.inactiveKeys).toBe(evaluated.filter(r => r.status === 'Inactive').length)
+    expect(outlook.duePerDay).toHaveLength(30)
+    expect(outlook.duePerDay[0]).toMatchObject({
+      day: run.plan!.generatedAt.slice(0, 10),
+      rotate: 2,
+      deactivate: 1,
+      delete: 0
+    })
+    const md = readFileSync(join(run.outputs['report-dir'] ?? '', 'plan.md'), 'utf8')
+    expect(md).toContain('```mermaid')
   })
 })

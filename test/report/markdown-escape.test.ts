@@ -5,7 +5,8 @@ import {
   codeSpan,
   htmlText,
   issueTitle,
-  markdownText
+  markdownText,
+  shellArgument
 } from '../../src/report/markdown-escape.js'
 
 // Each helper is checked by rendering its output, as GitHub would, with a CommonMark renderer
@@ -45,7 +46,10 @@ const VISIBLE = (value: string) =>
   value
     .replace(/\r\n?|\n|\t/g, ' ')
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\ufffd')
+    .replace(
+      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+      '\ufffd'
+    )
 
 /** The rendered HTML's text, entities decoded, zero-width spaces removed. */
 function textOf(html: string): string {
@@ -75,7 +79,9 @@ describe('markdownText', () => {
     const table = `| a | b | c |\n|---|---|---|\n| ${markdownText(value)} | x | y |`
     const html = md.render(table)
     expect(html.match(/<td>/g)).toHaveLength(3)
-    expect(tags(html).filter(tag => !/^\/?(table|thead|tbody|tr|th|td)$/.test(tag ?? ''))).toEqual([])
+    expect(tags(html).filter(tag => !/^\/?(table|thead|tbody|tr|th|td)$/.test(tag ?? ''))).toEqual(
+      []
+    )
   })
 })
 
@@ -135,5 +141,20 @@ describe('issueTitle', () => {
 
   it('is cut at 256 characters', () => {
     expect(issueTitle('x'.repeat(300))).toHaveLength(256)
+  })
+})
+
+describe('shellArgument', () => {
+  it.each([
+    ['ci-bot', 'ci-bot'],
+    ['ci_bot+deploy=x,y.z@corp', 'ci_bot+deploy=x,y.z@corp'],
+    ['iam-key-rotation/222222222222/ci-bot', 'iam-key-rotation/222222222222/ci-bot'],
+    ['a b', "'a b'"],
+    ["it's", "'it'\\''s'"],
+    ['$(rm -rf ~)', "'$(rm -rf ~)'"],
+    ['x;y|z`w`', "'x;y|z`w`'"],
+    ['line\nbreak', "'line break'"]
+  ])('quotes %j as %s', (value, quoted) => {
+    expect(shellArgument(value)).toBe(quoted)
   })
 })

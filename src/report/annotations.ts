@@ -1,0 +1,41 @@
+import type { PlanAccount } from '../plan/types.js'
+
+/** A titled annotation on the run (GitHub shows ten of each severity per step). */
+export interface Annotation {
+  readonly title: string
+  readonly message: string
+}
+
+/** More failed accounts than this are folded into one annotation, so none is dropped unseen. */
+export const ANNOTATION_LIMIT = 10
+/** Lines of a folded annotation; the rest are in plan.md. */
+const FOLDED_LINES = 50
+
+/**
+ * One annotation per account that could not be processed, or one for all of them when there
+ * are more than ANNOTATION_LIMIT (GitHub keeps only ten of each severity per step).
+ */
+export function accountFailureAnnotations(accounts: Iterable<PlanAccount>): Annotation[] {
+  const failed: PlanAccount[] = []
+  for (const account of accounts) if (account.status === 'failed') failed.push(account)
+  const line = (account: PlanAccount) =>
+    `${account.accountId} (${account.accountName}): ${account.error ?? 'unknown error'}`
+  if (failed.length <= ANNOTATION_LIMIT) {
+    return failed.map(account => ({
+      title: `Account ${account.accountId} failed`,
+      message: `${line(account)}. The other accounts were processed; the next run tries this one again.`
+    }))
+  }
+  const shown = failed.slice(0, FOLDED_LINES).map(line)
+  const more = failed.length - shown.length
+  return [
+    {
+      title: `${failed.length} accounts failed`,
+      message: [
+        `${failed.length} accounts could not be processed; the other accounts were processed.`,
+        ...shown,
+        ...(more > 0 ? [`… and ${more} more: see plan.md in the report artifact.`] : [])
+      ].join('\n')
+    }
+  ]
+}
