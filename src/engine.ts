@@ -1,3 +1,4 @@
+import { plural } from './util/plural.js'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
@@ -9,8 +10,10 @@ import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
 import type { ProxySettings } from './proxy/index.js'
 import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
-import { failedPlanUser, policySymbols, toPlanUser } from './plan/build.js'
-import type { PlanLedger } from './plan/ledger.js'
+import { failedPlanUser, policySymbols, toPlanKey, toPlanUser } from './plan/build.js'
+import { nextAction, type InventoryUser } from './plan/key-inventory.js'
+import type { KeyInventory, PlanLedger } from './plan/ledger.js'
+import { KeyOutlook } from './plan/outlook.js'
 import {
   PLAN_SCHEMA_VERSION,
   type RunPlan,
@@ -20,6 +23,8 @@ import {
 } from './plan/types.js'
 import { timelineText } from './policy/index.js'
 import { announcements } from './notify/announcements.js'
+import { KeySpool } from './report/key-spool.js'
+import { accountKeyRows, keysCsvRows, unscannedRow } from './report/keys-csv.js'
 import { scanAccount, type ScanSecrets, type ScannedUser } from './scan/account-scan.js'
 import { whyUserCannotRead } from './secrets/access.js'
 import { readOwnSecretPolicyArn } from './secrets/health.js'
@@ -108,8 +113,9 @@ export async function runRotation(
 ): Promise<RunPlan> {
   const { config, log } = deps
   const secrets = secretStore(deps)
-  const { outcomes, work } = await log.group(`Scan and plan: ${accounts.length} accounts`, () =>
-    scanAll(deps, accounts, secrets, ledger, progress.found ?? [])
+  const { outcomes, work } = await log.group(
+    `Scan and plan: ${plural(accounts.length, 'account')}`,
+    () => scanAll(deps, accounts, secrets, ledger, progress.found ?? [])
   )
   // A stopped scan saw only part of the organization: no "matches no user" verdicts on it.
   const forceWarnings = deps.stop?.aborted ? [] : unmatchedForceRotations(config, outcomes)
@@ -150,7 +156,26 @@ export function runPlan(
     totals: ledger.totals({
       apiCalls: deps.factory.metrics.total(),
       throttledRetries: deps.factory.metrics.throttled
-    })
+    }),
+    ...(ledger.inventory
+      ? { outlook: ledger.inventory.outlook.toPlan(), keyRows: ledger.inventory.rows }
+      : {})
+  }
+}
+
+/**
+ * Where the scan keeps every key it sees (the ledger's inventory): keys.csv's rows in a spool at
+ * `path` (account order `order`), and the outlook of the run's policy as of `now`.
+ */
+export function keyInventory(
+  config: Pick<Config, 'policy'>,
+  now: Date,
+  path: string,
+  order: readonly string[]
+): KeyInventory {
+  return {
+    rows: new KeySpool(path, order),
+    outlook: new KeyOutlook(policySymbols(config.policy), now)
   }
 }
 
@@ -267,6 +292,9 @@ async function scanAll(
                     : []
                 })
               : []
+          if (ledger.inventory) {
+            takeStock(ledger.inventory, account, scan.inventory, scan.failedUsers, config, deps.now)
+          }
           if (work.length > 0) {
             ledger.hold(plan)
             held.push({ account, plan, users: work })
@@ -282,10 +310,19 @@ async function scanAll(
           }
         } catch (error) {
           plan = failedAccount(account, errorMessage(error))
+          ledger.inventory?.rows.add(
+            account.id,
+            keysCsvRows([
+              unscannedRow(
+                { accountId: account.id, accountName: account.name },
+                `account could not be scanned: ${errorMessage(error)}`
+              )
+            ])
+          )
           ledger.finish(plan)
           sessions.release(account.id, config.chain.memberRoleName)
+          // Annotated once, with the others, when the run is published (see accountFailureAnnotations).
           outcome = { account, scanned: false, forcedUsersFound: [], tamperedWarnings: [] }
-          log.warning(`Account ${account.id} (${account.name}) failed: ${errorMessage(error)}`)
         }
         done++
         log.info(
@@ -296,6 +333,35 @@ async function scanAll(
     )
   )
   return { outcomes, work: held }
+}
+
+/**
+ * Every key of a scanned account into the inventory: its keys.csv rows, and for each key the
+ * policy evaluates (exempt users' keys are out of its reach) its age and next change into the
+ * outlook.
+ */
+function takeStock(
+  inventory: KeyInventory,
+  account: OrgAccount,
+  users: readonly InventoryUser[],
+  failedUsers: readonly { userName: string; error: string }[],
+  config: Pick<Config, 'policy'>,
+  now: Date
+): void {
+  const { policy } = config
+  const cells = { accountId: account.id, accountName: account.name }
+  inventory.rows.add(
+    account.id,
+    keysCsvRows(accountKeyRows(cells, users, failedUsers, policy, now))
+  )
+  for (const user of users) {
+    if (user.exempt) continue
+    for (const key of user.keys) {
+      inventory.outlook.addKey(key.status, toPlanKey(key, now).ageDays)
+      const next = nextAction(key, user, policy, now)
+      if (next.at && next.type !== 'none') inventory.outlook.addDue(next.type, next.at)
+    }
+  }
 }
 
 /**
@@ -324,7 +390,7 @@ async function applyAll(
 ): Promise<void> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
-  log.info(`${work.length} accounts have changes to make.`)
+  log.info(`${plural(work.length, 'account')} with changes to make.`)
   let done = 0
   await Promise.all(
     work.map(({ account, plan, users }) =>
@@ -520,12 +586,12 @@ function hasChanges(user: ScannedUser, actions: readonly PlanAction[]): boolean 
 }
 
 function describeOutcome(plan: PlanAccount): string {
-  if (plan.status === 'failed') return 'FAILED'
+  if (plan.status === 'failed') return `FAILED: ${plan.error ?? 'unknown error'}`
   const actions = plan.users.flatMap(user => user.actions)
   const byType = new Map<string, number>()
   for (const action of actions) byType.set(action.type, (byType.get(action.type) ?? 0) + 1)
   const summary = [...byType].map(([type, count]) => `${count} ${type.toLowerCase()}`).join(', ')
-  return `${plan.usersScanned} users, ${actions.length === 0 ? 'nothing to do' : summary}`
+  return `${plural(plan.usersScanned, 'user')}, ${actions.length === 0 ? 'nothing to do' : summary}`
 }
 
 function seconds(since: number): string {

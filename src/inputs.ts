@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
+import { asciiLowerCase } from './util/ascii.js'
 import { deepFreeze } from './util/freeze.js'
 
 /** Every input of action.yml, named once. A test checks this list against action.yml. */
@@ -42,6 +43,8 @@ export const INPUT_NAMES = [
   'sender-email',
   'owner-tag',
   'notify-account-email',
+  'owner-email-domains',
+  'max-emails',
   'templates-dir',
   'deploy-stacks',
   'stackset-name',
@@ -170,6 +173,13 @@ export interface Config {
     readonly senderEmail?: string
     readonly ownerTag?: string
     readonly notifyAccountEmail: boolean
+    /**
+     * Domains an owner-tag address may be on (lowercase; "*.example.com" for its subdomains);
+     * empty: any. Account addresses from Organizations are not filtered.
+     */
+    readonly ownerEmailDomains: readonly string[]
+    /** Mails sent per run at most; the rest are held back and one notice goes to the sender. */
+    readonly maxEmails: number
     readonly templatesDir: string
   }
   readonly deploy: {
@@ -235,6 +245,7 @@ export const DEFAULT_INSTALLATION_GRACE_DAYS = 10
 export const DEFAULT_REMINDER_DAYS = '1'
 const MAX_CONCURRENCY_LIMIT = 64
 const MAX_SHARDS = 1000
+export const DEFAULT_MAX_EMAILS = 200
 
 const PATTERNS = {
   accountId: /^\d{12}$/,
@@ -251,6 +262,9 @@ const PATTERNS = {
     /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[\w/-]+)$/,
   secretNamePrefix: /^[A-Za-z0-9/_+=.@-]{0,400}$/,
   email: /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/,
+  // A DNS name of ASCII labels (IDNs in their xn-- form), optionally "*." for its subdomains.
+  emailDomain:
+    /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/,
   tagKey: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
   stackSetName: /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/,
   // No * ? $: in a policy's Resource they are wildcards or variables.
@@ -690,11 +704,27 @@ export function getInputs(
     if (ownerTag !== '' && !PATTERNS.tagKey.test(ownerTag)) {
       fail('owner-tag', ownerTag, 'must be an IAM tag key of at most 128 characters, or empty')
     }
+    // Compared in lowercase: DNS names are case-insensitive (ASCII only: IDNs in xn-- form).
+    const ownerEmailDomains = splitList(read('owner-email-domains')).flatMap(entry => {
+      const domain = asciiLowerCase(entry)
+      if (PATTERNS.emailDomain.test(domain)) return [domain]
+      fail(
+        'owner-email-domains',
+        entry,
+        'each entry must be a domain such as "example.com" (exactly that domain) or "*.example.com" (its subdomains), comma or newline separated'
+      )
+      return []
+    })
+    const maxEmails =
+      wholeNumber('max-emails', 0, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_EMAILS) ??
+      DEFAULT_MAX_EMAILS
     return {
       enabled,
       ...(senderEmail ? { senderEmail } : {}),
       ...(ownerTag ? { ownerTag } : {}),
       notifyAccountEmail: bool('notify-account-email', true),
+      ownerEmailDomains: [...new Set(ownerEmailDomains)],
+      maxEmails,
       templatesDir: raw('templates-dir') || 'templates'
     }
   }

@@ -6,6 +6,7 @@ import { AwsClientFactory } from './aws/clients.js'
 import { clockSkewWarning } from './aws/clock.js'
 import { centralCredentials, RoleSessions } from './aws/sessions.js'
 import {
+  keyInventory,
   runPlan,
   runRotation,
   stoppedBeforeChange,
@@ -28,11 +29,14 @@ import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import { PlanLedger } from './plan/ledger.js'
 import type { PlanAccount, RunPlan } from './plan/types.js'
 import { describeProxies, proxySettingsFromEnv, type ProxySettings } from './proxy/index.js'
+import { accountFailureAnnotations } from './report/annotations.js'
 import { summaryMarkdown } from './report/markdown.js'
+import { KeySpool } from './report/key-spool.js'
 import { AccountSpool } from './report/spool.js'
 import { writeReports } from './report/write.js'
 import { loadStateKey } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
+import { workflowRunUrl } from './util/run-url.js'
 
 const logger: Logger = {
   info: message => core.info(message),
@@ -235,7 +239,8 @@ async function rotate(
     const accountIds = accounts.map(account => account.id)
     const ledger = new PlanLedger(
       new AccountSpool(join(workDir, 'accounts.jsonl'), accountIds),
-      config.mode === 'enforce'
+      config.mode === 'enforce',
+      keyInventory(config, now, join(workDir, 'keys.csv.spool'), accountIds)
     )
     const shard = config.shard && {
       shard: {
@@ -398,7 +403,8 @@ async function mergeShards(
 ): Promise<RunPlan> {
   const dir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), mergeFrom)
   const spool = new AccountSpool(join(workDir, 'merged-accounts.jsonl'))
-  const { plan, organization } = await mergeShardPlans(dir, spool, logger)
+  const keys = new KeySpool(join(workDir, 'merged-keys.csv.spool'))
+  const { plan, organization } = await mergeShardPlans(dir, spool, logger, keys)
   const proxy = proxySettings()
   const signedIn = signIn(config, proxy)
   const { factory, central } = signedIn
@@ -430,13 +436,19 @@ async function publish(
   { final }: { final: boolean }
 ): Promise<void> {
   const reportDir = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), config.reportDir)
+  const runUrl = workflowRunUrl()
+  if (runUrl) plan = { ...plan, runUrl }
   const paths = writeReports(plan, reportDir)
   core.info(
-    `Plan written to ${paths.json}, ${paths.markdown} and ${paths.csv}${final ? '' : ' (completed after notifications and issues)'}.`
+    `Plan written to ${paths.json}, ${paths.markdown}, ${paths.csv} and ${paths.keys}${final ? '' : ' (completed after notifications and issues)'}.`
   )
   await core.summary.addRaw(summaryMarkdown(plan)).write({ overwrite: true })
   if (!final) return
   const failedAccounts = failedAccountIds(plan.accounts)
+  const annotate = config.failOnAccountError ? core.error : core.warning
+  for (const { title, message } of accountFailureAnnotations(plan.accounts)) {
+    annotate(message, { title })
+  }
   setOutputs(plan, failedAccounts, paths.json, paths.dir)
 
   const stop = plan.interrupted
@@ -482,8 +494,7 @@ async function commentOnPullRequest(
     )
     return
   }
-  const { GITHUB_SERVER_URL: server, GITHUB_RUN_ID: runId } = process.env
-  const runUrl = server && runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined
+  const runUrl = workflowRunUrl()
   try {
     // The same proxy as the run's other GitHub calls (already announced and masked by then).
     const proxy = proxySettingsFromEnv(process.env)

@@ -1,7 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createReadStream } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { parse } from 'csv-parse'
 import { forceRotateUnmatchedEverywhere } from './engine.js'
 import { computeTotals } from './plan/build.js'
+import { addOutlooks } from './plan/outlook.js'
 import {
   PLAN_SCHEMA_VERSION,
   type Plan,
@@ -9,6 +12,8 @@ import {
   type PlanShard,
   type RunPlan
 } from './plan/types.js'
+import type { KeySpool } from './report/key-spool.js'
+import { KEY_COLUMNS, keysCsvRows, unscannedRow, type KeyRow } from './report/keys-csv.js'
 import type { AccountSpool } from './report/spool.js'
 
 export class MergeError extends Error {
@@ -46,11 +51,13 @@ type ShardHead = Omit<Plan, 'accounts'> & { shard: PlanShard }
  * a plan that is no shard's, a missing or repeated shard, shards of different runs or counts, an
  * account in two shards, a plan with an account it was not given, or one that lacks an account
  * without saying it stopped early. Accounts a stopped shard never reached are listed as failed.
+ * The shards' keys.csv (beside each plan.json) go into `keys`, streamed, in account id order.
  */
 export async function mergeShardPlans(
   dir: string,
   spool: AccountSpool,
-  log: { info(message: string): void }
+  log: { info(message: string): void },
+  keys?: KeySpool
 ): Promise<{
   plan: RunPlan
   organization: { organizationId: string; managementAccountId: string }
@@ -59,6 +66,7 @@ export async function mergeShardPlans(
   log.info(`Merging ${paths.length} shard plans from ${dir}:`)
   const heads: { path: string; head: ShardHead }[] = []
   const givenBy = new Map<string, string>()
+  const keyWarnings: string[] = []
   for (const path of paths) {
     const plan = await readShardPlan(path)
     const { accounts, ...head } = plan
@@ -97,22 +105,98 @@ export async function mergeShardPlans(
         `${path} lacks ${missing.length} of the accounts its shard (${shardName(head.shard)}) was given (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}) and does not say it stopped early: is it a complete plan of this run?`
       )
     }
-    for (const id of missing) spool.add(notReached(id, head))
+    for (const id of missing) {
+      const account = notReached(id, head)
+      spool.add(account)
+      keys?.add(id, keysCsvRows([unscannedRow(account, account.error ?? '')]))
+    }
+    if (keys) {
+      const warning = await mergeShardKeys(path, head, keys)
+      if (warning) keyWarnings.push(warning)
+    }
     log.info(`  ${path}: shard ${shardName(head.shard)}, ${head.shard.accountIds.length} accounts`)
     heads.push({ path, head })
   }
   checkComplete(heads)
   const shard = heads[0]?.head.shard
+  const plan = mergedPlan(
+    heads.map(entry => entry.head),
+    spool
+  )
+  if (keys) plan.keyRows = keys
+  plan.warnings.push(...keyWarnings)
   return {
-    plan: mergedPlan(
-      heads.map(entry => entry.head),
-      spool
-    ),
+    plan,
     organization: {
       organizationId: shard?.organizationId ?? '',
       managementAccountId: shard?.managementAccountId ?? ''
     }
   }
+}
+
+/** Rows of one account kept in memory at most before they go to the spool. */
+const KEY_ROWS_PER_CHUNK = 1_000
+
+/**
+ * The shard's keys.csv (beside its plan.json) into `keys`, streamed. Refuses one with other
+ * columns or with an account the shard was not given. Without one (uploaded without it), each
+ * of the shard's accounts gets a row saying its keys are unknown, and the warning is returned.
+ */
+async function mergeShardKeys(
+  planPath: string,
+  head: ShardHead,
+  keys: KeySpool
+): Promise<string | undefined> {
+  const path = join(dirname(planPath), 'keys.csv')
+  try {
+    await stat(path)
+  } catch {
+    for (const accountId of head.shard.accountIds) {
+      keys.add(
+        accountId,
+        keysCsvRows([
+          unscannedRow(
+            { accountId, accountName: '' },
+            `keys unknown: the report of shard ${shardName(head.shard)} has no keys.csv`
+          )
+        ])
+      )
+    }
+    return `${planPath} has no keys.csv beside it: keys.csv lists its ${head.shard.accountIds.length} accounts without their keys. Upload the whole report-dir of every shard job.`
+  }
+  const given = new Set(head.shard.accountIds)
+  let header = true
+  let pending: { accountId: string; rows: KeyRow[] } | undefined
+  const flush = () => {
+    if (pending) keys.add(pending.accountId, keysCsvRows(pending.rows))
+    pending = undefined
+  }
+  const records = createReadStream(path).pipe(parse({ relax_column_count: false }))
+  for await (const record of records as AsyncIterable<string[]>) {
+    if (header) {
+      if (record.join(',') !== KEY_COLUMNS.join(',')) {
+        throw new MergeError(
+          `${path} has the columns ${record.join(',')}, not keys.csv's (${KEY_COLUMNS.join(',')}): were the shards run with another release?`
+        )
+      }
+      header = false
+      continue
+    }
+    const row = Object.fromEntries(
+      KEY_COLUMNS.map((column, i) => [column, record[i] ?? ''])
+    ) as KeyRow
+    const accountId = String(row.accountId)
+    if (!given.has(accountId)) {
+      throw new MergeError(
+        `${path} lists keys of account ${accountId}, which its shard (${shardName(head.shard)}) was not given.`
+      )
+    }
+    if (pending?.accountId !== accountId || pending.rows.length >= KEY_ROWS_PER_CHUNK) flush()
+    pending ??= { accountId, rows: [] }
+    pending.rows.push(row)
+  }
+  flush()
+  return undefined
 }
 
 async function readShardPlan(path: string): Promise<Plan & { shard: PlanShard }> {
@@ -225,6 +309,12 @@ function mergedPlan(plans: readonly ShardHead[], accounts: AccountSpool): RunPla
       phase: `${firstStop.interrupted.phase} of shard ${stopped.map(plan => shardName(plan.shard)).join(', ')}`,
       accountsNotReached: sum(plan => plan.interrupted?.accountsNotReached ?? 0)
     }
+  }
+  // Every key counted once: the shards' outlooks added up (all or none: a part would mislead).
+  const outlooks = plans.flatMap(plan => (plan.outlook ? [plan.outlook] : []))
+  const [firstOutlook, ...otherOutlooks] = outlooks
+  if (firstOutlook && outlooks.length === plans.length) {
+    merged.outlook = otherOutlooks.reduce(addOutlooks, firstOutlook)
   }
   // Mails and issues are the merge job's own (shard jobs send and open none).
   // Every shard checks the same StackSet; the first report stands for all, with the accounts

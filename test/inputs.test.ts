@@ -52,7 +52,7 @@ describe('getInputs', () => {
       },
       reminderDays: [1],
       secrets: { location: 'member', roleName: 'iam-key-rotation-member' },
-      notify: { enabled: true, notifyAccountEmail: true },
+      notify: { enabled: true, notifyAccountEmail: true, ownerEmailDomains: [], maxEmails: 200 },
       deploy: {
         mode: 'check',
         stackSetName: 'iam-key-rotation-member',
@@ -178,6 +178,17 @@ describe('getInputs', () => {
     ],
     ['reminder days', { 'reminder-days': '3, 1' }, c => c.reminderDays, [3, 1]],
     ['max concurrency 64', { 'max-concurrency': '64' }, c => c.maxConcurrency, 64],
+    ['max-emails 0 (only the notice)', { 'max-emails': '0' }, c => c.notify.maxEmails, 0],
+    ['max-emails 5000', { 'max-emails': ' 5000 ' }, c => c.notify.maxEmails, 5000],
+    [
+      'owner-email-domains in lowercase, once each',
+      {
+        'owner-email-domains':
+          'Example.COM, *.corp.example.com\nexample.com # again\nxn--bcher-kva.de'
+      },
+      c => c.notify.ownerEmailDomains,
+      ['example.com', '*.corp.example.com', 'xn--bcher-kva.de']
+    ],
     [
       'comments in lists',
       { accounts: '222222222222 # prod\n# none\n' },
@@ -277,6 +288,22 @@ describe('getInputs', () => {
     [{ 'issue-label': 'x'.repeat(51) }, 'issue-label', 'at most 50'],
     [{ 'max-concurrency': '0' }, 'max-concurrency', 'from 1 to 64'],
     [{ 'max-concurrency': '65' }, 'max-concurrency', 'from 1 to 64'],
+    [{ 'max-emails': '-1' }, 'max-emails', 'whole number ≥ 0'],
+    [{ 'max-emails': '2.5' }, 'max-emails', 'whole number ≥ 0'],
+    [{ 'max-emails': 'lots' }, 'max-emails', 'whole number ≥ 0'],
+    [{ 'max-emails': '1e3' }, 'max-emails', 'whole number ≥ 0'],
+    [{ 'max-emails': '99999999999999999999' }, 'max-emails', 'whole number ≥ 0'],
+    [{ 'owner-email-domains': '@example.com' }, 'owner-email-domains', '"*.example.com"'],
+    [{ 'owner-email-domains': 'alice@example.com' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': 'localhost' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': '*' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': '*.com.' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': 'ex ample.com' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': 'example.com/x' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': 'a.*.example.com' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': '-bad.example.com' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': 'bücher.de' }, 'owner-email-domains', 'domain'],
+    [{ 'owner-email-domains': '\u212Aexample.com' }, 'owner-email-domains', 'domain'],
     [{ shard: '0/4' }, 'shard', '1 ≤ K ≤ N'],
     [{ shard: '5/4' }, 'shard', '1 ≤ K ≤ N'],
     [{ shard: '1-4' }, 'shard', '1 ≤ K ≤ N'],
@@ -285,6 +312,12 @@ describe('getInputs', () => {
     const message = inputError(overrides)
     expect(message).toContain(`"${input}"`)
     expect(message).toContain(allowed)
+  })
+
+  it('names the bad owner-email-domains entry as written', () => {
+    const message = inputError({ 'owner-email-domains': 'example.com, Bad_Domain.Example' })
+    expect(message).toContain('Input "owner-email-domains" is "Bad_Domain.Example"')
+    expect(message).not.toContain('is "example.com"')
   })
 
   it('needs no organization in merge mode, and a sender only to mail', () => {

@@ -14,8 +14,17 @@ export {
   type SecretLocation
 } from './mails.js'
 export {
+  HELD_BACK_LISTED,
+  heldBackNotice,
+  sendingOrder,
+  type HeldBackContext,
+  type WithinCap
+} from './held-back.js'
+export { ownerDomainAllowed } from './owner-domains.js'
+export {
   sendNotifications,
   type FailedMail,
+  type HeldBack,
   type NotificationResult,
   type NotifyLog,
   type SendOptions,

@@ -1,3 +1,4 @@
+import { plural } from '../util/plural.js'
 import type { Mode } from '../inputs.js'
 import type { ActionType, ReasonCode } from '../policy/index.js'
 import type {
@@ -8,6 +9,7 @@ import type {
   PlanAction,
   PlanUser
 } from '../plan/types.js'
+import { ownerDomainAllowed } from './owner-domains.js'
 import { renderHtml, renderText, type MailTemplates } from './templates.js'
 import { DAY_MS, daysUntilDue, shouldNotifyWarning, warningWindowDays } from './warning-days.js'
 
@@ -24,6 +26,11 @@ export interface NotificationOptions {
   readonly notifyAccountEmail: boolean
   /** The IAM tag holding the owner's address; without it no owner gets mail. */
   readonly ownerTag?: string
+  /**
+   * owner-email-domains: the domains an owner-tag address must be on (lowercase, "*.example.com"
+   * for subdomains); empty or absent: any. Account addresses are not filtered.
+   */
+  readonly ownerEmailDomains?: readonly string[]
   /** Days before a due date on which a warning is mailed again (besides entering the window). */
   readonly reminderDays: readonly number[]
   /** Region of the secrets (aws-region), for secrets named without an ARN. */
@@ -59,6 +66,9 @@ export interface MailItem {
   readonly accessKeyId: string
   readonly action: ActionType
   readonly reason: ReasonCode
+  /** What to do and by when, e.g. `Install the new key by 2025-06-11`; the item's first line. */
+  readonly todo: string
+  /** The reason's runbook sentence, or the mail's own where it misstates it (`MAIL_SENTENCES`). */
   readonly sentence: string
   readonly advice: string
   /** The facts behind this item (what blocks it, and the fix), '' when none. */
@@ -67,6 +77,8 @@ export interface MailItem {
   readonly keyStatus: string
   readonly keyCreatedDate: string
   readonly keyAgeDays: string
+  /** The key's age as read: `1 day ago`, `95 days ago`. */
+  readonly keyAge: string
   readonly keyLastUsed: string
   readonly hasDue: boolean
   readonly dueAt: string
@@ -137,6 +149,8 @@ export interface Mail {
   readonly html: string
   readonly text: string
   readonly items: readonly MailItem[]
+  /** The recipient is the email address of an account (Organizations), not only an owner. */
+  readonly accountContact?: boolean
 }
 
 export interface NotificationPlan {
@@ -176,7 +190,7 @@ export const REASON_ADVICE: Readonly<Record<ReasonCode, string>> = Object.freeze
   KEY_PENDING_DELETION_CONFLICT:
     'The inactive key is deleted on the due date to make room for rotating the active key.',
   UNUSED_KEY_PENDING_DELETION:
-    'The key has never been used and is deactivated on the due date. Delete it yourself if nobody needs it.',
+    'No replacement is made, since nothing uses it. It can be reactivated during the recovery grace period that follows. Nothing to do if nobody needs it; delete it yourself sooner if you like.',
   ROTATION_BLOCKED_BY_CONFLICT:
     'Delete or deactivate the key that is no longer needed so that the expired key can be rotated on the next run, or let the action choose with conflict-resolution: lru.',
   STATE_CHANGED: 'The keys changed while the run was acting; the next run plans again.',
@@ -189,13 +203,24 @@ export const REASON_ADVICE: Readonly<Record<ReasonCode, string>> = Object.freeze
   ROTATION_BLOCKED_BY_OWNER:
     'The old key was reactivated a second time, so the action no longer deactivates it. Decide whether it is still needed: deactivate or delete it yourself when nothing uses it.',
   SECRET_NOT_OWNED:
-    'A secret with the name this action uses already exists and was not created by it, so the new key was not stored there. Delete that secret or change secret-name-prefix; the GitHub issue explains how.',
+    'The action never writes to a secret it did not create, so the key is not rotated until that secret is gone or secret-name-prefix is changed; the GitHub issue explains how.',
   ORPHAN_KEY_REMOVED:
     'An interrupted run left a new key that nobody received. It was deleted; the rotation runs again. Nothing to do.',
   DEACTIVATION_WAITS_FOR_NEW_KEY:
     'The old key is not deactivated yet, because the user cannot read its new key from Secrets Manager. Fix what the details name; the old key is deactivated on the first run after that.',
   OLD_KEY_STILL_IN_USE:
     'The old key was used recently (old-key-in-use: wait), so it stays active. Move whatever still uses it to the new key from Secrets Manager; it is deactivated once it has gone unused long enough.'
+})
+
+/**
+ * Mails say what happens to the key, so they replace a runbook sentence that misstates it. The
+ * runbook's "permanently deleted soon" for a never-used key is the step after next: the key is
+ * deactivated on the due date and deleted a recovery grace period later (key-policy.md, step 1).
+ * Plans and issues keep the runbook's words.
+ */
+export const MAIL_SENTENCES: Readonly<Partial<Record<ReasonCode, string>>> = Object.freeze({
+  UNUSED_KEY_PENDING_DELETION:
+    'Key is about to expire and has never been used: it will be deactivated on the due date, then permanently deleted after the recovery grace period.'
 })
 
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/
@@ -270,7 +295,8 @@ export function planNotifications(
     }
     if (options.ownerTag) {
       for (const { user, item } of accountItems) {
-        for (const address of ownerAddresses(user, account, options.ownerTag, warnings)) {
+        const domains = options.ownerEmailDomains ?? []
+        for (const address of ownerAddresses(user, account, options.ownerTag, domains, warnings)) {
           const entry = recipient(address)
           entry.owner = true
           add(entry, item, order++)
@@ -342,11 +368,16 @@ function isNotifiable(
   return daysExpired < STANDING_ITEM_DAILY_DAYS || daysExpired % STANDING_ITEM_DAILY_DAYS === 0
 }
 
-/** The owner tag may hold several addresses separated by spaces (IAM tag values allow no comma). */
+/**
+ * The owner tag may hold several addresses separated by spaces (IAM tag values allow no comma).
+ * A member account's administrators can set the tag, so only addresses on owner-email-domains
+ * (when set) are used; the others are reported.
+ */
 function ownerAddresses(
   user: PlanUser,
   account: PlanAccount,
   ownerTag: string,
+  domains: readonly string[],
   warnings: Set<string>
 ): string[] {
   if (!user.owner) return []
@@ -357,7 +388,14 @@ function ownerAddresses(
       `Tag "${ownerTag}" of IAM user ${user.userName} in account ${account.accountId} is "${user.owner}", which is not a list of email addresses; ${valid.length === 0 ? 'the owner gets no mail' : 'only the valid addresses get mail'}.`
     )
   }
-  return valid
+  const allowed = valid.filter(address => ownerDomainAllowed(address, domains))
+  const refused = valid.filter(address => !allowed.includes(address))
+  if (refused.length > 0) {
+    warnings.add(
+      `Tag "${ownerTag}" of IAM user ${user.userName} in account ${account.accountId} names ${refused.join(', ')}, on ${refused.length === 1 ? 'a domain' : 'domains'} not in owner-email-domains (${domains.join(', ')}); ${refused.length === 1 ? 'that address gets' : 'those addresses get'} no owner mail.`
+    )
+  }
+  return allowed
 }
 
 function compareItems(a: MailItem, b: MailItem): number {
@@ -389,13 +427,15 @@ function toItem(
     accessKeyId: action.accessKeyId,
     action: action.type,
     reason: action.reason,
-    sentence: action.message,
+    todo: todo(plan, user.userName, action, now),
+    sentence: MAIL_SENTENCES[action.reason] ?? action.message,
     advice: REASON_ADVICE[action.reason],
     hasDetail: Boolean(action.detail),
     detail: action.detail ?? '',
     keyStatus: key?.status ?? '',
     keyCreatedDate: key ? day(key.createdAt) : '',
     keyAgeDays: key ? String(key.ageDays) : '',
+    keyAge: key ? (key.ageDays === 1 ? '1 day ago' : `${key.ageDays} days ago`) : '',
     keyLastUsed: key ? day(key.lastUsedAt) : '',
     hasDue: due !== undefined,
     dueAt: action.dueAt ?? '',
@@ -447,10 +487,146 @@ function followUp(plan: RunPlan, action: PlanAction, now: Date): string {
   }
 }
 
+interface TodoFacts {
+  readonly key: string
+  readonly userName: string
+  /** `YYYY-MM-DD`, or '' when the action has no due date. */
+  readonly due: string
+  readonly audit: boolean
+}
+
+const by = (f: TodoFacts) => (f.due ? ` by ${f.due}` : '')
+const on = (f: TodoFacts) => (f.due ? ` on ${f.due}` : '')
+const atTheLatest = (f: TodoFacts) => (f.due ? `, ${f.due} at the latest` : '')
+const pendingDeletion = (f: TodoFacts) =>
+  f.audit
+    ? `Would delete key ${f.key} for good${on(f)}: check that nothing needs it`
+    : `Confirm nothing needs key ${f.key}${by(f)}: it is deleted for good then`
+
+/** The first line of a WARN, per reason; a reason not listed gets `Act on key … by DUE`. */
+const WARN_TODO: Readonly<Partial<Record<ReasonCode, (f: TodoFacts) => string>>> = {
+  KEY_PENDING_ROTATION: f =>
+    f.audit
+      ? `Key ${f.key} would be rotated${on(f)}`
+      : `Key ${f.key} will be rotated${on(f)}: be ready to install its new key`,
+  KEY_PENDING_DEACTIVATION: f =>
+    f.audit
+      ? `Would deactivate key ${f.key}${on(f)}: you would install the new key by then`
+      : `Install the new key${by(f)}`,
+  KEY_REACTIVATED: f =>
+    f.audit
+      ? `Would deactivate key ${f.key} again${on(f)}: you would switch to the new key by then`
+      : `Switch to the new key${by(f)}: key ${f.key} is deactivated again then`,
+  KEY_PENDING_DELETION: pendingDeletion,
+  KEY_PENDING_DELETION_CONFLICT: pendingDeletion,
+  UNUSED_KEY_PENDING_DELETION: f =>
+    f.audit
+      ? `Would deactivate key ${f.key}${on(f)}: check that nobody needs it`
+      : `Confirm nobody needs key ${f.key}${by(f)}: it is deactivated then`,
+  KEY_PENDING_EXPIRATION_CONFLICT: f =>
+    `Delete or deactivate the key of user ${f.userName} that is no longer needed${by(f)}`,
+  ROTATION_WAITS_FOR_RECOVERY: f =>
+    f.audit
+      ? `Would rotate key ${f.key} once the inactive key is deleted${atTheLatest(f)}`
+      : `Delete the inactive key if nothing needs it: key ${f.key} is rotated then${atTheLatest(f)}`,
+  DEACTIVATION_WAITS_FOR_NEW_KEY: f =>
+    `Let user ${f.userName} read the new key${by(f)} (see the details)`
+}
+
+/** The first line of a BLOCKED, per reason; a reason not listed gets `Fix what blocks key …`. */
+const BLOCKED_TODO: Readonly<Partial<Record<ReasonCode, (f: TodoFacts) => string>>> = {
+  ROTATION_BLOCKED_BY_CONFLICT: f =>
+    `Delete or deactivate the key of user ${f.userName} that is no longer needed`,
+  ROTATION_BLOCKED_BY_OWNER: f =>
+    `Decide whether key ${f.key} is still needed: deactivate or delete it yourself`,
+  SECRET_NOT_OWNED: () => 'Delete the secret that blocks the new key, or change secret-name-prefix',
+  OLD_KEY_STILL_IN_USE: f => `Move whatever still uses key ${f.key} to the new key`,
+  DEACTIVATION_WAITS_FOR_NEW_KEY: f => `Let user ${f.userName} read the new key (see the details)`,
+  STATE_TAMPERED: f => `Ask who changed the iam-key-rotation tags of user ${f.userName}`
+}
+
+/**
+ * The item's first line: what the recipient does and by when (YYYY-MM-DD). Dates after a change
+ * count from this run, as `followUp` does. Audit mode changes nothing, so its lines say what
+ * enforce mode would do.
+ */
+function todo(plan: RunPlan, userName: string, action: PlanAction, now: Date): string {
+  const facts: TodoFacts = {
+    key: action.accessKeyId,
+    userName,
+    due: action.dueAt ? day(action.dueAt) : '',
+    audit: plan.mode === 'audit'
+  }
+  const after = (days: number) => day(new Date(now.getTime() + days * DAY_MS).toISOString())
+  switch (action.type) {
+    case 'ROTATE':
+    case 'DEACTIVATE':
+    case 'DELETE':
+      return changeTodo(plan, action, action.type, after)
+    case 'WARN':
+      return WARN_TODO[action.reason]?.(facts) ?? `Act on key ${facts.key}${by(facts)}: see below`
+    case 'BLOCKED':
+      return BLOCKED_TODO[action.reason]?.(facts) ?? `Fix what blocks key ${facts.key}: see below`
+  }
+}
+
+function changeTodo(
+  plan: RunPlan,
+  action: PlanAction,
+  type: 'ROTATE' | 'DEACTIVATE' | 'DELETE',
+  after: (days: number) => string
+): string {
+  const key = action.accessKeyId
+  const installBy = after(plan.policy.Gi)
+  const reactivateBy = after(plan.policy.Gr)
+  const oldKey = action.reason === 'INSTALL_GRACE_PERIOD_END'
+  const orphan = action.reason === 'ORPHAN_KEY_REMOVED'
+  if (action.result === 'failed' || action.result === 'skipped') {
+    const what = action.result === 'failed' ? 'failed' : 'was skipped'
+    switch (type) {
+      case 'ROTATE':
+        return `Keep using key ${key}: the rotation ${what}, the next run tries again`
+      case 'DEACTIVATE':
+        return `Nothing to do yet: deactivating key ${key} ${what}, the next run tries again`
+      case 'DELETE':
+        return `Nothing to do yet: deleting key ${key} ${what}, the next run tries again`
+    }
+  }
+  if (action.result === 'planned' && plan.mode === 'enforce') {
+    return `Nothing to do yet: this run stopped before acting on key ${key}, the next run does it`
+  }
+  if (action.result === 'planned') {
+    switch (type) {
+      case 'ROTATE':
+        return `Would rotate key ${key}: you would install the new key by ${installBy}`
+      case 'DEACTIVATE':
+        return oldKey
+          ? `Would deactivate old key ${key}: stop using it`
+          : `Would deactivate key ${key}: check that nothing needs it`
+      case 'DELETE':
+        return orphan
+          ? `Would delete the unused key ${key}: nothing to do`
+          : `Would delete key ${key} for good: check that nothing needs it`
+    }
+  }
+  switch (type) {
+    case 'ROTATE':
+      return `Install the new key by ${installBy}`
+    case 'DEACTIVATE':
+      return oldKey
+        ? `Stop using old key ${key}: confirm everything works by ${reactivateBy}`
+        : `Confirm nothing needs key ${key} by ${reactivateBy}`
+    case 'DELETE':
+      return orphan
+        ? `Nothing to do: the unused key ${key} was deleted`
+        : `Nothing to do: key ${key} was deleted for good`
+  }
+}
+
 function resultLabel(mode: Mode, result: ActionResult): string {
   switch (result) {
     case 'planned':
-      return mode === 'audit' ? 'planned (audit mode: not done)' : 'planned'
+      return mode === 'audit' ? 'planned, nothing changed yet (audit mode)' : 'planned'
     case 'done':
       return 'done'
     case 'failed':
@@ -485,10 +661,6 @@ export function countItems(items: readonly MailItem[]): MailCounts {
     skipped: count(item => CHANGE_TYPES.has(item.action) && item.isSkipped),
     total: items.length
   }
-}
-
-function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`
 }
 
 /**
@@ -544,7 +716,8 @@ function buildMail(
     subject: view.subject,
     html: renderHtml(templates.html, view),
     text: renderText(templates.text, view),
-    items
+    items,
+    accountContact: entry.contactFor.size > 0
   }
 }
 

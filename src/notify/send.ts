@@ -1,5 +1,6 @@
 import { GetSendQuotaCommand, SendEmailCommand, type SESClient } from '@aws-sdk/client-ses'
 import { errorMessage } from '../util/errors.js'
+import { sendingOrder, type WithinCap } from './held-back.js'
 import type { Mail } from './mails.js'
 
 export interface NotifyLog {
@@ -16,6 +17,14 @@ export interface SendOptions {
   readonly sleep?: (ms: number) => Promise<void>
   /** The run was stopped: the mails not sent yet are reported unsent. */
   readonly stop?: AbortSignal
+  /**
+   * max-emails: the most mails sent to recipients this run. The mails over it are held back
+   * (reported unsent) and one notice about them, from `notice`, goes out after the others.
+   */
+  readonly cap?: {
+    readonly maxEmails: number
+    readonly notice: (held: readonly Mail[], within: WithinCap) => Mail
+  }
 }
 
 export interface SentMail {
@@ -38,13 +47,27 @@ export interface UnsentMail {
   readonly reason: string
 }
 
+/** max-emails was reached: how many mails it held back, and the notice sent about them. */
+export interface HeldBack {
+  readonly maxEmails: number
+  /** Mails over the cap; each is in `unsent` as well. */
+  readonly count: number
+  /** The notice to the sender (also listed in `sent`, `failed` or `unsent`). */
+  readonly notice: {
+    readonly to: string
+    readonly subject: string
+    readonly result: 'sent' | 'failed' | 'unsent'
+  }
+}
+
 export interface NotificationResult {
   readonly sent: SentMail[]
   readonly failed: FailedMail[]
-  /** Not attempted: the sending quota was reached or sending is paused. */
+  /** Not attempted: held back by max-emails, the sending quota was reached or sending is paused. */
   readonly unsent: UnsentMail[]
   /** Already logged as warnings; kept for the summary. */
   readonly warnings: string[]
+  readonly heldBack?: HeldBack
 }
 
 type SesSender = Pick<SESClient, 'send'>
@@ -52,29 +75,47 @@ type SesSender = Pick<SESClient, 'send'>
 const sleepFor = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
 
 /**
- * Sends each mail with SES v1 SendEmail, one recipient per mail. Reads the sending quota first
- * and stops at it; the rest is reported as unsent. Never throws for a mail that fails: the run's
- * key actions stand whatever happens to its notifications.
+ * Sends each mail with SES v1 SendEmail, one recipient per mail, in `sendingOrder` (account
+ * addresses first). Sends at most `cap.maxEmails`; the rest is held back and reported unsent,
+ * and one notice about it goes to the sender. Reads the sending quota first and stops at it; the
+ * rest is reported as unsent. Never throws for a mail that fails: the run's key actions stand
+ * whatever happens to its notifications.
  */
 export async function sendNotifications(
   ses: SesSender,
   mails: readonly Mail[],
   options: SendOptions
 ): Promise<NotificationResult> {
-  const { log, region } = options
+  const { log, region, cap } = options
   const sleep = options.sleep ?? sleepFor
-  const result: NotificationResult = { sent: [], failed: [], unsent: [], warnings: [] }
+  const result: { -readonly [K in keyof NotificationResult]: NotificationResult[K] } = {
+    sent: [],
+    failed: [],
+    unsent: [],
+    warnings: []
+  }
   if (mails.length === 0) return result
   const warn = (message: string) => {
     result.warnings.push(message)
     log.warning(message)
   }
 
+  const ordered = sendingOrder(mails)
+  const within = cap ? ordered.slice(0, cap.maxEmails) : ordered
+  const held = ordered.slice(within.length)
+  if (cap && held.length > 0) {
+    warn(
+      `max-emails ${cap.maxEmails}: ${held.length} of ${mails.length} notification mails are held back (listed in the plan); one notice about them goes to the sender ${held[0]?.from ?? ''}. Raise max-emails to send them all.`
+    )
+  }
+  // The notice counts against the SES quota like any mail.
+  const toSend = within.length + (held.length > 0 ? 1 : 0)
+
   const quota = await readQuota(ses, warn)
   let remaining = quota.remaining
-  if (remaining < mails.length) {
+  if (remaining < toSend) {
     warn(
-      `SES sending quota in ${region}: ${Math.max(remaining, 0)} of ${mails.length} notification mails can be sent ` +
+      `SES sending quota in ${region}: ${Math.max(remaining, 0)} of ${toSend} notification mails can be sent ` +
         `(Max24HourSend ${quota.max}, SentLast24Hours ${quota.sentLast24Hours}). The rest is not sent; ` +
         `request a higher sending quota for SES in ${region}.`
     )
@@ -83,7 +124,9 @@ export async function sendNotifications(
   let rejectionAdviceGiven = false
   let stopReason: string | undefined
 
-  for (const [index, mail] of mails.entries()) {
+  let attempts = 0
+  /** Sends one mail, or records why it is not sent; says which list it landed in. */
+  const attempt = async (mail: Mail): Promise<'sent' | 'failed' | 'unsent'> => {
     if (stopReason === undefined && remaining <= 0) {
       stopReason = `SES sending quota of ${quota.max} mails per 24 hours in ${region} reached`
     }
@@ -92,9 +135,9 @@ export async function sendNotifications(
     }
     if (stopReason !== undefined) {
       result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })
-      continue
+      return 'unsent'
     }
-    if (index > 0 && intervalMs > 0) await sleep(intervalMs)
+    if (attempts++ > 0 && intervalMs > 0) await sleep(intervalMs)
     try {
       const response = await ses.send(
         new SendEmailCommand({
@@ -112,6 +155,7 @@ export async function sendNotifications(
       remaining--
       result.sent.push({ to: mail.to, subject: mail.subject, messageId: response.MessageId ?? '' })
       log.debug(`Mail sent to ${mail.to}: ${mail.subject} (${response.MessageId ?? 'no id'})`)
+      return 'sent'
     } catch (error) {
       const code = error instanceof Error && error.name !== 'Error' ? error.name : undefined
       const message = errorMessage(error)
@@ -119,7 +163,7 @@ export async function sendNotifications(
         stopReason = `SES daily sending quota in ${region} reached: ${message}`
         result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })
         warn(`${stopReason}. The remaining notification mails are not sent.`)
-        continue
+        return 'unsent'
       }
       result.failed.push({
         to: mail.to,
@@ -145,10 +189,27 @@ export async function sendNotifications(
       } else {
         warn(`Notification mail to ${mail.to} failed: ${code ? `${code}: ` : ''}${message}`)
       }
+      return 'failed'
+    }
+  }
+
+  const count = { sent: 0, failed: 0, unsent: 0 }
+  for (const mail of within) count[await attempt(mail)]++
+  if (cap && held.length > 0) {
+    const reason = `held back: max-emails ${cap.maxEmails} reached`
+    for (const mail of held) result.unsent.push({ to: mail.to, subject: mail.subject, reason })
+    const notice = cap.notice(held, count)
+    result.heldBack = {
+      maxEmails: cap.maxEmails,
+      count: held.length,
+      notice: { to: notice.to, subject: notice.subject, result: await attempt(notice) }
     }
   }
   log.info(
-    `Notifications: ${result.sent.length} sent, ${result.failed.length} failed, ${result.unsent.length} not sent.`
+    `Notifications: ${result.sent.length} sent, ${result.failed.length} failed, ${result.unsent.length} not sent` +
+      (result.heldBack
+        ? ` (${result.heldBack.count} held back by max-emails ${result.heldBack.maxEmails}; the notice to ${result.heldBack.notice.to} is ${result.heldBack.notice.result}).`
+        : '.')
   )
   return result
 }

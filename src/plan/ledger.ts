@@ -1,6 +1,14 @@
+import type { KeySpool } from '../report/key-spool.js'
 import type { AccountSpool } from '../report/spool.js'
 import { addAccountTotals, emptyTotals } from './build.js'
+import type { KeyOutlook } from './outlook.js'
 import type { PlanAccount, PlanAction, PlanTotals } from './types.js'
+
+/** Every key the scan sees, account by account: keys.csv's rows on disk, and the outlook's counts. */
+export interface KeyInventory {
+  readonly rows: KeySpool
+  readonly outlook: KeyOutlook
+}
 
 /**
  * The run's accounts as they are finished: each goes to the spool on disk (and into the totals)
@@ -13,7 +21,9 @@ export class PlanLedger {
 
   constructor(
     private readonly spool: AccountSpool,
-    private readonly enforce: boolean
+    private readonly enforce: boolean,
+    /** Where the scan puts every key it sees (keys.csv, the outlook); none: not kept. */
+    readonly inventory?: KeyInventory
   ) {}
 
   /** A scanned account whose changes are still to be made; its actions are updated in place. */

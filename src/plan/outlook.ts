@@ -104,22 +104,27 @@ export class KeyOutlook {
   }
 }
 
-/** The outlooks of shards of one run (same policy and day), added up. */
+/**
+ * The outlooks of shards of one run, added up on `a`'s days: matched by date, since shard jobs
+ * can start either side of midnight UTC (a day before `a`'s first counts on its first, as a past
+ * due does; one after its last is beyond the outlook).
+ */
 export function addOutlooks(a: PlanOutlook, b: PlanOutlook): PlanOutlook {
+  const first = a.duePerDay[0]?.day ?? ''
+  const days = new Map(a.duePerDay.map(day => [day.day, { ...day }]))
+  for (const other of b.duePerDay) {
+    const day = days.get(other.day < first ? first : other.day)
+    if (!day) continue
+    day.rotate += other.rotate
+    day.deactivate += other.deactivate
+    day.delete += other.delete
+  }
   return {
     activeKeyAges: a.activeKeyAges.map((bucket, i) => ({
       label: bucket.label,
       keys: bucket.keys + (b.activeKeyAges[i]?.keys ?? 0)
     })),
     inactiveKeys: a.inactiveKeys + b.inactiveKeys,
-    duePerDay: a.duePerDay.map((day, i) => {
-      const other = b.duePerDay[i]
-      return {
-        day: day.day,
-        rotate: day.rotate + (other?.rotate ?? 0),
-        deactivate: day.deactivate + (other?.deactivate ?? 0),
-        delete: day.delete + (other?.delete ?? 0)
-      }
-    })
+    duePerDay: [...days.values()]
   }
 }

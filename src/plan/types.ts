@@ -139,6 +139,18 @@ export interface Plan {
   shard?: PlanShard
   /** The run was stopped (cancelled, timed out) before it finished: what it had is listed. */
   interrupted?: PlanInterrupted
+  /** The workflow run this plan came from, for links in the reports. */
+  runUrl?: string
+  /** Every key in scope, counted: ages against the thresholds, changes due in the next 30 days. */
+  outlook?: PlanOutlook
+}
+
+export interface PlanOutlook {
+  /** Active keys by age, in buckets cut at the policy's thresholds (labels say the days). */
+  activeKeyAges: { label: string; keys: number }[]
+  inactiveKeys: number
+  /** Changes the key policy makes, per day (YYYY-MM-DD) from the run's day, 30 days. */
+  duePerDay: { day: string; rotate: number; deactivate: number; delete: number }[]
 }
 
 export interface PlanShard {
@@ -168,7 +180,14 @@ export interface PlanInterrupted {
  * A plan as the run holds it: the accounts may be streamed from disk (an AccountSpool) rather
  * than held in memory. Every report is written from this; a parsed plan.json is one as well.
  */
-export type RunPlan = Omit<Plan, 'accounts'> & { accounts: Iterable<PlanAccount> }
+export type RunPlan = Omit<Plan, 'accounts'> & {
+  accounts: Iterable<PlanAccount>
+  /**
+   * keys.csv's rows (CSV text without the header, account by account in report order): every
+   * key in scope, streamed from disk (a KeySpool). Not part of plan.json.
+   */
+  keyRows?: Iterable<string>
+}
 
 export interface PlanDeployment {
   mode: 'check' | 'apply'
@@ -199,6 +218,15 @@ export interface PlanNotifications {
   failed: { to: string; subject: string; error: string }[]
   unsent: { to: string; subject: string; reason: string }[]
   warnings: string[]
+  /**
+   * max-emails was reached: the mails over it (each also in `unsent`, reason "held back: …") and
+   * the one notice about them to sender-email (also in `sent`, `failed` or `unsent`).
+   */
+  heldBack?: {
+    maxEmails: number
+    count: number
+    notice: { to: string; subject: string; result: 'sent' | 'failed' | 'unsent' }
+  }
 }
 
 export interface PlanIssues {

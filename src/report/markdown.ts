@@ -1,6 +1,7 @@
 import type { ActionType } from '../policy/index.js'
 import type { PlanAccount, PlanAction, PlanOutlook, PlanUser, RunPlan } from '../plan/types.js'
-import { codeBlock, codeSpan, htmlText, markdownText } from './markdown-escape.js'
+import { plural } from '../util/plural.js'
+import { codeBlock, htmlText, markdownText } from './markdown-escape.js'
 
 /** GitHub rejects a step summary over 1 MiB; stay well below it. */
 export const SUMMARY_LIMIT_BYTES = 1_000_000
@@ -30,12 +31,6 @@ const ACTION_ICONS: Record<ActionType, string> = {
 const ACTION_ORDER: readonly ActionType[] = ['BLOCKED', 'ROTATE', 'DEACTIVATE', 'DELETE', 'WARN']
 
 const cell = markdownText
-const DAY_MS = 86_400_000
-
-/** 1,234 users; 1 user. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`
-}
 
 /** An ISO time as people read it: 2026-12-01 18:34 UTC. */
 export function readableTime(iso: string): string {

@@ -1,7 +1,8 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { stringify } from 'csv-stringify/sync'
 import type { PlanAccount, RunPlan } from '../plan/types.js'
+import { csvText } from './csv-escape.js'
+import { keysCsvHeader } from './keys-csv.js'
 import { planMarkdownChunks } from './markdown.js'
 
 export interface ReportPaths {
@@ -9,6 +10,8 @@ export interface ReportPaths {
   readonly json: string
   readonly markdown: string
   readonly csv: string
+  /** keys.csv: every key in scope, one row each (the inventory). */
+  readonly keys: string
 }
 
 const CSV_COLUMNS = [
@@ -33,8 +36,8 @@ const CSV_COLUMNS = [
 type CsvRow = Record<(typeof CSV_COLUMNS)[number], string | number>
 
 /**
- * Writes plan.json, plan.md and plan.csv, streaming the accounts one at a time (they may come
- * from the run's spool on disk). None of them ever holds a secret access key.
+ * Writes plan.json, plan.md, plan.csv and keys.csv, streaming the accounts one at a time (they
+ * may come from the run's spools on disk). None of them ever holds a secret access key.
  */
 export function writeReports(plan: RunPlan, dir: string): ReportPaths {
   mkdirSync(dir, { recursive: true })
@@ -42,11 +45,13 @@ export function writeReports(plan: RunPlan, dir: string): ReportPaths {
     dir,
     json: join(dir, 'plan.json'),
     markdown: join(dir, 'plan.md'),
-    csv: join(dir, 'plan.csv')
+    csv: join(dir, 'plan.csv'),
+    keys: join(dir, 'keys.csv')
   }
   writeChunks(paths.json, planJsonChunks(plan))
   writeChunks(paths.markdown, planMarkdownChunks(plan))
   writeChunks(paths.csv, planCsvChunks(plan))
+  writeChunks(paths.keys, keysCsvChunks(plan))
   return paths
 }
 
@@ -55,7 +60,18 @@ export function writeReports(plan: RunPlan, dir: string): ReportPaths {
  * place of an empty array. Top-level keys keep the contract's order.
  */
 export function* planJsonChunks(plan: RunPlan): Generator<string> {
-  const { schemaVersion, runId, mode, generatedAt, policy, timeline, accounts, ...rest } = plan
+  // keyRows are keys.csv's, not plan.json's.
+  const {
+    schemaVersion,
+    runId,
+    mode,
+    generatedAt,
+    policy,
+    timeline,
+    accounts,
+    keyRows: _keyRows,
+    ...rest
+  } = plan
   const skeleton = JSON.stringify(
     { schemaVersion, runId, mode, generatedAt, policy, timeline, accounts: [], ...rest },
     null,
@@ -76,11 +92,17 @@ export function* planJsonChunks(plan: RunPlan): Generator<string> {
 
 /** One row per action, plus one per failed account, for spreadsheets and audits. */
 export function* planCsvChunks(plan: RunPlan): Generator<string> {
-  yield stringify([], { header: true, columns: [...CSV_COLUMNS] })
+  yield csvText([], CSV_COLUMNS, { header: true })
   for (const account of plan.accounts) {
     const rows = accountCsvRows(account)
-    if (rows.length > 0) yield stringify(rows, { columns: [...CSV_COLUMNS] })
+    if (rows.length > 0) yield csvText(rows, CSV_COLUMNS)
   }
+}
+
+/** keys.csv: the header, then the inventory's rows as the run spooled them, account by account. */
+export function* keysCsvChunks(plan: RunPlan): Generator<string> {
+  yield keysCsvHeader()
+  yield* plan.keyRows ?? []
 }
 
 function accountCsvRows(account: PlanAccount): CsvRow[] {

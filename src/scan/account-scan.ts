@@ -18,6 +18,7 @@ import {
   type UserDecision,
   type UserFacts
 } from '../policy/index.js'
+import type { InventoryUser } from '../plan/key-inventory.js'
 import type { SecretSnapshot } from '../secrets/health.js'
 import { SECRET_KEY_ID_TAG, keyIdOfVersion, type InspectedSecret } from '../secrets/store.js'
 import { claimOf, type StateVerifier } from '../state/signing.js'
@@ -99,6 +100,11 @@ export interface AccountScan {
   readonly usersScanned: number
   readonly keysScanned: number
   readonly users: ScannedUser[]
+  /**
+   * Every user scanned that has keys, with all its keys and the policy's decision: those with
+   * nothing to do too (the inventory, keys.csv). Holds only what `users` holds and the facts.
+   */
+  readonly inventory: InventoryUser[]
   readonly failedUsers: FailedUser[]
   /** Forced user names that exist in this account. */
   readonly forcedUsersFound: string[]
@@ -137,6 +143,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
   const secrets = await secretsRead
   const reportByUser = new Map(report?.users.map(user => [user.userName, user.keys]))
   const users: ScannedUser[] = []
+  const inventory: InventoryUser[] = []
   const failedUsers: FailedUser[] = []
   const forcedUsersFound: string[] = []
   let keysScanned = 0
@@ -149,6 +156,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
       const scanned = await scanUser(iam, entry, source, secrets.get(entry.userName), options)
       keysScanned += scanned.keyCount
       if (scanned.user) users.push(scanned.user)
+      if (scanned.inventory) inventory.push(scanned.inventory)
     } catch (error) {
       // Execution rule 7: one user's failed call (deleted mid-scan, denied, throttled after
       // retries) is that user's failure; the account's other users go on.
@@ -162,6 +170,7 @@ export async function scanAccount(iam: IAMClient, options: ScanOptions): Promise
     usersScanned: directory.size,
     keysScanned,
     users,
+    inventory,
     failedUsers,
     forcedUsersFound,
     source: report ? 'credential-report' : 'per-user-calls'
@@ -198,7 +207,7 @@ async function scanUser(
   source: KeySource,
   read: InspectedSecret | Error | undefined,
   options: ScanOptions
-): Promise<{ user?: ScannedUser; keyCount: number }> {
+): Promise<{ user?: ScannedUser; inventory?: InventoryUser; keyCount: number }> {
   const tagged = recordsFromTags(entry.tags)
   const records = claimsOf(tagged, entry.userName, options)
   const owner = options.ownerTag ? entry.tags.get(options.ownerTag) : undefined
@@ -227,6 +236,8 @@ async function scanUser(
   }
 
   let keys: KeyFacts[]
+  // false while the keys carry placeholder ids (credential report slots), not looked up.
+  let idsKnown = true
   if (source.kind === 'live') {
     keys = await listKeysWithLiveLastUse(iam, entry.userName)
   } else if (source.keys === undefined || forced || changedSince(tagged, source.generatedAt)) {
@@ -240,12 +251,19 @@ async function scanUser(
     // no records at all is decided on placeholder ids first and listed only with something to do.
     const named = nameFromRecords(reportKeys, namingRecords(tagged, records))
     keys = named ?? reportKeys.map(key => ({ ...toFacts(key), accessKeyId: `slot-${key.slot}` }))
+    idsKnown = named !== undefined
     if (!named && !exempt) {
       if (tagged.size === 0) {
         const draft = evaluateUser({ ...base, keys, records: {} }, options.policy, options.now)
-        if (!needsAttention(draft) && !secretNeedsAttention) return { keyCount: reportKeys.length }
+        if (!needsAttention(draft) && !secretNeedsAttention) {
+          return {
+            keyCount: reportKeys.length,
+            inventory: { ...base, keys, decision: draft, idsKnown: false }
+          }
+        }
       }
       keys = await listKeysWithReportDates(iam, entry.userName, reportKeys)
+      idsKnown = true
     }
   }
 
@@ -308,11 +326,14 @@ async function scanUser(
     facts = { ...facts, newKeyAccess: await newKeyAccess(replacement, check) }
     decision = evaluateUser(facts, options.policy, options.now)
   }
+  const inventory: InventoryUser | undefined =
+    keys.length > 0 ? { ...base, keys, decision, idsKnown } : undefined
   if (!exempt && !needsAttention(decision) && !secretNeedsAttention) {
-    return { keyCount: keys.length }
+    return { keyCount: keys.length, ...(inventory ? { inventory } : {}) }
   }
   return {
     keyCount: keys.length,
+    ...(inventory ? { inventory } : {}),
     user: {
       userName: entry.userName,
       arn: entry.arn,

@@ -1,12 +1,17 @@
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type Emulator, type SentEmail, type World } from '../emulator/index.js'
 import {
+  AMBIENT_CREDENTIALS,
   ORG,
   planActions,
   runAgainstEmulator,
   type EmulatedRun
 } from '../support/emulated-action.js'
-import { warningLines } from '../support/run-action.js'
+import { runAction, warningLines } from '../support/run-action.js'
 
 const PROD = '222222222222'
 const OWNER = 'owner@example.com'
@@ -245,7 +250,184 @@ describe.concurrent('notifications through dist/index.js', () => {
           [...(notifications?.sent ?? []), ...(notifications?.unsent ?? [])].map(m => m.to).sort()
         ).toEqual([OWNER, ACCOUNT_EMAIL].sort())
         expect(warningLines(run).join('\n')).toMatch(/1 of 2 notification mails can be sent/)
-        expect(run.summary).toMatch(/1 emails sent, 0 failed, 1 not sent/)
+        expect(run.summary).toMatch(/1 email sent, 0 failed, 1 not sent/)
+      } finally {
+        await emulator.close()
+      }
+    })
+  })
+
+  describe('max-emails', () => {
+    const DEV = '444444444444'
+    const DEV_EMAIL = 'dev-account@example.com'
+    const SECOND = 'second@example.com'
+    const THIRD = 'third@example.com'
+    const OWNERS = [OWNER, SECOND, THIRD]
+
+    /** Five recipients: two account addresses and three owners, each with an expired key. */
+    function crowded(): World {
+      const expired = (name: string, owner: string) => ({
+        name,
+        tags: { owner },
+        keys: [{ status: 'Active' as const, ageDays: 95, lastUsedDaysAgo: 0 }]
+      })
+      return {
+        organizationId: 'o-a1b2c3d4e5',
+        managementAccountId: '111111111111',
+        listAccountsRole: true,
+        accounts: [
+          { id: '111111111111', name: 'management', email: 'mgmt@example.com', memberRole: true },
+          {
+            id: PROD,
+            name: 'prod',
+            email: ACCOUNT_EMAIL,
+            memberRole: true,
+            users: [expired('ci-bot', OWNER), expired('deployer', SECOND)]
+          },
+          {
+            id: DEV,
+            name: 'dev',
+            email: DEV_EMAIL,
+            memberRole: true,
+            users: [expired('app', THIRD)]
+          }
+        ],
+        ses: { verifiedIdentities: [SENDER] }
+      }
+    }
+
+    function expectCapped(run: EmulatedRun, mails: SentEmail[]) {
+      expect(run.exitCode, run.stdout).toBe(0)
+      // The first account address (by address, at equal severity), then the notice.
+      expect(mails.map(mail => mail.to)).toEqual([[DEV_EMAIL], [SENDER]])
+      const notice = mails[1]
+      expect(notice?.from).toBe(SENDER)
+      expect(notice?.subject).toMatch(/4 of 5 notification mails held back by max-emails 1$/)
+      for (const to of [ACCOUNT_EMAIL, ...OWNERS]) expect(notice?.text).toContain(`- ${to}: `)
+      expect(notice?.text).toContain('max-emails: 5')
+
+      const notifications = run.plan?.notifications
+      expect(notifications?.sent.map(mail => mail.to)).toEqual([DEV_EMAIL, SENDER])
+      expect(notifications?.failed).toEqual([])
+      expect(notifications?.unsent.map(mail => [mail.to, mail.reason])).toEqual(
+        [ACCOUNT_EMAIL, ...OWNERS].map(to => [to, 'held back: max-emails 1 reached'])
+      )
+      expect(notifications?.heldBack).toEqual({
+        maxEmails: 1,
+        count: 4,
+        notice: { to: SENDER, subject: notice?.subject, result: 'sent' }
+      })
+      expect(run.summary).toMatch(/2 emails sent, 0 failed, 4 not sent/)
+      expect(run.summary).toMatch(/max-emails 1:\*\* 4 emails held back/)
+      expect(warningLines(run).join('\n')).toMatch(/max-emails 1: 4 of 5 notification mails/)
+    }
+
+    it.each(['audit', 'enforce'] as const)(
+      '%s: sends one mail and one notice to the sender, and lists the rest in plan.json',
+      async mode => {
+        const emulator = await startEmulator({ world: crowded() })
+        try {
+          const run = await runAgainstEmulator(emulator, {
+            ...NOTIFY,
+            mode,
+            'max-emails': '1'
+          })
+          expectCapped(run, emulator.emails())
+          if (mode === 'enforce') {
+            // The cap holds mail back, never key work.
+            expect(planActions(run.plan!).filter(a => a.result === 'done')).toHaveLength(3)
+          }
+        } finally {
+          await emulator.close()
+        }
+      }
+    )
+
+    it('in a sharded run the merge job mails, and its max-emails applies', async () => {
+      const emulator = await startEmulator({ world: crowded() })
+      try {
+        const dir = mkdtempSync(join(tmpdir(), 'mail-cap-shards-'))
+        for (let k = 1; k <= 2; k++) {
+          // The shard jobs' max-emails is moot: they send nothing.
+          const shard = await runAgainstEmulator(emulator, {
+            ...NOTIFY,
+            mode: 'audit',
+            'max-emails': '0',
+            shard: `${k}/2`
+          })
+          expect(shard.exitCode, shard.stdout).toBe(0)
+          cpSync(shard.outputs['report-dir'] ?? '', join(dir, `report-${k}`), { recursive: true })
+        }
+        expect(emulator.emails()).toEqual([])
+        const merged = await runAction({
+          inputs: {
+            'merge-from': dir,
+            notify: 'true',
+            'sender-email': SENDER,
+            'open-issues': 'false',
+            'deploy-stacks': 'off',
+            'max-emails': '1'
+          },
+          env: { ...AMBIENT_CREDENTIALS, AWS_ENDPOINT_URL: emulator.url }
+        })
+        const plan = JSON.parse(
+          readFileSync(join(merged.outputs['report-dir'] ?? '', 'plan.json'), 'utf8')
+        ) as Plan
+        expectCapped({ ...merged, plan }, emulator.emails())
+      } finally {
+        await emulator.close()
+      }
+    })
+  })
+
+  describe('owner-email-domains', () => {
+    it('mails no owner-tag address on another domain and reports it; account addresses are not filtered', async () => {
+      const accountEmail = 'root+prod@aws-accounts.test'
+      const emulator = await startEmulator({
+        world: {
+          organizationId: 'o-a1b2c3d4e5',
+          managementAccountId: '111111111111',
+          listAccountsRole: true,
+          accounts: [
+            { id: '111111111111', name: 'management', email: 'mgmt@example.com', memberRole: true },
+            {
+              id: PROD,
+              name: 'prod',
+              email: accountEmail,
+              memberRole: true,
+              users: [
+                {
+                  name: 'ci-bot',
+                  tags: { owner: OWNER },
+                  keys: [{ status: 'Active', ageDays: 95, lastUsedDaysAgo: 0 }]
+                },
+                {
+                  // A member account's admin points the owner tag elsewhere.
+                  name: 'exfil',
+                  tags: { owner: 'mallory@evil.test' },
+                  keys: [{ status: 'Active', ageDays: 95, lastUsedDaysAgo: 0 }]
+                }
+              ]
+            }
+          ],
+          ses: { verifiedIdentities: [SENDER] }
+        }
+      })
+      try {
+        const run = await runAgainstEmulator(emulator, {
+          ...NOTIFY,
+          mode: 'audit',
+          'owner-email-domains': 'Example.com'
+        })
+        expect(run.exitCode, run.stdout).toBe(0)
+        const recipients = emulator.emails().flatMap(mail => mail.to)
+        expect(recipients.sort()).toEqual([OWNER, accountEmail].sort())
+        const expected = `Tag "owner" of IAM user exfil in account ${PROD} names mallory@evil.test, on a domain not in owner-email-domains (example.com); that address gets no owner mail.`
+        expect(run.plan?.notifications?.warnings).toContain(expected)
+        expect(warningLines(run)).toContain(expected)
+        // The account's mail still names the user: its administrators see what happened.
+        const accountMail = emulator.emails().find(mail => mail.to.includes(accountEmail))
+        expect(accountMail?.text).toContain('exfil')
       } finally {
         await emulator.close()
       }

@@ -3,11 +3,8 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ActionType } from '../../src/policy/index.js'
-import { computeTotals } from '../../src/plan/build.js'
-import type { Plan, PlanAccount } from '../../src/plan/types.js'
-import { planMarkdown, summaryMarkdown } from '../../src/report/markdown.js'
+import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
-import { action, account, key, plan as handPlan, user } from '../notify/plan-builders.js'
 import {
   ORG,
   planActions,

@@ -1,6 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type Emulator, type WorldAccount } from '../emulator/index.js'
@@ -43,6 +44,14 @@ function accounts(): WorldAccount[] {
         : [])
     ]
   }))
+}
+
+/** keys.csv of a run, without the column that is each run's own time for changes due now. */
+function inventory(run: { outputs: Record<string, string> }): Record<string, string>[] {
+  const text = readFileSync(join(run.outputs['report-dir'] ?? '', 'keys.csv'), 'utf8')
+  return parse<Record<string, string>>(text, { columns: true }).map(
+    ({ nextActionAt: _at, ...row }) => row
+  )
 }
 
 /** A plan without what legitimately differs between runs. */
@@ -112,6 +121,37 @@ describe('sharding', () => {
       expect(merged.outputs[name], name).toBe(whole.outputs[name])
     }
     expect(merged.summary).toContain('# IAM access key rotation: audit')
+
+    // keys.csv: the shards' inventories as one, in account order, one header, no key twice.
+    const text = readFileSync(join(merged.outputs['report-dir'] ?? '', 'keys.csv'), 'utf8')
+    expect(text.split('\n').filter(line => line.startsWith('accountId,'))).toHaveLength(1)
+    const keys = inventory(merged)
+    expect(keys).toEqual(inventory(whole))
+    expect(keys).toHaveLength(whole.plan!.totals.keysScanned)
+    expect(keys.map(row => row.accountId)).toEqual(keys.map(row => row.accountId).sort())
+    expect(new Set(keys.map(row => `${row.accountId}/${row.userName}`)).size).toBe(keys.length)
+    expect(keys.filter(row => row.withinPolicy === 'no').length).toBeGreaterThan(0)
+    // The outlook: the shards' counts added up, as the unsharded run counted them.
+    expect(plan.default.outlook).toEqual(whole.plan!.outlook)
+    const sum = (plan: Plan) => plan.outlook!.activeKeyAges.reduce((n, b) => n + b.keys, 0)
+    expect(sum(plan.default)).toBe(whole.plan!.totals.keysScanned)
+    expect(shards.map(run => sum(run.plan!))).not.toContain(sum(plan.default))
+  })
+
+  it('merges without a shard’s keys.csv: its accounts are listed with their keys unknown', async () => {
+    const dir = downloads([1, 2, 3])
+    rmSync(join(dir, 'key-rotation-report-2', 'keys.csv'))
+    const merged = await runAction({ inputs: { 'merge-from': dir, notify: 'false' } })
+    expect(merged.exitCode, merged.stdout).toBe(0)
+    const keys = inventory(merged)
+    const given = shards[1]!.plan!.shard!.accountIds
+    expect(keys.filter(row => row.withinPolicy === 'unknown').map(row => row.accountId)).toEqual(
+      given
+    )
+    expect(keys.filter(row => row.withinPolicy === 'unknown')[0]?.note).toBe(
+      'keys unknown: the report of shard 2/3 has no keys.csv'
+    )
+    expect(merged.summary).toContain('has no keys.csv beside it')
   })
 
   /** The shard reports in a merge-from folder, each plan.json changed by `edit` first. */
@@ -208,6 +248,19 @@ describe('sharding', () => {
         }),
       error:
         /key-rotation-report-1\/plan\.json lacks 1 of the accounts its shard \(1\/3\) was given/
+    },
+    {
+      what: 'a keys.csv with keys of an account its shard was not given',
+      folder: () => {
+        const dir = downloads([1, 2, 3])
+        cpSync(
+          join(dir, 'key-rotation-report-1', 'keys.csv'),
+          join(dir, 'key-rotation-report-2', 'keys.csv')
+        )
+        return dir
+      },
+      error:
+        /key-rotation-report-2\/keys\.csv lists keys of account \d{12}, which its shard \(2\/3\) was not given/
     }
   ])('refuses to merge $what, and says what is wrong', async ({ folder, error }) => {
     const merged = await runAction({ inputs: { 'merge-from': folder(), notify: 'false' } })

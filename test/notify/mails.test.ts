@@ -256,8 +256,94 @@ describe('templates for every reason code', () => {
     expect(mail.text).toContain('AUDIT RUN of 2025-06-01: nothing in AWS was changed.')
     expect(mail.html).toContain('Audit run: nothing in AWS was changed.')
     expect(mail.text).not.toContain('New key:')
-    expect(mail.text).toContain('planned (audit mode: not done)')
+    expect(mail.text).toContain('planned, nothing changed yet (audit mode)')
   })
+})
+
+describe('each item leads with what to do and by when', () => {
+  const todoOf = (mode: 'audit' | 'enforce', accessKeyId: string) => {
+    const { mails } = planNotifications(everyReasonPlan(mode), contacts, options({ ownerTag: '' }))
+    const item = mails[0]?.items.find(i => i.accessKeyId === accessKeyId)
+    if (!item) throw new Error(`no item for ${accessKeyId}`)
+    return item.todo
+  }
+
+  it.each([
+    // Dates after a change count from the run (2025-06-01): Gi = Gr = 10 days.
+    ['enforce', 'K-EXP', 'Install the new key by 2025-06-11'],
+    ['audit', 'K-EXP', 'Would rotate key K-EXP: you would install the new key by 2025-06-11'],
+    [
+      'enforce',
+      'K-FORCED',
+      'Keep using key K-FORCED: the rotation failed, the next run tries again'
+    ],
+    ['enforce', 'K-CH', 'Keep using key K-CH: the rotation was skipped, the next run tries again'],
+    ['enforce', 'K-OLD', 'Stop using old key K-OLD: confirm everything works by 2025-06-11'],
+    ['audit', 'K-OLD', 'Would deactivate old key K-OLD: stop using it'],
+    ['enforce', 'K-UNUSED', 'Confirm nothing needs key K-UNUSED by 2025-06-11'],
+    ['enforce', 'K-GONE', 'Nothing to do: key K-GONE was deleted for good'],
+    ['audit', 'K-GONE', 'Would delete key K-GONE for good: check that nothing needs it'],
+    ['enforce', 'K-OR-B', 'Nothing to do: the unused key K-OR-B was deleted'],
+    // Warnings: by their due date.
+    ['enforce', 'K-PD-OLD', 'Install the new key by 2025-06-08'],
+    [
+      'audit',
+      'K-PD-OLD',
+      'Would deactivate key K-PD-OLD on 2025-06-08: you would install the new key by then'
+    ],
+    ['enforce', 'K-PR', 'Key K-PR will be rotated on 2025-06-08: be ready to install its new key'],
+    ['audit', 'K-PR', 'Key K-PR would be rotated on 2025-06-08'],
+    [
+      'enforce',
+      'K-PDEL',
+      'Confirm nothing needs key K-PDEL by 2025-06-08: it is deleted for good then'
+    ],
+    ['enforce', 'K-US', 'Confirm nobody needs key K-US by 2025-06-08: it is deactivated then'],
+    ['audit', 'K-US', 'Would deactivate key K-US on 2025-06-08: check that nobody needs it'],
+    [
+      'enforce',
+      'K-EC-A',
+      'Delete or deactivate the key of user expiring-conflict that is no longer needed by 2025-06-02'
+    ],
+    // Blocked: the fix, no date.
+    ['enforce', 'K-BL-A', 'Delete or deactivate the key of user blocked that is no longer needed'],
+    ['audit', 'K-NO', 'Delete the secret that blocks the new key, or change secret-name-prefix']
+  ] as const)('%s %s: %s', (mode, accessKeyId, todo) => {
+    expect(todoOf(mode, accessKeyId)).toBe(todo)
+  })
+
+  it('a never-used key about to expire: sentence and advice agree with the key policy', () => {
+    const { mails } = planNotifications(everyReasonPlan('enforce'), contacts, options())
+    const item = mails[0]?.items.find(i => i.reason === 'UNUSED_KEY_PENDING_DELETION')
+    // key-policy.md, step 1: deactivated on the due date, deleted a recovery grace period later.
+    expect(item?.sentence).toBe(
+      'Key is about to expire and has never been used: it will be deactivated on the due date, then permanently deleted after the recovery grace period.'
+    )
+    expect(item?.advice).toMatch(/reactivated during the recovery grace period/)
+    expect(`${item?.sentence} ${item?.advice}`).not.toMatch(/deleted soon|deleted on the due date/)
+    expect(item?.todo).toBe('Confirm nobody needs key K-US by 2025-06-08: it is deactivated then')
+  })
+
+  for (const mode of ['audit', 'enforce'] as const) {
+    it(`${mode}: the text and the HTML part have the same items in the same order`, () => {
+      const [mail] = planNotifications(everyReasonPlan(mode), contacts, options()).mails
+      if (!mail) throw new Error('no mail')
+      const todos = mail.items.map(item => item.todo)
+      const textTodos = [...mail.text.matchAll(/^\* (.*)$/gm)].map(m => m[1])
+      const htmlTodos = [...mail.html.matchAll(/<p class="todo"[^>]*>([^<]*)<\/p>/g)].map(m => m[1])
+      expect(textTodos).toEqual(todos)
+      expect(htmlTodos).toEqual(todos)
+      const rotated = mail.items.find(item => item.hasNewKey)
+      if (mode === 'audit') return expect(rotated).toBeUndefined()
+      if (!rotated) throw new Error('fixture changed')
+      // The new key and the command that fetches it come right after the todo.
+      for (const part of [mail.text, mail.html]) {
+        const block = part.slice(part.indexOf(rotated.todo))
+        expect(block.indexOf('K-EXP-NEW')).toBeLessThan(block.indexOf(rotated.sentence))
+        expect(block.indexOf('get-secret-value')).toBeLessThan(block.indexOf(rotated.sentence))
+      }
+    })
+  }
 })
 
 describe('HTML escaping', () => {
@@ -283,7 +369,7 @@ describe('HTML escaping', () => {
 
   it('leaves the text part unescaped', () => {
     const [mail] = planNotifications(hostilePlan(), contacts, options()).mails
-    expect(mail?.text).toContain(`user ${hostile}, key K1`)
+    expect(mail?.text).toContain(`user ${hostile} in account`)
     expect(mail?.text).toContain('(dev & <b>ops</b>)')
     expect(mail?.text).not.toContain('&lt;')
     expect(mail?.text).not.toContain('&amp;')

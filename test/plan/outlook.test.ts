@@ -84,4 +84,15 @@ describe('the key outlook', () => {
     expect(sum.inactiveKeys).toBe(1)
     expect(sum.duePerDay[0]?.rotate).toBe(2)
   })
+
+  it('adds shards that ran either side of midnight by date', () => {
+    const today = new KeyOutlook(POLICY, NOW)
+    const yesterday = new KeyOutlook(POLICY, inDays(-1))
+    yesterday.addDue('ROTATE', inDays(-1)) // due on its day: counts on today's first day
+    yesterday.addDue('DELETE', inDays(3))
+    const sum = addOutlooks(today.toPlan(), yesterday.toPlan())
+    expect(sum.duePerDay).toHaveLength(OUTLOOK_DAYS)
+    expect(sum.duePerDay[0]).toEqual({ day: '2026-12-01', rotate: 1, deactivate: 0, delete: 0 })
+    expect(sum.duePerDay[3]).toEqual({ day: '2026-12-04', rotate: 0, deactivate: 0, delete: 1 })
+  })
 })

@@ -1,8 +1,13 @@
+import { fileURLToPath } from 'node:url'
+import { parse } from 'csv-parse/sync'
 import MarkdownIt from 'markdown-it'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { desiredIssues } from '../../src/issues/bodies.js'
+import { planNotifications } from '../../src/notify/mails.js'
+import { loadTemplates, type MailTemplates } from '../../src/notify/templates.js'
 import type { Plan, PlanAccount, PlanUser } from '../../src/plan/types.js'
 import { planMarkdown, summaryMarkdown } from '../../src/report/markdown.js'
+import { planCsvChunks } from '../../src/report/write.js'
 import { fixturePlan } from './fixture-plan.js'
 import { HOSTILE_STRINGS } from './markdown-escape.test.js'
 
@@ -96,5 +101,55 @@ describe('hostile names in issue titles', () => {
       expect(title).not.toMatch(/[`\n\r\t\u202e]/)
       expect(title.length).toBeLessThanOrEqual(256)
     }
+  })
+})
+
+describe('hostile names in plan.csv', () => {
+  it.each(HOSTILE_STRINGS)('%j never starts a cell a spreadsheet would run', value => {
+    const csv = (plan: Plan): string[][] => parse([...planCsvChunks(plan)].join(''))
+    const rows = csv(hostilePlan(value))
+    const plainRows = csv(hostilePlan('plain-name'))
+    expect(rows).toHaveLength(plainRows.length)
+    for (const row of rows) {
+      expect(row).toHaveLength(plainRows[0]?.length ?? 0)
+      for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/)
+    }
+  })
+})
+
+describe('hostile names in mails', () => {
+  const TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url))
+  let templates: MailTemplates
+  beforeAll(async () => {
+    templates = (await loadTemplates(TEMPLATES, { bundledDir: TEMPLATES })).templates
+  })
+  const mails = (value: string) =>
+    planNotifications(
+      hostilePlan(value),
+      ['222222222222', '333333333333'].map(id => ({ id, email: `${id}@example.com` })),
+      {
+        sender: 'security@example.com',
+        notifyAccountEmail: true,
+        ownerTag: 'owner',
+        reminderDays: [1],
+        region: 'eu-west-1',
+        templates
+      }
+    ).mails.filter(mail => /^\d{12}@example\.com$/.test(mail.to)) // an owner tag may be valid
+  /** The HTML elements of a mail, counted: a hostile value must add none. */
+  const elements = (html: string) => {
+    const counts: Record<string, number> = {}
+    for (const [, tag] of html.matchAll(/<(\/?[a-z0-9]+)/g)) counts[tag!] = (counts[tag!] ?? 0) + 1
+    return counts
+  }
+
+  it.each(HOSTILE_STRINGS)('%j is text in the HTML part, the structure unchanged', value => {
+    const plain = mails('plain-name')
+    const hostile = mails(value)
+    expect(hostile.map(mail => mail.to)).toEqual(plain.map(mail => mail.to))
+    hostile.forEach((mail, i) => {
+      expect(elements(mail.html)).toEqual(elements(plain[i]?.html ?? ''))
+      expect(mail.subject).not.toMatch(/[\r\n]/)
+    })
   })
 })

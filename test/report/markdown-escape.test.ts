@@ -42,14 +42,10 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'ci_bot+deploy=x,y.z@corp'
 ]
 
-const VISIBLE = (value: string) =>
-  value
-    .replace(/\r\n?|\n|\t/g, ' ')
-    // eslint-disable-next-line no-control-regex
-    .replace(
-      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-      '\ufffd'
-    )
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+const VISIBLE = (value: string) => value.replace(/\r\n?|\n|\t/g, ' ').replace(INVISIBLE, '\ufffd')
 
 /** The rendered HTML's text, entities decoded, zero-width spaces removed. */
 function textOf(html: string): string {
