@@ -1,3 +1,4 @@
+import { plural } from './util/plural.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -19,6 +20,7 @@ import { getInputs, InputErrors, runContextFromEnv, type Config } from './inputs
 import { mergeShardPlans } from './merge.js'
 import { createGitHubClient } from './issues/client.js'
 import {
+  COMMENT_BUDGET,
   dryRunCommentBody,
   dryRunFailedBody,
   upsertDryRunComment
@@ -29,9 +31,10 @@ import { deployPhase, issuesPhase, notifyPhase } from './phases.js'
 import { PlanLedger } from './plan/ledger.js'
 import type { PlanAccount, RunPlan } from './plan/types.js'
 import { describeProxies, proxySettingsFromEnv, type ProxySettings } from './proxy/index.js'
-import { accountFailureAnnotations } from './report/annotations.js'
+import { accountFailureAnnotations, ANNOTATION_LIMIT } from './report/annotations.js'
 import { summaryMarkdown } from './report/markdown.js'
 import { KeySpool } from './report/key-spool.js'
+import { keysCsvRows, unscannedRow } from './report/keys-csv.js'
 import { AccountSpool } from './report/spool.js'
 import { writeReports } from './report/write.js'
 import { loadStateKey } from './state/signing.js'
@@ -80,7 +83,7 @@ export async function run(): Promise<void> {
     interruption.remove()
     if (pullRequest !== undefined) {
       await commentOnPullRequest(config.issues.githubToken, pullRequest, runUrl =>
-        dryRunCommentBody(summaryMarkdown(plan), runUrl)
+        dryRunCommentBody(summaryMarkdown(plan, COMMENT_BUDGET), runUrl)
       )
     }
   } catch (error) {
@@ -261,6 +264,16 @@ async function rotate(
     const found: string[] = []
     const stoppedPlan = (): RunPlan => {
       ledger.finishHeld(stoppedBeforeChange(interruption.signal ?? 'a signal'))
+      // keys.csv says which accounts were not read, so it never passes for a full inventory.
+      const rows = ledger.inventory?.rows
+      for (const account of accounts) {
+        if (!rows || rows.has(account.id)) continue
+        const note = `not reached: the run was stopped (${interruption.signal ?? 'a signal'}) before this account was read`
+        rows.add(
+          account.id,
+          keysCsvRows([unscannedRow({ accountId: account.id, accountName: account.name }, note)])
+        )
+      }
       const warnings = [...(deps.runWarnings ?? []), ...found]
       return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accounts.length)
     }
@@ -443,12 +456,9 @@ async function publish(
     `Plan written to ${paths.json}, ${paths.markdown}, ${paths.csv} and ${paths.keys}${final ? '' : ' (completed after notifications and issues)'}.`
   )
   await core.summary.addRaw(summaryMarkdown(plan)).write({ overwrite: true })
+  annotateFailedAccounts(config, plan)
   if (!final) return
   const failedAccounts = failedAccountIds(plan.accounts)
-  const annotate = config.failOnAccountError ? core.error : core.warning
-  for (const { title, message } of accountFailureAnnotations(plan.accounts)) {
-    annotate(message, { title })
-  }
   setOutputs(plan, failedAccounts, paths.json, paths.dir)
 
   const stop = plan.interrupted
@@ -456,7 +466,7 @@ async function publish(
     core.setFailed(
       `The run was stopped (${stop.signal}) during ${stop.phase}; the plan lists what it did until then` +
         (stop.accountsNotReached > 0
-          ? `, and ${stop.accountsNotReached} accounts in scope were not reached.`
+          ? `, and ${plural(stop.accountsNotReached, 'account')} in scope ${stop.accountsNotReached === 1 ? 'was' : 'were'} not reached.`
           : '.')
     )
   } else if (failedAccounts.length > 0 && config.failOnAccountError) {
@@ -467,10 +477,32 @@ async function publish(
     )
   } else if (plan.totals.failedActions > 0 || plan.totals.failedUsers > 0) {
     const parts = [
-      plan.totals.failedActions > 0 ? `${plan.totals.failedActions} key actions failed` : '',
-      plan.totals.failedUsers > 0 ? `${plan.totals.failedUsers} users could not be scanned` : ''
+      plan.totals.failedActions > 0
+        ? `${plural(plan.totals.failedActions, 'key action')} failed`
+        : '',
+      plan.totals.failedUsers > 0
+        ? `${plural(plan.totals.failedUsers, 'user')} could not be scanned`
+        : ''
     ].filter(Boolean)
     core.setFailed(`${parts.join(' and ')}; see the plan for details.`)
+  }
+}
+
+let failedAccountsAnnotated = false
+
+/**
+ * The failed accounts as titled annotations, once per run, at the first publish: before mails
+ * and issues add warnings of their own, so GitHub's ten per severity are not used up first.
+ * As errors (when they fail the step) the step's failure message takes one of the ten.
+ */
+function annotateFailedAccounts(config: Pick<Config, 'failOnAccountError'>, plan: RunPlan): void {
+  if (failedAccountsAnnotated) return
+  failedAccountsAnnotated = true
+  const [annotate, limit] = config.failOnAccountError
+    ? [core.error, ANNOTATION_LIMIT - 1]
+    : [core.warning, ANNOTATION_LIMIT]
+  for (const { title, message } of accountFailureAnnotations(plan.accounts, limit)) {
+    annotate(message, { title })
   }
 }
 

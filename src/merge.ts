@@ -105,14 +105,16 @@ export async function mergeShardPlans(
         `${path} lacks ${missing.length} of the accounts its shard (${shardName(head.shard)}) was given (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}) and does not say it stopped early: is it a complete plan of this run?`
       )
     }
-    for (const id of missing) {
-      const account = notReached(id, head)
-      spool.add(account)
-      keys?.add(id, keysCsvRows([unscannedRow(account, account.error ?? '')]))
-    }
     if (keys) {
       const warning = await mergeShardKeys(path, head, keys)
       if (warning) keyWarnings.push(warning)
+    }
+    for (const id of missing) {
+      const account = notReached(id, head)
+      spool.add(account)
+      // A stopped shard lists the accounts it did not reach in its keys.csv already.
+      if (keys && !keys.has(id))
+        keys.add(id, keysCsvRows([unscannedRow(account, account.error ?? '')]))
     }
     log.info(`  ${path}: shard ${shardName(head.shard)}, ${head.shard.accountIds.length} accounts`)
     heads.push({ path, head })

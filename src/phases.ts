@@ -1,5 +1,6 @@
 // The phases around the rotation engine, each turning a module's result into a section of the
 // plan. Every phase here is best effort: it reports its problems and never undoes key work.
+import { plural } from './util/plural.js'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ListRootsCommand } from '@aws-sdk/client-organizations'
@@ -161,7 +162,9 @@ export async function notifyPhase(
     ...runUrl()
   })
   for (const warning of [...loaded.warnings, ...warnings]) log.warning(warning)
-  log.info(`${mails.length} notification emails to send (max-emails ${config.notify.maxEmails}).`)
+  log.info(
+    `${plural(mails.length, 'notification email')} to send (max-emails ${config.notify.maxEmails}).`
+  )
   const sender = config.notify.senderEmail
   const { maxEmails } = config.notify
   const result = await sendNotifications(deps.factory.ses(deps.central), mails, {

@@ -1,3 +1,4 @@
+import { plural } from '../util/plural.js'
 import {
   CreateStackInstancesCommand,
   CreateStackSetCommand,
@@ -467,7 +468,7 @@ export async function deployStacks(
       const failedSoFar = operation?.StatusDetails?.FailedStackInstancesCount ?? 0
       log.info(
         `StackSet ${name}: operation ${operationId} ${status} (${seconds(waited)} waited` +
-          `${failedSoFar > 0 ? `, ${failedSoFar} stack instance(s) failed so far` : ''}).`
+          `${failedSoFar > 0 ? `, ${plural(failedSoFar, 'stack instance')} failed so far` : ''}).`
       )
       const pause = Math.min(pollMs, timeoutMs - waited)
       await sleep(pause)
@@ -565,9 +566,9 @@ function assessInstances(
         ? ` and ${missingInstances.length - LISTED_ACCOUNTS} more`
         : ''
     warn(
-      `${missingInstances.length} account(s) in scope have no CURRENT stack instance of StackSet ` +
-        `${options.stackSetName}, so AssumeRole into them will fail: ${shown}${more}. ` +
-        `Are they outside deployment-ous, or did their stack instance fail?`
+      `${plural(missingInstances.length, 'account')} in scope ${missingInstances.length === 1 ? 'has' : 'have'} no CURRENT stack instance of StackSet ` +
+        `${options.stackSetName}, so AssumeRole into ${missingInstances.length === 1 ? 'it' : 'them'} will fail: ${shown}${more}. ` +
+        `${missingInstances.length === 1 ? 'Is it' : 'Are they'} outside deployment-ous, or did ${missingInstances.length === 1 ? 'its' : 'their'} stack instance fail?`
     )
   }
 

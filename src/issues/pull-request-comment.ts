@@ -7,12 +7,16 @@ export const DRY_RUN_COMMENT_MARKER = '<!-- iam-key-rotation:dry-run -->'
 /** The author of the workflow token's comments. */
 const BOT_LOGIN = 'github-actions[bot]'
 
-/** GitHub refuses comment bodies over 65,536 characters; keep room for the marker and footer. */
-const COMMENT_BUDGET = 60_000
+/**
+ * GitHub refuses comment bodies over 65,536 characters; keep room for the marker and footer.
+ * Render the summary within it (`summaryMarkdown(plan, COMMENT_BUDGET)`): that cut falls between
+ * whole lines and account blocks, never inside a fold or a code block.
+ */
+export const COMMENT_BUDGET = 60_000
 
 /**
- * The dry-run comment: the job summary of the audit, cut at a line to fit a comment, with a
- * link to the run where the whole plan is.
+ * The dry-run comment: the job summary of the audit, cut at a line should it still not fit a
+ * comment, with a link to the run where the whole plan is.
  */
 export function dryRunCommentBody(summary: string, runUrl?: string): string {
   const where = runUrl ? `[the run](${runUrl})` : 'the run'

@@ -1,3 +1,4 @@
+import { plural } from '../util/plural.js'
 import type { Mode } from '../inputs.js'
 import type { Mail } from './mails.js'
 import { renderHtml, renderText } from './templates.js'
@@ -11,10 +12,22 @@ export const HELD_BACK_LISTED = 50
  * severe first, then by address). Account addresses come from Organizations, one per account,
  * and each carries every item of its account, so the fewest mails reach someone for every item;
  * owner tags can be set by a member account's administrators, so they cannot crowd the account
- * mails out. Stable: equal mails keep their order.
+ * mails out. Owner mails take turns by account (the account of their first item): one account's
+ * many tagged owners cannot crowd out the owners of the others. Stable otherwise.
  */
 export function sendingOrder(mails: readonly Mail[]): Mail[] {
-  return [...mails.filter(mail => mail.accountContact), ...mails.filter(m => !m.accountContact)]
+  const turns = new Map<string, number>()
+  const owners = mails
+    .filter(mail => !mail.accountContact)
+    .map((mail, index) => {
+      const account = mail.items[0]?.accountId ?? ''
+      const turn = turns.get(account) ?? 0
+      turns.set(account, turn + 1)
+      return { mail, turn, index }
+    })
+    .sort((a, b) => a.turn - b.turn || a.index - b.index)
+    .map(({ mail }) => mail)
+  return [...mails.filter(mail => mail.accountContact), ...owners]
 }
 
 export interface HeldBackContext {
@@ -105,7 +118,7 @@ export function heldBackNotice(
     more: held.length > listed.length ? held.length - listed.length : false,
     runUrl: context.runUrl ?? false
   }
-  const subject = `[IAM key rotation · ${context.mode}] ${held.length} of ${total} notification mails held back by max-emails ${context.maxEmails}`
+  const subject = `[IAM key rotation · ${context.mode}] ${held.length} of ${plural(total, 'notification mail')} held back by max-emails ${context.maxEmails}`
   return {
     from: context.sender,
     to: context.sender,

@@ -1,3 +1,4 @@
+import { asciiLowerCase } from '../util/ascii.js'
 import { plural } from '../util/plural.js'
 import type { Mode } from '../inputs.js'
 import type { ActionType, ReasonCode } from '../policy/index.js'
@@ -223,7 +224,13 @@ export const MAIL_SENTENCES: Readonly<Partial<Record<ReasonCode, string>>> = Obj
     'Key is about to expire and has never been used: it will be deactivated on the due date, then permanently deleted after the recovery grace period.'
 })
 
-const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/
+/**
+ * An address SES takes, in printable ASCII only: a non-ASCII lookalike (the Kelvin sign lowercases
+ * to "k") must neither pass for an allowed domain nor merge with another recipient's address.
+ */
+const EMAIL = /^[!#-'*+\-./-9=?A-Z^-~]+@[-.0-9A-Za-z]+\.[-.0-9A-Za-z]+$/
+/** Addresses taken from one owner tag; more would let one tag spend the run's max-emails. */
+export const OWNER_ADDRESSES_PER_TAG = 5
 const SECRET_ARN = /^arn:[^:]+:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/
 const CHANGE_TYPES = new Set<ActionType>(['ROTATE', 'DEACTIVATE', 'DELETE'])
 
@@ -260,7 +267,7 @@ export function planNotifications(
   let order = 0
 
   const recipient = (address: string): Recipient => {
-    const key = address.toLowerCase()
+    const key = asciiLowerCase(address)
     let entry = recipients.get(key)
     if (!entry) {
       entry = { address, contactFor: new Map(), owner: false, items: new Map() }
@@ -382,10 +389,16 @@ function ownerAddresses(
 ): string[] {
   if (!user.owner) return []
   const parts = user.owner.split(/\s+/).filter(part => part !== '')
-  const valid = parts.filter(part => EMAIL.test(part))
-  if (valid.length < parts.length) {
+  const addresses = parts.filter(part => EMAIL.test(part))
+  if (addresses.length < parts.length) {
     warnings.add(
-      `Tag "${ownerTag}" of IAM user ${user.userName} in account ${account.accountId} is "${user.owner}", which is not a list of email addresses; ${valid.length === 0 ? 'the owner gets no mail' : 'only the valid addresses get mail'}.`
+      `Tag "${ownerTag}" of IAM user ${user.userName} in account ${account.accountId} is "${user.owner}", which is not a list of email addresses; ${addresses.length === 0 ? 'the owner gets no mail' : 'only the valid addresses get mail'}.`
+    )
+  }
+  const valid = addresses.slice(0, OWNER_ADDRESSES_PER_TAG)
+  if (addresses.length > valid.length) {
+    warnings.add(
+      `Tag "${ownerTag}" of IAM user ${user.userName} in account ${account.accountId} names ${addresses.length} addresses; only the first ${OWNER_ADDRESSES_PER_TAG} get mail.`
     )
   }
   const allowed = valid.filter(address => ownerDomainAllowed(address, domains))

@@ -21,7 +21,7 @@ export interface InventoryUser {
   readonly exempt: boolean
   readonly exemptReason?: ExemptReason
   readonly keys: readonly KeyFacts[]
-  readonly decision: Pick<UserDecision, 'actions' | 'trusted'>
+  readonly decision: Pick<UserDecision, 'actions' | 'trusted' | 'lifecycleUpdates'>
   /**
    * false: the keys are known only by their credential report slot (the scan looked up no ids
    * for a user with nothing to do); their `accessKeyId` is a placeholder, never to be shown.
@@ -167,9 +167,20 @@ function scheduled(
 }
 
 /** The trusted record of a key (own properties only: key ids are data). */
+/**
+ * The key's record as this run leaves it: the trusted record with the run's lifecycle updates
+ * applied (a rotation recognised from the tool's own secret when the tags are gone, say).
+ */
 function recordOf(key: KeyFacts, user: InventoryUser): KeyRecord | undefined {
   const trusted = user.decision.trusted
-  return Object.hasOwn(trusted, key.accessKeyId) ? trusted[key.accessKeyId] : undefined
+  let record = Object.hasOwn(trusted, key.accessKeyId) ? trusted[key.accessKeyId] : undefined
+  for (const update of user.decision.lifecycleUpdates) {
+    if (update.accessKeyId !== key.accessKeyId) continue
+    const next: Record<string, unknown> = { ...record, ...update.changes }
+    for (const field of update.clears ?? []) delete next[field]
+    record = next
+  }
+  return record
 }
 
 /** When this tool rotated `key`, if trusted state says so and the user still has the replacement. */

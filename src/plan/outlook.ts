@@ -19,12 +19,15 @@ interface AgeBucket {
 export function ageBuckets(policy: Plan['policy']): AgeBucket[] {
   const warnFrom = Math.max(0, policy.R - policy.W)
   const third = Math.max(1, Math.floor(warnFrom / 3))
-  const edges = [0, third, 2 * third, warnFrom, policy.R, policy.R + policy.Gi]
+  // Ascending and without repeats, however small the thresholds (R = 2, W = 1, Gi = 10 gives 0, 1, 2, 12).
+  const thirds = warnFrom >= 3 ? [third, 2 * third] : []
+  const edges = [0, ...thirds, warnFrom, policy.R, policy.R + policy.Gi].filter(
+    (edge, i, all) => i === 0 || edge > Math.max(...all.slice(0, i))
+  )
   const buckets: AgeBucket[] = []
   for (let i = 0; i < edges.length; i++) {
     const from = edges[i] ?? 0
     const to = edges[i + 1]
-    if (to !== undefined && to <= from) continue
     const days = to === undefined ? `${from}+` : `${from}–${to - 1}`
     const note =
       from === warnFrom && to === policy.R

@@ -6,21 +6,25 @@ export interface Annotation {
   readonly message: string
 }
 
-/** More failed accounts than this are folded into one annotation, so none is dropped unseen. */
+/** GitHub shows this many annotations of each severity per step; the rest are dropped unseen. */
 export const ANNOTATION_LIMIT = 10
 /** Lines of a folded annotation; the rest are in plan.md. */
 const FOLDED_LINES = 50
 
 /**
  * One annotation per account that could not be processed, or one for all of them when there
- * are more than ANNOTATION_LIMIT (GitHub keeps only ten of each severity per step).
+ * are more than `limit` (GitHub keeps only ten of each severity per step; the step's failure
+ * message takes one error of its own).
  */
-export function accountFailureAnnotations(accounts: Iterable<PlanAccount>): Annotation[] {
+export function accountFailureAnnotations(
+  accounts: Iterable<PlanAccount>,
+  limit = ANNOTATION_LIMIT
+): Annotation[] {
   const failed: PlanAccount[] = []
   for (const account of accounts) if (account.status === 'failed') failed.push(account)
   const line = (account: PlanAccount) =>
     `${account.accountId} (${account.accountName}): ${account.error ?? 'unknown error'}`
-  if (failed.length <= ANNOTATION_LIMIT) {
+  if (failed.length <= limit) {
     return failed.map(account => ({
       title: `Account ${account.accountId} failed`,
       message: `${line(account)}. The other accounts were processed; the next run tries this one again.`

@@ -15,6 +15,7 @@ interface SpoolEntry {
 export class KeySpool implements Iterable<string> {
   private readonly fd: number
   private readonly entries: SpoolEntry[] = []
+  private readonly accounts = new Set<string>()
   private readonly rank: ReadonlyMap<string, number> | undefined
   private size = 0
 
@@ -36,7 +37,13 @@ export class KeySpool implements Iterable<string> {
     const bytes = Buffer.from(csv)
     writeSync(this.fd, bytes, 0, bytes.length, this.size)
     this.entries.push({ accountId, offset: this.size, length: bytes.length })
+    this.accounts.add(accountId)
     this.size += bytes.length
+  }
+
+  /** Whether the account has rows (a stopped run gives the others a row saying so). */
+  has(accountId: string): boolean {
+    return this.accounts.has(accountId)
   }
 
   *[Symbol.iterator](): Iterator<string> {

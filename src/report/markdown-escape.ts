@@ -12,14 +12,17 @@ function oneLine(value: string): string {
   return value.replace(/\r\n?|\n|\t/g, ' ').replace(INVISIBLE, '\ufffd')
 }
 
-/** A zero-width space: breaks `@name` mentions, email and URL autolinks without changing the text. */
+/**
+ * A zero-width space: breaks `@name` mentions, `#1` references, email and URL autolinks without
+ * changing the text (as an entity: the character itself lets fuzzy linkifiers see `example.com`).
+ */
 const BREAK = '&#8203;'
 
 /**
  * Text outside code, in a paragraph, list item or table cell. Every character that Markdown or
  * GitHub gives a meaning is neutralised: `\` `` ` `` `*` `_` `~` `[` `]` `|` by a backslash; `<`,
- * `>` and `&` as entities (no HTML, no entity smuggled in); `@` and `://` get a zero-width space
- * after them, so no mention or autolink forms.
+ * `>` and `&` as entities (no HTML, no entity smuggled in); `@`, `#` and `://` get a zero-width
+ * space after them, so no mention, issue reference (`org/repo#1`) or autolink forms.
  */
 export function markdownText(value: string | number | undefined): string {
   return oneLine(String(value ?? ''))
@@ -27,6 +30,7 @@ export function markdownText(value: string | number | undefined): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/[\\`*_~[\]|#!]/g, char => `\\${char}`)
+    .replace(/#/g, `#${BREAK}`)
     .replace(/@/g, `@${BREAK}`)
     .replace(/:\/\//g, `:${BREAK}//`)
     .replace(/\bwww\./gi, match => `${match.slice(0, 3)}${BREAK}.`)
@@ -82,6 +86,11 @@ const TITLE_LIMIT = 256
  * most 256 characters. Titles render no links or mentions.
  */
 export function issueTitle(value: string): string {
-  const text = oneLine(value).replace(/`/g, "'").replace(/\s+/g, ' ').trim()
+  // A zero-width space after # keeps `org/repo#1` from cross-referencing another issue.
+  const text = oneLine(value)
+    .replace(/`/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/#/g, '#\u200b')
   return text.length > TITLE_LIMIT ? `${text.slice(0, TITLE_LIMIT - 1)}…` : text
 }

@@ -15,10 +15,15 @@ export interface MarkdownLimits {
   readonly rows: number
   /** Bytes of per-account detail, filled with the accounts that matter most first. */
   readonly detailBytes: number
+  /**
+   * Characters of a free text (an AWS error, a detail, a note) before it is cut with `…`: room for
+   * the longest message this tool writes, whose fix comes last.
+   */
+  readonly text: number
 }
 
-export const SUMMARY_LIMITS: MarkdownLimits = { rows: 30, detailBytes: 48_000 }
-const UNLIMITED: MarkdownLimits = { rows: Infinity, detailBytes: Infinity }
+export const SUMMARY_LIMITS: MarkdownLimits = { rows: 30, detailBytes: 48_000, text: 1_000 }
+const UNLIMITED: MarkdownLimits = { rows: Infinity, detailBytes: Infinity, text: Infinity }
 
 const ACTION_ICONS: Record<ActionType, string> = {
   ROTATE: '🔄',
@@ -69,6 +74,13 @@ function* section(
   if (shown > 0) yield* footer
 }
 
+/** Bullet lines, at most `rows`, then how many more there are and where. */
+function bullets(items: readonly string[], rows: number, where = 'plan.json'): string[] {
+  const lines = items.slice(0, rows).map(item => `- ${cell(item)}`)
+  if (items.length > rows) lines.push(`- … and ${items.length - rows} more: see ${where}.`)
+  return lines
+}
+
 /** Each user of each account, with the account: one pass over the plan's accounts. */
 function* usersOf(plan: RunPlan): Generator<{ account: PlanAccount; user: PlanUser }> {
   for (const account of plan.accounts) {
@@ -99,7 +111,7 @@ function* headerLines(plan: RunPlan): Generator<string> {
   ]
   const stop = plan.interrupted
   if (stop) {
-    yield `**Stopped early:** the run received ${stop.signal} during ${stop.phase} (${readableTime(stop.at)}). This plan lists what it did until then${stop.accountsNotReached > 0 ? `; ${plural(stop.accountsNotReached, 'account')} in scope were not reached` : ''}. The next run reads every key again.`
+    yield `**Stopped early:** the run received ${stop.signal} during ${stop.phase} (${readableTime(stop.at)}). This plan lists what it did until then${stop.accountsNotReached > 0 ? `; ${plural(stop.accountsNotReached, 'account')} in scope ${stop.accountsNotReached === 1 ? 'was' : 'were'} not reached` : ''}. The next run reads every key again.`
     yield ''
   }
   const failed = t.failedAccounts > 0 ? ` (${t.failedAccounts.toLocaleString('en-US')} failed)` : ''
@@ -146,9 +158,14 @@ function* actionLines(plan: RunPlan): Generator<string> {
   yield '## To act on'
   yield ''
   if (groups.size === 0) {
-    yield plan.totals.failedAccounts + plan.totals.failedUsers > 0
-      ? 'No key needs an action, but not every account or user could be read: see below.'
-      : 'Nothing to act on: every key in scope is within policy.'
+    const t = plan.totals
+    yield plan.interrupted
+      ? 'No key needs an action among those read before the run stopped: see below.'
+      : t.failedAccounts + t.failedUsers > 0
+        ? 'No key needs an action, but not every account or user could be read: see below.'
+        : t.stateTampered + t.secretRepairs > 0
+          ? 'No key needs an action, but records or secrets are not as the tool left them: see below.'
+          : 'Nothing to act on: every key in scope is within policy.'
     yield ''
     return
   }
@@ -354,7 +371,7 @@ function deploymentLines(plan: RunPlan, rows: number): string[] {
     lines.push(
       'Differences from `cfn/member-role.yaml`:',
       '',
-      ...deployment.differences.map(d => `- ${cell(d)}`),
+      ...bullets(deployment.differences, rows),
       ''
     )
   }
@@ -382,7 +399,7 @@ function deploymentLines(plan: RunPlan, rows: number): string[] {
         (stack.templateVersion ? `, template version ${cell(stack.templateVersion)}` : '') +
         (stack.drift ? `, drift ${cell(stack.drift)}` : '')
     )
-    for (const problem of stack.problems ?? []) lines.push(`  - ${cell(problem)}`)
+    for (const line of bullets(stack.problems ?? [], rows)) lines.push(`  ${line}`)
     if (stack.fix) {
       lines.push(
         '',
@@ -393,8 +410,7 @@ function deploymentLines(plan: RunPlan, rows: number): string[] {
     }
   }
   if ((deployment.centralStacks ?? []).length > 0) lines.push('')
-  if (deployment.messages.length > 0)
-    lines.push(...deployment.messages.map(m => `- ${cell(m)}`), '')
+  if (deployment.messages.length > 0) lines.push(...bullets(deployment.messages, rows), '')
   return lines
 }
 
@@ -422,6 +438,8 @@ function notificationLines(plan: RunPlan, rows: number): string[] {
   lines.push(...problems.slice(0, rows))
   if (problems.length > rows) lines.push(`- … and ${problems.length - rows} more: see plan.json.`)
   if (problems.length > 0) lines.push('')
+  // Owner tags refused (not an address, not on owner-email-domains) and accounts without one.
+  if (n.warnings.length > 0) lines.push(...bullets(n.warnings, rows), '')
   return lines
 }
 
@@ -442,12 +460,12 @@ function issueLines(plan: RunPlan, rows: number): string[] {
   if (deferred > 0) {
     const where = issues.rollup ? `, listed in ${link(issues.rollup)}` : ''
     lines.push(
-      `- ${plural(deferred, 'problem')} over max-new-issues wait for their own issue${where}.`
+      `- ${plural(deferred, 'problem')} over max-new-issues ${deferred === 1 ? 'waits' : 'wait'} for ${deferred === 1 ? 'its' : 'their'} own issue${where}.`
     )
   }
   lines.push(
     `- ${plural(issues.unchanged, 'open issue')} unchanged.`,
-    ...issues.warnings.map(w => `- ${cell(w)}`),
+    ...bullets(issues.warnings, rows),
     ''
   )
   return lines
@@ -469,9 +487,31 @@ function* headLines(plan: RunPlan, limits: MarkdownLimits): Generator<string> {
   yield* issueLines(plan, limits.rows)
 }
 
-/** The users of an account worth a row: an action, an exemption or a note. */
+/** A user's problems that are not actions: a failed scan, tampered state, a secret not as made. */
+function problemsOf(user: PlanUser): string[] {
+  const secret = user.secret
+  return [
+    ...(user.error !== undefined ? [`could not be scanned: ${user.error}`] : []),
+    ...(user.stateFindings ?? []).map(
+      finding => `state of key ${finding.accessKeyId} ignored (STATE_TAMPERED): ${finding.problem}`
+    ),
+    ...(secret && !secret.owned
+      ? [
+          `secret ${secret.name}: not created by this tool (${secret.problem ?? 'no marker'}), never written`
+        ]
+      : []),
+    ...(secret?.repairs ?? []).map(
+      repair =>
+        `secret ${secret?.name ?? ''}: ${repair.problem}; repair: ${repair.remedy} (${repair.result})`
+    )
+  ]
+}
+
+/** The users of an account worth a row or a line: an action, an exemption, a note or a problem. */
 function reportedUsers(account: PlanAccount): PlanUser[] {
-  return account.users.filter(user => user.actions.length > 0 || user.exempt || user.notes)
+  return account.users.filter(
+    user => user.actions.length > 0 || user.exempt || user.notes || problemsOf(user).length > 0
+  )
 }
 
 /**
@@ -485,7 +525,7 @@ function importance(account: PlanAccount): 0 | 1 | 2 | undefined {
   const actions = users.flatMap(user => user.actions)
   if (
     actions.some(a => a.type === 'BLOCKED' || a.result === 'failed' || a.result === 'skipped') ||
-    account.users.some(user => (user.stateFindings?.length ?? 0) > 0)
+    users.some(user => problemsOf(user).length > 0)
   ) {
     return 0
   }
@@ -502,26 +542,48 @@ function actionCounts(actions: readonly PlanAction[]): string {
 }
 
 /** One account's detail, folded: a summary line, then a six-column table of its keys. */
-function accountDetail(account: PlanAccount): string {
+function accountDetail(account: PlanAccount, rowLimit: number): string {
   const users = reportedUsers(account)
   const actions = users.flatMap(user => user.actions)
   const exempt = users.filter(user => user.exempt).length
-  const what = [actionCounts(actions), exempt > 0 ? plural(exempt, 'exempt user') : '']
+  const problems = users.flatMap(user =>
+    problemsOf(user).map(problem => `- ${cell(user.userName)}: ${cell(problem)}`)
+  )
+  const what = [
+    actionCounts(actions),
+    exempt > 0 ? plural(exempt, 'exempt user') : '',
+    problems.length > 0 ? plural(problems.length, 'problem') : ''
+  ]
     .filter(Boolean)
     .join(', ')
   const lines = [
     `<details><summary><b>${account.accountId}</b> ${htmlText(account.accountName)}: ${htmlText(what)}</summary>`,
     '',
     `${plural(account.usersScanned, 'user')}, ${plural(account.keysScanned, 'key')} scanned.`,
-    '',
-    '| user | key | action | due | result | key facts |',
-    '|---|---|---|---|---|---|'
+    ''
   ]
-  for (const user of users) lines.push(...userRows(user))
-  const notes = users.flatMap(user =>
-    (user.notes ?? []).map(note => `- ${cell(user.userName)}: ${cell(note)}`)
-  )
-  if (notes.length > 0) lines.push('', ...notes)
+  // One account with thousands of users must not fill the summary: rows and lines are capped.
+  const more = (hidden: number) =>
+    hidden > 0
+      ? ['', `_… and ${plural(hidden, 'more row')}: see plan.md in the report artifact._`]
+      : []
+  const rows = users.flatMap(userRows)
+  if (rows.length > 0) {
+    lines.push(
+      '| user | key | action | due | result | key facts |',
+      '|---|---|---|---|---|---|',
+      ...rows.slice(0, rowLimit),
+      ...more(rows.length - rowLimit)
+    )
+  }
+  const notes = [
+    ...problems,
+    ...users.flatMap(user =>
+      (user.notes ?? []).map(note => `- ${cell(user.userName)}: ${cell(note)}`)
+    )
+  ]
+  if (notes.length > 0)
+    lines.push('', ...notes.slice(0, rowLimit), ...more(notes.length - rowLimit))
   lines.push('', '</details>', '')
   return lines.join('\n')
 }
@@ -531,7 +593,7 @@ function userCell(user: PlanUser): string {
 }
 
 function userRows(user: PlanUser): string[] {
-  if (user.exempt) {
+  if (user.exempt && user.actions.length === 0) {
     return [`| ${userCell(user)} | | exempt | | | ${plural(user.keys.length, 'key')} |`]
   }
   return user.actions.map(action => {
@@ -579,7 +641,7 @@ function* detailLines(plan: RunPlan, limits: MarkdownLimits): Generator<string> 
       const rank = importance(account)
       if (rank === undefined || (wanted !== undefined && rank !== wanted)) continue
       if (room <= 0) continue
-      const detail = accountDetail(account)
+      const detail = accountDetail(account, limits.rows)
       const size = Buffer.byteLength(detail) + 1
       if (size > room && shown > 0) {
         room = 0
@@ -632,7 +694,7 @@ export function summaryMarkdown(
   const parts: string[] = []
   let size = 0
   // Each piece is a line or a whole account block, so a cut never leaves a <details> open.
-  for (const piece of planMarkdownChunks(plan, limits)) {
+  for (const piece of planMarkdownChunks(clipTexts(plan, limits.text), limits)) {
     size += Buffer.byteLength(piece)
     if (size > budget) {
       parts.push(
@@ -643,4 +705,83 @@ export function summaryMarkdown(
     parts.push(piece)
   }
   return parts.join('')
+}
+
+/** `text` cut to `limit` characters with `…`: a long AWS error or a crafted name cannot fill the summary. */
+function clip(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, Math.max(1, limit - 1))}…` : text
+}
+
+/**
+ * The plan with its free texts (errors, details, notes, problems, warnings) cut to `limit`
+ * characters, read lazily so the accounts stay on disk; plan.md and plan.json keep them whole.
+ */
+function clipTexts(plan: RunPlan, limit: number): RunPlan {
+  if (limit === Infinity) return plan
+  const c = (text: string) => clip(text, limit)
+  const optional = <T extends object, K extends keyof T>(value: T, key: K): Partial<T> =>
+    typeof value[key] === 'string' ? ({ [key]: c(value[key]) } as Partial<T>) : {}
+  const clipUser = (user: PlanUser): PlanUser => ({
+    ...user,
+    ...optional(user, 'error'),
+    ...(user.notes ? { notes: user.notes.map(c) } : {}),
+    ...(user.stateFindings
+      ? { stateFindings: user.stateFindings.map(f => ({ ...f, problem: c(f.problem) })) }
+      : {}),
+    ...(user.secret
+      ? {
+          secret: {
+            ...user.secret,
+            ...optional(user.secret, 'problem'),
+            repairs: user.secret.repairs.map(r => ({ ...r, ...optional(r, 'error') }))
+          }
+        }
+      : {}),
+    actions: user.actions.map(a => ({ ...a, ...optional(a, 'detail'), ...optional(a, 'error') }))
+  })
+  const accounts = plan.accounts
+  const deployment = plan.deployment
+  const notifications = plan.notifications
+  const issues = plan.issues
+  return {
+    ...plan,
+    accounts: {
+      *[Symbol.iterator]() {
+        for (const account of accounts) {
+          yield { ...account, ...optional(account, 'error'), users: account.users.map(clipUser) }
+        }
+      }
+    },
+    warnings: plan.warnings.map(c),
+    ...(deployment
+      ? {
+          deployment: {
+            ...deployment,
+            differences: deployment.differences.map(c),
+            messages: deployment.messages.map(c),
+            failedInstances: deployment.failedInstances.map(f => ({ ...f, reason: c(f.reason) })),
+            ...(deployment.centralStacks
+              ? {
+                  centralStacks: deployment.centralStacks.map(stack => ({
+                    ...stack,
+                    ...optional(stack, 'reason'),
+                    ...(stack.problems ? { problems: stack.problems.map(c) } : {})
+                  }))
+                }
+              : {})
+          }
+        }
+      : {}),
+    ...(notifications
+      ? {
+          notifications: {
+            ...notifications,
+            failed: notifications.failed.map(m => ({ ...m, error: c(m.error) })),
+            unsent: notifications.unsent.map(m => ({ ...m, reason: c(m.reason) })),
+            warnings: notifications.warnings.map(c)
+          }
+        }
+      : {}),
+    ...(issues ? { issues: { ...issues, warnings: issues.warnings.map(c) } } : {})
+  }
 }

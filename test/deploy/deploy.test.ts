@@ -294,7 +294,7 @@ describe('deployStacks: apply', () => {
     ])
     expect(report.missingInstances).toEqual(['333333333333'])
     expect(lines.warning.join('\n')).toMatch(/333333333333 \(us-east-1\) failed: .*already exists/)
-    expect(lines.warning.join('\n')).toMatch(/1 account\(s\) in scope .*AssumeRole .* 333333333333/)
+    expect(lines.warning.join('\n')).toMatch(/1 account in scope has .*AssumeRole .* 333333333333/)
   })
 
   it('reports an operation that failed as a failed StackSet', async () => {

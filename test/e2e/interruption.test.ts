@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parse } from 'csv-parse/sync'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Plan } from '../../src/plan/types.js'
 import { startEmulator, type World } from '../emulator/index.js'
@@ -147,6 +148,35 @@ describe('a run stopped in its apply phase, through dist/index.js', () => {
       '333333333333'
     ])
     expect(run.summary).toContain('**Stopped early:** the run received SIGTERM during apply')
+  })
+})
+
+describe('a run stopped in its scan, through dist/index.js', () => {
+  it('gives every account it did not read a keys.csv row saying so (never a full-looking inventory)', async () => {
+    const emulator = await startEmulator({ world: world(1) })
+    onTestFinished(() => emulator.close())
+    // One account at a time; the first one's authorization details never come back.
+    const hung = emulator.crashAfter({
+      account: '222222222222',
+      operation: 'GetAccountAuthorizationDetails'
+    })
+    const run = await runAgainstEmulator(
+      emulator,
+      { ...ORG, 'max-concurrency': '1' },
+      { killWhen: hung, killSignal: 'SIGTERM' }
+    )
+    expect(run.exitCode, run.stdout).toBe(1)
+    expect(run.plan?.interrupted).toMatchObject({ signal: 'SIGTERM', phase: 'scan' })
+    const keys = parse<Record<string, string>>(
+      readFileSync(join(run.outputs['report-dir'] ?? '', 'keys.csv'), 'utf8'),
+      { columns: true }
+    )
+    expect(keys.map(row => [row.accountId, row.withinPolicy])).toEqual([
+      ['222222222222', 'unknown'],
+      ['333333333333', 'unknown']
+    ])
+    for (const row of keys)
+      expect(row.note).toMatch(/^not reached: the run was stopped \(SIGTERM\)/)
   })
 })
 

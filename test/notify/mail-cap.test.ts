@@ -87,6 +87,29 @@ describe('sendingOrder', () => {
   })
 })
 
+describe('sendingOrder across accounts', () => {
+  it('lets owner mails take turns by account, so one account cannot spend the cap', () => {
+    const owner = (to: string, accountId: string): Mail => ({
+      ...mail(to),
+      items: [{ accountId } as Mail['items'][number]]
+    })
+    const mails = [
+      owner('a1@example.com', '111111111111'),
+      owner('a2@example.com', '111111111111'),
+      owner('a3@example.com', '111111111111'),
+      owner('b1@example.com', '222222222222'),
+      owner('c1@example.com', '333333333333')
+    ]
+    expect(sendingOrder(mails).map(m => m.to)).toEqual([
+      'a1@example.com',
+      'b1@example.com',
+      'c1@example.com',
+      'a2@example.com',
+      'a3@example.com'
+    ])
+  })
+})
+
 describe('max-emails', () => {
   it('sends at most max-emails mails, holds the rest back and sends one notice to the sender', async () => {
     const { log, lines } = recordingLog()

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { planNotifications, type NotificationOptions } from '../../src/notify/mails.js'
 import { ownerDomainAllowed } from '../../src/notify/owner-domains.js'
 import { loadTemplates, type MailTemplates } from '../../src/notify/templates.js'
-import { account, action, DEV, key, plan, user } from './plan-builders.js'
+import { account, action, DEV, PROD, key, plan, user } from './plan-builders.js'
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url))
 let templates: MailTemplates
@@ -100,6 +100,38 @@ describe('planNotifications with owner-email-domains', () => {
     expect(mails.map(m => m.to)).toEqual(['dev@aws.test'])
     expect(mails[0]?.accountContact).toBe(true)
     expect(warnings).toHaveLength(1)
+  })
+
+  it('a non-ASCII lookalike owner address neither gets mail nor takes over an account address', () => {
+    // U+212A (Kelvin sign) lowercases to "k": merged on toLowerCase, this owner tag in PROD would
+    // have taken DEV's account mail, items and all.
+    const p = plan('enforce', [
+      account(DEV.id, DEV.name, [blocked('a', 'x@example.com')]),
+      account(PROD.id, PROD.name, [blocked('b', '\u212Aim@example.com')])
+    ])
+    const contacts = [
+      { ...DEV, email: 'kim@example.com' },
+      { ...PROD, email: 'prod@example.com' }
+    ]
+    const { mails, warnings } = planNotifications(p, contacts, options())
+    const kim = mails.find(m => m.to === 'kim@example.com')
+    expect(kim?.items.map(i => i.accountId)).toEqual([DEV.id])
+    expect(mails.map(m => m.to)).not.toContain('\u212Aim@example.com')
+    expect(warnings.join('\n')).toMatch(
+      /is "\u212Aim@example.com", which is not a list of email addresses/
+    )
+  })
+
+  it('takes at most five addresses from one owner tag', () => {
+    const owners = Array.from({ length: 7 }, (_, i) => `o${i}@example.com`).join(' ')
+    const p = plan('enforce', [account(DEV.id, DEV.name, [blocked('a', owners)])])
+    const { mails, warnings } = planNotifications(p, [DEV], options({ notifyAccountEmail: false }))
+    expect(mails.map(m => m.to).sort()).toEqual(
+      ['o0', 'o1', 'o2', 'o3', 'o4'].map(local => `${local}@example.com`)
+    )
+    expect(warnings).toEqual([
+      'Tag "owner" of IAM user a in account 222222222222 names 7 addresses; only the first 5 get mail.'
+    ])
   })
 
   it('filters nothing without a list', () => {

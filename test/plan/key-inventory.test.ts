@@ -128,6 +128,15 @@ describe('withinPolicy and nextAction, per key (R 90, Gi 10, Gr 10, W 7)', () =>
       ]
     },
     {
+      what: 'a rotation recognised from the tool’s secret (tags gone): the old key is within its grace',
+      keys: [active('A', ago(95)), active('B', ago(2))],
+      options: { storedSecretKeyId: 'B' },
+      want: [
+        `A yes DEACTIVATE ${at(inDays(8))} INSTALL_GRACE_PERIOD_END`,
+        `B yes ROTATE ${at(inDays(88))} EXPIRED_ACTIVE_KEY`
+      ]
+    },
+    {
       what: 'a rotation under way, in the deactivation warning window',
       keys: [active('A', ago(100)), active('B', ago(5))],
       options: { lifecycle: { A: { rotatedAt: ago(5), replacementKeyId: 'B' } } },
@@ -193,7 +202,7 @@ describe('withinPolicy and nextAction, per key (R 90, Gi 10, Gr 10, W 7)', () =>
       userName: 'proto',
       exempt: false,
       keys: [active('__proto__', ago(95))],
-      decision: { actions: [], trusted: {} },
+      decision: { actions: [], trusted: {}, lifecycleUpdates: [] },
       idsKnown: true
     }
     const [key] = subject.keys

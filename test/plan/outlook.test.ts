@@ -26,6 +26,14 @@ describe('the key outlook', () => {
   })
 
   it.each([
+    [{ R: 2, W: 1 }, ['0–0', '1–1 warn', '2–11 due', '12+ overdue']],
+    [{ R: 5, W: 10 }, ['0–4 warn', '5–14 due', '15+ overdue']],
+    [{ R: 30, W: 0 }, ['0–9', '10–19', '20–29', '30–39 due', '40+ overdue']]
+  ])('has ascending buckets without repeats for small thresholds (%j)', (change, labels) => {
+    expect(ageBuckets({ ...POLICY, ...change }).map(b => b.label)).toEqual(labels)
+  })
+
+  it.each([
     [0, '0–26'],
     [26, '0–26'],
     [83, '83–89 warn'],

@@ -48,6 +48,12 @@ describe('annotations for accounts that failed', () => {
     expect(lines[11]).toBe('100000000010 (acct-10): AssumeRole: AccessDenied 10')
   })
 
+  it('folds at a lower limit when asked (the step failure takes one error of the ten)', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => failed(i))
+    expect(accountFailureAnnotations(ten, 9)).toHaveLength(1)
+    expect(accountFailureAnnotations(ten.slice(0, 9), 9)).toHaveLength(9)
+  })
+
   it('a folded annotation lists fifty accounts and points to plan.md for the rest', () => {
     const [folded] = accountFailureAnnotations(Array.from({ length: 120 }, (_, i) => failed(i)))
     const lines = folded?.message.split('\n') ?? []

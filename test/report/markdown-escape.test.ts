@@ -31,6 +31,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   ' leading and trailing ',
   '**bold** _em_ ~~strike~~',
   '# heading',
+  'acme/infra#1 and #2',
   '> quote',
   'https://evil.example/path',
   'www.evil.example',

@@ -44,9 +44,9 @@ describe('reports streamed from the account spool', () => {
     expect(summaryMarkdown(plan, CUT_LIMITS.accounts)).toBe(golden('summary-accounts-cut.md'))
     expect(summaryMarkdown(plan, CUT_LIMITS.head)).toBe(golden('summary-head-cut.md'))
     // Lists bounded, detail filled by importance: each cut says where the rest is.
-    expect(summaryMarkdown(plan, SUMMARY_LIMIT_BYTES, { rows: 1, detailBytes: 1_500 })).toBe(
-      golden('summary-limited.md')
-    )
+    expect(
+      summaryMarkdown(plan, SUMMARY_LIMIT_BYTES, { rows: 1, detailBytes: 1_500, text: 40 })
+    ).toBe(golden('summary-limited.md'))
     spool.remove()
   })
 

@@ -79,6 +79,21 @@ describe('the job summary stays under GitHub’s 1 MiB step summary limit', () =
     expect(summary).toMatch(/more accounts? with something to report (is|are) in plan\.md/)
   })
 
+  /** The plan with every account name, owner tag, error, detail and warning set to crafted text. */
+  function hostileTexts(plan: Plan, name: string, error: string): Plan {
+    const accounts = plan.accounts.map(a => ({
+      ...a,
+      accountName: name,
+      ...(a.error !== undefined ? { error } : {}),
+      users: a.users.map(u => ({
+        ...u,
+        owner: name,
+        actions: u.actions.map(x => ({ ...x, detail: error }))
+      }))
+    }))
+    return { ...plan, accounts, warnings: Array<string>(500).fill(error) }
+  }
+
   /** A large organization on an ordinary day: most accounts quiet, some changes, a few problems. */
   function thousandAccountPlan(): Plan {
     const reasons: Record<ActionType, ReasonCode> = {
@@ -119,6 +134,59 @@ describe('the job summary stays under GitHub’s 1 MiB step summary limit', () =
       totals: computeTotals(list, false, { apiCalls: 0, throttledRetries: 0 })
     }
   }
+
+  it('caps the rows of one huge account, so it cannot fill the summary', () => {
+    const plan = bigPlan(1, 3000, 'WARN')
+    const summary = summaryMarkdown(plan)
+    expect(Buffer.byteLength(summary)).toBeLessThan(150 * 1024)
+    expect(summary).toContain('_… and 2,970 more rows: see plan.md in the report artifact._')
+    expect(summary).toMatch(/<\/details>\n$/)
+  })
+
+  it('cuts long texts: 1,000 accounts with long AWS errors and @-names stay under 150 KB', () => {
+    // An AccessDenied as AWS writes it, with a session name, and names full of mention bait.
+    const error =
+      'User: arn:aws:sts::111111111111:assumed-role/iam-key-rotation-member-role/GitHubActions-9876543210-1 is not authorized to perform: iam:ListAccessKeys on resource: user team@corp.example because no identity-based policy allows the iam:ListAccessKeys action (Service: Iam, Status Code: 403, Request ID: 0f3c8b0e-1111-2222-3333-444455556666)'
+    const summary = summaryMarkdown(hostileTexts(thousandAccountPlan(), '@ops @sec', error))
+    expect(Buffer.byteLength(summary)).toBeLessThan(150 * 1024)
+    expect(summary).toContain('_… and 470 more rows: see plan.md in the report artifact._')
+  })
+
+  it('stays under the limit, action list first, for texts made only of escapes (every character an @)', () => {
+    const summary = summaryMarkdown(
+      hostileTexts(thousandAccountPlan(), '@'.repeat(50), '@'.repeat(5000))
+    )
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024)
+    expect(summary).toContain('| 🔄 ROTATE | EXPIRED_ACTIVE_KEY |')
+    // Texts are cut at 1,000 characters.
+    expect(summary).not.toContain('@&#8203;'.repeat(1001))
+  })
+
+  it('does not call accounts with problems but no action "nothing to do"', () => {
+    const tampered = {
+      ...user('bot', [key('AKIDFAKE1', 10)], []),
+      stateFindings: [
+        {
+          accessKeyId: 'AKIDFAKE1',
+          reason: 'STATE_TAMPERED' as const,
+          message: 'A record did not verify.',
+          problem: 'signature does not verify'
+        }
+      ]
+    }
+    const list = [
+      account('100000000001', 'tampered', [tampered]),
+      account('100000000002', 'quiet', [])
+    ]
+    const plan = {
+      ...handPlan('audit', list),
+      totals: computeTotals(list, false, { apiCalls: 0, throttledRetries: 0 })
+    }
+    const summary = summaryMarkdown(plan)
+    expect(summary).toContain('**1 account** with nothing to do.')
+    expect(summary).toContain('<details><summary><b>100000000001</b> tampered: 1 problem</summary>')
+    expect(summary).not.toContain('every key in scope is within policy')
+  })
 
   it('leaves a small plan whole', () => {
     const plan = bigPlan(2, 3, 'ROTATE')
