@@ -72,7 +72,7 @@ try {
     for (const mail of mails) console.log(`  to ${mail.to.join(', ')}: ${mail.subject}`)
   }
   console.log(
-    `\nReport files: ${relative(process.cwd(), reportDir) || '.'}/plan.json, plan.md, plan.csv`
+    `\nReport files: ${relative(process.cwd(), reportDir) || '.'}/plan.json, plan.md, plan.csv, keys.csv`
   )
   console.log(
     `Action exit code: ${run.exitCode} (non-zero here means an account failed, as the demo intends)`
