@@ -17,6 +17,8 @@ export default defineConfig({
     env: { IAM_EMULATOR_PERMISSION_LOG_DIR: PERMISSION_LOG_DIR },
     // Runs once, in the main process, before any project: a fresh permission log for this run.
     globalSetup: ['test/support/clear-permission-log.ts'],
+    // In each test file: removes the temp folders it made (action runs' work dirs) when it is done.
+    setupFiles: ['test/support/remove-temp-dirs.ts'],
     projects: [
       {
         extends: true,

@@ -7,13 +7,17 @@ import { errorLines, runAction } from './support/run-action.js'
 
 /** Counts every request; with AWS_ENDPOINT_URL pointing here, any AWS call would land here. */
 let requests = 0
+/** The SDK's user-agent of each request: it names the Node version the action runs on. */
+const userAgents: string[] = []
 let server: Server
 let endpoint: string
 
 beforeAll(async () => {
-  server = createServer((_request, response) => {
+  server = createServer((request, response) => {
     requests++
-    response.writeHead(500).end()
+    userAgents.push(request.headers['user-agent'] ?? '')
+    // Not retried (a 500 would be, ten times): one request per AWS call.
+    response.writeHead(403).end()
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -83,6 +87,27 @@ describe('dist/index.js as a runner runs it', () => {
     const [error] = errorLines(run)
     expect(error).toContain('"secrets-account-id"')
     expect(error).toContain('"kms-key-id"')
+  })
+})
+
+describe('the runtime', () => {
+  // .ci/run runs the e2e suite again under Node 24 (runs.using: node24) with EXPECT_NODE_MAJOR=24.
+  it(`runs dist/index.js on the Node that runs the tests, ${process.version}`, async () => {
+    const before = userAgents.length
+    const run = await runAction({
+      inputs: GOOD,
+      env: {
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIDSMOKETEST000000',
+        AWS_SECRET_ACCESS_KEY: 'smoke-test-not-a-secret'
+      }
+    })
+    expect(run.exitCode).not.toBe(0)
+    const sent = userAgents.slice(before)
+    expect(sent.length).toBeGreaterThan(0)
+    for (const agent of sent) expect(agent).toContain(` md/nodejs#${process.versions.node} `)
+    const expected = process.env.EXPECT_NODE_MAJOR
+    if (expected) expect(process.versions.node.split('.')[0]).toBe(expected)
   })
 })
 

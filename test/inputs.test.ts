@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   getInputs,
@@ -11,6 +10,7 @@ import {
   type InputName,
   type RunContext
 } from '../src/inputs.js'
+import { testTempDir } from './support/temp-dirs.js'
 
 const REQUIRED: Partial<Record<InputName, string>> = {
   'organization-id': 'o-a1b2c3d4e5',
@@ -498,7 +498,7 @@ describe('the role chain', () => {
     ],
     ['no readable payload', undefined, { fromFork: true }]
   ])('reads a pull_request event from %s', (_name, pullRequestPayload, expected) => {
-    const dir = mkdtempSync(join(tmpdir(), 'event-'))
+    const dir = testTempDir('event-')
     const path = join(dir, 'event.json')
     writeFileSync(
       path,

@@ -23,7 +23,13 @@ interface Workflow {
   concurrency?: { 'cancel-in-progress'?: boolean }
   jobs: Record<
     string,
-    { if?: string; environment?: string; permissions?: Record<string, string>; steps?: Step[] }
+    {
+      if?: string
+      environment?: string
+      permissions?: Record<string, string>
+      strategy?: { matrix?: Record<string, unknown> }
+      steps?: Step[]
+    }
   >
 }
 
@@ -93,6 +99,15 @@ describe('workflows', () => {
       'github-actions',
       'npm'
     ])
+  })
+
+  it('CI tests on Node 20 (engines.node) and Node 24 (the runtime), then checks dist/', () => {
+    const { test } = workflow('.github/workflows/ci.yml').jobs
+    expect(test?.strategy?.matrix?.['node']).toEqual([20, 24])
+    const setupNode = test?.steps?.find(s => s.uses?.startsWith('actions/setup-node@'))
+    expect(setupNode?.with?.['node-version']).toBe('${{ matrix.node }}')
+    const runs = (test?.steps ?? []).map(s => (s as { run?: string }).run).filter(Boolean)
+    expect(runs).toEqual(['npm ci', 'npm test', 'npm run check:dist'])
   })
 
   it('the rotation workflow: the rotate job in the environment, the dry run on pull requests, the same inputs', () => {

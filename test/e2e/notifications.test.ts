@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Plan } from '../../src/plan/types.js'
@@ -12,6 +11,7 @@ import {
   type EmulatedRun
 } from '../support/emulated-action.js'
 import { runAction, warningLines } from '../support/run-action.js'
+import { testTempDir } from '../support/temp-dirs.js'
 
 const PROD = '222222222222'
 const OWNER = 'owner@example.com'
@@ -347,7 +347,7 @@ describe.concurrent('notifications through dist/index.js', () => {
     it('in a sharded run the merge job mails, and its max-emails applies', async () => {
       const emulator = await startEmulator({ world: crowded() })
       try {
-        const dir = mkdtempSync(join(tmpdir(), 'mail-cap-shards-'))
+        const dir = testTempDir('mail-cap-shards-')
         for (let k = 1; k <= 2; k++) {
           // The shard jobs' max-emails is moot: they send nothing.
           const shard = await runAgainstEmulator(emulator, {

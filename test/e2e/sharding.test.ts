@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
@@ -13,6 +12,7 @@ import {
   type EmulatedRun
 } from '../support/emulated-action.js'
 import { errorLines, runAction } from '../support/run-action.js'
+import { testTempDir } from '../support/temp-dirs.js'
 
 const SHARDS = 3
 const INPUTS = {
@@ -95,7 +95,7 @@ describe('sharding', () => {
   })
 
   it('merges the shard reports into the report of an unsharded run', async () => {
-    const downloads = mkdtempSync(join(tmpdir(), 'shard-artifacts-'))
+    const downloads = testTempDir('shard-artifacts-')
     shards.forEach((run, index) =>
       cpSync(run.outputs['report-dir'] ?? '', join(downloads, `key-rotation-report-${index + 1}`), {
         recursive: true
@@ -159,7 +159,7 @@ describe('sharding', () => {
     pick: readonly number[],
     edit: (plan: Plan, shard: number) => void = () => undefined
   ): string {
-    const dir = mkdtempSync(join(tmpdir(), 'shard-artifacts-'))
+    const dir = testTempDir('shard-artifacts-')
     pick.forEach((shard, position) => {
       const target = join(dir, `key-rotation-report-${position + 1}`)
       cpSync(shards[shard - 1]?.outputs['report-dir'] ?? '', target, { recursive: true })
@@ -327,7 +327,7 @@ describe('a sharded run mails and files issues once, from the merge job', () => 
       'github-token': TOKEN
     }
 
-    const dir = mkdtempSync(join(tmpdir(), 'shard-artifacts-'))
+    const dir = testTempDir('shard-artifacts-')
     for (let k = 1; k <= 3; k++) {
       const run = await runAgainstEmulator(
         emulator,

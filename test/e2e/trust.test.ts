@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   CreateStackInstancesCommand,
@@ -52,6 +51,7 @@ import {
 } from '../support/oidc-token-server.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
 import type { Plan } from '../../src/plan/types.js'
+import { testTempDir } from '../support/temp-dirs.js'
 
 /**
  * Who earns which role (cfn/central-github-oidc.yaml), through dist/index.js and the OIDC path
@@ -155,7 +155,7 @@ async function run(
 
 /** The event payload of a pull_request run, as the runner writes it to GITHUB_EVENT_PATH. */
 function pullRequestEvent(number: number, fork = false): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'key-rotation-event-'))
+  const dir = testTempDir('key-rotation-event-')
   const path = join(dir, 'event.json')
   const head = fork ? 'someone/key-rotation' : REPOSITORY
   writeFileSync(

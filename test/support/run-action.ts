@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { constants, tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { join } from 'node:path'
 import { readActionYml, REPO_ROOT } from './action-yml.js'
+import { testTempDir } from './temp-dirs.js'
 
 export interface ActionRun {
   /**
@@ -25,7 +26,10 @@ export interface RunActionOptions {
   /** Inputs by action.yml name; the others get action.yml's defaults, as on a runner. */
   inputs?: Record<string, string>
   env?: Record<string, string>
-  /** Working directory (relative report-dir resolves here); a fresh temp dir by default. */
+  /**
+   * Working directory (relative report-dir resolves here); by default a fresh temp dir, removed
+   * after the test file (KEEP_TEST_RUNS=1 keeps it: see test/support/temp-dirs.ts).
+   */
   workDir?: string
   timeoutMs?: number
   /** Also show the action's log lines here as it runs (the demo), each passed through this. */
@@ -45,7 +49,7 @@ export interface RunActionOptions {
  * minimal environment so nothing from this machine leaks in.
  */
 export async function runAction(options: RunActionOptions = {}): Promise<ActionRun> {
-  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'key-rotation-run-'))
+  const workDir = options.workDir ?? testTempDir('key-rotation-run-')
   const outputFile = join(workDir, 'github-output')
   const summaryFile = join(workDir, 'step-summary.md')
   writeFileSync(outputFile, '')

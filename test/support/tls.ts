@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { connect, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer } from 'node:tls'
+import { testTempDir } from './temp-dirs.js'
 
 export interface TestCertificate {
   readonly key: string
@@ -19,8 +19,9 @@ let made: TestCertificate | undefined
  * key is kept in the repository) and valid for two days.
  */
 export function testCertificate(): TestCertificate {
-  if (made) return made
-  const dir = mkdtempSync(join(tmpdir(), 'key-rotation-tls-'))
+  // The folder goes when the test file is done (temp-dirs.ts); a later file makes a new one.
+  if (made && existsSync(made.certPath)) return made
+  const dir = testTempDir('key-rotation-tls-')
   const keyPath = join(dir, 'key.pem')
   const certPath = join(dir, 'cert.pem')
   execFileSync(
