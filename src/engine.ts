@@ -1,4 +1,3 @@
-import { plural } from './util/plural.js'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
@@ -31,6 +30,7 @@ import { readOwnSecretPolicyArn } from './secrets/health.js'
 import { SecretStore, type InspectedSecret } from './secrets/store.js'
 import type { StateSigner, StateVerifier } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
+import { plural } from './util/plural.js'
 
 export interface Logger {
   info(message: string): void

@@ -1,4 +1,3 @@
-import { plural } from './util/plural.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -40,6 +39,7 @@ import { writeReports } from './report/write.js'
 import { loadStateKey } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
 import { workflowRunUrl } from './util/run-url.js'
+import { plural } from './util/plural.js'
 
 const logger: Logger = {
   info: message => core.info(message),

@@ -1,6 +1,5 @@
 // The phases around the rotation engine, each turning a module's result into a section of the
 // plan. Every phase here is best effort: it reports its problems and never undoes key work.
-import { plural } from './util/plural.js'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ListRootsCommand } from '@aws-sdk/client-organizations'
@@ -28,6 +27,7 @@ import {
 import type { RunPlan, PlanDeployment, PlanIssues, PlanNotifications } from './plan/types.js'
 import { errorMessage } from './util/errors.js'
 import { workflowRunUrl } from './util/run-url.js'
+import { plural } from './util/plural.js'
 
 /** The action's own folder (dist/.. once bundled, src/.. in tests): where cfn/ and templates/ are. */
 export function actionRoot(moduleUrl: string): string {

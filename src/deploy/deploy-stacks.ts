@@ -1,4 +1,3 @@
-import { plural } from '../util/plural.js'
 import {
   CreateStackInstancesCommand,
   CreateStackSetCommand,
@@ -20,6 +19,7 @@ import {
   templateDifferences,
   type MemberTemplate
 } from './template.js'
+import { plural } from '../util/plural.js'
 
 export type DeployMode = 'check' | 'apply'
 export type StackSetState = 'missing' | 'current' | 'drifted' | 'created' | 'updated' | 'failed'

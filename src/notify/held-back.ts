@@ -1,7 +1,7 @@
-import { plural } from '../util/plural.js'
 import type { Mode } from '../inputs.js'
 import type { Mail } from './mails.js'
 import { renderHtml, renderText } from './templates.js'
+import { plural } from '../util/plural.js'
 
 /** Held-back mails named in the notice; plan.json lists every one. */
 export const HELD_BACK_LISTED = 50

@@ -1,5 +1,3 @@
-import { asciiLowerCase } from '../util/ascii.js'
-import { plural } from '../util/plural.js'
 import type { Mode } from '../inputs.js'
 import type { ActionType, ReasonCode } from '../policy/index.js'
 import type {
@@ -13,6 +11,8 @@ import type {
 import { ownerDomainAllowed } from './owner-domains.js'
 import { renderHtml, renderText, type MailTemplates } from './templates.js'
 import { DAY_MS, daysUntilDue, shouldNotifyWarning, warningWindowDays } from './warning-days.js'
+import { asciiLowerCase } from '../util/ascii.js'
+import { plural } from '../util/plural.js'
 
 /** The account's email address from Organizations. `OrgAccount` fits as it is. */
 export interface AccountContact {
