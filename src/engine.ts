@@ -8,11 +8,17 @@ import type { AwsClientFactory, Credentials } from './aws/clients.js'
 import type { RoleSessions } from './aws/sessions.js'
 import type { Config } from './inputs.js'
 import type { ProxySettings } from './proxy/index.js'
-import { listAccountsInScope, type OrgAccount } from './inventory/accounts.js'
+import {
+  listAccountsInScope,
+  unknownParentsMessage,
+  type OrgAccount,
+  type SkippedAccount
+} from './inventory/accounts.js'
 import { failedPlanUser, policySymbols, toPlanKey, toPlanUser } from './plan/build.js'
 import { nextAction, type InventoryUser } from './plan/key-inventory.js'
 import type { KeyInventory, PlanLedger } from './plan/ledger.js'
 import { KeyOutlook } from './plan/outlook.js'
+import { skippedStates } from './plan/skipped.js'
 import {
   PLAN_SCHEMA_VERSION,
   type RunPlan,
@@ -202,29 +208,96 @@ export function managementCredentials(deps: Pick<EngineDeps, 'config' | 'session
   )
 }
 
-/** The accounts in scope: organization check, ACTIVE accounts, OU/account filters, shard. */
-export async function takeInventory(deps: EngineDeps): Promise<OrgAccount[]> {
+export interface Scope {
+  /** The ACTIVE accounts to process. */
+  readonly accounts: OrgAccount[]
+  /** Accounts in scope that are not ACTIVE: in the plan as skipped, never signed in to. */
+  readonly skipped: SkippedAccount[]
+  /** Scope inputs naming what the organization does not have, for the plan's warnings. */
+  readonly warnings: string[]
+}
+
+/**
+ * The accounts in scope: organization check, OU/account filters, shard, then the ACTIVE ones
+ * apart from the skipped. Every id of a scope input the organization lacks is named; when the
+ * inputs leave nothing to determine the scope from, it throws before any account is processed.
+ */
+export async function takeInventory(deps: EngineDeps): Promise<Scope> {
   const { config, factory, log } = deps
-  const inventory = await listAccountsInScope(
-    factory.organizations(managementCredentials(deps)),
-    config.organizationId,
-    config
-  )
-  for (const id of inventory.unknownAccounts) {
-    log.warning(
-      `Account ${id} (input accounts) is not an active account of ${config.organizationId}.`
+  const organizations = factory.organizations(managementCredentials(deps))
+  const inventory = await listAccountsInScope(organizations, config.organizationId, config)
+  const warnings: string[] = []
+  const warn = (message: string) => {
+    warnings.push(message)
+    log.warning(message)
+  }
+  if (inventory.unknownOrganizationalUnits.length > 0) {
+    warn(
+      `${unknownParentsMessage('organizational-units', inventory.unknownOrganizationalUnits, config.organizationId)}: the other units are in scope.`
     )
+  }
+  for (const [input, ids] of [
+    ['accounts', inventory.unknownAccounts],
+    ['exclude-accounts', inventory.unknownExcludedAccounts]
+  ] as const) {
+    for (const id of ids) {
+      warn(
+        `Account ${id} (input ${input}) is not an account of ${config.organizationId}: check the id (aws organizations list-accounts).`
+      )
+    }
   }
   if (inventory.managementAccountLeftOut) {
     const message = `The management account ${config.managementAccountId} is out of scope (include-management-account: false): its IAM users are not scanned.`
     if (config.accounts.includes(config.managementAccountId)) log.warning(message)
     else log.info(message)
   }
+  const { skipped } = inventory
+  for (const account of skipped) {
+    log.info(`Account ${account.id} ${account.name} is ${account.state}: skipped, not scanned.`)
+  }
   const shard = config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''
+  const states = skipped.length > 0 ? ` (${skippedStates(skipped.map(a => a.state))})` : ''
   log.info(
-    `${inventory.accounts.length} of ${inventory.organizationAccountCount} active accounts in scope${shard}.`
+    `${plural(inventory.accounts.length, 'active account')} in scope, ${skipped.length} skipped${states}${shard}; ` +
+      `${plural(inventory.organizationAccountCount, 'account')} in ${config.organizationId}.`
   )
-  return inventory.accounts
+  return { accounts: inventory.accounts, skipped, warnings }
+}
+
+/**
+ * Puts the skipped accounts into the plan and keys.csv before the scan: each with its state as
+ * the reason, so that "not scanned because closed" never reads as "forgotten".
+ */
+export function recordSkippedAccounts(
+  ledger: PlanLedger,
+  skipped: readonly SkippedAccount[]
+): void {
+  for (const account of skipped) {
+    const plan = skippedAccountPlan(account)
+    ledger.finish(plan)
+    ledger.inventory?.rows.add(
+      account.id,
+      keysCsvRows([
+        unscannedRow(
+          { accountId: account.id, accountName: account.name },
+          `skipped: ${plan.error ?? account.state}`
+        )
+      ])
+    )
+  }
+}
+
+function skippedAccountPlan(account: SkippedAccount): PlanAccount {
+  return {
+    accountId: account.id,
+    accountName: account.name,
+    status: 'skipped',
+    reason: account.state,
+    error: `the account is ${account.state} in AWS Organizations: it is not signed in to or scanned until it is ACTIVE again.`,
+    usersScanned: 0,
+    keysScanned: 0,
+    users: []
+  }
 }
 
 async function scanAll(

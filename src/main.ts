@@ -10,6 +10,7 @@ import {
   runPlan,
   runRotation,
   stoppedBeforeChange,
+  recordSkippedAccounts,
   takeInventory,
   whoAmI,
   type EngineDeps,
@@ -220,6 +221,7 @@ async function rotate(
     core.info(`Evaluated as of ${now.toISOString()} (AWS time).`)
     const state = await loadStateKey(factory.kms(central), config.stateKeyId, 'state-key-id')
     core.info(`State records are verified with ${state.keyArn}.`)
+    const runWarnings: string[] = skew ? [skew] : []
     const deps: EngineDeps = {
       config,
       factory,
@@ -231,20 +233,25 @@ async function rotate(
       runId,
       log: logger,
       mask,
-      runWarnings: skew ? [skew] : [],
+      runWarnings,
       stop: interruption.stop,
       ...(proxy ? { proxy } : {})
     }
-    const accounts = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
+    const scope = await core.group('Inventory: accounts in scope', () => takeInventory(deps))
+    runWarnings.push(...scope.warnings)
+    const { accounts, skipped } = scope
     const deployment = await core.group(`Stacks: ${config.deploy.mode}`, () =>
       deployPhase(deps, caller, accounts, import.meta.url)
     )
-    const accountIds = accounts.map(account => account.id)
+    // The plan lists the skipped accounts too, in id order with the others.
+    const accountIds = [...accounts, ...skipped].map(account => account.id).sort()
+    const accountsInScope = accountIds.length
     const ledger = new PlanLedger(
       new AccountSpool(join(workDir, 'accounts.jsonl'), accountIds),
       config.mode === 'enforce',
       keyInventory(config, now, join(workDir, 'keys.csv.spool'), accountIds)
     )
+    recordSkippedAccounts(ledger, skipped)
     const shard = config.shard && {
       shard: {
         ...config.shard,
@@ -275,7 +282,7 @@ async function rotate(
         )
       }
       const warnings = [...(deps.runWarnings ?? []), ...found]
-      return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accounts.length)
+      return interrupted(head(runPlan(deps, ledger, warnings)), interruption, accountsInScope)
     }
     interruption.enter('scan', stoppedPlan)
     const scanned = await runRotation(deps, accounts, ledger, {
@@ -289,7 +296,7 @@ async function rotate(
         `Shard ${config.shard.index}/${config.shard.count}: no mail and no GitHub issue here. The merge job (merge-from) sends one digest per recipient and syncs the issues for the whole organization.`
       )
     } else {
-      await mailAndFileIssues(deps, plan, accounts, interruption, accounts.length)
+      await mailAndFileIssues(deps, plan, accounts, interruption, accountsInScope)
     }
     core.debug(`API calls by operation: ${JSON.stringify(factory.metrics.byOperation())}`)
     return plan

@@ -273,6 +273,7 @@ function notReached(accountId: string, head: ShardHead): PlanAccount {
     accountId,
     accountName: '',
     status: 'skipped',
+    reason: 'NOT_REACHED',
     error: `not processed: shard ${shardName(head.shard)} was stopped (${stop?.signal ?? 'signal'} during ${stop?.phase ?? 'its run'}) before it reached this account.`,
     usersScanned: 0,
     keysScanned: 0,

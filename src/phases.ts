@@ -14,7 +14,12 @@ import {
   roleArnFromCallerArn
 } from './deploy/index.js'
 import { managementCredentials, type Caller, type EngineDeps } from './engine.js'
-import type { OrgAccount } from './inventory/accounts.js'
+import {
+  ScopeError,
+  unknownParents,
+  unknownParentsMessage,
+  type OrgAccount
+} from './inventory/accounts.js'
 import { createGitHubClient, syncIssues } from './issues/index.js'
 import {
   type AccountContact,
@@ -65,13 +70,29 @@ export async function deployPhase(
     ...(centralRoles.dryRun ? [] : ['CentralDryRunRoleArn' as const])
   ]
   const organizations = factory.organizations(managementCredentials(deps))
+  // A typo in deployment-ous is named before any deployment: with some ids known the StackSet
+  // targets those (and warns), with none there is nothing to deploy to.
+  const { deploymentOus } = config.deploy
+  const unknownOus = await unknownParents(organizations, deploymentOus)
+  const unknownOusMessage =
+    unknownOus.length > 0
+      ? unknownParentsMessage('deployment-ous', unknownOus, config.organizationId)
+      : undefined
+  if (unknownOusMessage && unknownOus.length === deploymentOus.length) {
+    throw new ScopeError(
+      `${unknownOusMessage}: the StackSet has no target, so no account was processed.`
+    )
+  }
+  const unknownOusWarning =
+    unknownOusMessage && `${unknownOusMessage}: the StackSet targets the others.`
+  if (unknownOusWarning) log.warning(unknownOusWarning)
   const report = await deployStacks(
     factory.cloudFormation(deps.central),
     {
       mode: config.deploy.mode,
       enforce: config.mode === 'enforce',
       stackSetName: config.deploy.stackSetName,
-      deploymentOus: config.deploy.deploymentOus,
+      deploymentOus: deploymentOus.filter(id => !unknownOus.includes(id)),
       organizationRootId: async () => {
         const { Roots: roots } = await organizations.send(new ListRootsCommand({}))
         const rootId = roots?.[0]?.Id
@@ -91,7 +112,7 @@ export async function deployPhase(
   // The bootstrap stacks, each read by the role it created (the action updates none of them).
   const { centralStackName, listAccountsStackName, secretsKeyStackName } = config.deploy
   const { secrets } = config
-  const messages = [...report.messages]
+  const messages = [...(unknownOusWarning ? [unknownOusWarning] : []), ...report.messages]
   const warn = (message: string) => {
     messages.push(message)
     log.warning(message)
@@ -185,8 +206,18 @@ export async function notifyPhase(
   })
   return {
     sent: result.sent.map(({ to, subject }) => ({ to, subject })),
-    failed: result.failed.map(({ to, subject, error }) => ({ to, subject, error })),
-    unsent: result.unsent.map(({ to, subject, reason }) => ({ to, subject, reason })),
+    failed: result.failed.map(({ to, subject, error, fix }) => ({
+      to,
+      subject,
+      error,
+      ...(fix ? { fix } : {})
+    })),
+    unsent: result.unsent.map(({ to, subject, reason, fix }) => ({
+      to,
+      subject,
+      reason,
+      ...(fix ? { fix } : {})
+    })),
     warnings: [...loaded.warnings, ...warnings, ...result.warnings],
     ...(result.heldBack ? { heldBack: result.heldBack } : {})
   }

@@ -4,6 +4,7 @@ import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
+  ParentNotFoundException,
   type Account,
   type OrganizationsClient
 } from '@aws-sdk/client-organizations'
@@ -12,6 +13,12 @@ export interface OrgAccount {
   readonly id: string
   readonly name: string
   readonly email: string
+}
+
+/** An account in scope that is not ACTIVE: listed in the plan as skipped, never signed in to. */
+export interface SkippedAccount extends OrgAccount {
+  /** Its Organizations state: SUSPENDED, PENDING_CLOSURE, PENDING_ACTIVATION or CLOSED. */
+  readonly state: string
 }
 
 export interface AccountScope {
@@ -25,12 +32,18 @@ export interface AccountScope {
 }
 
 export interface Inventory {
-  /** Accounts to process, in account id order. */
+  /** ACTIVE accounts to process, in account id order. */
   readonly accounts: OrgAccount[]
-  /** ACTIVE accounts of the organization before any filter (for reports and sharding checks). */
+  /** Accounts the scope selects that are not ACTIVE, in account id order. */
+  readonly skipped: SkippedAccount[]
+  /** Accounts of the organization, in any state, before any filter. */
   readonly organizationAccountCount: number
-  /** Named in `accounts` but not an ACTIVE member of the organization. */
+  /** Named in `accounts` but not an account of the organization. */
   readonly unknownAccounts: string[]
+  /** Named in `exclude-accounts` but not an account of the organization. */
+  readonly unknownExcludedAccounts: string[]
+  /** Named in `organizational-units` but neither a root nor an OU of the organization. */
+  readonly unknownOrganizationalUnits: string[]
   /** The management account would be in scope but include-management-account is false. */
   readonly managementAccountLeftOut: boolean
 }
@@ -39,9 +52,18 @@ export class OrganizationMismatchError extends Error {
   override name = 'OrganizationMismatchError'
 }
 
+/** The scope inputs select nothing that exists: no account is processed. */
+export class ScopeError extends Error {
+  override name = 'ScopeError'
+}
+
 /**
- * Lists the organization's ACTIVE accounts and applies the scope inputs in a fixed order:
- * organizational units (recursive), `accounts`, `exclude-accounts`, then `shard`.
+ * Lists the organization's accounts and applies the scope inputs in a fixed order:
+ * organizational units (recursive), `accounts`, `exclude-accounts`, the management account, then
+ * `shard`; what remains is split into the ACTIVE accounts and those skipped for their state.
+ * Ids in the inputs that the organization does not have are returned for the caller to report;
+ * when every id of `organizational-units` or of `accounts` is unknown, nothing in scope can be
+ * told and it throws ScopeError.
  */
 export async function listAccountsInScope(
   organizations: OrganizationsClient,
@@ -58,11 +80,33 @@ export async function listAccountsInScope(
     )
   }
 
-  const active = (await listAllAccounts(organizations)).filter(isActive).map(toOrgAccount)
-  let inScope = active
+  const all = (await listAllAccounts(organizations)).map(account => ({
+    ...toOrgAccount(account),
+    state: stateOf(account)
+  }))
+  const known = new Set(all.map(account => account.id))
+  const unknownAccounts = scope.accounts.filter(id => !known.has(id))
+  if (scope.accounts.length > 0 && unknownAccounts.length === scope.accounts.length) {
+    throw new ScopeError(
+      `No id in accounts is an account of ${organizationId} (${unknownAccounts.join(', ')}): nothing is in scope, so no account was processed. ` +
+        `List the organization's accounts with: aws organizations list-accounts`
+    )
+  }
+  const unknownOrganizationalUnits = await unknownParents(organizations, scope.organizationalUnits)
+  if (
+    scope.organizationalUnits.length > 0 &&
+    unknownOrganizationalUnits.length === scope.organizationalUnits.length
+  ) {
+    throw new ScopeError(
+      `${unknownParentsMessage('organizational-units', unknownOrganizationalUnits, organizationId)}: nothing is in scope, so no account was processed.`
+    )
+  }
+
+  let inScope = all
   if (scope.organizationalUnits.length > 0) {
     const underOus = new Set<string>()
     for (const parentId of scope.organizationalUnits) {
+      if (unknownOrganizationalUnits.includes(parentId)) continue
       for (const id of await accountIdsUnder(organizations, parentId)) underOus.add(id)
     }
     inScope = inScope.filter(account => underOus.has(account.id))
@@ -82,13 +126,51 @@ export async function listAccountsInScope(
   const { shard } = scope
   if (shard) inScope = inScope.filter(account => shardOf(account.id, shard.count) === shard.index)
 
-  const activeIds = new Set(active.map(account => account.id))
+  inScope.sort((a, b) => a.id.localeCompare(b.id))
   return {
-    accounts: inScope.sort((a, b) => a.id.localeCompare(b.id)),
-    organizationAccountCount: active.length,
-    unknownAccounts: scope.accounts.filter(id => !activeIds.has(id)),
+    accounts: inScope.filter(account => account.state === 'ACTIVE').map(toContact),
+    skipped: inScope.filter(account => account.state !== 'ACTIVE'),
+    organizationAccountCount: all.length,
+    unknownAccounts,
+    unknownExcludedAccounts: scope.excludeAccounts.filter(id => !known.has(id)),
+    unknownOrganizationalUnits,
     managementAccountLeftOut
   }
+}
+
+/**
+ * The ids among `parentIds` that are neither a root nor an OU of the organization: one call each
+ * (Organizations answers ParentNotFoundException), so a typo is named before anything is done.
+ */
+export async function unknownParents(
+  organizations: OrganizationsClient,
+  parentIds: readonly string[]
+): Promise<string[]> {
+  const unknown: string[] = []
+  for (const parentId of parentIds) {
+    try {
+      await organizations.send(
+        new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, MaxResults: 1 })
+      )
+    } catch (error) {
+      if (!(error instanceof ParentNotFoundException)) throw error
+      unknown.push(parentId)
+    }
+  }
+  return unknown
+}
+
+/** "`input` names N ids that are no root or OU of the organization: …", with how to list them. */
+export function unknownParentsMessage(
+  input: string,
+  unknown: readonly string[],
+  organizationId: string
+): string {
+  const these = unknown.length === 1 ? 'is neither a root nor an OU' : 'are neither roots nor OUs'
+  return (
+    `${input}: ${unknown.join(', ')} ${these} of ${organizationId} ` +
+    `(list them with: aws organizations list-roots; aws organizations list-organizational-units-for-parent --parent-id ID)`
+  )
 }
 
 /**
@@ -100,7 +182,6 @@ export function shardOf(accountId: string, count: number): number {
   return (digest.readUInt32BE(0) % count) + 1
 }
 
-/** Every account, following NextToken to the end (Organizations may return empty pages with a token). */
 /**
  * Every account's email address, for the merge job's account mails: the shard plans do not
  * carry them (an artifact is readable by anyone who can read the repository).
@@ -120,6 +201,7 @@ export async function accountContacts(
   return (await listAllAccounts(organizations)).map(toOrgAccount)
 }
 
+/** Every account, following NextToken to the end (Organizations may return empty pages with a token). */
 async function listAllAccounts(organizations: OrganizationsClient): Promise<Account[]> {
   const accounts: Account[] = []
   let nextToken: string | undefined
@@ -158,11 +240,15 @@ async function accountIdsUnder(
   return ids
 }
 
-function isActive(account: Account): boolean {
+function stateOf(account: Account): string {
   // `State` replaces the deprecated `Status`; older responses carry only `Status`.
-  return (account.State ?? account.Status) === 'ACTIVE'
+  return account.State ?? account.Status ?? 'UNKNOWN'
 }
 
 function toOrgAccount(account: Account): OrgAccount {
   return { id: account.Id ?? '', name: account.Name ?? '', email: account.Email ?? '' }
+}
+
+function toContact({ id, name, email }: OrgAccount): OrgAccount {
+  return { id, name, email }
 }

@@ -39,13 +39,31 @@ export interface FailedMail {
   /** SES error code (e.g. MessageRejected), when there is one. */
   readonly code?: string
   readonly error: string
+  /** What a person does about it, when the class of failure has a known fix. */
+  readonly fix?: string
 }
 
 export interface UnsentMail {
   readonly to: string
   readonly subject: string
   readonly reason: string
+  readonly fix?: string
 }
+
+/**
+ * The fix for each class of mail that did not go out, in one place: the plan carries it beside
+ * every such mail, the summary beside each class, the log once.
+ */
+export const MAIL_FIXES = {
+  rejected: (sender: string, region: string) =>
+    `verify the sender identity ${sender} (or its domain) in Amazon SES in ${region}, the aws-region input. ` +
+    `While the SES account is in the sandbox it can only send to verified addresses: verify the recipients too, ` +
+    `or request production access to leave the sandbox.`,
+  paused: (region: string) => `resume sending for the account in the SES console (${region}).`,
+  quota: (region: string) =>
+    `request a higher sending quota for SES in ${region}, or lower max-emails.`,
+  heldBack: (maxEmails: number) => `raise max-emails (${maxEmails} now) to send them all.`
+} as const
 
 /** max-emails was reached: how many mails it held back, and the notice sent about them. */
 export interface HeldBack {
@@ -117,24 +135,31 @@ export async function sendNotifications(
     warn(
       `SES sending quota in ${region}: ${Math.max(remaining, 0)} of ${toSend} notification mails can be sent ` +
         `(Max24HourSend ${quota.max}, SentLast24Hours ${quota.sentLast24Hours}). The rest is not sent; ` +
-        `request a higher sending quota for SES in ${region}.`
+        MAIL_FIXES.quota(region)
     )
   }
   const intervalMs = quota.maxSendRate > 0 ? Math.ceil(1000 / quota.maxSendRate) : 0
   let rejectionAdviceGiven = false
   let stopReason: string | undefined
+  let stopFix: string | undefined
 
   let attempts = 0
   /** Sends one mail, or records why it is not sent; says which list it landed in. */
   const attempt = async (mail: Mail): Promise<'sent' | 'failed' | 'unsent'> => {
     if (stopReason === undefined && remaining <= 0) {
       stopReason = `SES sending quota of ${quota.max} mails per 24 hours in ${region} reached`
+      stopFix = MAIL_FIXES.quota(region)
     }
     if (stopReason === undefined && options.stop?.aborted) {
       stopReason = 'the run was stopped before this mail was sent'
     }
     if (stopReason !== undefined) {
-      result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })
+      result.unsent.push({
+        to: mail.to,
+        subject: mail.subject,
+        reason: stopReason,
+        ...(stopFix ? { fix: stopFix } : {})
+      })
       return 'unsent'
     }
     if (attempts++ > 0 && intervalMs > 0) await sleep(intervalMs)
@@ -161,33 +186,45 @@ export async function sendNotifications(
       const message = errorMessage(error)
       if (code === 'Throttling' && /quota/i.test(message)) {
         stopReason = `SES daily sending quota in ${region} reached: ${message}`
-        result.unsent.push({ to: mail.to, subject: mail.subject, reason: stopReason })
+        stopFix = MAIL_FIXES.quota(region)
+        result.unsent.push({
+          to: mail.to,
+          subject: mail.subject,
+          reason: stopReason,
+          fix: stopFix
+        })
         warn(`${stopReason}. The remaining notification mails are not sent.`)
         return 'unsent'
       }
+      const rejected = code === 'MessageRejected' || code === 'MailFromDomainNotVerifiedException'
+      const paused = code === 'AccountSendingPausedException'
+      const fix = rejected
+        ? MAIL_FIXES.rejected(mail.from, region)
+        : paused
+          ? MAIL_FIXES.paused(region)
+          : undefined
       result.failed.push({
         to: mail.to,
         subject: mail.subject,
         ...(code ? { code } : {}),
-        error: message
+        error: message,
+        ...(fix ? { fix } : {})
       })
-      if (code === 'AccountSendingPausedException') {
+      // One mail's failure is the log's; the plan lists it with its fix, and the summary groups them.
+      if (paused) {
         stopReason = `SES sending is paused for the account in ${region}`
+        stopFix = fix
         warn(
-          `${stopReason}: ${message}. No further notification mails are sent; resume sending in the SES console.`
+          `${stopReason}: ${message}. No further notification mails are sent; ${MAIL_FIXES.paused(region)}`
         )
-      } else if (code === 'MessageRejected' || code === 'MailFromDomainNotVerifiedException') {
-        warn(`SES rejected the notification mail to ${mail.to}: ${message}`)
+      } else if (rejected) {
+        log.warning(`SES rejected the notification mail to ${mail.to}: ${message}`)
         if (!rejectionAdviceGiven) {
           rejectionAdviceGiven = true
-          warn(
-            `To fix it: verify the sender identity ${mail.from} (or its domain) in Amazon SES in ${region}, the aws-region input. ` +
-              `While the SES account is in the sandbox it can only send to verified addresses: verify the recipients too, ` +
-              `or request production access to leave the sandbox. The key actions of this run are not affected.`
-          )
+          log.warning(`To fix it: ${fix} The key actions of this run are not affected.`)
         }
       } else {
-        warn(`Notification mail to ${mail.to} failed: ${code ? `${code}: ` : ''}${message}`)
+        log.warning(`Notification mail to ${mail.to} failed: ${code ? `${code}: ` : ''}${message}`)
       }
       return 'failed'
     }
@@ -197,7 +234,8 @@ export async function sendNotifications(
   for (const mail of within) count[await attempt(mail)]++
   if (cap && held.length > 0) {
     const reason = `held back: max-emails ${cap.maxEmails} reached`
-    for (const mail of held) result.unsent.push({ to: mail.to, subject: mail.subject, reason })
+    const fix = MAIL_FIXES.heldBack(cap.maxEmails)
+    for (const mail of held) result.unsent.push({ to: mail.to, subject: mail.subject, reason, fix })
     const notice = cap.notice(held, count)
     result.heldBack = {
       maxEmails: cap.maxEmails,

@@ -124,6 +124,7 @@ export function emptyTotals(calls: { apiCalls: number; throttledRetries: number 
   return {
     accounts: 0,
     failedAccounts: 0,
+    skippedAccounts: 0,
     usersScanned: 0,
     keysScanned: 0,
     exemptUsers: 0,
@@ -145,6 +146,7 @@ export function emptyTotals(calls: { apiCalls: number; throttledRetries: number 
 export function addAccountTotals(totals: PlanTotals, account: PlanAccount, enforce: boolean): void {
   totals.accounts++
   if (account.status === 'failed') totals.failedAccounts++
+  if (account.status === 'skipped') totals.skippedAccounts++
   totals.usersScanned += account.usersScanned
   totals.keysScanned += account.keysScanned
   for (const user of account.users) {

@@ -87,6 +87,12 @@ export interface PlanAccount {
   accountId: string
   accountName: string
   status: AccountStatus
+  /**
+   * A skipped account's reason, as a code: its AWS Organizations state (SUSPENDED,
+   * PENDING_CLOSURE, PENDING_ACTIVATION, CLOSED) or NOT_REACHED (a stopped shard's).
+   */
+  reason?: string
+  /** Why the account was not processed (failed or skipped), as a sentence. */
   error?: string
   /** Users and keys the scan saw; `users` lists only those with something to report. */
   usersScanned: number
@@ -95,8 +101,11 @@ export interface PlanAccount {
 }
 
 export interface PlanTotals {
+  /** Accounts in the plan, skipped ones included. */
   accounts: number
   failedAccounts: number
+  /** Accounts in scope that were not scanned (not ACTIVE, or not reached by a stopped shard). */
+  skippedAccounts: number
   usersScanned: number
   keysScanned: number
   exemptUsers: number
@@ -215,8 +224,9 @@ export interface PlanDeployment {
 
 export interface PlanNotifications {
   sent: { to: string; subject: string }[]
-  failed: { to: string; subject: string; error: string }[]
-  unsent: { to: string; subject: string; reason: string }[]
+  /** `fix`: what a person does about this class of failure, when it is known. */
+  failed: { to: string; subject: string; error: string; fix?: string }[]
+  unsent: { to: string; subject: string; reason: string; fix?: string }[]
   warnings: string[]
   /**
    * max-emails was reached: the mails over it (each also in `unsent`, reason "held back: …") and

@@ -1,6 +1,14 @@
 import type { ActionType } from '../policy/index.js'
-import type { PlanAccount, PlanAction, PlanOutlook, PlanUser, RunPlan } from '../plan/types.js'
+import type {
+  PlanAccount,
+  PlanAction,
+  PlanNotifications,
+  PlanOutlook,
+  PlanUser,
+  RunPlan
+} from '../plan/types.js'
 import { plural } from '../util/plural.js'
+import { skippedStates } from '../plan/skipped.js'
 import { codeBlock, htmlText, markdownText } from './markdown-escape.js'
 
 /** GitHub rejects a step summary over 1 MiB; stay well below it. */
@@ -114,7 +122,11 @@ function* headerLines(plan: RunPlan): Generator<string> {
     yield `**Stopped early:** the run received ${stop.signal} during ${stop.phase} (${readableTime(stop.at)}). This plan lists what it did until then${stop.accountsNotReached > 0 ? `; ${plural(stop.accountsNotReached, 'account')} in scope ${stop.accountsNotReached === 1 ? 'was' : 'were'} not reached` : ''}. The next run reads every key again.`
     yield ''
   }
-  const failed = t.failedAccounts > 0 ? ` (${t.failedAccounts.toLocaleString('en-US')} failed)` : ''
+  const notProcessed = [
+    t.failedAccounts > 0 ? `${t.failedAccounts.toLocaleString('en-US')} failed` : '',
+    t.skippedAccounts > 0 ? `${t.skippedAccounts.toLocaleString('en-US')} skipped` : ''
+  ].filter(Boolean)
+  const failed = notProcessed.length > 0 ? ` (${notProcessed.join(', ')})` : ''
   const exempt = t.exemptUsers > 0 ? ` · ${plural(t.exemptUsers, 'exempt user')}` : ''
   yield `**${plural(t.accounts, 'account')}**${failed} · ${plural(t.usersScanned, 'user')} · ${plural(t.keysScanned, 'key')} scanned${exempt}`
   yield ''
@@ -427,20 +439,53 @@ function notificationLines(plan: RunPlan, rows: number): string[] {
   if (held) {
     // The counts above include the notice; this says what max-emails kept back.
     lines.push(
-      `**max-emails ${held.maxEmails}:** ${plural(held.count, 'email')} held back (listed below as not sent); one notice about them to ${cell(held.notice.to)}: ${held.notice.result === 'unsent' ? 'not sent' : held.notice.result}. Raise max-emails to send them all.`,
+      `**max-emails ${held.maxEmails}:** ${plural(held.count, 'email')} held back (listed below as not sent); one notice about them to ${cell(held.notice.to)}: ${held.notice.result === 'unsent' ? 'not sent' : held.notice.result}.`,
       ''
     )
   }
-  const problems = [
-    ...n.failed.map(mail => `- Failed to ${cell(mail.to)}: ${cell(mail.error)}`),
-    ...n.unsent.map(mail => `- Not sent to ${cell(mail.to)}: ${cell(mail.reason)}`)
-  ]
-  lines.push(...problems.slice(0, rows))
-  if (problems.length > rows) lines.push(`- … and ${problems.length - rows} more: see plan.json.`)
-  if (problems.length > 0) lines.push('')
+  const classes = mailProblemClasses(n)
+  for (const problem of classes.slice(0, rows)) {
+    const shown = problem.to.slice(0, RECIPIENTS_PER_CLASS).map(cell).join(', ')
+    const more = problem.to.length - RECIPIENTS_PER_CLASS
+    lines.push(
+      `- **${problem.what} ${plural(problem.to.length, 'email')}** to ${shown}${more > 0 ? ` and ${more} more` : ''}: ${cell(problem.why)}`
+    )
+    if (problem.fix) lines.push(`  - To fix it: ${cell(problem.fix)}`)
+  }
+  if (classes.length > rows) lines.push(`- … and ${classes.length - rows} more: see plan.json.`)
+  if (classes.length > 0) lines.push('')
   // Owner tags refused (not an address, not on owner-email-domains) and accounts without one.
   if (n.warnings.length > 0) lines.push(...bullets(n.warnings, rows), '')
   return lines
+}
+
+/** Recipients named per class of mail problem; plan.json lists every mail. */
+const RECIPIENTS_PER_CLASS = 5
+
+interface MailProblemClass {
+  readonly what: 'Failed:' | 'Not sent:'
+  readonly why: string
+  readonly fix: string | undefined
+  readonly to: string[]
+}
+
+/** The failed and unsent mails grouped by what went wrong, each class with its fix. */
+function mailProblemClasses(n: PlanNotifications): MailProblemClass[] {
+  const classes = new Map<string, MailProblemClass>()
+  const add = (
+    what: MailProblemClass['what'],
+    why: string,
+    fix: string | undefined,
+    to: string
+  ) => {
+    const key = JSON.stringify([what, why, fix])
+    const found = classes.get(key) ?? { what, why, fix, to: [] }
+    found.to.push(to)
+    classes.set(key, found)
+  }
+  for (const mail of n.failed) add('Failed:', mail.error, mail.fix, mail.to)
+  for (const mail of n.unsent) add('Not sent:', mail.reason, mail.fix, mail.to)
+  return [...classes.values()]
 }
 
 function issueLines(plan: RunPlan, rows: number): string[] {
@@ -516,10 +561,10 @@ function reportedUsers(account: PlanAccount): PlanUser[] {
 
 /**
  * How much an account's detail matters: 0 something broken or blocked, 1 a change, 2 a warning,
- * exemption or note, undefined nothing to report (failed accounts are listed in the head).
+ * exemption or note, undefined nothing to report (failed and skipped accounts are listed apart).
  */
 function importance(account: PlanAccount): 0 | 1 | 2 | undefined {
-  if (account.status === 'failed') return undefined
+  if (account.status !== 'ok') return undefined
   const users = reportedUsers(account)
   if (users.length === 0) return undefined
   const actions = users.flatMap(user => user.actions)
@@ -618,18 +663,34 @@ function userRows(user: PlanUser): string[] {
 function* detailLines(plan: RunPlan, limits: MarkdownLimits): Generator<string> {
   let quiet = 0
   let reported = 0
+  const skipped: string[] = []
   for (const account of plan.accounts) {
     const rank = importance(account)
-    if (rank === undefined) {
-      if (account.status !== 'failed') quiet++
-    } else {
-      reported++
-    }
+    if (account.status === 'skipped') skipped.push(account.reason ?? 'UNKNOWN')
+    else if (rank !== undefined) reported++
+    else if (account.status === 'ok') quiet++
   }
   yield '## Accounts'
   yield ''
   if (quiet > 0) {
     yield `**${plural(quiet, 'account')}** with nothing to do.`
+    yield ''
+  }
+  if (skipped.length > 0) {
+    // Not scanned, and said so: an auditor can tell "closed" from "forgotten". One count line,
+    // the accounts folded under it.
+    yield `<details><summary><b>${plural(skipped.length, 'account')} skipped:</b> ${htmlText(skippedStates(skipped))}</summary>`
+    yield ''
+    let listed = 0
+    for (const account of plan.accounts) {
+      if (account.status !== 'skipped' || listed++ >= limits.rows) continue
+      yield `- **${account.accountId}** ${cell(account.accountName)}: ${cell(account.error)}`
+    }
+    if (skipped.length > limits.rows) {
+      yield `- … and ${skipped.length - limits.rows} more: see plan.md in the report artifact.`
+    }
+    yield ''
+    yield '</details>'
     yield ''
   }
   if (reported === 0) return

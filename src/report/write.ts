@@ -90,7 +90,7 @@ export function* planJsonChunks(plan: RunPlan): Generator<string> {
   yield `${first ? '' : '\n  '}]${skeleton.slice(at + marker.length)}\n`
 }
 
-/** One row per action, plus one per failed account, for spreadsheets and audits. */
+/** One row per action, plus one per failed or skipped account, for spreadsheets and audits. */
 export function* planCsvChunks(plan: RunPlan): Generator<string> {
   yield csvText([], CSV_COLUMNS, { header: true })
   for (const account of plan.accounts) {
@@ -110,6 +110,15 @@ function accountCsvRows(account: PlanAccount): CsvRow[] {
   const accountCells = { accountId: account.accountId, accountName: account.accountName }
   if (account.status === 'failed') {
     rows.push({ ...blank(), ...accountCells, result: 'failed', error: account.error ?? '' })
+  }
+  if (account.status === 'skipped') {
+    rows.push({
+      ...blank(),
+      ...accountCells,
+      reason: account.reason ?? '',
+      result: 'skipped',
+      error: account.error ?? ''
+    })
   }
   for (const user of account.users) {
     for (const action of user.actions) {

@@ -225,6 +225,11 @@ describe.concurrent('notifications through dist/index.js', () => {
         for (const mail of failed) expect(mail.error).toMatch(/not verified/)
         expect(run.plan?.notifications?.sent).toEqual([])
         expect(run.summary).toMatch(/0 emails sent, 2 failed/)
+        // The summary carries the fix beside the failed mails, once for the class, as plan.json does.
+        expect(run.summary).toMatch(
+          /\*\*Failed: 2 emails\*\* to .*\n {2}- To fix it: verify the sender identity not-verified@(&#8203;)?example\.com/
+        )
+        for (const mail of failed) expect(mail.fix).toMatch(/^verify the sender identity/)
       } finally {
         await emulator.close()
       }

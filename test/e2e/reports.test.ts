@@ -47,7 +47,7 @@ function cells(line: string): string[] {
 function readMarkdown(md: string) {
   const lines = md.split('\n')
   const scanned =
-    /^\*\*([\d,]+) accounts?\*\*(?: \(([\d,]+) failed\))? · ([\d,]+) users? · ([\d,]+) keys? scanned/.exec(
+    /^\*\*([\d,]+) accounts?\*\*(?: \((?:([\d,]+) failed)?(?:, )?(?:([\d,]+) skipped)?\))? · ([\d,]+) users? · ([\d,]+) keys? scanned/.exec(
       lines.find(l => l.startsWith('**') && l.includes('scanned')) ?? ''
     )
   const count = (text: string | undefined) => Number((text ?? '0').replace(/,/g, ''))
@@ -112,8 +112,9 @@ function readMarkdown(md: string) {
     scanned: {
       accounts: count(scanned?.[1]),
       failedAccounts: count(scanned?.[2]),
-      users: count(scanned?.[3]),
-      keys: count(scanned?.[4])
+      skippedAccounts: count(scanned?.[3]),
+      users: count(scanned?.[4]),
+      keys: count(scanned?.[5])
     },
     actionList,
     failedAccounts,
@@ -140,11 +141,17 @@ function expectReportsAgree(run: EmulatedRun): void {
   const jsonActions = planActions(plan)
   expect(t.accounts).toBe(plan.accounts.length)
   expect(t.failedAccounts).toBe(plan.accounts.filter(a => a.status === 'failed').length)
+  expect(t.skippedAccounts).toBe(plan.accounts.filter(a => a.status === 'skipped').length)
 
-  // plan.csv: one row per action (same actions, field by field) plus one per failed account.
+  // plan.csv: one row per action (same actions, field by field) plus one per failed or skipped
+  // account.
   const csvActions = csv.filter(row => row.action !== '')
   const csvFailedAccounts = csv.filter(row => row.action === '' && row.result === 'failed')
-  expect(csvActions.length + csvFailedAccounts.length).toBe(csv.length)
+  const csvSkippedAccounts = csv.filter(row => row.action === '' && row.result === 'skipped')
+  expect(csvActions.length + csvFailedAccounts.length + csvSkippedAccounts.length).toBe(csv.length)
+  expect(csvSkippedAccounts.map(r => [r.accountId, r.reason])).toEqual(
+    plan.accounts.filter(a => a.status === 'skipped').map(a => [a.accountId, a.reason])
+  )
   const sortKey = (r: { account: string; user: string; key: string; type: string }) =>
     `${r.account}/${r.user}/${r.key}/${r.type}`
   const byKey = <T extends { account: string; user: string; key: string; type: string }>(
@@ -182,6 +189,7 @@ function expectReportsAgree(run: EmulatedRun): void {
   expect(read.scanned).toEqual({
     accounts: t.accounts,
     failedAccounts: t.failedAccounts,
+    skippedAccounts: t.skippedAccounts,
     users: t.usersScanned,
     keys: t.keysScanned
   })

@@ -75,7 +75,10 @@ describe('sharding', () => {
         bootstrap: { central: { IncludeManagementAccount: 'true' } },
         accounts: [
           { id: '111111111111', name: 'management', email: 'm@example.com', memberRole: true },
-          ...accounts()
+          ...accounts(),
+          // Not ACTIVE: each shard that draws one lists it as skipped, and so does the merge.
+          { id: '900000000001', name: 'closed', email: 'c@example.com', status: 'SUSPENDED' },
+          { id: '900000000002', name: 'closing', email: 'd@example.com', status: 'PENDING_CLOSURE' }
         ]
       }
     })
@@ -91,6 +94,12 @@ describe('sharding', () => {
     const ids = shards.flatMap(run => run.plan!.accounts.map(account => account.accountId))
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids.sort()).toEqual(whole.plan!.accounts.map(account => account.accountId).sort())
+    expect(
+      whole.plan!.accounts.filter(a => a.status === 'skipped').map(a => [a.accountId, a.reason])
+    ).toEqual([
+      ['900000000001', 'SUSPENDED'],
+      ['900000000002', 'PENDING_CLOSURE']
+    ])
     for (const run of shards) expect(run.plan!.accounts.length).toBeGreaterThan(0)
   })
 
@@ -127,7 +136,11 @@ describe('sharding', () => {
     expect(text.split('\n').filter(line => line.startsWith('accountId,'))).toHaveLength(1)
     const keys = inventory(merged)
     expect(keys).toEqual(inventory(whole))
-    expect(keys).toHaveLength(whole.plan!.totals.keysScanned)
+    // One row per key, and one per skipped account (its keys are unknown).
+    expect(keys).toHaveLength(whole.plan!.totals.keysScanned + whole.plan!.totals.skippedAccounts)
+    expect(keys.filter(row => row.note?.startsWith('skipped: ')).map(row => row.accountId)).toEqual(
+      ['900000000001', '900000000002']
+    )
     expect(keys.map(row => row.accountId)).toEqual(keys.map(row => row.accountId).sort())
     expect(new Set(keys.map(row => `${row.accountId}/${row.userName}`)).size).toBe(keys.length)
     expect(keys.filter(row => row.withinPolicy === 'no').length).toBeGreaterThan(0)
@@ -145,11 +158,12 @@ describe('sharding', () => {
     expect(merged.exitCode, merged.stdout).toBe(0)
     const keys = inventory(merged)
     const given = shards[1]!.plan!.shard!.accountIds
-    expect(keys.filter(row => row.withinPolicy === 'unknown').map(row => row.accountId)).toEqual(
-      given
-    )
-    expect(keys.filter(row => row.withinPolicy === 'unknown')[0]?.note).toBe(
-      'keys unknown: the report of shard 2/3 has no keys.csv'
+    const unknown = keys.filter(row => row.note?.startsWith('keys unknown: '))
+    expect(unknown.map(row => row.accountId)).toEqual(given)
+    expect(unknown[0]?.note).toBe('keys unknown: the report of shard 2/3 has no keys.csv')
+    // Every other row without a verdict is a skipped account's.
+    expect(keys.filter(row => row.withinPolicy === 'unknown' && !unknown.includes(row))).toSatisfy(
+      (rows: Record<string, string>[]) => rows.every(row => row.note?.startsWith('skipped: '))
     )
     expect(merged.summary).toContain('has no keys.csv beside it')
   })

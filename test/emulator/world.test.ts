@@ -12,7 +12,7 @@ describe('world files', () => {
       [{ ...minimal, acounts: [] }, 'world.acounts is not a known field'],
       [
         { ...minimal, accounts: [{ id: '2', status: 'CLOSED' }] },
-        'world.accounts[0].status must be one of ACTIVE, SUSPENDED'
+        'world.accounts[0].status must be one of ACTIVE, SUSPENDED, PENDING_CLOSURE'
       ],
       [
         {

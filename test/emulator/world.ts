@@ -66,7 +66,8 @@ export interface WorldOrganizationalUnit {
   parentId?: string
 }
 
-export type AccountStatus = 'ACTIVE' | 'SUSPENDED'
+/** The account's Organizations state (`State`, and the deprecated `Status`). */
+export type AccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE'
 
 export interface WorldAccount {
   id: string
@@ -333,7 +334,7 @@ const account: Schema = {
     id: 'string',
     name: 'string',
     email: 'string',
-    status: { enum: ['ACTIVE', 'SUSPENDED'] },
+    status: { enum: ['ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE'] },
     ou: 'string',
     memberRole: 'boolean',
     listAccountsRole: 'boolean',

@@ -130,7 +130,8 @@ describe('max-emails', () => {
       ['alice@example.com', 'bob@example.com', 'carol@example.com'].map(to => ({
         to,
         subject: expect.stringContaining(to) as string,
-        reason: 'held back: max-emails 2 reached'
+        reason: 'held back: max-emails 2 reached',
+        fix: 'raise max-emails (2 now) to send them all.'
       }))
     )
     expect(result.heldBack).toEqual({

@@ -84,6 +84,7 @@ export function account(
 const EMPTY_TOTALS: PlanTotals = {
   accounts: 0,
   failedAccounts: 0,
+  skippedAccounts: 0,
   usersScanned: 0,
   keysScanned: 0,
   exemptUsers: 0,

@@ -106,13 +106,14 @@ describe('sendNotifications', () => {
     })
     expect(result.sent.map(s => s.to)).toEqual(['a@example.com', 'b@example.com'])
     expect(result.unsent.map(u => u.to)).toEqual(['c@example.com', 'd@example.com'])
-    expect(result.unsent[0]?.reason).toBe(
-      'SES sending quota of 10 mails per 24 hours in eu-west-1 reached'
-    )
+    expect(result.unsent[0]).toMatchObject({
+      reason: 'SES sending quota of 10 mails per 24 hours in eu-west-1 reached',
+      fix: 'request a higher sending quota for SES in eu-west-1, or lower max-emails.'
+    })
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2)
     expect(lines.warning).toEqual([
       'SES sending quota in eu-west-1: 2 of 4 notification mails can be sent (Max24HourSend 10, SentLast24Hours 8). ' +
-        'The rest is not sent; request a higher sending quota for SES in eu-west-1.'
+        'The rest is not sent; request a higher sending quota for SES in eu-west-1, or lower max-emails.'
     ])
   })
 
@@ -177,7 +178,15 @@ describe('sendNotifications', () => {
         'While the SES account is in the sandbox it can only send to verified addresses: verify the recipients too, ' +
         'or request production access to leave the sandbox. The key actions of this run are not affected.'
     ])
-    expect(result.warnings).toEqual(lines.warning)
+    // Each failed mail carries the fix in the plan; the warnings kept for it are run-level only.
+    for (const failed of result.failed) {
+      expect(failed.fix).toBe(
+        'verify the sender identity security@example.com (or its domain) in Amazon SES in eu-west-1, the aws-region input. ' +
+          'While the SES account is in the sandbox it can only send to verified addresses: verify the recipients too, ' +
+          'or request production access to leave the sandbox.'
+      )
+    }
+    expect(result.warnings).toEqual([])
   })
 
   it('another error fails that mail only', async () => {

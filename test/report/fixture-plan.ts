@@ -2,6 +2,21 @@ import { computeTotals } from '../../src/plan/build.js'
 import { KeyOutlook } from '../../src/plan/outlook.js'
 import type { Plan } from '../../src/plan/types.js'
 import { account, action, inDays, key, NOW, plan, user, warn } from '../notify/plan-builders.js'
+import type { PlanAccount } from '../../src/plan/types.js'
+
+/** An account in scope that is not ACTIVE, as the run lists it. */
+function skipped(accountId: string, accountName: string, state: string): PlanAccount {
+  return {
+    ...account(
+      accountId,
+      accountName,
+      [],
+      'skipped',
+      `the account is ${state} in AWS Organizations`
+    ),
+    reason: state
+  }
+}
 
 /**
  * One plan with every part the reports render: failed accounts and users, tampered state,
@@ -136,7 +151,10 @@ export function fixturePlan(): Plan {
       [],
       'failed',
       'AssumeRole: AccessDenied | no role'
-    )
+    ),
+    skipped('666666666666', 'closed @team', 'SUSPENDED'),
+    skipped('777777777777', 'leaving', 'PENDING_CLOSURE'),
+    skipped('888888888888', 'old', 'SUSPENDED')
   ]
   accounts[2]!.usersScanned = 12
   accounts[2]!.keysScanned = 14
@@ -176,8 +194,21 @@ export function fixturePlan(): Plan {
     },
     notifications: {
       sent: [{ to: 'team@example.com', subject: 'rotated' }],
-      failed: [{ to: 'a@example.com', subject: 'blocked', error: 'MessageRejected: not verified' }],
-      unsent: [{ to: 'b@example.com', subject: 'blocked', reason: 'sending quota reached' }],
+      failed: ['a@example.com', 'c@example.com'].map(to => ({
+        to,
+        subject: 'blocked',
+        error: 'Email address is not verified.',
+        fix: 'verify the sender identity keys@example.com in Amazon SES in eu-west-1.'
+      })),
+      unsent: [
+        {
+          to: 'b@example.com',
+          subject: 'blocked',
+          reason: 'sending quota reached',
+          fix: 'request a higher sending quota for SES in eu-west-1, or lower max-emails.'
+        },
+        { to: 'd@example.com', subject: 'blocked', reason: 'the run was stopped' }
+      ],
       warnings: []
     },
     issues: {
@@ -203,4 +234,4 @@ export function fixturePlan(): Plan {
 }
 
 /** Summary limits that cut the account sections, and the overview itself. */
-export const CUT_LIMITS = { accounts: 6_600, head: 2_000 } as const
+export const CUT_LIMITS = { accounts: 7_000, head: 2_000 } as const
