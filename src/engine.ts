@@ -500,8 +500,11 @@ function scanSecrets(
   }
 }
 
-/** The writer account's replica key problem, if any (asked once per account and run). */
-type ReplicaKeyCheck = (writerAccountId: string) => Promise<string | undefined>
+/**
+ * The replica key problem, if any, of the account that holds a member account's secrets (asked
+ * once per such account and run).
+ */
+type ReplicaKeyCheck = (memberAccountId: string) => Promise<string | undefined>
 
 /**
  * Replica keys derived from a multi-Region kms-key-id, checked with the role that writes the
@@ -515,10 +518,12 @@ function replicaKeyChecks(deps: EngineDeps): ReplicaKeyCheck {
   const { kmsKeyId, replicaKeys, location } = config.secrets
   const derived = replicaKeys.filter(key => key.source === 'multi-region-key')
   const asked = new Map<string, Promise<string | undefined>>()
-  return writerAccountId => {
+  return memberAccountId => {
     if (kmsKeyId === undefined || derived.length === 0) return Promise.resolve(undefined)
-    const roleName =
-      location === 'central' ? config.chain.secretsRoleName : config.chain.memberRoleName
+    const [writerAccountId, roleName] =
+      location === 'central' && config.secrets.accountId
+        ? [config.secrets.accountId, config.chain.secretsRoleName]
+        : [memberAccountId, config.chain.memberRoleName]
     let answer = asked.get(writerAccountId)
     if (!answer) {
       const credentials = sessions.credentials(writerAccountId, roleName)
