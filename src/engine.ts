@@ -33,6 +33,8 @@ import { accountKeyRows, keysCsvRows, unscannedRow } from './report/keys-csv.js'
 import { scanAccount, type ScanSecrets, type ScannedUser } from './scan/account-scan.js'
 import { whyUserCannotRead } from './secrets/access.js'
 import { readOwnSecretPolicyArn } from './secrets/health.js'
+import { replicaKeyProblem } from './secrets/replica-key-check.js'
+import { replicaKeyMap } from './secrets/replica-keys.js'
 import { SecretStore, type InspectedSecret } from './secrets/store.js'
 import type { StateSigner, StateVerifier } from './state/signing.js'
 import { errorMessage } from './util/errors.js'
@@ -119,6 +121,13 @@ export async function runRotation(
 ): Promise<RunPlan> {
   const { config, log } = deps
   const secrets = secretStore(deps)
+  const replicaKeys = replicaKeyChecks(deps)
+  // Central secrets are all written by the secrets role: its replica keys are checked once, before
+  // anything is read or changed, and a missing one stops the run (no key is rotated).
+  if (config.mode === 'enforce' && config.secrets.location === 'central') {
+    const problem = await replicaKeys(config.secrets.accountId ?? '')
+    if (problem !== undefined) throw new Error(`${problem}. No key was changed.`)
+  }
   const { outcomes, work } = await log.group(
     `Scan and plan: ${plural(accounts.length, 'account')}`,
     () => scanAll(deps, accounts, secrets, ledger, progress.found ?? [])
@@ -136,7 +145,7 @@ export async function runRotation(
     log.info('The run was stopped: no change is made.')
   } else if (config.mode === 'enforce') {
     progress.onPhase?.('apply')
-    await log.group('Apply: enforce mode', () => applyAll(deps, work, secrets, ledger))
+    await log.group('Apply: enforce mode', () => applyAll(deps, work, secrets, ledger, replicaKeys))
   } else {
     log.info('Audit mode: nothing in AWS is changed.')
   }
@@ -459,7 +468,8 @@ async function applyAll(
   deps: EngineDeps,
   work: readonly AccountWork[],
   secrets: SecretStore,
-  ledger: PlanLedger
+  ledger: PlanLedger,
+  replicaKeys: ReplicaKeyCheck
 ): Promise<void> {
   const { config, factory, sessions, log } = deps
   const limit = pLimit(config.maxConcurrency)
@@ -472,7 +482,13 @@ async function applyAll(
         if (deps.stop?.aborted) return
         const started = Date.now()
         const iam = factory.iam(sessions.credentials(account.id, config.chain.memberRoleName))
+        // Before the first key is made for a secret here: a replica key missing in this account
+        // fails its rotations instead of making keys that cannot be stored.
+        const replicaKeyProblem = users.some(writesReplicas)
+          ? await replicaKeys(account.id)
+          : undefined
         const ctx = {
+          ...(replicaKeyProblem === undefined ? {} : { replicaKeyProblem }),
           accountId: account.id,
           iam,
           secrets,
@@ -557,6 +573,53 @@ function scanSecrets(
   }
 }
 
+/**
+ * The replica key problem, if any, of the account that holds a member account's secrets (asked
+ * once per such account and run).
+ */
+type ReplicaKeyCheck = (memberAccountId: string) => Promise<string | undefined>
+
+/**
+ * Replica keys derived from a multi-Region kms-key-id, checked with the role that writes the
+ * secrets, where it writes them: the secrets role in secrets-account-id (central), or each member
+ * account's member role before its first write (member: the key a bare mrk- id names, and what
+ * that role may use, are the account's). Once per account and run: one DescribeKey per replica
+ * region. Nothing to check (no multi-Region key): no call.
+ */
+function replicaKeyChecks(deps: EngineDeps): ReplicaKeyCheck {
+  const { config, factory, sessions } = deps
+  const { kmsKeyId, replicaKeys, location } = config.secrets
+  const derived = replicaKeys.filter(key => key.source === 'multi-region-key')
+  const asked = new Map<string, Promise<string | undefined>>()
+  return memberAccountId => {
+    if (kmsKeyId === undefined || derived.length === 0) return Promise.resolve(undefined)
+    const [writerAccountId, roleName] =
+      location === 'central' && config.secrets.accountId
+        ? [config.secrets.accountId, config.chain.secretsRoleName]
+        : [memberAccountId, config.chain.memberRoleName]
+    let answer = asked.get(writerAccountId)
+    if (!answer) {
+      const credentials = sessions.credentials(writerAccountId, roleName)
+      answer = replicaKeyProblem(region => factory.kms(credentials, region), derived, {
+        kmsKeyId,
+        writer: `role ${roleName} in account ${writerAccountId}`
+      })
+      asked.set(writerAccountId, answer)
+    }
+    return answer
+  }
+}
+
+/** The user's changes write a secret with replicas: a rotation, or replicas to add. */
+function writesReplicas(work: UserWork): boolean {
+  const check = work.user.secret?.check
+  return (
+    work.actions.some(action => action.type === 'ROTATE') ||
+    (check?.owned === true &&
+      check.problems.some(p => p.repair.kind === 'replicas' && p.repair.add.length > 0))
+  )
+}
+
 /** Secret reads in flight per account: the per-secret check costs a call each, so overlap them. */
 const SECRET_READS_PER_ACCOUNT = 4
 
@@ -574,6 +637,7 @@ function secretStore(deps: EngineDeps): SecretStore {
     namePrefix: config.secrets.namePrefix,
     ...(config.secrets.kmsKeyId ? { kmsKeyId: config.secrets.kmsKeyId } : {}),
     replicaRegions: config.secrets.replicaRegions,
+    replicaKmsKeyIds: replicaKeyMap(config.secrets.replicaKeys),
     verifier: deps.state,
     ...(config.mode === 'enforce' ? { signer: deps.state } : {}),
     clientFor: memberAccountId => {

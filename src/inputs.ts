@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
+import { parseKeyArn, replicaKeysFor, type ReplicaKey } from './secrets/replica-keys.js'
 import { asciiLowerCase } from './util/ascii.js'
 import { deepFreeze } from './util/freeze.js'
 
@@ -38,6 +39,7 @@ export const INPUT_NAMES = [
   'kms-key-id',
   'secret-name-prefix',
   'secret-replica-regions',
+  'replica-kms-key-ids',
   'state-key-id',
   'notify',
   'sender-email',
@@ -167,6 +169,8 @@ export interface Config {
     readonly kmsKeyId?: string
     readonly namePrefix: string
     readonly replicaRegions: readonly string[]
+    /** The key of each replica region, in the order of replicaRegions (replica-keys.ts). */
+    readonly replicaKeys: readonly ReplicaKey[]
   }
   readonly notify: {
     readonly enabled: boolean
@@ -675,14 +679,78 @@ export function getInputs(
         'must not include aws-region, where the primary secret lives'
       )
     }
+    const explicit = readReplicaKmsKeyIds(replicaRegions, kmsKeyId)
+    const { keys: replicaKeys, lacking } = replicaKeysFor(
+      kmsKeyId || undefined,
+      replicaRegions,
+      explicit
+    )
+    // KMS keys are regional: a single-region key (or an alias) cannot encrypt a replica elsewhere.
+    const kmsKeyIdValid =
+      PATTERNS.kmsKeyArn.test(kmsKeyId) ||
+      (location === 'member' && PATTERNS.kmsKeyIdOrAlias.test(kmsKeyId))
+    if (lacking.length > 0 && kmsKeyIdValid) {
+      fail(
+        'kms-key-id',
+        kmsKeyId,
+        `names a single-region key or an alias, and KMS keys are regional: it cannot encrypt the replicas of secret-replica-regions in ${lacking.join(', ')}. Use a multi-Region key (mrk-…, replicated to those regions), or name a key of each of those regions in replica-kms-key-ids ("REGION=arn:aws:kms:REGION:ACCOUNT:key/ID")`
+      )
+    }
     return {
       location,
       ...(accountId ? { accountId } : {}),
       roleName: roleName || memberRoleName,
       ...(kmsKeyId ? { kmsKeyId } : {}),
       namePrefix,
-      replicaRegions
+      replicaRegions,
+      replicaKeys
     }
+  }
+
+  /** `replica-kms-key-ids`: region=keyArn pairs, each region a replica region, once. */
+  function readReplicaKmsKeyIds(
+    replicaRegions: readonly string[],
+    kmsKeyId: string
+  ): Record<string, string> {
+    const pairs: Record<string, string> = {}
+    const entries = splitList(read('replica-kms-key-ids'))
+    if (entries.length > 0 && kmsKeyId === '') {
+      fail(
+        'replica-kms-key-ids',
+        entries.join(', '),
+        "needs kms-key-id: replicas get their own region's customer-managed key only when the primary secret has one"
+      )
+    }
+    for (const entry of entries) {
+      const match = /^([^=]+)=(.+)$/.exec(entry)
+      const region = match?.[1]?.trim() ?? ''
+      const value = match?.[2]?.trim() ?? ''
+      const arn = parseKeyArn(value)
+      if (!match || !PATTERNS.region.test(region) || !arn) {
+        fail(
+          'replica-kms-key-ids',
+          entry,
+          'each entry must be "REGION=KEY_ARN", e.g. "eu-west-1=arn:aws:kms:eu-west-1:123456789012:key/ID" (comma or newline separated)'
+        )
+      } else if (!replicaRegions.includes(region)) {
+        fail(
+          'replica-kms-key-ids',
+          entry,
+          `names ${region}, which is not one of secret-replica-regions (${replicaRegions.join(', ') || 'none'})`
+        )
+      } else if (arn.region !== region) {
+        fail(
+          'replica-kms-key-ids',
+          entry,
+          `the key is in ${arn.region}, not in ${region}: KMS keys are regional, so a replica in ${region} needs a key of ${region}`
+        )
+      } else if (Object.hasOwn(pairs, region)) {
+        fail('replica-kms-key-ids', entry, `names ${region} twice: give one key per region`)
+      } else {
+        pairs[region] = value
+      }
+    }
+    return pairs
   }
 
   function readNotify(): Config['notify'] {

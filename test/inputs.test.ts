@@ -522,3 +522,160 @@ describe('splitList', () => {
     expect(splitList(' a,b\n\n c ,')).toEqual(['a', 'b', 'c'])
   })
 })
+
+describe('replica KMS keys (KMS keys are regional)', () => {
+  const MRK = 'mrk-0123456789abcdef0123456789abcdef'
+  const MRK_ARN = `arn:aws:kms:us-east-1:999999999999:key/${MRK}`
+  const SINGLE_ARN = 'arn:aws:kms:us-east-1:999999999999:key/11111111-2222-3333-4444-555555555555'
+  const EU_ARN = 'arn:aws:kms:eu-west-1:999999999999:key/66666666-7777-8888-9999-000000000000'
+  const AP_ARN = 'arn:aws:kms:ap-south-1:999999999999:key/66666666-7777-8888-9999-000000000001'
+  const central = {
+    'secrets-location': 'central',
+    'secrets-account-id': '999999999999'
+  }
+
+  it.each<[string, Partial<Record<InputName, string>>, unknown]>([
+    [
+      'a multi-Region key ARN: its replica in each region',
+      { ...central, 'kms-key-id': MRK_ARN, 'secret-replica-regions': 'eu-west-1' },
+      [
+        {
+          region: 'eu-west-1',
+          kmsKeyId: `arn:aws:kms:eu-west-1:999999999999:key/${MRK}`,
+          source: 'multi-region-key'
+        }
+      ]
+    ],
+    [
+      'a bare mrk id stays the same id',
+      { 'kms-key-id': MRK, 'secret-replica-regions': 'eu-west-1' },
+      [{ region: 'eu-west-1', kmsKeyId: MRK, source: 'multi-region-key' }]
+    ],
+    [
+      'a single-region key with a pair for every replica region',
+      {
+        ...central,
+        'kms-key-id': SINGLE_ARN,
+        'secret-replica-regions': 'eu-west-1, ap-south-1',
+        'replica-kms-key-ids': `eu-west-1=${EU_ARN}\nap-south-1 = ${AP_ARN}`
+      },
+      [
+        { region: 'eu-west-1', kmsKeyId: EU_ARN, source: 'replica-kms-key-ids' },
+        { region: 'ap-south-1', kmsKeyId: AP_ARN, source: 'replica-kms-key-ids' }
+      ]
+    ],
+    [
+      'a pair wins over the multi-Region replica',
+      {
+        ...central,
+        'kms-key-id': MRK_ARN,
+        'secret-replica-regions': 'eu-west-1',
+        'replica-kms-key-ids': `eu-west-1=${EU_ARN}`
+      },
+      [{ region: 'eu-west-1', kmsKeyId: EU_ARN, source: 'replica-kms-key-ids' }]
+    ],
+    [
+      'no kms-key-id (member): aws/secretsmanager exists in every region',
+      { 'secret-replica-regions': 'eu-west-1' },
+      [{ region: 'eu-west-1', source: 'aws-managed' }]
+    ],
+    ['no replicas, single-region key', { 'kms-key-id': SINGLE_ARN }, []]
+  ])('%s', (_, overrides, expected) => {
+    expect(inputs(overrides).secrets.replicaKeys).toEqual(expected)
+  })
+
+  it.each<[string, Partial<Record<InputName, string>>, RegExp]>([
+    [
+      'a single-region key ARN with replicas and no pair',
+      { ...central, 'kms-key-id': SINGLE_ARN, 'secret-replica-regions': 'eu-west-1, ap-south-1' },
+      /Input "kms-key-id" is "arn:aws:kms:us-east-1:999999999999:key\/11111111-2222-3333-4444-555555555555": names a single-region key or an alias, and KMS keys are regional: it cannot encrypt the replicas of secret-replica-regions in eu-west-1, ap-south-1\. .*replica-kms-key-ids/
+    ],
+    [
+      'an alias with replicas: only the region without a pair',
+      {
+        'kms-key-id': 'alias/secrets',
+        'secret-replica-regions': 'eu-west-1, ap-south-1',
+        'replica-kms-key-ids': `eu-west-1=${EU_ARN}`
+      },
+      /"kms-key-id" is "alias\/secrets": .*secret-replica-regions in ap-south-1\./
+    ],
+    [
+      'a bare single-region key id with replicas',
+      {
+        'kms-key-id': '11111111-2222-3333-4444-555555555555',
+        'secret-replica-regions': 'eu-west-1'
+      },
+      /"kms-key-id" .*secret-replica-regions in eu-west-1/
+    ],
+    [
+      'a pair whose region is not a replica region',
+      {
+        ...central,
+        'kms-key-id': MRK_ARN,
+        'secret-replica-regions': 'eu-west-1',
+        'replica-kms-key-ids': `ap-south-1=${AP_ARN}`
+      },
+      /"replica-kms-key-ids" is "ap-south-1=.*": names ap-south-1, which is not one of secret-replica-regions \(eu-west-1\)/
+    ],
+    [
+      'a pair whose key is in another region',
+      {
+        ...central,
+        'kms-key-id': MRK_ARN,
+        'secret-replica-regions': 'eu-west-1',
+        'replica-kms-key-ids': `eu-west-1=${SINGLE_ARN}`
+      },
+      /the key is in us-east-1, not in eu-west-1: KMS keys are regional/
+    ],
+    [
+      'a region twice',
+      {
+        ...central,
+        'kms-key-id': MRK_ARN,
+        'secret-replica-regions': 'eu-west-1',
+        'replica-kms-key-ids': `eu-west-1=${EU_ARN},eu-west-1=${EU_ARN.replace(/0$/, '9')}`
+      },
+      /names eu-west-1 twice: give one key per region/
+    ],
+    [
+      'not a pair of a region and a key ARN',
+      {
+        ...central,
+        'kms-key-id': MRK_ARN,
+        'secret-replica-regions': 'eu-west-1',
+        'replica-kms-key-ids': 'eu-west-1=alias/secrets'
+      },
+      /each entry must be "REGION=KEY_ARN"/
+    ],
+    [
+      'pairs without kms-key-id',
+      { 'secret-replica-regions': 'eu-west-1', 'replica-kms-key-ids': `eu-west-1=${EU_ARN}` },
+      /"replica-kms-key-ids" .*needs kms-key-id/
+    ],
+    [
+      'a hostile entry is quoted, not obeyed',
+      {
+        ...central,
+        'kms-key-id': MRK_ARN,
+        'secret-replica-regions': 'eu-west-1',
+        'replica-kms-key-ids': 'eu-west-1=$(rm -rf /)'
+      },
+      /"replica-kms-key-ids" is "eu-west-1=\$\(rm -rf \/\)": each entry must be/
+    ]
+  ])('rejects %s, naming the inputs', (_, overrides, message) => {
+    expect(inputError(overrides)).toMatch(message)
+  })
+
+  it('collects a bad pair with the other bad inputs, in one error', () => {
+    const message = inputError({
+      mode: 'nope',
+      'kms-key-id': SINGLE_ARN,
+      'secret-replica-regions': 'eu-west-1',
+      'replica-kms-key-ids': 'eu-west-1'
+    })
+    expect(message).toMatch(/^3 inputs are invalid:/)
+    expect(message).toMatch(/"mode"/)
+    expect(message).toMatch(/"replica-kms-key-ids"/)
+    expect(message).toMatch(/"kms-key-id"/)
+  })
+})

@@ -37,6 +37,8 @@ export interface ApplyContext {
   readonly signer: StateSigner
   /** Hides a secret from every log line, at once. */
   readonly mask: (secret: string) => void
+  /** Why the secrets' replica keys cannot be used here (replica-key-check.ts); undefined: they can. */
+  readonly replicaKeyProblem?: string
 }
 
 const CHANGES_AWS = new Set<PlanAction['type']>(['ROTATE', 'DEACTIVATE', 'DELETE'])
@@ -108,6 +110,11 @@ export async function applyUser(
           if (!slotFreed) {
             action.result = 'skipped'
             action.error = 'the other key could not be deleted, so there is no free key slot'
+          } else if (ctx.replicaKeyProblem !== undefined) {
+            fail(
+              action,
+              `${ctx.replicaKeyProblem}; no new key was created and the old key is untouched`
+            )
           } else if (!secretUsable) {
             action.result = 'skipped'
             action.error =
@@ -435,7 +442,13 @@ async function repairSecret(
     const repair = repairs[index]
     try {
       if (problem.repair.kind === 'read-grant') await grantReadOwnSecret(ctx, user)
-      else await ctx.secrets.repair(inspected, problem)
+      else if (
+        problem.repair.kind === 'replicas' &&
+        problem.repair.add.length > 0 &&
+        ctx.replicaKeyProblem !== undefined
+      ) {
+        throw new Error(ctx.replicaKeyProblem)
+      } else await ctx.secrets.repair(inspected, problem)
       if (repair) repair.result = 'done'
     } catch (error) {
       // Only the grant is the user's side: any other drift left means no value goes in.

@@ -95,8 +95,8 @@ export class AwsClientFactory {
     return this.instrument(new SecretsManagerClient(this.config(credentials, region)), credentials)
   }
 
-  kms(credentials: Credentials | undefined): KMSClient {
-    return this.instrument(new KMSClient(this.config(credentials)), credentials)
+  kms(credentials: Credentials | undefined, region = this.settings.region): KMSClient {
+    return this.instrument(new KMSClient(this.config(credentials, region)), credentials)
   }
 
   ses(credentials: Credentials | undefined): SESClient {

@@ -50,6 +50,8 @@ export interface MemberRoleParameters {
   readonly SecretNamePrefix?: string
   readonly SecretsAccountId?: string
   readonly KmsKeyArn?: string
+  /** The keys of replica-kms-key-ids, comma separated. */
+  readonly ReplicaKmsKeyArns?: string
   readonly SecretsKeyStackName?: string
   readonly CreateExemptionGroup?: 'true' | 'false'
   readonly ExemptionGroupName?: string

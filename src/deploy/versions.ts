@@ -17,5 +17,9 @@
  *    a user can read its secret (SimulatePrincipalPolicy), and the write role repairs a secret's KMS
  *    key and replicas and restores a secret scheduled for deletion (UpdateSecret,
  *    RemoveRegionsFromReplication, RestoreSecret).
+ * 6: replicas get their own region's key: member roles use the KMS key in any region (a
+ *    multi-Region key's replicas) with kms:Encrypt for replication, check the replicas exist
+ *    (kms:DescribeKey), and use the keys of replica-kms-key-ids (ReplicaKmsKeyArns); the secrets
+ *    key may be multi-Region (MultiRegion) and its policy serves its replicas.
  */
-export const TEMPLATE_VERSION = 5
+export const TEMPLATE_VERSION = 6

@@ -51,6 +51,10 @@ export function memberRoleParameters(
     secrets.kmsKeyId !== undefined && KMS_KEY_ARN.test(secrets.kmsKeyId)
       ? secrets.kmsKeyId
       : undefined
+  // The keys of replica-kms-key-ids; a multi-Region key's replicas are covered by KmsKeyArn.
+  const replicaKmsKeyArns = (secrets.replicaKeys ?? []).flatMap(key =>
+    key.source === 'replica-kms-key-ids' && key.kmsKeyId !== undefined ? [key.kmsKeyId] : []
+  )
   return {
     MemberRoleName: config.memberRoleName,
     ...(centralRoles.write ? { CentralRoleArn: centralRoles.write } : {}),
@@ -64,6 +68,7 @@ export function memberRoleParameters(
       ? { SecretsAccountId: secrets.accountId }
       : {}),
     ...(kmsKeyArn ? { KmsKeyArn: kmsKeyArn } : {}),
+    ...(replicaKmsKeyArns.length > 0 ? { ReplicaKmsKeyArns: replicaKmsKeyArns.join(',') } : {}),
     // The secrets role may describe the secrets key stack by this name (its default otherwise).
     ...(secrets.location === 'central' && config.deploy?.secretsKeyStackName
       ? { SecretsKeyStackName: config.deploy.secretsKeyStackName }

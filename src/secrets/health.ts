@@ -42,6 +42,11 @@ export interface SecretExpectation {
   /** `kms-key-id`; undefined: aws/secretsmanager. */
   readonly kmsKeyId?: string
   readonly replicaRegions: readonly string[]
+  /**
+   * Each replica region's key (KMS keys are regional: replica-keys.ts); a region not named here
+   * has aws/secretsmanager, or with no map at all, `kmsKeyId` as that region names it.
+   */
+  readonly replicaKmsKeyIds?: Readonly<Record<string, string>>
   /** Whether the user has iam-key-rotation-read-own-secret attached. */
   readonly readGrantAttached: boolean
   /**
@@ -178,7 +183,7 @@ function ownershipOf(
   return { kind: 'owned' }
 }
 
-/** Replicas where `secret-replica-regions` says, each with the configured key; no others. */
+/** Replicas where `secret-replica-regions` says, each with its region's key; no others. */
 function replicaRepair(
   snapshot: SecretSnapshot,
   expected: SecretExpectation
@@ -194,12 +199,15 @@ function replicaRepair(
       remove.push(replica.region)
       found.push(`an unexpected replica in ${replica.region}`)
     } else if (
-      !sameKmsKey(expected.kmsKeyId, replica.kmsKeyId, { ...home, region: replica.region })
+      !sameKmsKey(expectedReplicaKey(expected, replica.region), replica.kmsKeyId, {
+        ...home,
+        region: replica.region
+      })
     ) {
       remove.push(replica.region)
       add.push(replica.region)
       found.push(
-        `a replica in ${replica.region} encrypted with ${replica.kmsKeyId ?? 'aws/secretsmanager'}`
+        `a replica in ${replica.region} encrypted with ${replica.kmsKeyId ?? 'aws/secretsmanager'}, not with ${expectedReplicaKey(expected, replica.region) ?? 'aws/secretsmanager'}`
       )
     } else if (replica.status === 'Failed') {
       remove.push(replica.region)
@@ -224,6 +232,13 @@ function replicaRepair(
       .join(', then '),
     repair: { kind: 'replicas', add, remove }
   }
+}
+
+/** The key a replica in `region` must have: its region's own (undefined: aws/secretsmanager). */
+function expectedReplicaKey(expected: SecretExpectation, region: string): string | undefined {
+  const map = expected.replicaKmsKeyIds
+  if (map === undefined) return expected.kmsKeyId
+  return Object.hasOwn(map, region) ? map[region] : undefined
 }
 
 /** The account and region a secret lives in, from its ARN. */

@@ -11,6 +11,7 @@ import {
   RestoreSecretCommand,
   TagResourceCommand,
   UpdateSecretCommand,
+  type ReplicationStatusType,
   type SecretsManagerClient
 } from '@aws-sdk/client-secrets-manager'
 import {
@@ -63,6 +64,8 @@ export interface SecretStoreOptions {
   readonly namePrefix: string
   readonly kmsKeyId?: string
   readonly replicaRegions: readonly string[]
+  /** Each replica region's key (replica-keys.ts); a region not named: aws/secretsmanager. */
+  readonly replicaKmsKeyIds?: Readonly<Record<string, string>>
   /** Secrets Manager client for the account that holds a member account's secrets. */
   readonly clientFor: (memberAccountId: string) => SecretsManagerClient
   readonly verifier: StateVerifier
@@ -96,6 +99,7 @@ export class SecretStore {
       ...user,
       ...(this.options.kmsKeyId ? { kmsKeyId: this.options.kmsKeyId } : {}),
       replicaRegions: this.options.replicaRegions,
+      replicaKmsKeyIds: this.options.replicaKmsKeyIds ?? {},
       signedStateSince: this.options.verifier.createdAt
     }
   }
@@ -200,6 +204,7 @@ export class SecretStore {
         })
       )
       arn = created.ARN ?? name
+      failedReplicas(name, created.ReplicationStatus)
     } catch (error) {
       if (awsErrorCode(error) === 'ResourceExistsException') {
         throw new Error(
@@ -271,11 +276,15 @@ export class SecretStore {
           )
         }
         if (repair.add.length > 0) {
-          await client.send(
+          const replicated = await client.send(
             new ReplicateSecretToRegionsCommand({
               SecretId: snapshot.arn,
               AddReplicaRegions: this.replicaRegions(repair.add)
             })
+          )
+          failedReplicas(
+            snapshot.name,
+            replicated.ReplicationStatus?.filter(r => repair.add.includes(r.Region ?? ''))
           )
         }
         return
@@ -315,10 +324,27 @@ export class SecretStore {
     )
   }
 
+  /** Each region with its own region's key: KMS keys are regional (replica-keys.ts). */
   private replicaRegions(regions: readonly string[]) {
+    const keys = this.options.replicaKmsKeyIds ?? {}
     return regions.map(region => ({
       Region: region,
-      ...(this.options.kmsKeyId ? { KmsKeyId: this.options.kmsKeyId } : {})
+      ...(Object.hasOwn(keys, region) ? { KmsKeyId: keys[region] } : {})
     }))
   }
+}
+
+/**
+ * Secrets Manager accepts a replica it cannot make (a key it cannot use there) and reports it
+ * Failed in the answer: a secret whose replica failed is not as the tool makes it, so no value
+ * goes in (the rotation takes its new key back; the next run repairs the replica).
+ */
+function failedReplicas(name: string, status: readonly ReplicationStatusType[] | undefined): void {
+  const failed = (status ?? []).filter(replica => replica.Status === 'Failed')
+  if (failed.length === 0) return
+  throw new Error(
+    `secret ${name} could not be replicated to ${failed
+      .map(r => `${r.Region ?? '?'} (${r.StatusMessage ?? 'no reason given'})`)
+      .join(', ')}; check the replica keys (kms-key-id, replica-kms-key-ids)`
+  )
 }

@@ -95,7 +95,11 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'member-role.yaml › MemberRole › TagSecretsWithToolKeysOnly': '`mode: enforce` (rotation)',
   'member-role.yaml › MemberRole › ProtectSecretsWithCheckedPolicies':
     '`mode: enforce` (the owner-only policy of each secret, public policies blocked)',
-  'member-role.yaml › MemberRole › EncryptSecretsThroughSecretsManager': '`kms-key-id`',
+  'member-role.yaml › MemberRole › EncryptSecretsThroughSecretsManager':
+    '`kms-key-id` (and its replicas in `secret-replica-regions`: a multi-Region key)',
+  'member-role.yaml › MemberRole › CheckReplicaKeysExist':
+    '`mode: enforce` with a multi-Region `kms-key-id` and `secret-replica-regions`: its replicas exist',
+  'member-role.yaml › MemberRole › EncryptReplicasWithTheirRegionsKeys': '`replica-kms-key-ids`',
   'member-role.yaml › MemberRole › NeverChangeProtectedUsers':
     'guard: users tagged `iam-key-rotation:protected=true` are never changed',
   'member-role.yaml › MemberRole › NeverChangeTheProtectedTag':
@@ -119,6 +123,8 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'member-role.yaml › ReadOwnSecretPolicy › ReadOwnRotatedKey':
     'the rotated user’s application, reading its new key',
   'member-role.yaml › ReadOwnSecretPolicy › DecryptOwnSecret': 'the same, with `kms-key-id`',
+  'member-role.yaml › ReadOwnSecretPolicy › DecryptOwnSecretReplicas':
+    'the same, reading a replica, with `replica-kms-key-ids`',
   'central-github-oidc.yaml › StateSigningKey › AccountAdministers':
     'administering the state key (never signing with it)',
   'central-github-oidc.yaml › StateSigningKey › OnlyTheWriteRoleSigns':

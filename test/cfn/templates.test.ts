@@ -386,8 +386,12 @@ describe('every policy statement', () => {
           ArnEquals: { 'iam:PolicyARN': { Ref: 'ReadOwnSecretPolicy' } }
         })
       }
-      if (actions.some(a => a.startsWith('kms:'))) {
+      // kms:DescribeKey (metadata: does the replica key exist) is the action's own call, not Secrets Manager's.
+      if (actions.some(a => a.startsWith('kms:') && a !== 'kms:DescribeKey')) {
         expect(condition, statement.where).toContain('"kms:ViaService":"secretsmanager.*.amazonaws.com"')
+      }
+      if (actions.includes('kms:DescribeKey') && statement.kind === 'identity') {
+        expect(actions, statement.where).toEqual(['kms:DescribeKey'])
       }
       if (statement.kind === 'identity' && actions.includes('sts:AssumeRole')) {
         expect(statement.body['Condition'], statement.where).toEqual({
@@ -724,16 +728,18 @@ describe('central-secrets-kms.yaml', () => {
   })
 
   it('lets the organization decrypt, and the secrets role encrypt, only through Secrets Manager', () => {
-    const viaSecretsManager = { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' }
+    // Any region's Secrets Manager: the same policy serves a multi-Region key's replicas.
+    const viaSecretsManager = { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' }
     const org = key.find(s => s.where.endsWith('OrganizationDecryptsThroughSecretsManager'))
     expect(actionsOf(org!)).toEqual(['kms:Decrypt'])
     expect(org?.body['Condition']).toEqual({
-      StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' }, 'kms:ViaService': viaSecretsManager }
+      StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } },
+      StringLike: viaSecretsManager
     })
     const role = key.find(s => s.where.endsWith('SecretsRoleEncryptsThroughSecretsManager'))
-    expect(actionsOf(role!)).toEqual(['kms:GenerateDataKey', 'kms:Decrypt'])
+    expect(actionsOf(role!)).toEqual(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'])
     expect(role?.body['Condition']).toEqual({
-      StringEquals: { 'kms:ViaService': viaSecretsManager },
+      StringLike: viaSecretsManager,
       ArnEquals: {
         'aws:PrincipalArn': {
           'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${SecretsRoleName}'

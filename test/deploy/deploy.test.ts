@@ -430,7 +430,7 @@ describe('deployStacks: check', () => {
     cfn.stacks.set('current', {
       StackStatus: 'UPDATE_COMPLETE',
       Parameters: parameters({ DeployStacks: 'apply', GitHubOrg: 'acme' }),
-      Outputs: version('5')
+      Outputs: version('6')
     })
     cfn.stacks.set('old', {
       StackStatus: 'CREATE_COMPLETE',
@@ -439,7 +439,7 @@ describe('deployStacks: check', () => {
     cfn.stacks.set('broken', {
       StackStatus: 'UPDATE_ROLLBACK_COMPLETE',
       StackStatusReason: 'no',
-      Outputs: version('5')
+      Outputs: version('6')
     })
     const { log, lines } = recorder()
     const spec = (name: string) => ({
@@ -456,18 +456,18 @@ describe('deployStacks: check', () => {
     )
 
     expect(states).toEqual([
-      { name: 'current', status: 'UPDATE_COMPLETE', templateVersion: '5' },
+      { name: 'current', status: 'UPDATE_COMPLETE', templateVersion: '6' },
       {
         name: 'old',
         status: 'CREATE_COMPLETE',
         problems: [
-          'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 5',
+          'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 6',
           'parameter DeployStacks is "check", the inputs need "apply"'
         ],
         // The stack's other parameters are kept, quoted for the shell.
         fix: "aws cloudformation deploy --stack-name old --template-file cfn/central-github-oidc.yaml --capabilities CAPABILITY_NAMED_IAM --region us-east-1 --parameter-overrides DeployStacks=apply GitHubOrg=acme 'GitHubRepo=it'\\''s'"
       },
-      { name: 'broken', status: 'UPDATE_ROLLBACK_COMPLETE', reason: 'no', templateVersion: '5' },
+      { name: 'broken', status: 'UPDATE_ROLLBACK_COMPLETE', reason: 'no', templateVersion: '6' },
       {
         name: 'gone',
         status: 'MISSING',
@@ -659,9 +659,9 @@ describe('assessCentralStack', () => {
         { ParameterKey: 'GitHubOrg', ParameterValue: 'Acme' },
         { ParameterKey: 'DeployStacks', ParameterValue: 'check' }
       ],
-      Outputs: [{ OutputKey: 'TemplateVersion', OutputValue: '5' }]
+      Outputs: [{ OutputKey: 'TemplateVersion', OutputValue: '6' }]
     })
-    expect(deployed).toEqual({ name: 'central', status: 'CREATE_COMPLETE', templateVersion: '5' })
+    expect(deployed).toEqual({ name: 'central', status: 'CREATE_COMPLETE', templateVersion: '6' })
   })
 
   it('quotes every value the shell would read otherwise', () => {
@@ -689,10 +689,10 @@ describe('bootstrap stacks and the inputs', () => {
       Parameters: [{ ParameterKey: 'DeployStacks', ParameterValue: deployStacks }],
       ...(version ? { Outputs: [{ OutputKey: 'TemplateVersion', OutputValue: version }] } : {})
     })
-    expect(assessCentralStack(spec, stack('apply', '5')).problems).toBeUndefined()
+    expect(assessCentralStack(spec, stack('apply', '6')).problems).toBeUndefined()
     // An older template is fixed without taking the other workflow's apply away.
     expect(assessCentralStack(spec, stack('apply')).fix).toContain('DeployStacks=apply')
-    expect(assessCentralStack(spec, stack('off', '5')).problems).toEqual([
+    expect(assessCentralStack(spec, stack('off', '6')).problems).toEqual([
       'parameter DeployStacks is "off", the inputs need "check"'
     ])
   })

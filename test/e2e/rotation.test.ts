@@ -403,7 +403,15 @@ describe('where secrets are stored', () => {
       world: {
         ...base,
         // cfn/README.md step 3: the key in the secrets account; its ARN reaches the member roles.
-        bootstrap: { secretsKey: { accountId: SECRETS } },
+        // Multi-Region, replicated to eu-west-1: KMS keys are regional, so the secret's replica
+        // there is encrypted with the key's replica in eu-west-1.
+        bootstrap: {
+          secretsKey: {
+            accountId: SECRETS,
+            parameters: { MultiRegion: 'true' },
+            replicaRegions: ['eu-west-1']
+          }
+        },
         accounts: [
           ...(base.accounts ?? []).map(account =>
             account.id === PROD
@@ -425,7 +433,7 @@ describe('where secrets are stored', () => {
       .accounts[0]?.stacks.find(stack => stack.name === 'iam-key-rotation-secrets-key')?.outputs[
       'KeyArn'
     ]
-    expect(KEY).toMatch(new RegExp(`^arn:aws:kms:us-east-1:${SECRETS}:key/`))
+    expect(KEY).toMatch(new RegExp(`^arn:aws:kms:us-east-1:${SECRETS}:key/mrk-`))
     try {
       emulator.advanceDays(90)
       const run = await runAgainstEmulator(emulator, {

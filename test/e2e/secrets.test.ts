@@ -13,6 +13,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rootCredentials } from '../emulator/callers.js'
+import { readSecretAs } from '../support/emulator-clients.js'
 import { startEmulator, type Emulator, type World } from '../emulator/index.js'
 import type { Faults } from '../emulator/faults.js'
 import type { WorldUser } from '../emulator/world.js'
@@ -431,5 +432,202 @@ describe('the first rotation of a user', () => {
     ])
     const [old, replacement] = keysOf(emu)
     expect(await userReads(emu, old!.id)).toBe(replacement!.id)
+  })
+})
+
+// KMS keys are regional: each replica is encrypted with a key of its own region. The emulator
+// fails a replica whose key does not resolve there, as AWS does (kms-replicas.test.ts).
+describe('replicas under their own region’s key (secrets-location central)', () => {
+  const SECRETS = '999999999999'
+  const CENTRAL = {
+    ...ENFORCE,
+    'secrets-location': 'central',
+    'secrets-account-id': SECRETS
+  }
+  const EU_KEY_ID = '66666666-7777-8888-9999-000000000000'
+  const EU_KEY = `arn:aws:kms:eu-west-1:${SECRETS}:key/${EU_KEY_ID}`
+  const centralSecret = `iam-key-rotation/${ACCOUNT}/app`
+
+  async function startCentral(
+    secretsKey: { parameters?: Record<string, string>; replicaRegions?: string[] },
+    extra: Partial<World> = {}
+  ): Promise<{ emu: Emulator; keyArn: string }> {
+    const base = world([{ name: 'app', keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }] }])
+    emulator = await startEmulator({
+      world: {
+        ...base,
+        ...extra,
+        bootstrap: { ...extra.bootstrap, secretsKey: { accountId: SECRETS, ...secretsKey } },
+        accounts: [
+          ...(base.accounts ?? []),
+          { id: SECRETS, name: 'security', memberRole: true, ...extra.accounts?.[0] }
+        ]
+      }
+    })
+    const keyArn =
+      emulator
+        .state(SECRETS)
+        .accounts[0]?.stacks.find(stack => stack.name === 'iam-key-rotation-secrets-key')?.outputs[
+        'KeyArn'
+      ] ?? ''
+    return { emu: emulator, keyArn }
+  }
+
+  function centralSecretOf(emu: Emulator) {
+    return emu
+      .state(SECRETS)
+      .accounts[0]?.secrets.find(s => s.name === centralSecret && s.region === REGION)
+  }
+
+  it('a multi-Region key: each replica under the key’s replica in its region, checked first, readable there by the user', async () => {
+    const { emu, keyArn } = await startCentral({
+      parameters: { MultiRegion: 'true' },
+      replicaRegions: ['eu-west-1']
+    })
+    expect(keyArn).toMatch(/:key\/mrk-[0-9a-f]{32}$/)
+    const replicaKey = keyArn.replace(':us-east-1:', ':eu-west-1:')
+    const [old] = keysOf(emu)
+    const run = await enforce(emu, {
+      ...CENTRAL,
+      'kms-key-id': keyArn,
+      'secret-replica-regions': 'eu-west-1'
+    })
+    expect(actionsOf(run), JSON.stringify(planUser(run)?.actions)).toEqual([
+      ['ROTATE', 'EXPIRED_ACTIVE_KEY', 'done']
+    ])
+    expect(run.exitCode, run.stdout).toBe(0)
+    const secret = centralSecretOf(emu)
+    expect(secret?.kmsKeyId).toBe(keyArn)
+    expect(secret?.replicas).toEqual([
+      expect.objectContaining({ region: 'eu-west-1', kmsKeyId: replicaKey, status: 'InSync' })
+    ])
+    // The secrets role asked KMS for the replica, in its region, before the new key was made.
+    const calls = emu.requests().map(r => `${r.service}:${r.operation}:${r.region}:${r.account}`)
+    const describe = calls.indexOf(`kms:DescribeKey:eu-west-1:${SECRETS}`)
+    expect(describe).toBeGreaterThanOrEqual(0)
+    expect(describe).toBeLessThan(calls.findIndex(c => c.startsWith('iam:CreateAccessKey')))
+    // The user reads its replica in eu-west-1: its read grant covers the key's replicas.
+    const [, replacement] = keysOf(emu)
+    const replicaArn = (secret?.arn ?? '').replace(':us-east-1:', ':eu-west-1:')
+    const read = await readSecretAs(emu, { accessKeyId: old!.id }, replicaArn, 'eu-west-1')
+    expect(JSON.parse(read ?? '{}')).toMatchObject({ AccessKeyId: replacement!.id })
+
+    // The next run finds the secret as it made it: no replica repair.
+    emu.advanceDays(1)
+    const audit = await runAgainstEmulator(emu, {
+      ...CENTRAL,
+      mode: 'audit',
+      'kms-key-id': keyArn,
+      'secret-replica-regions': 'eu-west-1'
+    })
+    expect(planUser(audit)?.secret?.repairs ?? []).toEqual([])
+  })
+
+  it('replica-kms-key-ids: a single-region key, and the pair’s key for the replica', async () => {
+    const { emu, keyArn } = await startCentral(
+      {},
+      {
+        // The member roles may use the pair's key (ReplicaKmsKeyArns, from replica-kms-key-ids).
+        bootstrap: { member: { ReplicaKmsKeyArns: EU_KEY } },
+        accounts: [
+          {
+            id: SECRETS,
+            kmsKeys: [
+              {
+                id: EU_KEY_ID,
+                region: 'eu-west-1',
+                policy: {
+                  Version: '2012-10-17',
+                  Statement: [
+                    {
+                      Effect: 'Allow',
+                      Principal: { AWS: `arn:aws:iam::${SECRETS}:root` },
+                      Action: 'kms:*',
+                      Resource: '*'
+                    },
+                    {
+                      Effect: 'Allow',
+                      Principal: { AWS: '*' },
+                      Action: 'kms:Decrypt',
+                      Resource: '*',
+                      Condition: {
+                        StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' },
+                        StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' }
+                      }
+                    }
+                  ]
+                }
+              }
+            ]
+          }
+        ]
+      }
+    )
+    const [old] = keysOf(emu)
+    const run = await enforce(emu, {
+      ...CENTRAL,
+      'kms-key-id': keyArn,
+      'secret-replica-regions': 'eu-west-1',
+      'replica-kms-key-ids': `eu-west-1=${EU_KEY}`
+    })
+    expect(actionsOf(run)).toEqual([['ROTATE', 'EXPIRED_ACTIVE_KEY', 'done']])
+    expect(run.exitCode, run.stdout).toBe(0)
+    const secret = centralSecretOf(emu)
+    expect(secret?.kmsKeyId).toBe(keyArn)
+    expect(secret?.replicas).toEqual([
+      expect.objectContaining({ region: 'eu-west-1', kmsKeyId: EU_KEY, status: 'InSync' })
+    ])
+    // Nothing to derive: no DescribeKey.
+    expect(
+      emu
+        .requests()
+        .filter(
+          r => r.operation === 'DescribeKey' && r.service === 'kms' && r.region === 'eu-west-1'
+        )
+    ).toEqual([])
+    const [, replacement] = keysOf(emu)
+    const replicaArn = (secret?.arn ?? '').replace(':us-east-1:', ':eu-west-1:')
+    const read = await readSecretAs(emu, { accessKeyId: old!.id }, replicaArn, 'eu-west-1')
+    expect(JSON.parse(read ?? '{}')).toMatchObject({ AccessKeyId: replacement!.id })
+  })
+
+  it('a single-region kms-key-id with replicas is rejected before any AWS call, naming the inputs and regions', async () => {
+    const { emu, keyArn } = await startCentral({})
+    const run = await runAgainstEmulator(emu, {
+      ...CENTRAL,
+      'kms-key-id': keyArn,
+      'secret-replica-regions': 'eu-west-1, ap-south-1'
+    })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.stdout + run.stderr).toMatch(
+      /kms-key-id.*KMS keys are regional.*secret-replica-regions in eu-west-1, ap-south-1.*replica-kms-key-ids/s
+    )
+    expect(emu.requestCounts().total).toBe(0)
+  })
+
+  it('a multi-Region key missing its replica in one region: a clear error, no key made, none lost', async () => {
+    const { emu, keyArn } = await startCentral({
+      parameters: { MultiRegion: 'true' },
+      replicaRegions: ['eu-west-1']
+    })
+    const before = keysOf(emu).map(k => [k.id, k.status])
+    const run = await runAgainstEmulator(emu, {
+      ...CENTRAL,
+      'kms-key-id': keyArn,
+      'secret-replica-regions': 'eu-west-1, ap-south-1'
+    })
+    expect(run.exitCode).not.toBe(0)
+    const missing = keyArn.replace(':us-east-1:', ':ap-south-1:')
+    const output = run.stdout + run.stderr
+    expect(output).toContain(
+      `kms-key-id ${keyArn} is a multi-Region key, but its replica in ap-south-1, ${missing}, cannot be used: KMS has no such key in that region`
+    )
+    expect(output).toMatch(/replica-kms-key-ids.*secret-replica-regions.*No key was changed/s)
+    expect(output).not.toMatch(/replica in eu-west-1/)
+    expect(keysOf(emu).map(k => [k.id, k.status])).toEqual(before)
+    expect(centralSecretOf(emu)).toBeUndefined()
+    const operations = emu.requests().map(r => `${r.service}:${r.operation}`)
+    expect(operations).not.toContain('iam:CreateAccessKey')
+    expect(operations).not.toContain('secretsmanager:CreateSecret')
   })
 })

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CFN_DIR } from '../cfn/policies.js'
 import { createStackRecord } from './services/cloudformation.js'
+import { replicateKmsKey } from './services/kms.js'
 import type { Account, EmulatorState } from './state.js'
 import { WorldError, type World } from './world.js'
 
@@ -119,6 +120,16 @@ export function bootstrap(state: EmulatorState, world: World, now: Date): void {
     )
     centralSecrets['SecretsAccountId'] = secretsKey.accountId
     centralSecrets['KmsKeyArn'] = outputs.get('KeyArn') ?? ''
+    const keyAccount = account(secretsKey.accountId)
+    const primary = keyAccount.kms.get(outputs.get('KeyArn') ?? '')
+    for (const region of secretsKey.replicaRegions ?? []) {
+      if (!primary?.multiRegionPrimaryArn) {
+        throw new WorldError(
+          'bootstrap.secretsKey.replicaRegions: the secrets key is not multi-Region (parameters MultiRegion: "true")'
+        )
+      }
+      replicateKmsKey(keyAccount, primary, region, now)
+    }
   }
   const centralOutputs = deployStack(
     state,

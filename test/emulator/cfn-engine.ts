@@ -280,7 +280,7 @@ function alreadyExists(type: string, name: string): DeploymentError {
 }
 
 /** What KMS gives a key created without a key policy: the account administers it through IAM. */
-function defaultKeyPolicy(accountId: string): object {
+export function defaultKeyPolicy(accountId: string): object {
   return {
     Version: '2012-10-17',
     Id: 'key-default-1',
@@ -498,10 +498,20 @@ const HANDLERS: Record<string, ResourceHandler> = {
         `${context.logicalId} key policy`
       )
       const earlier = previous && account.kms.get(previous.attributes['Arn'] ?? '')
-      // A new key spec or usage replaces the key, as CloudFormation does: a new id and key pair.
+      const multiRegion = properties['MultiRegion'] === true || properties['MultiRegion'] === 'true'
+      // A new key spec, usage or MultiRegion replaces the key, as CloudFormation does: a new id
+      // and key pair. A multi-Region key's id is mrk- and 32 hex digits.
       const kept =
-        earlier?.keySpec === keySpec && earlier.keyUsage === keyUsage ? earlier : undefined
-      const id = kept?.id ?? context.state.ids.uuid()
+        earlier?.keySpec === keySpec &&
+        earlier.keyUsage === keyUsage &&
+        (earlier.multiRegionPrimaryArn !== undefined) === multiRegion
+          ? earlier
+          : undefined
+      const id =
+        kept?.id ??
+        (multiRegion
+          ? `mrk-${context.state.ids.uuid().replace(/-/g, '')}`
+          : context.state.ids.uuid())
       const arn = `arn:aws:kms:${region}:${account.id}:key/${id}`
       account.kms.set(arn, {
         id,
@@ -519,7 +529,8 @@ const HANDLERS: Record<string, ResourceHandler> = {
           kept?.keyPair ??
           (keySpec === 'ECC_NIST_P256'
             ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-            : undefined)
+            : undefined),
+        multiRegionPrimaryArn: multiRegion ? arn : undefined
       })
       return { ref: id, attributes: { Arn: arn, KeyId: id } }
     },

@@ -56,7 +56,8 @@ describe('Secrets Manager', () => {
         SecretString: JSON.stringify({ AccessKeyId: 'AKIA…', SecretAccessKey: '…' }),
         KmsKeyId: 'alias/rotation',
         Tags: [{ Key: 'managed-by', Value: 'iam-key-rotation' }],
-        AddReplicaRegions: [{ Region: 'eu-west-1', KmsKeyId: 'alias/rotation-eu' }]
+        // The AWS managed key exists in every region (regional keys: kms-replicas.test.ts).
+        AddReplicaRegions: [{ Region: 'eu-west-1', KmsKeyId: 'alias/aws/secretsmanager' }]
       })
     )
     expect(created.ARN).toMatch(
@@ -66,7 +67,7 @@ describe('Secrets Manager', () => {
     expect(created.ReplicationStatus).toEqual([
       {
         Region: 'eu-west-1',
-        KmsKeyId: 'alias/rotation-eu',
+        KmsKeyId: 'alias/aws/secretsmanager',
         Status: 'InSync',
         StatusMessage: 'Replication succeeded'
       }

@@ -11,6 +11,8 @@ import {
 } from './iam-model.js'
 import { IdFactory } from './random.js'
 import { seedStackSet } from './services/cloudformation.js'
+import { defaultKeyPolicy } from './cfn-engine.js'
+import { replicateKmsKey } from './services/kms.js'
 import { addReplica, createSecretRecord } from './services/secretsmanager.js'
 import {
   EmulatorState,
@@ -19,6 +21,7 @@ import {
   type LastUsed,
   type Account,
   type CentralPrincipal,
+  type KmsKey,
   type Organization
 } from './state.js'
 import { WorldError, type World, type WorldAccount, type WorldUser } from './world.js'
@@ -267,6 +270,56 @@ function seedSecrets(state: EmulatorState, account: Account, entry: WorldAccount
   }
 }
 
+function seedKmsKeys(state: EmulatorState, account: Account, entry: WorldAccount, now: Date): void {
+  for (const [index, seed] of (entry.kmsKeys ?? []).entries()) {
+    const where = `account ${account.id} kmsKeys[${index}]`
+    const multiRegion = seed.multiRegion ?? false
+    const id =
+      seed.id ?? (multiRegion ? `mrk-${state.ids.uuid().replace(/-/g, '')}` : state.ids.uuid())
+    if (multiRegion !== /^mrk-[0-9a-f]{32}$/.test(id)) {
+      throw new WorldError(
+        `${where}: a multi-Region key's id is mrk- and 32 hex digits, no other's`
+      )
+    }
+    if (!multiRegion && seed.replicaRegions?.length) {
+      throw new WorldError(`${where}: only a multi-Region key has replicas`)
+    }
+    const region = seed.region ?? 'us-east-1'
+    const arn = `arn:aws:kms:${region}:${account.id}:key/${id}`
+    if (account.kms.has(arn)) throw new WorldError(`${where}: key ${arn} declared twice`)
+    const policy =
+      seed.policy === undefined
+        ? JSON.stringify(defaultKeyPolicy(account.id))
+        : typeof seed.policy === 'string'
+          ? seed.policy
+          : JSON.stringify(seed.policy)
+    const problems = policyProblems(policy, 'resource')
+    if (problems.length > 0) throw new WorldError(`${where}: ${problems.join('; ')}`)
+    const key: KmsKey = {
+      id,
+      arn,
+      accountId: account.id,
+      region,
+      policy,
+      enabled: true,
+      description: undefined,
+      keySpec: 'SYMMETRIC_DEFAULT',
+      keyUsage: 'ENCRYPT_DECRYPT',
+      creationDate: now,
+      origin: undefined,
+      keyPair: undefined,
+      multiRegionPrimaryArn: multiRegion ? arn : undefined
+    }
+    account.kms.set(arn, key)
+    if (seed.alias !== undefined) {
+      account.kmsAliases.set(`arn:aws:kms:${region}:${account.id}:${seed.alias}`, arn)
+    }
+    for (const replicaRegion of seed.replicaRegions ?? []) {
+      replicateKmsKey(account, key, replicaRegion, now)
+    }
+  }
+}
+
 export function buildState(world: World, now: Date): EmulatorState {
   const calendar = new Calendar(now)
   const organization = organizationOf(world)
@@ -320,6 +373,7 @@ export function buildState(world: World, now: Date): EmulatorState {
     const account = state.accounts.get(entry.id)
     if (!account) continue
     seedAccountIam(state, account, entry, calendar)
+    seedKmsKeys(state, account, entry, now)
     seedSecrets(state, account, entry, now)
   }
   bootstrap(state, world, calendar.daysAgo(ACCOUNT_AGE_DAYS))

@@ -75,7 +75,7 @@ export interface SecretSnapshot {
   tags: Record<string, string>
   resourcePolicy: string | null
   deleted: boolean
-  replicas: { region: string; status: string }[]
+  replicas: { region: string; status: string; kmsKeyId?: string | undefined }[]
   versions: { id: string; stages: string[]; createdDate: string; secretString: string | null }[]
 }
 
@@ -138,7 +138,11 @@ function secretSnapshot(secret: Secret): SecretSnapshot {
     tags: Object.fromEntries(secret.tags),
     resourcePolicy: secret.resourcePolicy ?? null,
     deleted: secret.deletedDate !== undefined,
-    replicas: [...secret.replicas.values()].map(r => ({ region: r.region, status: r.status })),
+    replicas: [...secret.replicas.values()].map(r => ({
+      region: r.region,
+      status: r.status,
+      ...(r.kmsKeyId === undefined ? {} : { kmsKeyId: r.kmsKeyId })
+    })),
     versions: [...secret.versions.values()].map(v => ({
       id: v.id,
       stages: [...v.stages],

@@ -98,6 +98,11 @@ export interface KmsKey {
   origin: string | undefined
   /** The key pair of an asymmetric (ECC_NIST_P256) key; never leaves the emulator's state. */
   keyPair: { privateKey: KeyObject; publicKey: KeyObject } | undefined
+  /**
+   * A multi-Region key (id `mrk-…`): the primary's ARN. Its replicas are the account's keys of
+   * the same id in other regions, each with a key policy of its own. undefined: single-region.
+   */
+  multiRegionPrimaryArn?: string | undefined
 }
 
 export interface IamGroup {

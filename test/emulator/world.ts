@@ -53,8 +53,13 @@ export interface WorldBootstrap {
   central?: Record<string, string>
   listAccounts?: Record<string, string>
   member?: Record<string, string>
-  /** Deploy central-secrets-kms.yaml (stack iam-key-rotation-secrets-key) in this account. */
-  secretsKey?: { accountId: string; parameters?: Record<string, string> }
+  /**
+   * Deploy central-secrets-kms.yaml (stack iam-key-rotation-secrets-key) in this account.
+   * `replicaRegions`: replicate its key there (it must be multi-Region: parameters
+   * `MultiRegion: 'true'`), each replica with a copy of the primary's key policy, as
+   * `aws kms replicate-key --policy` makes them (cfn/README.md).
+   */
+  secretsKey?: { accountId: string; parameters?: Record<string, string>; replicaRegions?: string[] }
   /** Template bodies that replace cfn/FILE, by file name (negative controls). */
   templates?: Record<string, string>
 }
@@ -86,6 +91,25 @@ export interface WorldAccount {
   groups?: WorldGroup[]
   users?: WorldUser[]
   secrets?: WorldSecret[]
+  /** KMS keys beside those stacks create (symmetric, ENCRYPT_DECRYPT). */
+  kmsKeys?: WorldKmsKey[]
+}
+
+/**
+ * A symmetric KMS key: `arn:aws:kms:REGION:ACCOUNT:key/ID`. A multi-Region one (id `mrk-…`) may
+ * have replicas: the same id in `replicaRegions`, each with a copy of the key policy.
+ */
+export interface WorldKmsKey {
+  /** Default: derived from the seed (`mrk-` and 32 hex digits when multi-Region). */
+  id?: string
+  /** Default us-east-1. */
+  region?: string
+  multiRegion?: boolean
+  replicaRegions?: string[]
+  /** `alias/NAME` for the key in its region (not its replicas). */
+  alias?: string
+  /** The key policy (object or JSON text); default KMS's: the account administers it through IAM. */
+  policy?: string | Record<string, unknown>
 }
 
 /** A customer managed policy: `arn:aws:iam::ACCOUNT:policy{path}{name}`. */
@@ -393,6 +417,18 @@ const account: Schema = {
         },
         required: ['name', 'value']
       }
+    },
+    kmsKeys: {
+      arrayOf: {
+        fields: {
+          id: 'string',
+          region: 'string',
+          multiRegion: 'boolean',
+          replicaRegions: strings,
+          alias: 'string',
+          policy: { anyOf: ['string', 'object'] }
+        }
+      }
     }
   },
   required: ['id']
@@ -438,7 +474,7 @@ const worldSchema: Schema = {
         listAccounts: stringRecord,
         member: stringRecord,
         secretsKey: {
-          fields: { accountId: 'string', parameters: stringRecord },
+          fields: { accountId: 'string', parameters: stringRecord, replicaRegions: strings },
           required: ['accountId']
         },
         templates: stringRecord

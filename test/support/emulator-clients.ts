@@ -101,10 +101,11 @@ export function memberTemplate(): string {
 export async function readSecretAs(
   emulator: Emulator,
   credentials: { accessKeyId: string; secretAccessKey?: string },
-  secretId: string
+  secretId: string,
+  region = REGION
 ): Promise<string | undefined> {
   const client = new SecretsManagerClient({
-    region: REGION,
+    region,
     endpoint: emulator.url,
     maxAttempts: 1,
     credentials: { secretAccessKey: 'not-checked-by-the-emulator', ...credentials }

@@ -8,7 +8,7 @@ import {
   type JsonServiceDefinition,
   type RequestContext
 } from '../service.js'
-import type { EmulatorState, KmsKey } from '../state.js'
+import type { Account, EmulatorState, KmsKey } from '../state.js'
 import { signDigest, verifyDigest } from './ecdsa-p256.js'
 
 /**
@@ -252,7 +252,7 @@ function getPublicKey(ctx: RequestContext, params: RequestParams): ResponseValue
   }
 }
 
-function keyMetadata(key: KmsKey): ResponseObject {
+function keyMetadata(key: KmsKey, state: EmulatorState): ResponseObject {
   const signing = key.keyUsage === 'SIGN_VERIFY'
   return {
     AWSAccountId: key.accountId,
@@ -269,12 +269,57 @@ function keyMetadata(key: KmsKey): ResponseObject {
     KeySpec: key.keySpec,
     EncryptionAlgorithms: signing ? undefined : ['SYMMETRIC_DEFAULT'],
     SigningAlgorithms: signing ? signingAlgorithms(key) : undefined,
-    MultiRegion: false
+    MultiRegion: key.multiRegionPrimaryArn !== undefined,
+    MultiRegionConfiguration: multiRegionConfiguration(state, key)
   }
 }
 
+/** A multi-Region key's primary and replicas, as DescribeKey shows them; undefined: single-region. */
+function multiRegionConfiguration(state: EmulatorState, key: KmsKey): ResponseObject | undefined {
+  const primaryArn = key.multiRegionPrimaryArn
+  if (primaryArn === undefined) return undefined
+  const related = [...(state.accounts.get(key.accountId)?.kms.values() ?? [])].filter(
+    other => other.id === key.id && other.multiRegionPrimaryArn === primaryArn
+  )
+  const primary = related.find(other => other.arn === primaryArn)
+  return {
+    MultiRegionKeyType: key.arn === primaryArn ? 'PRIMARY' : 'REPLICA',
+    PrimaryKey: { Arn: primaryArn, Region: primary?.region },
+    ReplicaKeys: related
+      .filter(other => other.arn !== primaryArn)
+      .map(other => ({ Arn: other.arn, Region: other.region }))
+  }
+}
+
+/**
+ * A replica of a multi-Region primary key in `region` (what ReplicateKey makes): the same id and
+ * key material, its own key policy (the primary's unless another is given, as `aws kms
+ * replicate-key --policy` would set it), created now.
+ */
+export function replicateKmsKey(
+  account: Account,
+  primary: KmsKey,
+  region: string,
+  now: Date,
+  policy: string = primary.policy
+): KmsKey {
+  if (primary.multiRegionPrimaryArn !== primary.arn) {
+    throw new ServiceError(
+      'UnsupportedOperationException',
+      `${primary.arn} is not a multi-Region primary key.`
+    )
+  }
+  const arn = `arn:aws:kms:${region}:${account.id}:key/${primary.id}`
+  if (region === primary.region || account.kms.has(arn)) {
+    throw new ServiceError('AlreadyExistsException', `Key ${arn} already exists.`)
+  }
+  const replica: KmsKey = { ...primary, arn, region, policy, creationDate: now }
+  account.kms.set(arn, replica)
+  return replica
+}
+
 function describeKey(ctx: RequestContext, params: RequestParams): ResponseValue {
-  return { KeyMetadata: keyMetadata(requestedKey(ctx, params)) }
+  return { KeyMetadata: keyMetadata(requestedKey(ctx, params), ctx.state) }
 }
 
 export const kmsService: JsonServiceDefinition = {

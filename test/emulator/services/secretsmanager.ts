@@ -145,21 +145,23 @@ export function addReplica(
   secret: Secret,
   region: string,
   kmsKeyId: string | undefined,
-  overwrite: boolean
+  overwrite: boolean,
+  keyProblem?: string
 ): SecretReplica {
   if (region === secret.primaryRegion) throw invalidParameter('Invalid replica region.')
   const secrets = regionSecrets(account, region)
   const occupant = secrets.get(secret.name)
   const blocked = occupant !== undefined && occupant !== secret && !overwrite
+  const failure = blocked
+    ? 'Replication failed: Secret with this name already exists in this region.'
+    : keyProblem
   const replica: SecretReplica = {
     region,
     kmsKeyId,
-    status: blocked ? 'Failed' : 'InSync',
-    statusMessage: blocked
-      ? 'Replication failed: Secret with this name already exists in this region.'
-      : 'Replication succeeded'
+    status: failure === undefined ? 'InSync' : 'Failed',
+    statusMessage: failure ?? 'Replication succeeded'
   }
-  if (!blocked) secrets.set(secret.name, secret)
+  if (failure === undefined) secrets.set(secret.name, secret)
   secret.replicas.set(region, replica)
   return replica
 }
@@ -267,6 +269,21 @@ function authorizeRead(
   secret: Secret,
   version: SecretVersion | undefined
 ): void {
+  if (ctx.region !== secret.primaryRegion) {
+    // A replica is encrypted with its own region's key.
+    const kmsKeyId = secret.replicas.get(ctx.region)?.kmsKeyId
+    if (kmsKeyId === undefined || kmsKeyId === '' || keyName(kmsKeyId) === AWS_MANAGED_KEY) return
+    const key = resolveKmsKey(ctx.state, secret.accountId, ctx.region, kmsKeyId)
+    if (!key) return
+    authorizeOrKmsDenied(
+      ctx,
+      keyPolicyCheck(key, 'kms:Decrypt', callerAccount(ctx).id, {
+        'kms:ViaService': `secretsmanager.${ctx.region}.amazonaws.com`,
+        'kms:EncryptionContext:SecretARN': secretArn(secret, ctx.region)
+      })
+    )
+    return
+  }
   const keys = version?.encryptedWith ?? [keyName(secret.kmsKeyId)]
   const [first] = keys
   if (first === undefined) return
@@ -343,14 +360,52 @@ function replicationStatus(secret: Secret): ResponseObject[] | undefined {
 function addReplicas(ctx: RequestContext, secret: Secret, params: RequestParams): void {
   const overwrite = params.boolean('ForceOverwriteReplicaSecret') ?? false
   for (const replica of params.structList('AddReplicaRegions')) {
+    const region = replica.requiredString('Region')
+    const kmsKeyId = replica.string('KmsKeyId')
     addReplica(
       callerAccount(ctx),
       secret,
-      replica.requiredString('Region'),
-      replica.string('KmsKeyId'),
-      overwrite
+      region,
+      kmsKeyId,
+      overwrite,
+      replicaKeyProblem(ctx, secret, region, kmsKeyId)
     )
   }
+}
+
+/**
+ * Why a replica in `region` cannot be encrypted with `kmsKeyId`, as AWS reports it: the call
+ * succeeds and the replica is Failed. KMS keys are regional: the key must resolve in the
+ * replica's region (a key ARN must name that region; a bare id or alias is looked up there), and
+ * the caller needs kms:GenerateDataKey and kms:Encrypt on it through Secrets Manager there.
+ */
+function replicaKeyProblem(
+  ctx: RequestContext,
+  secret: Secret,
+  region: string,
+  kmsKeyId: string | undefined
+): string | undefined {
+  if (kmsKeyId === undefined || kmsKeyId === '') return undefined
+  if (/^(arn:aws:kms:[^:]+:\d{12}:)?alias\/aws\/secretsmanager$/.test(kmsKeyId)) return undefined
+  const key = resolveKmsKey(ctx.state, secret.accountId, region, kmsKeyId)
+  if (!key) return `Replication failed: KMS key ${kmsKeyId} is not found in ${region}.`
+  if (!key.enabled) return `Replication failed: KMS key ${key.arn} is disabled.`
+  try {
+    for (const action of ['kms:GenerateDataKey', 'kms:Encrypt']) {
+      ctx.authorize(
+        keyPolicyCheck(key, action, callerAccount(ctx).id, {
+          'kms:ViaService': `secretsmanager.${region}.amazonaws.com`,
+          'kms:EncryptionContext:SecretARN': secretArn(secret, region)
+        })
+      )
+    }
+  } catch (error) {
+    if (error instanceof ServiceError && error.code === 'AccessDeniedException') {
+      return 'Replication failed: Access to KMS is not allowed.'
+    }
+    throw error
+  }
+  return undefined
 }
 
 function describeView(secret: Secret, region: string): ResponseObject {
