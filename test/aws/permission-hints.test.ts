@@ -20,21 +20,21 @@ describe('permissionHint', () => {
       `${session('222222222222', 'iam-key-rotation-member')} is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::222222222222:user/bob because no identity-based policy allows the iam:CreateAccessKey action`,
       'iam:CreateAccessKey',
       MEMBER,
-      /^Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:CreateAccessKey: update it to cfn\/member-role\.yaml version 5/
+      /^Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:CreateAccessKey: update it to cfn\/member-role\.yaml version 6/
     ],
     [
       'a service that does not say why (Organizations): the likely template, from the client',
       "You don't have permissions to access this resource.",
       'organizations:ListRoots',
       LISTING,
-      /^Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListRoots: deploy cfn\/management-list-accounts-role\.yaml version 5 in the management account 111111111111/
+      /^Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListRoots: deploy cfn\/management-list-accounts-role\.yaml version 6 in the management account 111111111111/
     ],
     [
       'the central role (no role on the client), named from the message',
       `${session('111111111111', 'my-central')} is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:us-east-1:111111111111:identity/example.com because no identity-based policy allows the ses:SendEmail action`,
       'ses:SendEmail',
       undefined,
-      /^Fix: the central role "my-central" lacks ses:SendEmail on arn:aws:ses:us-east-1:111111111111:identity\/example\.com: deploy cfn\/central-github-oidc\.yaml version 5/
+      /^Fix: the central role "my-central" lacks ses:SendEmail on arn:aws:ses:us-east-1:111111111111:identity\/example\.com: deploy cfn\/central-github-oidc\.yaml version 6/
     ],
     [
       'an explicit deny elsewhere (an SCP): not a template to change',
@@ -55,7 +55,7 @@ describe('permissionHint', () => {
       'Access to KMS is not allowed',
       'secretsmanager:PutSecretValue',
       MEMBER,
-      /^Fix: the KMS key of the secret does not let role "iam-key-rotation-member" use it through Secrets Manager: deploy cfn\/central-secrets-kms\.yaml version 5/
+      /^Fix: the KMS key of the secret does not let role "iam-key-rotation-member" use it through Secrets Manager: deploy cfn\/central-secrets-kms\.yaml version 6/
     ]
   ] as const)('%s', (_case, message, action, role, expected) => {
     expect(permissionHint({ message, action, role }, ROLES)).toMatch(expected)
@@ -72,7 +72,7 @@ describe('permissionHint', () => {
 describe('assumeRoleHint', () => {
   it('points at the template of the role that was refused', () => {
     expect(assumeRoleHint('iam-key-rotation-list-accounts', '111111111111', ROLES)).toMatch(
-      /^Either the list-accounts role "iam-key-rotation-list-accounts" is missing in the management account \(deploy cfn\/management-list-accounts-role\.yaml version 5/
+      /^Either the list-accounts role "iam-key-rotation-list-accounts" is missing in the management account \(deploy cfn\/management-list-accounts-role\.yaml version 6/
     )
     expect(assumeRoleHint('iam-key-rotation-member', '222222222222', ROLES)).toMatch(
       /^Either the role "iam-key-rotation-member" is missing in that account \(deploy the member-role StackSet there/

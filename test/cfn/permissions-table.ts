@@ -73,7 +73,7 @@ export const NEEDED_FOR: Readonly<Record<string, string>> = {
   'management-list-accounts-role.yaml › ListAccountsRole › ReadOrganization':
     'every run (the inventory); `deploy-stacks` with empty `deployment-ous` (ListRoots)',
   'management-list-accounts-role.yaml › ListAccountsRole › WalkOrganizationalUnits':
-    '`organizational-units`',
+    '`organizational-units`; `deploy-stacks` with `deployment-ous` (one ListOrganizationalUnitsForParent per id names the unknown ones)',
   'management-list-accounts-role.yaml › ListAccountsRole › DescribeThisStack':
     '`list-accounts-stack-name` (the deploy phase compares this stack, and detects drift)',
   'management-list-accounts-role.yaml › ListAccountsRole › ReadDriftDetectionStatus':

@@ -286,7 +286,7 @@ describe.concurrent('the deploy phase through dist/index.js', () => {
           'is not authorized to perform: iam:GetAccountAuthorizationDetails on resource: *'
         )
         expect(failure).toContain(
-          'Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:GetAccountAuthorizationDetails: update it to cfn/member-role.yaml version 5'
+          'Fix: the member role "iam-key-rotation-member" in account 222222222222 lacks iam:GetAccountAuthorizationDetails: update it to cfn/member-role.yaml version 6'
         )
         expect(warningLines(check).join('\n')).toContain('deploy-stacks: apply')
         const apply = await runAgainstEmulator(emulator, {

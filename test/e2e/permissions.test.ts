@@ -151,11 +151,11 @@ describe.concurrent('the templates grant what the action does, in both topologie
         mode: 'apply',
         status: 'created',
         centralStacks: [
-          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '5' },
+          { name: 'iam-key-rotation-central', status: 'CREATE_COMPLETE', templateVersion: '6' },
           {
             name: 'iam-key-rotation-list-accounts',
             status: 'CREATE_COMPLETE',
-            templateVersion: '5'
+            templateVersion: '6'
           }
         ]
       })
@@ -204,7 +204,7 @@ describe('a central stack older than this release, or deployed for other inputs'
       expect(run.exitCode, run.stdout).toBe(0)
       const [central] = run.plan?.deployment?.centralStacks ?? []
       expect(central?.problems).toEqual([
-        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 5'
+        'deployed from cfn/central-github-oidc.yaml version 1 (no TemplateVersion output); this release needs version 6'
       ])
       // The deployed parameters are kept, the inputs' own values win.
       expect(central?.fix).toBe(
@@ -226,7 +226,7 @@ describe('a central stack older than this release, or deployed for other inputs'
             'StackSetName=iam-key-rotation-member'
           ].join(' ')
       )
-      expect(run.summary).toContain('this release needs version 5')
+      expect(run.summary).toContain('this release needs version 6')
       expect(run.summary).toContain(
         'aws cloudformation deploy --stack-name iam-key-rotation-central'
       )
@@ -339,7 +339,7 @@ describe('the secrets key stack (secrets-location: central)', () => {
         '::warning::This audit signs in with the write role (role-to-assume), which can rotate and delete keys'
       )
       expect(run.plan?.deployment?.centralStacks).toEqual([
-        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '5' }
+        { name: 'iam-key-rotation-secrets-key', status: 'CREATE_COMPLETE', templateVersion: '6' }
       ])
       const other = `arn:aws:kms:us-east-1:${SECRETS}:key/00000000-0000-4000-8000-000000000000`
       const wrong = await check(other, 'read-only')
@@ -389,7 +389,7 @@ describe.concurrent(
           'is not authorized to perform: iam:CreateAccessKey on resource: arn:aws:iam::'
         )
         expect(error).toContain('Fix: the member role "iam-key-rotation-member"')
-        expect(error).toContain('cfn/member-role.yaml version 5')
+        expect(error).toContain('cfn/member-role.yaml version 6')
       } finally {
         await emulator.close()
       }
@@ -413,7 +413,7 @@ describe.concurrent(
         const run = await rotate(emulator, tokens, MANAGEMENT)
         expect(run.exitCode).toBe(1)
         expect(run.stdout).toMatch(
-          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 5/
+          /::error::.*You don't have permissions to access this resource\. Fix: most likely the list-accounts role "iam-key-rotation-list-accounts" lacks organizations:ListAccounts: deploy cfn\/management-list-accounts-role\.yaml version 6/
         )
       } finally {
         await emulator.close()
@@ -446,7 +446,7 @@ describe.concurrent(
             'is not authorized to perform: sts:AssumeRole on resource:'
           )
           expect(account.error).toContain(
-            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 5"
+            "or the central role's own policy does not allow sts:AssumeRole on it (deploy cfn/central-github-oidc.yaml version 6"
           )
         }
       } finally {
