@@ -123,10 +123,16 @@ export async function runRotation(
   const secrets = secretStore(deps)
   const replicaKeys = replicaKeyChecks(deps)
   // Central secrets are all written by the secrets role: its replica keys are checked once, before
-  // anything is read or changed, and a missing one stops the run (no key is rotated).
+  // anything is changed. A missing one is a run warning, and fails every rotation (no key is made
+  // that cannot be stored); deactivations and deletions, which need no new secret, go on.
+  const replicaKeyWarnings: string[] = []
   if (config.mode === 'enforce' && config.secrets.location === 'central') {
     const problem = await replicaKeys(config.secrets.accountId ?? '')
-    if (problem !== undefined) throw new Error(`${problem}. No key was changed.`)
+    if (problem !== undefined) {
+      const warning = `${problem}. Until then no key is rotated; deactivations and deletions go on.`
+      log.warning(warning)
+      replicaKeyWarnings.push(warning)
+    }
   }
   const { outcomes, work } = await log.group(
     `Scan and plan: ${plural(accounts.length, 'account')}`,
@@ -137,6 +143,7 @@ export async function runRotation(
   for (const warning of forceWarnings) log.warning(warning)
   const warnings = [
     ...(deps.runWarnings ?? []),
+    ...replicaKeyWarnings,
     ...outcomes.flatMap(outcome => outcome.tamperedWarnings),
     ...forceWarnings
   ]

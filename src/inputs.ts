@@ -689,6 +689,21 @@ export function getInputs(
     const kmsKeyIdValid =
       PATTERNS.kmsKeyArn.test(kmsKeyId) ||
       (location === 'member' && PATTERNS.kmsKeyIdOrAlias.test(kmsKeyId))
+    const keyArn = parseKeyArn(kmsKeyId)
+    if (keyArn && keyArn.region !== awsRegion) {
+      fail(
+        'kms-key-id',
+        kmsKeyId,
+        `is a key of ${keyArn.region}, but the secrets are written in aws-region ${awsRegion}, and KMS keys are regional: name the key of ${awsRegion} (for a multi-Region key, its replica there)`
+      )
+    }
+    if (!keyArn && replicaKeys.some(key => key.source === 'multi-region-key')) {
+      fail(
+        'kms-key-id',
+        kmsKeyId,
+        'must be the key ARN of the multi-Region key when secret-replica-regions is set: the member roles are granted the key and its replicas by ARN (parameter KmsKeyArn)'
+      )
+    }
     if (lacking.length > 0 && kmsKeyIdValid) {
       fail(
         'kms-key-id',

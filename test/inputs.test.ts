@@ -547,11 +547,6 @@ describe('replica KMS keys (KMS keys are regional)', () => {
       ]
     ],
     [
-      'a bare mrk id stays the same id',
-      { 'kms-key-id': MRK, 'secret-replica-regions': 'eu-west-1' },
-      [{ region: 'eu-west-1', kmsKeyId: MRK, source: 'multi-region-key' }]
-    ],
-    [
       'a single-region key with a pair for every replica region',
       {
         ...central,
@@ -606,6 +601,16 @@ describe('replica KMS keys (KMS keys are regional)', () => {
         'secret-replica-regions': 'eu-west-1'
       },
       /"kms-key-id" .*secret-replica-regions in eu-west-1/
+    ],
+    [
+      'a bare mrk id with replicas: the roles are granted the key by ARN',
+      { 'kms-key-id': MRK, 'secret-replica-regions': 'eu-west-1' },
+      /"kms-key-id" is "mrk-[0-9a-f]+": must be the key ARN of the multi-Region key when secret-replica-regions is set/
+    ],
+    [
+      'a key ARN of another region than aws-region',
+      { ...central, 'kms-key-id': EU_ARN, 'aws-region': 'us-east-1' },
+      /"kms-key-id" is "arn:aws:kms:eu-west-1:.*": is a key of eu-west-1, but the secrets are written in aws-region us-east-1/
     ],
     [
       'a pair whose region is not a replica region',

@@ -191,6 +191,7 @@ export class SecretStore {
       secretMarkerMessage(accountId, userName, name, markedAt)
     )
     let arn: string
+    let replication: ReplicationStatusType[] | undefined
     try {
       const created = await client.send(
         new CreateSecretCommand({
@@ -204,7 +205,7 @@ export class SecretStore {
         })
       )
       arn = created.ARN ?? name
-      failedReplicas(name, created.ReplicationStatus)
+      replication = created.ReplicationStatus
     } catch (error) {
       if (awsErrorCode(error) === 'ResourceExistsException') {
         throw new Error(
@@ -214,7 +215,9 @@ export class SecretStore {
       }
       throw error
     }
+    // Protection first, also for a secret whose replica failed (it holds no value yet).
     await this.protect(accountId, arn, userArn)
+    failedReplicas(name, replication)
     return arn
   }
 

@@ -622,7 +622,14 @@ describe('replicas under their own region’s key (secrets-location central)', (
     expect(output).toContain(
       `kms-key-id ${keyArn} is a multi-Region key, but its replica in ap-south-1, ${missing}, cannot be used: KMS has no such key in that region`
     )
-    expect(output).toMatch(/replica-kms-key-ids.*secret-replica-regions.*No key was changed/s)
+    expect(output).toMatch(
+      /replica-kms-key-ids.*secret-replica-regions.*Until then no key is rotated; deactivations and deletions go on/s
+    )
+    expect(run.plan?.warnings.join('\n')).toContain(`its replica in ap-south-1, ${missing}`)
+    expect(planActions(run.plan!).filter(a => a.type === 'ROTATE')).not.toEqual([])
+    for (const rotation of planActions(run.plan!).filter(a => a.type === 'ROTATE')) {
+      expect(rotation.result).toBe('failed')
+    }
     expect(output).not.toMatch(/replica in eu-west-1/)
     expect(keysOf(emu).map(k => [k.id, k.status])).toEqual(before)
     expect(centralSecretOf(emu)).toBeUndefined()
