@@ -27,7 +27,8 @@ export function accountFailureAnnotations(
   if (failed.length <= limit) {
     return failed.map(account => ({
       title: `Account ${account.accountId} failed`,
-      message: `${line(account)}. The other accounts were processed; the next run tries this one again.`
+      // An error that is a sentence already ends with its own full stop.
+      message: `${line(account).replace(/\.?$/, '.')} The other accounts were processed; the next run tries this one again.`
     }))
   }
   const shown = failed.slice(0, FOLDED_LINES).map(line)

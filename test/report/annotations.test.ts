@@ -36,6 +36,15 @@ describe('annotations for accounts that failed', () => {
     )
   })
 
+  it('one full stop after an error that is a sentence already', () => {
+    const [annotation] = accountFailureAnnotations([
+      { ...failed(1), error: 'Could not assume the role (deploy the template).' }
+    ])
+    expect(annotation?.message).toBe(
+      '100000000001 (acct-1): Could not assume the role (deploy the template). The other accounts were processed; the next run tries this one again.'
+    )
+  })
+
   it('folded into one when more than ten failed (GitHub keeps ten per severity)', () => {
     const [folded, ...rest] = accountFailureAnnotations(
       Array.from({ length: 11 }, (_, i) => failed(i))
