@@ -14,12 +14,7 @@ import {
   roleArnFromCallerArn
 } from './deploy/index.js'
 import { managementCredentials, type Caller, type EngineDeps } from './engine.js'
-import {
-  ScopeError,
-  unknownParents,
-  unknownParentsMessage,
-  type OrgAccount
-} from './inventory/accounts.js'
+import { knownParents, unknownParentsMessage, type OrgAccount } from './inventory/accounts.js'
 import { createGitHubClient, syncIssues } from './issues/index.js'
 import {
   type AccountContact,
@@ -72,19 +67,17 @@ export async function deployPhase(
   const organizations = factory.organizations(managementCredentials(deps))
   // A typo in deployment-ous is named before any deployment: with some ids known the StackSet
   // targets those (and warns), with none there is nothing to deploy to.
-  const { deploymentOus } = config.deploy
-  const unknownOus = await unknownParents(organizations, deploymentOus)
-  const unknownOusMessage =
-    unknownOus.length > 0
-      ? unknownParentsMessage('deployment-ous', unknownOus, config.organizationId)
-      : undefined
-  if (unknownOusMessage && unknownOus.length === deploymentOus.length) {
-    throw new ScopeError(
-      `${unknownOusMessage}: the StackSet has no target, so no account was processed.`
-    )
-  }
+  const deploymentOus = await knownParents(
+    organizations,
+    config.organizationId,
+    'deployment-ous',
+    config.deploy.deploymentOus,
+    'the StackSet has no target'
+  )
   const unknownOusWarning =
-    unknownOusMessage && `${unknownOusMessage}: the StackSet targets the others.`
+    deploymentOus.unknown.length > 0
+      ? `${unknownParentsMessage('deployment-ous', deploymentOus.unknown, config.organizationId)}: the StackSet targets the others.`
+      : undefined
   if (unknownOusWarning) log.warning(unknownOusWarning)
   const report = await deployStacks(
     factory.cloudFormation(deps.central),
@@ -92,7 +85,7 @@ export async function deployPhase(
       mode: config.deploy.mode,
       enforce: config.mode === 'enforce',
       stackSetName: config.deploy.stackSetName,
-      deploymentOus: deploymentOus.filter(id => !unknownOus.includes(id)),
+      deploymentOus: deploymentOus.known,
       organizationRootId: async () => {
         const { Roots: roots } = await organizations.send(new ListRootsCommand({}))
         const rootId = roots?.[0]?.Id

@@ -92,21 +92,18 @@ export async function listAccountsInScope(
         `List the organization's accounts with: aws organizations list-accounts`
     )
   }
-  const unknownOrganizationalUnits = await unknownParents(organizations, scope.organizationalUnits)
-  if (
-    scope.organizationalUnits.length > 0 &&
-    unknownOrganizationalUnits.length === scope.organizationalUnits.length
-  ) {
-    throw new ScopeError(
-      `${unknownParentsMessage('organizational-units', unknownOrganizationalUnits, organizationId)}: nothing is in scope, so no account was processed.`
-    )
-  }
+  const units = await knownParents(
+    organizations,
+    organizationId,
+    'organizational-units',
+    scope.organizationalUnits,
+    'nothing is in scope'
+  )
 
   let inScope = all
   if (scope.organizationalUnits.length > 0) {
     const underOus = new Set<string>()
-    for (const parentId of scope.organizationalUnits) {
-      if (unknownOrganizationalUnits.includes(parentId)) continue
+    for (const parentId of units.known) {
       for (const id of await accountIdsUnder(organizations, parentId)) underOus.add(id)
     }
     inScope = inScope.filter(account => underOus.has(account.id))
@@ -133,19 +130,24 @@ export async function listAccountsInScope(
     organizationAccountCount: all.length,
     unknownAccounts,
     unknownExcludedAccounts: scope.excludeAccounts.filter(id => !known.has(id)),
-    unknownOrganizationalUnits,
+    unknownOrganizationalUnits: units.unknown,
     managementAccountLeftOut
   }
 }
 
 /**
- * The ids among `parentIds` that are neither a root nor an OU of the organization: one call each
- * (Organizations answers ParentNotFoundException), so a typo is named before anything is done.
+ * The ids of `input` that are a root or an OU of the organization, and those that are not: one
+ * call each (Organizations answers ParentNotFoundException), so a typo is named before anything
+ * is done. When ids were given and none is known, there is nothing to work on (`noneLeft`): it
+ * throws ScopeError.
  */
-export async function unknownParents(
+export async function knownParents(
   organizations: OrganizationsClient,
-  parentIds: readonly string[]
-): Promise<string[]> {
+  organizationId: string,
+  input: string,
+  parentIds: readonly string[],
+  noneLeft: string
+): Promise<{ known: string[]; unknown: string[] }> {
   const unknown: string[] = []
   for (const parentId of parentIds) {
     try {
@@ -157,7 +159,12 @@ export async function unknownParents(
       unknown.push(parentId)
     }
   }
-  return unknown
+  if (parentIds.length > 0 && unknown.length === parentIds.length) {
+    throw new ScopeError(
+      `${unknownParentsMessage(input, unknown, organizationId)}: ${noneLeft}, so no account was processed.`
+    )
+  }
+  return { known: parentIds.filter(id => !unknown.includes(id)), unknown }
 }
 
 /** "`input` names N ids that are no root or OU of the organization: …", with how to list them. */

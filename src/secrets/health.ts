@@ -44,9 +44,9 @@ export interface SecretExpectation {
   readonly replicaRegions: readonly string[]
   /**
    * Each replica region's key (KMS keys are regional: replica-keys.ts); a region not named here
-   * has aws/secretsmanager, or with no map at all, `kmsKeyId` as that region names it.
+   * has aws/secretsmanager.
    */
-  readonly replicaKmsKeyIds?: Readonly<Record<string, string>>
+  readonly replicaKmsKeyIds: Readonly<Record<string, string>>
   /** Whether the user has iam-key-rotation-read-own-secret attached. */
   readonly readGrantAttached: boolean
   /**
@@ -237,7 +237,6 @@ function replicaRepair(
 /** The key a replica in `region` must have: its region's own (undefined: aws/secretsmanager). */
 function expectedReplicaKey(expected: SecretExpectation, region: string): string | undefined {
   const map = expected.replicaKmsKeyIds
-  if (map === undefined) return expected.kmsKeyId
   return Object.hasOwn(map, region) ? map[region] : undefined
 }
 

@@ -65,7 +65,7 @@ export interface SecretStoreOptions {
   readonly kmsKeyId?: string
   readonly replicaRegions: readonly string[]
   /** Each replica region's key (replica-keys.ts); a region not named: aws/secretsmanager. */
-  readonly replicaKmsKeyIds?: Readonly<Record<string, string>>
+  readonly replicaKmsKeyIds: Readonly<Record<string, string>>
   /** Secrets Manager client for the account that holds a member account's secrets. */
   readonly clientFor: (memberAccountId: string) => SecretsManagerClient
   readonly verifier: StateVerifier
@@ -99,7 +99,7 @@ export class SecretStore {
       ...user,
       ...(this.options.kmsKeyId ? { kmsKeyId: this.options.kmsKeyId } : {}),
       replicaRegions: this.options.replicaRegions,
-      replicaKmsKeyIds: this.options.replicaKmsKeyIds ?? {},
+      replicaKmsKeyIds: this.options.replicaKmsKeyIds,
       signedStateSince: this.options.verifier.createdAt
     }
   }
@@ -329,7 +329,7 @@ export class SecretStore {
 
   /** Each region with its own region's key: KMS keys are regional (replica-keys.ts). */
   private replicaRegions(regions: readonly string[]) {
-    const keys = this.options.replicaKmsKeyIds ?? {}
+    const keys = this.options.replicaKmsKeyIds
     return regions.map(region => ({
       Region: region,
       ...(Object.hasOwn(keys, region) ? { KmsKeyId: keys[region] } : {})

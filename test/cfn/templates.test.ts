@@ -471,7 +471,7 @@ describe('member-role.yaml', () => {
     const [read] = statementsOf(file, 'ReadOwnSecretPolicy')
     expect(actionsOf(read!)).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'])
     const [pattern] = resourcesOf(read!)
-    const store = new SecretStore({ namePrefix: 'iam-key-rotation/', replicaRegions: [], clientFor: () => { throw new Error('unused') }, verifier: unusedVerifier })
+    const store = new SecretStore({ namePrefix: 'iam-key-rotation/', replicaRegions: [], replicaKmsKeyIds: {}, clientFor: () => { throw new Error('unused') }, verifier: unusedVerifier })
     const secretArn = (account: string, user: string) =>
       `arn:aws:secretsmanager:eu-west-1:${account}:secret:${store.secretName('222222222222', user)}-AbC123`
     const fill = (secretsAccount: string, user: string) =>

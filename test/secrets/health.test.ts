@@ -25,6 +25,7 @@ const expected: SecretExpectation = {
   userArn: USER_ARN,
   kmsKeyId: KMS,
   replicaRegions: [],
+  replicaKmsKeyIds: {},
   readGrantAttached: true,
   signedStateSince: new Date('2026-06-01T00:00:00.000Z')
 }
@@ -185,7 +186,11 @@ describe('checkSecret: drift from what the tool made', () => {
           }
         ]
       }),
-      { ...expected, replicaRegions: ['eu-west-1', 'us-west-2', 'eu-central-1'] },
+      {
+        ...expected,
+        replicaRegions: ['eu-west-1', 'us-west-2', 'eu-central-1'],
+        replicaKmsKeyIds: { 'eu-west-1': KMS, 'us-west-2': KMS, 'eu-central-1': KMS }
+      },
       key
     )
     if (!check.owned) throw new Error('not owned')
